@@ -1,0 +1,293 @@
+//! Command-line surface (clap derive types only). Owns flag names, help text and examples;
+//! must not contain behaviour: `config` turns these into a `RunConfig` the rest of the crate uses.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "deskctl",
+    version,
+    about = "Migrate and verify PostgreSQL/Supabase schemas with row-level security",
+    long_about = "deskctl applies versioned SQL migrations safely, verifies declarative TOML check files \
+against a database (counts, RLS, policies, privileges, immutability, who can see which rows), diagnoses \
+RLS mistakes and snapshots a good database into a check file. It runs against any PostgreSQL URL or on a \
+throwaway cluster it starts itself (--ephemeral).",
+    after_help = "Examples:\n  deskctl verify --ephemeral\n  deskctl migrate --database-url postgres://app@db.example.com/app"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// PostgreSQL connection: postgres:// URL or libpq key=value string [default: libpq PG* environment]
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Run against a throwaway PostgreSQL cluster started from the local server binaries
+    #[arg(long, global = true, conflicts_with = "database_url")]
+    pub ephemeral: bool,
+
+    /// With --ephemeral: leave the cluster running and print how to connect and stop it
+    #[arg(long, global = true, requires = "ephemeral")]
+    pub keep: bool,
+
+    /// Install a compatibility preset into databases deskctl creates (ephemeral) or migrates
+    #[arg(long, global = true, value_enum, value_name = "PRESET")]
+    pub preset: Option<PresetName>,
+
+    /// Project config file [default: ./deskctl.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Retry transient connection failures (refused, reset, starting up) for up to SECONDS
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub wait: Option<f64>,
+
+    /// When to use colour [default: auto; NO_COLOR disables it]
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+
+    /// Print only errors and the final summary
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail (SQL being run, timings)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PresetName {
+    /// Supabase roles, auth schema and functions, realtime publication, default privileges
+    Supabase,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Table,
+    Json,
+    Junit,
+    Tap,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SimpleFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warn,
+    Info,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations (one transaction each, under an advisory lock, refusing drift)
+    #[command(after_help = "Examples:\n  deskctl migrate --ephemeral --preset supabase --rehearse\n  \
+deskctl migrate --database-url postgres://app@db/app --target 20251204000001")]
+    Migrate(MigrateArgs),
+
+    /// Show every migration: applied (when), pending, divergent or missing
+    #[command(after_help = "Examples:\n  deskctl status --database-url postgres://app@db/app\n  \
+deskctl status --exit-code   # exit 1 when anything is pending")]
+    Status(StatusArgs),
+
+    /// Create the next migration file in the directory's layout
+    #[command(after_help = "Examples:\n  deskctl new add_ticket_tags\n  \
+deskctl new add_ticket_tags --migrations supabase/migrations")]
+    New(NewArgs),
+
+    /// Run TOML check files against a database and report PASS/FAIL
+    #[command(after_help = "Examples:\n  deskctl verify --ephemeral\n  \
+deskctl verify --ephemeral --preset supabase --migrations examples/journal/migrations examples/journal/checks")]
+    Verify(VerifyArgs),
+
+    /// Report security and performance problems in the schema, each with the fix
+    #[command(after_help = "Examples:\n  deskctl diagnose --database-url postgres://app@db/app\n  \
+deskctl diagnose --ephemeral --migrations examples/journal/before/migrations --fail-on warn")]
+    Diagnose(DiagnoseArgs),
+
+    /// Write a check file that captures the schema as it is
+    #[command(after_help = "Examples:\n  deskctl snapshot --output checks/snapshot.toml\n  \
+deskctl snapshot --ephemeral --schema public > checks/baseline.toml")]
+    Snapshot(SnapshotArgs),
+
+    /// Connect and report server, user, RLS bypass, TLS and Supabase roles
+    #[command(after_help = "Examples:\n  deskctl ping --database-url 'postgres://app@db.example.com/app?sslmode=verify-full'\n  \
+deskctl ping --ephemeral --format json")]
+    Ping(PingArgs),
+
+    /// Work with compatibility presets
+    #[command(after_help = "Examples:\n  deskctl preset supabase --print > supabase_preset.sql\n  \
+deskctl preset supabase --print | psql \"$DATABASE_URL\"")]
+    Preset(PresetArgs),
+
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  deskctl completions bash > /etc/bash_completion.d/deskctl\n  \
+deskctl completions zsh > ~/.zfunc/_deskctl")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff)
+    #[command(after_help = "Examples:\n  deskctl man > deskctl.1\n  deskctl man | man -l -")]
+    Man,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct MigrationsDirArg {
+    /// Migrations directory [default: ./migrations if present, else ./supabase/migrations]
+    #[arg(long, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+
+    /// Migration history table, optionally schema-qualified [default: refinery_schema_history]
+    #[arg(long, value_name = "[SCHEMA.]NAME")]
+    pub history_table: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+    /// Apply up to and including this version
+    #[arg(long, value_name = "V")]
+    pub target: Option<i64>,
+    /// Record every migration up to V as applied without running it (adopt an existing database)
+    #[arg(long, value_name = "V", conflicts_with_all = ["dry_run", "rehearse", "target"])]
+    pub baseline: Option<i64>,
+    /// List what would be applied, in order, and change nothing
+    #[arg(long, conflicts_with = "rehearse")]
+    pub dry_run: bool,
+    /// Apply all pending migrations in one transaction and roll it back
+    #[arg(long)]
+    pub rehearse: bool,
+    /// Give up waiting for the migration lock after SECS seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub lock_timeout: f64,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SimpleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SimpleFormat,
+    /// Exit 1 when any migration is pending (for CI)
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Name of the migration (letters, digits, underscores)
+    pub name: String,
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Check files (.toml) or directories of them [default: ./checks]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+    /// Against a real database: apply pending migrations before verifying
+    #[arg(long)]
+    pub migrate: bool,
+    /// Schema(s) to snapshot [default: those the files name, else public]
+    #[arg(long = "schema", value_name = "S")]
+    pub schemas: Vec<String>,
+    /// statement_timeout for behaviour checks, in milliseconds
+    #[arg(long, value_name = "MS")]
+    pub statement_timeout: Option<u64>,
+    /// lock_timeout for behaviour checks, in milliseconds
+    #[arg(long, value_name = "MS")]
+    pub lock_wait: Option<u64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Schema(s) to inspect [default: public]
+    #[arg(long = "schema", value_name = "S")]
+    pub schemas: Vec<String>,
+    /// Schemas exposed to API clients (anon/authenticated) [default: public]
+    #[arg(long = "exposed-schemas", value_name = "S")]
+    pub exposed_schemas: Vec<String>,
+    /// Lowest finding level that makes the exit code 1
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Schema(s) to capture [default: public]
+    #[arg(long = "schema", value_name = "S")]
+    pub schemas: Vec<String>,
+    /// Write the check file to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SimpleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PresetArgs {
+    /// The preset
+    #[arg(value_enum)]
+    pub name: PresetName,
+    /// Write the preset's SQL to standard output
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,465 @@
+//! Resolves CLI flags + environment + `deskctl.toml` into one `RunConfig` and plain per-command
+//! option structs. Owns precedence (flag > deskctl.toml > default); must not touch the database.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cli::{self, ColorChoice, FailOn, GlobalArgs, PresetName, ReportFormat, SimpleFormat};
+
+pub const DEFAULT_HISTORY_TABLE: &str = "refinery_schema_history";
+pub const DEFAULT_CONFIG_FILE: &str = "deskctl.toml";
+
+/// A problem in the project config file, with file:line:col.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{col}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// `deskctl.toml`: project defaults. Unknown keys are errors.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    pub preset: Option<PresetName>,
+    pub migrations: Option<PathBuf>,
+    pub checks: Option<Vec<PathBuf>>,
+    pub schemas: Option<Vec<String>>,
+    pub history_table: Option<String>,
+    #[serde(default)]
+    pub verify: VerifySection,
+    #[serde(default)]
+    pub diagnose: DiagnoseSection,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySection {
+    /// statement_timeout for behaviour checks (ms)
+    pub statement_timeout_ms: Option<u64>,
+    /// lock_timeout for behaviour checks (ms)
+    pub lock_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnoseSection {
+    pub exposed_schemas: Option<Vec<String>>,
+    pub fail_on: Option<String>,
+    #[serde(default)]
+    pub exclude: Vec<Exclusion>,
+}
+
+/// Silences one rule, optionally for one object (`schema.name`, or a name; `*` wildcards allowed).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    pub rule: String,
+    pub object: Option<String>,
+}
+
+/// Where the database comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    /// A URL or key=value conninfo string given by flag or DATABASE_URL.
+    Url(String),
+    /// Nothing given: the libpq environment (PGHOST, PGPORT, ...).
+    Env,
+    /// A throwaway cluster.
+    Ephemeral { keep: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    Supabase,
+}
+
+/// Everything a run needs, resolved once.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub target: DbTarget,
+    pub preset: Option<Preset>,
+    pub wait: Option<Duration>,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub project: ProjectFile,
+    /// Path of the config file that was loaded, if any.
+    pub config_path: Option<PathBuf>,
+}
+
+impl RunConfig {
+    /// Resolve from global flags and the environment. Reads `deskctl.toml` (or `--config`).
+    pub fn resolve(g: &GlobalArgs) -> Result<RunConfig, ConfigError> {
+        let (project, config_path) = match &g.config {
+            Some(p) => (load_project_file(p)?, Some(p.clone())),
+            None => {
+                let p = Path::new(DEFAULT_CONFIG_FILE);
+                if p.exists() {
+                    (load_project_file(p)?, Some(p.to_path_buf()))
+                } else {
+                    (ProjectFile::default(), None)
+                }
+            }
+        };
+        let target = if g.ephemeral {
+            DbTarget::Ephemeral { keep: g.keep }
+        } else if let Some(url) = g.database_url.as_ref().filter(|u| !u.trim().is_empty()) {
+            DbTarget::Url(url.clone())
+        } else {
+            DbTarget::Env
+        };
+        let preset = g.preset.or(project.preset).map(|p| match p {
+            PresetName::Supabase => Preset::Supabase,
+        });
+        let wait = match g.wait {
+            Some(s) if !(s.is_finite() && s >= 0.0) => {
+                return Err(ConfigError::Usage(format!(
+                    "--wait takes a number of seconds >= 0, got {s}"
+                )))
+            }
+            Some(s) => Some(Duration::from_secs_f64(s)),
+            None => None,
+        };
+        Ok(RunConfig {
+            target,
+            preset,
+            wait,
+            color: decide_color(g.color),
+            quiet: g.quiet,
+            verbose: g.verbose,
+            project,
+            config_path,
+        })
+    }
+
+    /// The migrations directory: flag, then deskctl.toml, then ./migrations, then ./supabase/migrations.
+    pub fn migrations_dir(&self, flag: &cli::MigrationsDirArg) -> PathBuf {
+        if let Some(d) = flag.migrations.clone().or_else(|| self.project.migrations.clone()) {
+            return d;
+        }
+        let plain = PathBuf::from("migrations");
+        if plain.is_dir() {
+            return plain;
+        }
+        let supa = PathBuf::from("supabase/migrations");
+        if supa.is_dir() {
+            return supa;
+        }
+        plain
+    }
+
+    pub fn history_table(&self, flag: &cli::MigrationsDirArg) -> Result<HistoryTable, ConfigError> {
+        let raw = flag
+            .history_table
+            .clone()
+            .or_else(|| self.project.history_table.clone())
+            .unwrap_or_else(|| DEFAULT_HISTORY_TABLE.to_string());
+        HistoryTable::parse(&raw)
+    }
+}
+
+/// `[schema.]name` of the migration history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryTable {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl HistoryTable {
+    pub fn parse(raw: &str) -> Result<HistoryTable, ConfigError> {
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 63
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !s.starts_with(|c: char| c.is_ascii_digit())
+        };
+        let (schema, name) = match raw.split_once('.') {
+            Some((s, n)) => (Some(s.to_string()), n.to_string()),
+            None => (None, raw.to_string()),
+        };
+        if !valid(&name) || schema.as_deref().is_some_and(|s| !valid(s)) {
+            return Err(ConfigError::Usage(format!(
+                "invalid history table `{raw}`: use [schema.]name with letters, digits and underscores"
+            )));
+        }
+        Ok(HistoryTable { schema, name })
+    }
+
+    /// The name as refinery's queries need it (pasted into SQL by refinery; validated above).
+    pub fn qualified(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.qualified())
+    }
+}
+
+fn decide_color(choice: Option<ColorChoice>) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        Some(ColorChoice::Always) => true,
+        Some(ColorChoice::Never) => false,
+        Some(ColorChoice::Auto) | None => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+pub fn load_project_file(path: &Path) -> Result<ProjectFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str::<ProjectFile>(&text).map_err(|e| {
+        let (line, col) = e
+            .span()
+            .map(|s| line_col(&text, s.start))
+            .unwrap_or((1, 1));
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message: e.message().to_string(),
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+/// Options for `migrate`.
+#[derive(Debug, Clone)]
+pub struct MigrateOptions {
+    pub dir: PathBuf,
+    pub history: HistoryTable,
+    pub target: Option<i64>,
+    pub baseline: Option<i64>,
+    pub dry_run: bool,
+    pub rehearse: bool,
+    pub lock_timeout: Duration,
+    pub json: bool,
+}
+
+/// Options for `status`.
+#[derive(Debug, Clone)]
+pub struct StatusOptions {
+    pub dir: PathBuf,
+    pub history: HistoryTable,
+    pub json: bool,
+    pub exit_code: bool,
+}
+
+/// Options for `verify`.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub paths: Vec<PathBuf>,
+    pub migrations: PathBuf,
+    pub history: HistoryTable,
+    /// Apply pending migrations first (always true on an ephemeral cluster).
+    pub migrate: bool,
+    pub schemas: Vec<String>,
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+    pub format: ReportFormat,
+    pub output: Option<PathBuf>,
+}
+
+/// Options for `diagnose`.
+#[derive(Debug, Clone)]
+pub struct DiagnoseOptions {
+    pub schemas: Vec<String>,
+    pub exposed_schemas: Vec<String>,
+    pub fail_on: FailOn,
+    pub exclusions: Vec<Exclusion>,
+    pub migrations: PathBuf,
+    pub history: HistoryTable,
+    pub format: ReportFormat,
+    pub output: Option<PathBuf>,
+}
+
+/// Options for `snapshot`.
+#[derive(Debug, Clone)]
+pub struct SnapshotOptions {
+    pub schemas: Vec<String>,
+    pub output: Option<PathBuf>,
+    pub migrations: PathBuf,
+    pub history: HistoryTable,
+}
+
+impl RunConfig {
+    pub fn migrate_options(&self, a: &cli::MigrateArgs) -> Result<MigrateOptions, ConfigError> {
+        if !(a.lock_timeout.is_finite() && a.lock_timeout >= 0.0) {
+            return Err(ConfigError::Usage(format!(
+                "--lock-timeout takes a number of seconds >= 0, got {}",
+                a.lock_timeout
+            )));
+        }
+        Ok(MigrateOptions {
+            dir: self.migrations_dir(&a.dir),
+            history: self.history_table(&a.dir)?,
+            target: a.target,
+            baseline: a.baseline,
+            dry_run: a.dry_run,
+            rehearse: a.rehearse,
+            lock_timeout: Duration::from_secs_f64(a.lock_timeout),
+            json: a.format == SimpleFormat::Json,
+        })
+    }
+
+    pub fn status_options(&self, a: &cli::StatusArgs) -> Result<StatusOptions, ConfigError> {
+        Ok(StatusOptions {
+            dir: self.migrations_dir(&a.dir),
+            history: self.history_table(&a.dir)?,
+            json: a.format == SimpleFormat::Json,
+            exit_code: a.exit_code,
+        })
+    }
+
+    pub fn verify_options(&self, a: &cli::VerifyArgs) -> Result<VerifyOptions, ConfigError> {
+        let paths = if !a.paths.is_empty() {
+            a.paths.clone()
+        } else {
+            self.project
+                .checks
+                .clone()
+                .unwrap_or_else(|| vec![PathBuf::from("checks")])
+        };
+        let schemas = if !a.schemas.is_empty() {
+            a.schemas.clone()
+        } else {
+            self.project.schemas.clone().unwrap_or_default()
+        };
+        Ok(VerifyOptions {
+            paths,
+            migrations: self.migrations_dir(&a.dir),
+            history: self.history_table(&a.dir)?,
+            migrate: a.migrate || matches!(self.target, DbTarget::Ephemeral { .. }),
+            schemas,
+            statement_timeout: Duration::from_millis(
+                a.statement_timeout
+                    .or(self.project.verify.statement_timeout_ms)
+                    .unwrap_or(5_000),
+            ),
+            lock_timeout: Duration::from_millis(
+                a.lock_wait
+                    .or(self.project.verify.lock_timeout_ms)
+                    .unwrap_or(2_000),
+            ),
+            format: a.output.format.unwrap_or_default(),
+            output: a.output.output.clone(),
+        })
+    }
+
+    pub fn diagnose_options(&self, a: &cli::DiagnoseArgs) -> Result<DiagnoseOptions, ConfigError> {
+        let d = &self.project.diagnose;
+        let fail_on = match a.fail_on {
+            Some(f) => f,
+            None => match d.fail_on.as_deref() {
+                None | Some("error") => FailOn::Error,
+                Some("warn") => FailOn::Warn,
+                Some("info") => FailOn::Info,
+                Some(other) => {
+                    return Err(ConfigError::Usage(format!(
+                        "deskctl.toml: diagnose.fail_on must be error, warn or info, got `{other}`"
+                    )))
+                }
+            },
+        };
+        let schemas = non_empty_or(&a.schemas, self.project.schemas.as_ref(), "public");
+        let exposed = non_empty_or(&a.exposed_schemas, d.exposed_schemas.as_ref(), "public");
+        Ok(DiagnoseOptions {
+            schemas,
+            exposed_schemas: exposed,
+            fail_on,
+            exclusions: d.exclude.clone(),
+            migrations: self.migrations_dir(&a.dir),
+            history: self.history_table(&a.dir)?,
+            format: a.output.format.unwrap_or_default(),
+            output: a.output.output.clone(),
+        })
+    }
+
+    pub fn snapshot_options(&self, a: &cli::SnapshotArgs) -> Result<SnapshotOptions, ConfigError> {
+        Ok(SnapshotOptions {
+            schemas: non_empty_or(&a.schemas, self.project.schemas.as_ref(), "public"),
+            output: a.output.clone(),
+            migrations: self.migrations_dir(&a.dir),
+            history: self.history_table(&a.dir)?,
+        })
+    }
+}
+
+fn non_empty_or(flag: &[String], file: Option<&Vec<String>>, default: &str) -> Vec<String> {
+    if !flag.is_empty() {
+        flag.to_vec()
+    } else if let Some(f) = file.filter(|f| !f.is_empty()) {
+        f.clone()
+    } else {
+        vec![default.to_string()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_reported_with_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("deskctl.toml");
+        std::fs::write(&p, "preset = \"supabase\"\nmigratons = \"x\"\n").unwrap();
+        let err = load_project_file(&p).unwrap_err().to_string();
+        assert!(err.contains("deskctl.toml:2:1"), "{err}");
+        assert!(err.contains("migratons"), "{err}");
+    }
+
+    #[test]
+    fn history_table_is_validated() {
+        assert_eq!(
+            HistoryTable::parse("ops.history").unwrap().qualified(),
+            "ops.history"
+        );
+        assert!(HistoryTable::parse("x; drop table y").is_err());
+        assert!(HistoryTable::parse("a.b.c").is_err());
+        assert!(HistoryTable::parse("").is_err());
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncdé\nx", 8), (2, 4));
+        assert_eq!(line_col("abc", 0), (1, 1));
+    }
+}

@@ -1,0 +1,362 @@
+//! Database access: resolve the target (URL, PG* env, ephemeral cluster), connect (TLS, `--wait`
+//! retry), install presets, and classify connection failures into one line plus a hint.
+//! Must not know about migrations or checks.
+
+pub mod conninfo;
+pub mod ephemeral;
+pub mod supabase;
+pub mod tls;
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::{Client, NoTls};
+
+use crate::config::{DbTarget, Preset, RunConfig};
+pub use conninfo::{ConnTarget, SslMode};
+pub use ephemeral::EphemeralCluster;
+
+/// Why a connection could not be made. Exit code 3.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    #[error("{what} ({target})\n  hint: {hint}")]
+    Failed {
+        what: String,
+        target: String,
+        hint: String,
+        #[source]
+        source: Option<tokio_postgres::Error>,
+    },
+    #[error(transparent)]
+    ConnInfo(#[from] conninfo::ConnInfoError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsSetupError),
+    #[error(transparent)]
+    Ephemeral(#[from] ephemeral::EphemeralError),
+    #[error("installing the {preset} preset failed: {source}")]
+    Preset {
+        preset: &'static str,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+}
+
+/// An open connection, and the cluster it lives on when that is ours.
+pub struct Db {
+    pub client: Client,
+    /// The target as shown to users (password masked).
+    pub display: String,
+    pub sslmode: SslMode,
+    pub cluster: Option<EphemeralCluster>,
+    conn_task: tokio::task::JoinHandle<()>,
+}
+
+impl Db {
+    /// Stop the ephemeral cluster (if any) now, reporting errors; dropping does the same silently.
+    pub async fn close(self) {
+        let Db {
+            client,
+            cluster,
+            conn_task,
+            ..
+        } = self;
+        drop(client);
+        let _ = tokio::time::timeout(Duration::from_secs(2), conn_task).await;
+        if let Some(c) = cluster {
+            c.finish();
+        }
+    }
+}
+
+/// How a failure should be treated by `--wait`.
+fn is_transient(e: &tokio_postgres::Error) -> bool {
+    use std::io::ErrorKind::*;
+    if let Some(db) = e.as_db_error() {
+        // 57P03 cannot_connect_now: "the database system is starting up"
+        return db.code().code() == "57P03";
+    }
+    if let Some(io) = find_io(e) {
+        return matches!(
+            io.kind(),
+            ConnectionRefused | ConnectionReset | ConnectionAborted | NotFound | UnexpectedEof
+        );
+    }
+    false
+}
+
+fn find_io<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        cur = c.source();
+    }
+    None
+}
+
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
+/// Turn a tokio-postgres connect error into one clear line and a hint.
+pub fn classify(e: tokio_postgres::Error, t: &ConnTarget) -> ConnectError {
+    let user = t.config.get_user().unwrap_or("?").to_string();
+    let dbname = t.config.get_dbname().unwrap_or("?").to_string();
+    let (what, hint) = if let Some(db) = e.as_db_error() {
+        match db.code().code() {
+            "28P01" => (
+                format!("password authentication failed for user \"{user}\""),
+                "check the password in the URL or PGPASSWORD (it is never printed)".to_string(),
+            ),
+            "28000" => (
+                db.message().to_string(),
+                "the server's pg_hba.conf rejects this user/host/SSL combination".to_string(),
+            ),
+            "3D000" => (
+                format!("database \"{dbname}\" does not exist"),
+                "create it (createdb) or name an existing one in the URL or PGDATABASE".to_string(),
+            ),
+            "57P03" => (
+                db.message().to_string(),
+                "the server is starting up; retry with --wait SECONDS".to_string(),
+            ),
+            "53300" => (
+                db.message().to_string(),
+                "the server has no free connection slots".to_string(),
+            ),
+            code => (
+                format!("{} (SQLSTATE {code})", db.message()),
+                "see the server log for details".to_string(),
+            ),
+        }
+    } else {
+        let text = chain_text(&e);
+        let io_kind = find_io(&e).map(|io| io.kind());
+        let lower = text.to_lowercase();
+        if lower.contains("failed to lookup address")
+            || lower.contains("name or service not known")
+            || lower.contains("no address associated")
+            || lower.contains("temporary failure in name resolution")
+        {
+            (
+                format!("unknown host: {}", host_list(t)),
+                "check the host name in the URL or PGHOST".to_string(),
+            )
+        } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused)
+            || lower.contains("connection refused")
+        {
+            (
+                format!("connection refused by {}", host_list(t)),
+                "is the server running and listening on that port? (--wait SECONDS retries)"
+                    .to_string(),
+            )
+        } else if lower.contains("timeout") || lower.contains("timed out") {
+            (
+                format!("timed out connecting to {}", host_list(t)),
+                "the host did not answer; check firewall, host and port, or raise connect_timeout"
+                    .to_string(),
+            )
+        } else if io_kind == Some(std::io::ErrorKind::NotFound) {
+            (
+                format!("no server socket at {}", host_list(t)),
+                "is the server running? check PGHOST/host and the port".to_string(),
+            )
+        } else if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("ssl")
+            || lower.contains("handshake")
+        {
+            (
+                format!("TLS failure: {text}"),
+                match t.sslmode {
+                    SslMode::VerifyFull => "the certificate must be signed by a trusted root (system store or sslrootcert) and name this host".to_string(),
+                    SslMode::VerifyCa => "the certificate must be signed by a trusted root (system store or sslrootcert)".to_string(),
+                    _ => "check the server's TLS setup, or try sslmode=disable for a local server".to_string(),
+                },
+            )
+        } else {
+            (text, "check the connection settings".to_string())
+        }
+    };
+    ConnectError::Failed {
+        what,
+        target: t.display.clone(),
+        hint,
+        source: Some(e),
+    }
+}
+
+fn host_list(t: &ConnTarget) -> String {
+    let port = t.config.get_ports().first().copied().unwrap_or(5432);
+    t.config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(s) => format!("{s}:{port}"),
+            tokio_postgres::config::Host::Unix(p) => format!("{}/.s.PGSQL.{port}", p.display()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Connect once to a target, spawning the connection task.
+pub async fn connect_once(
+    t: &ConnTarget,
+) -> Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+    let mut cfg = t.config.clone();
+    use tokio_postgres::config::SslMode as PgSsl;
+    let is_unix = cfg
+        .get_hosts()
+        .iter()
+        .all(|h| matches!(h, tokio_postgres::config::Host::Unix(_)));
+    match (t.sslmode, is_unix) {
+        (SslMode::Disable, _) | (_, true) => {
+            cfg.ssl_mode(PgSsl::Disable);
+            let (client, conn) = cfg.connect(NoTls).await?;
+            Ok((client, spawn_conn(conn)))
+        }
+        (mode, false) => {
+            cfg.ssl_mode(match mode {
+                SslMode::Allow | SslMode::Prefer => PgSsl::Prefer,
+                _ => PgSsl::Require,
+            });
+            // TLS set-up errors were surfaced by `tls_for` before we get here.
+            let tls = tls::connector(mode, t.sslrootcert.as_deref())
+                .ok()
+                .flatten()
+                .expect("tls connector validated earlier");
+            let (client, conn) = cfg.connect(tls).await?;
+            Ok((client, spawn_conn(conn)))
+        }
+    }
+}
+
+fn spawn_conn<S, T>(conn: tokio_postgres::Connection<S, T>) -> tokio::task::JoinHandle<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let _ = conn.await;
+    })
+}
+
+/// Connect, retrying transient failures until `wait` has passed.
+pub async fn connect_target(
+    t: &ConnTarget,
+    wait: Option<Duration>,
+) -> Result<(Client, tokio::task::JoinHandle<()>), ConnectError> {
+    // Surface TLS configuration problems (bad sslrootcert) before any network traffic.
+    tls::connector(t.sslmode, t.sslrootcert.as_deref())?;
+    let deadline = wait.map(|w| Instant::now() + w);
+    let mut delay = Duration::from_millis(50);
+    loop {
+        match connect_once(t).await {
+            Ok(ok) => return Ok(ok),
+            Err(e) => {
+                let retry = match deadline {
+                    Some(d) if is_transient(&e) => {
+                        let now = Instant::now();
+                        if now >= d {
+                            false
+                        } else {
+                            tokio::time::sleep(delay.min(d - now)).await;
+                            delay = (delay * 2).min(Duration::from_secs(1));
+                            true
+                        }
+                    }
+                    _ => false,
+                };
+                if !retry {
+                    return Err(classify(e, t));
+                }
+            }
+        }
+    }
+}
+
+/// Resolve the configured target to connection settings (no connection is made).
+pub fn resolve_target(cfg: &RunConfig) -> Result<Option<ConnTarget>, ConnectError> {
+    Ok(match &cfg.target {
+        DbTarget::Url(u) => Some(conninfo::parse(u)?),
+        DbTarget::Env => Some(conninfo::from_env()?),
+        DbTarget::Ephemeral { .. } => None,
+    })
+}
+
+/// What a command needs from `open`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresetUse {
+    /// Install the configured preset (ephemeral clusters, and commands that write: migrate).
+    Install,
+    /// Read-only command: install only into a cluster deskctl created.
+    OnlyEphemeral,
+}
+
+/// Open the configured database: connect to a URL/env target, or start an ephemeral cluster.
+pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectError> {
+    let (target, cluster) = match &cfg.target {
+        DbTarget::Ephemeral { keep } => {
+            let cluster = EphemeralCluster::start(ephemeral::Options {
+                keep: *keep,
+                ..Default::default()
+            })?;
+            (cluster.conn_target("postgres"), Some(cluster))
+        }
+        _ => (
+            resolve_target(cfg)?.expect("non-ephemeral target resolves"),
+            None,
+        ),
+    };
+    let (client, conn_task) = connect_target(&target, cfg.wait).await?;
+    let install = match preset_use {
+        PresetUse::Install => true,
+        PresetUse::OnlyEphemeral => cluster.is_some(),
+    };
+    if let (Some(Preset::Supabase), true) = (cfg.preset, install) {
+        supabase::install(&client)
+            .await
+            .map_err(|source| ConnectError::Preset {
+                preset: "supabase",
+                source,
+            })?;
+    }
+    Ok(Db {
+        client,
+        display: target.display.clone(),
+        sslmode: target.sslmode,
+        cluster,
+        conn_task,
+    })
+}
+
+/// Quote an identifier for SQL (always quoted: `"name"`, embedded quotes doubled).
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Quote a string literal for SQL (`'text'`, embedded quotes doubled; E'' never used).
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("Chat\"Msg"), "\"Chat\"\"Msg\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}

@@ -1,0 +1,106 @@
+//! deskctl as a library: `run` executes one parsed command line and returns the exit code.
+//! Owns dispatch and the mapping of errors to exit codes; must not print except via commands.
+
+pub mod catalog;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod lint;
+pub mod migrate;
+pub mod ping;
+pub mod report;
+pub mod verify;
+
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use cli::{Cli, Command};
+use config::RunConfig;
+
+/// Exit codes (see README): 0 ok, 1 checks failed, 2 bad input, 3 database trouble.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const INPUT: u8 = 2;
+    pub const DATABASE: u8 = 3;
+}
+
+/// Run one command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Completions(a) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "deskctl", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Preset(a) => {
+            if !a.print {
+                anyhow::bail!(config::ConfigError::Usage(
+                    "nothing to do: use `deskctl preset supabase --print` to write the preset's SQL".into()
+                ));
+            }
+            print!("{}", db::supabase::SQL);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::New(a) => {
+            let cfg = RunConfig::resolve(&cli.global)?;
+            return migrate::run_new(&cfg, &cfg.migrations_dir(&a.dir), &a.name);
+        }
+        _ => {}
+    }
+    let cfg = RunConfig::resolve(&cli.global)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Ping(a) => ping::run(&cfg, a.format == cli::SimpleFormat::Json).await,
+            Command::Migrate(a) => migrate::run_migrate(&cfg, cfg.migrate_options(&a)?).await,
+            Command::Status(a) => migrate::run_status(&cfg, cfg.status_options(&a)?).await,
+            Command::Verify(a) => verify::run(&cfg, cfg.verify_options(&a)?).await,
+            Command::Diagnose(a) => lint::run_diagnose(&cfg, cfg.diagnose_options(&a)?).await,
+            Command::Snapshot(a) => lint::run_snapshot(&cfg, cfg.snapshot_options(&a)?).await,
+            Command::New(_) | Command::Completions(_) | Command::Man | Command::Preset(_) => {
+                unreachable!("handled above")
+            }
+        }
+    })
+}
+
+/// The exit code for an error that prevented a report.
+pub fn exit_code_of(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<db::ConnectError>() || cause.is::<tokio_postgres::Error>() {
+            return exit::DATABASE;
+        }
+        if let Some(m) = cause.downcast_ref::<migrate::MigrateError>() {
+            return m.exit_code();
+        }
+        if cause.is::<config::ConfigError>() || cause.is::<checks::LoadErrors>() {
+            return exit::INPUT;
+        }
+    }
+    exit::INPUT
+}
+
+/// The whole cause chain, one screen, never a password (connection strings are masked where
+/// they are formatted; tokio-postgres never prints passwords).
+pub fn render_error(err: &anyhow::Error) -> String {
+    let mut out = format!("error: {err}");
+    let mut seen = vec![err.to_string()];
+    for cause in err.chain().skip(1) {
+        let s = cause.to_string();
+        if seen.iter().any(|p| p.contains(&s)) {
+            continue;
+        }
+        out.push_str(&format!("\n  caused by: {s}"));
+        seen.push(s);
+    }
+    out
+}

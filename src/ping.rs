@@ -1,0 +1,131 @@
+//! `deskctl ping`: connect and report who and what we are talking to — server version, database,
+//! user, superuser/BYPASSRLS (RLS tests as such a user prove nothing), TLS, Supabase roles.
+//! Read-only.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::db::{self, PresetUse};
+
+#[derive(Debug, Serialize)]
+pub struct PingReport {
+    pub target: String,
+    pub server_version: String,
+    pub server_version_num: i32,
+    pub database: String,
+    pub user: String,
+    pub superuser: bool,
+    pub bypass_rls: bool,
+    pub tls: Option<TlsInfo>,
+    pub supabase_roles: Vec<RolePresence>,
+    pub ephemeral: bool,
+    pub startup_ms: Option<u128>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TlsInfo {
+    pub version: String,
+    pub cipher: String,
+    pub bits: i32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RolePresence {
+    pub role: String,
+    pub exists: bool,
+}
+
+const QUERY: &str = "
+select current_setting('server_version'), current_setting('server_version_num')::int4,
+       current_database()::text, current_user::text, r.rolsuper, r.rolbypassrls,
+       coalesce(s.ssl, false), coalesce(s.version, ''), coalesce(s.cipher, ''), coalesce(s.bits, 0),
+       array(select rolname::text from pg_catalog.pg_roles where rolname = any($1::text[]))
+  from pg_catalog.pg_roles r
+  left join pg_catalog.pg_stat_ssl s on s.pid = pg_catalog.pg_backend_pid()
+ where r.rolname = current_user";
+
+/// Ask the connected server about itself.
+pub async fn inspect(client: &tokio_postgres::Client) -> Result<PingReport, tokio_postgres::Error> {
+    let roles: Vec<String> = db::supabase::ROLES.iter().map(|s| s.to_string()).collect();
+    let row = client.query_one(QUERY, &[&roles]).await?;
+    let present: Vec<String> = row.get(10);
+    Ok(PingReport {
+        target: String::new(),
+        server_version: row.get(0),
+        server_version_num: row.get(1),
+        database: row.get(2),
+        user: row.get(3),
+        superuser: row.get(4),
+        bypass_rls: row.get(5),
+        tls: row.get::<_, bool>(6).then(|| TlsInfo {
+            version: row.get(7),
+            cipher: row.get(8),
+            bits: row.get(9),
+        }),
+        supabase_roles: db::supabase::ROLES
+            .iter()
+            .map(|r| RolePresence {
+                role: r.to_string(),
+                exists: present.iter().any(|p| p == r),
+            })
+            .collect(),
+        ephemeral: false,
+        startup_ms: None,
+    })
+}
+
+pub async fn run(cfg: &RunConfig, json: bool) -> anyhow::Result<ExitCode> {
+    let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
+    let mut report = inspect(&db.client).await?;
+    report.target = db.display.clone();
+    report.ephemeral = db.cluster.is_some();
+    report.startup_ms = db.cluster.as_ref().map(|c| c.startup.as_millis());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    if let Some(c) = db.cluster.as_ref().filter(|_| matches!(cfg.target, crate::config::DbTarget::Ephemeral { keep: true })) {
+        eprintln!("{}", c.keep_instructions());
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+pub fn render(r: &PingReport) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("target:         {}\n", r.target));
+    s.push_str(&format!("server:         PostgreSQL {}\n", r.server_version));
+    s.push_str(&format!("database:       {}\n", r.database));
+    s.push_str(&format!("user:           {}\n", r.user));
+    s.push_str(&format!("superuser:      {}\n", yes_no(r.superuser)));
+    s.push_str(&format!("bypass RLS:     {}", yes_no(r.superuser || r.bypass_rls)));
+    if r.superuser || r.bypass_rls {
+        s.push_str("  (RLS does not apply to this user: behaviour checks impersonate API roles)");
+    }
+    s.push('\n');
+    match &r.tls {
+        Some(t) => s.push_str(&format!("tls:            {} {} ({} bits)\n", t.version, t.cipher, t.bits)),
+        None => s.push_str("tls:            no\n"),
+    }
+    let roles: Vec<String> = r
+        .supabase_roles
+        .iter()
+        .map(|p| format!("{} {}", p.role, if p.exists { "yes" } else { "MISSING" }))
+        .collect();
+    s.push_str(&format!("supabase roles: {}\n", roles.join(", ")));
+    if let Some(ms) = r.startup_ms {
+        s.push_str(&format!("ephemeral:      started in {ms} ms\n"));
+    }
+    s
+}
