@@ -26,7 +26,13 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
     /// PostgreSQL connection: postgres:// URL or libpq key=value string [default: libpq PG* environment]
-    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     /// Run against a throwaway PostgreSQL cluster started from the local server binaries
@@ -102,13 +108,17 @@ pub enum FailOn {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply pending migrations (one transaction each, under an advisory lock, refusing drift)
-    #[command(after_help = "Examples:\n  deskctl migrate --ephemeral --preset supabase --rehearse\n  \
-deskctl migrate --database-url postgres://app@db/app --target 20251204000001")]
+    #[command(
+        after_help = "Examples:\n  deskctl migrate --ephemeral --preset supabase --rehearse\n  \
+deskctl migrate --database-url postgres://app@db/app --target 20251204000001"
+    )]
     Migrate(MigrateArgs),
 
     /// Show every migration: applied (when), pending, divergent or missing
-    #[command(after_help = "Examples:\n  deskctl status --database-url postgres://app@db/app\n  \
-deskctl status --exit-code   # exit 1 when anything is pending")]
+    #[command(
+        after_help = "Examples:\n  deskctl status --database-url postgres://app@db/app\n  \
+deskctl status --exit-code   # exit 1 when anything is pending"
+    )]
     Status(StatusArgs),
 
     /// Create the next migration file in the directory's layout
@@ -122,28 +132,38 @@ deskctl verify --ephemeral --preset supabase --migrations examples/journal/migra
     Verify(VerifyArgs),
 
     /// Report security and performance problems in the schema, each with the fix
-    #[command(after_help = "Examples:\n  deskctl diagnose --database-url postgres://app@db/app\n  \
-deskctl diagnose --ephemeral --migrations examples/journal/before/migrations --fail-on warn")]
+    #[command(
+        after_help = "Examples:\n  deskctl diagnose --database-url postgres://app@db/app\n  \
+deskctl diagnose --ephemeral --migrations examples/journal/before/migrations --fail-on warn"
+    )]
     Diagnose(DiagnoseArgs),
 
     /// Write a check file that captures the schema as it is
-    #[command(after_help = "Examples:\n  deskctl snapshot --output checks/snapshot.toml\n  \
-deskctl snapshot --ephemeral --schema public > checks/baseline.toml")]
+    #[command(
+        after_help = "Examples:\n  deskctl snapshot --output checks/snapshot.toml\n  \
+deskctl snapshot --ephemeral --schema public > checks/baseline.toml"
+    )]
     Snapshot(SnapshotArgs),
 
     /// Connect and report server, user, RLS bypass, TLS and Supabase roles
-    #[command(after_help = "Examples:\n  deskctl ping --database-url 'postgres://app@db.example.com/app?sslmode=verify-full'\n  \
-deskctl ping --ephemeral --format json")]
+    #[command(
+        after_help = "Examples:\n  deskctl ping --database-url 'postgres://app@db.example.com/app?sslmode=verify-full'\n  \
+deskctl ping --ephemeral --format json"
+    )]
     Ping(PingArgs),
 
     /// Work with compatibility presets
-    #[command(after_help = "Examples:\n  deskctl preset supabase --print > supabase_preset.sql\n  \
-deskctl preset supabase --print | psql \"$DATABASE_URL\"")]
+    #[command(
+        after_help = "Examples:\n  deskctl preset supabase --print > supabase_preset.sql\n  \
+deskctl preset supabase --print | psql \"$DATABASE_URL\""
+    )]
     Preset(PresetArgs),
 
     /// Print a shell completion script
-    #[command(after_help = "Examples:\n  deskctl completions bash > /etc/bash_completion.d/deskctl\n  \
-deskctl completions zsh > ~/.zfunc/_deskctl")]
+    #[command(
+        after_help = "Examples:\n  deskctl completions bash > /etc/bash_completion.d/deskctl\n  \
+deskctl completions zsh > ~/.zfunc/_deskctl"
+    )]
     Completions(CompletionsArgs),
 
     /// Print the man page (roff)

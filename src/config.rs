@@ -149,7 +149,11 @@ impl RunConfig {
 
     /// The migrations directory: flag, then deskctl.toml, then ./migrations, then ./supabase/migrations.
     pub fn migrations_dir(&self, flag: &cli::MigrationsDirArg) -> PathBuf {
-        if let Some(d) = flag.migrations.clone().or_else(|| self.project.migrations.clone()) {
+        if let Some(d) = flag
+            .migrations
+            .clone()
+            .or_else(|| self.project.migrations.clone())
+        {
             return d;
         }
         let plain = PathBuf::from("migrations");
@@ -233,10 +237,7 @@ pub fn load_project_file(path: &Path) -> Result<ProjectFile, ConfigError> {
         source,
     })?;
     toml::from_str::<ProjectFile>(&text).map_err(|e| {
-        let (line, col) = e
-            .span()
-            .map(|s| line_col(&text, s.start))
-            .unwrap_or((1, 1));
+        let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line,

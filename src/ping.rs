@@ -87,7 +87,12 @@ pub async fn run(cfg: &RunConfig, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render(&report));
     }
-    if let Some(c) = db.cluster.as_ref().filter(|_| matches!(cfg.target, crate::config::DbTarget::Ephemeral { keep: true })) {
+    if let Some(c) = db.cluster.as_ref().filter(|_| {
+        matches!(
+            cfg.target,
+            crate::config::DbTarget::Ephemeral { keep: true }
+        )
+    }) {
         eprintln!("{}", c.keep_instructions());
     }
     db.close().await;
@@ -105,17 +110,26 @@ fn yes_no(b: bool) -> &'static str {
 pub fn render(r: &PingReport) -> String {
     let mut s = String::new();
     s.push_str(&format!("target:         {}\n", r.target));
-    s.push_str(&format!("server:         PostgreSQL {}\n", r.server_version));
+    s.push_str(&format!(
+        "server:         PostgreSQL {}\n",
+        r.server_version
+    ));
     s.push_str(&format!("database:       {}\n", r.database));
     s.push_str(&format!("user:           {}\n", r.user));
     s.push_str(&format!("superuser:      {}\n", yes_no(r.superuser)));
-    s.push_str(&format!("bypass RLS:     {}", yes_no(r.superuser || r.bypass_rls)));
+    s.push_str(&format!(
+        "bypass RLS:     {}",
+        yes_no(r.superuser || r.bypass_rls)
+    ));
     if r.superuser || r.bypass_rls {
         s.push_str("  (RLS does not apply to this user: behaviour checks impersonate API roles)");
     }
     s.push('\n');
     match &r.tls {
-        Some(t) => s.push_str(&format!("tls:            {} {} ({} bits)\n", t.version, t.cipher, t.bits)),
+        Some(t) => s.push_str(&format!(
+            "tls:            {} {} ({} bits)\n",
+            t.version, t.cipher, t.bits
+        )),
         None => s.push_str("tls:            no\n"),
     }
     let roles: Vec<String> = r

@@ -210,7 +210,10 @@ fn fill_from_env(c: &mut Config, env: &EnvVars) {
         c.dbname(&db);
     }
     if c.get_connect_timeout().is_none() {
-        if let Some(t) = env.get("PGCONNECT_TIMEOUT").and_then(|t| t.parse::<u64>().ok()) {
+        if let Some(t) = env
+            .get("PGCONNECT_TIMEOUT")
+            .and_then(|t| t.parse::<u64>().ok())
+        {
             if t > 0 {
                 c.connect_timeout(Duration::from_secs(t.max(2)));
             }
@@ -363,11 +366,7 @@ pub fn mask_password(s: &str) -> String {
             Some(at) => {
                 let userinfo = &authority[..at];
                 match userinfo.find(':') {
-                    Some(colon) => format!(
-                        "{}:***{}",
-                        &userinfo[..colon],
-                        &authority[at..]
-                    ),
+                    Some(colon) => format!("{}:***{}", &userinfo[..colon], &authority[at..]),
                     None => authority.to_string(),
                 }
             }
@@ -435,14 +434,18 @@ mod tests {
             mask_password("host=db user=app password='s e c' dbname=x"),
             "host=db user=app password=*** dbname=x"
         );
-        assert_eq!(mask_password("host=db password='unterminated"), "<connection string>");
+        assert_eq!(
+            mask_password("host=db password='unterminated"),
+            "<connection string>"
+        );
     }
 
     #[test]
     fn tls_keys_are_split_from_url() {
-        let (rest, tls) =
-            split_url_tls("postgres://u@h/d?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&application_name=x")
-                .unwrap();
+        let (rest, tls) = split_url_tls(
+            "postgres://u@h/d?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&application_name=x",
+        )
+        .unwrap();
         assert_eq!(rest, "postgres://u@h/d?application_name=x");
         assert_eq!(tls["sslmode"], "verify-full");
         assert_eq!(tls["sslrootcert"], "/tmp/ca.pem");
@@ -477,7 +480,9 @@ mod tests {
 
     #[test]
     fn bad_sslmode_is_an_error() {
-        let e = parse("postgres://u:pw@h/d?sslmode=bogus").unwrap_err().to_string();
+        let e = parse("postgres://u:pw@h/d?sslmode=bogus")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("invalid sslmode `bogus`"), "{e}");
         assert!(!e.contains("pw@"), "{e}");
     }

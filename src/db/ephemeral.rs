@@ -254,7 +254,12 @@ impl EphemeralCluster {
             .arg(opts.tcp_port.unwrap_or(port).to_string())
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
-            .args(["-c", "shared_buffers=64MB", "-c", "log_min_messages=warning"])
+            .args([
+                "-c",
+                "shared_buffers=64MB",
+                "-c",
+                "log_min_messages=warning",
+            ])
             .args(["-c", "max_locks_per_transaction=256"]);
         match opts.tcp_port {
             Some(_) => cmd.args(["-c", "listen_addresses=127.0.0.1"]),
@@ -375,13 +380,12 @@ impl EphemeralCluster {
 
     /// A libpq URL for a database on this cluster.
     pub fn url(&self, dbname: &str) -> String {
-        let host: String =
-            percent_encoding::utf8_percent_encode(&self.root.display().to_string(), percent_encoding::NON_ALPHANUMERIC)
-                .collect();
-        format!(
-            "postgresql://{SUPERUSER}@{host}:{}/{dbname}",
-            self.port
+        let host: String = percent_encoding::utf8_percent_encode(
+            &self.root.display().to_string(),
+            percent_encoding::NON_ALPHANUMERIC,
         )
+        .collect();
+        format!("postgresql://{SUPERUSER}@{host}:{}/{dbname}", self.port)
     }
 
     /// How to reach and stop a kept cluster.

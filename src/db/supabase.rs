@@ -23,7 +23,10 @@ pub async fn install(client: &Client) -> Result<(), tokio_postgres::Error> {
             Err(e) => {
                 let _ = client.batch_execute("rollback").await;
                 let retry = e.as_db_error().is_some_and(|d| {
-                    matches!(d.code().code(), "23505" | "42710" | "40001" | "40P01" | "XX000")
+                    matches!(
+                        d.code().code(),
+                        "23505" | "42710" | "40001" | "40P01" | "XX000"
+                    )
                 });
                 attempt += 1;
                 if !retry || attempt >= 8 {

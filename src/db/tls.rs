@@ -8,7 +8,9 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme};
+use rustls::{
+    ClientConfig, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme,
+};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::conninfo::SslMode;
@@ -23,7 +25,9 @@ pub enum TlsSetupError {
     },
     #[error("sslrootcert {path} holds no PEM certificate")]
     EmptyRoot { path: String },
-    #[error("no trusted root certificates: the system store is empty and no sslrootcert was given")]
+    #[error(
+        "no trusted root certificates: the system store is empty and no sslrootcert was given"
+    )]
     NoRoots,
     #[error("tls setup: {0}")]
     Rustls(String),
@@ -88,9 +92,7 @@ pub fn connector(
             .build()
             .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
             if mode == SslMode::VerifyFull {
-                builder
-                    .with_webpki_verifier(inner)
-                    .with_no_client_auth()
+                builder.with_webpki_verifier(inner).with_no_client_auth()
             } else {
                 builder
                     .dangerous()

@@ -1,0 +1,1 @@
+//! One snapshot of the catalogs per run. (Being built: issue 4.)

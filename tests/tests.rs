@@ -1,0 +1,5 @@
+//! The one integration test binary: every test talks to a real PostgreSQL.
+
+mod common;
+
+mod connect;
