@@ -1,1 +1,141 @@
-//! Reports and their renderers. (Being built: issue 4.)
+//! The report every checking command produces (`verify`, `diagnose`) and its renderers
+//! (table | json | junit | tap). A failed check is data here, never an `Err`. Renderers are pure
+//! functions over a writer; colour is decided once by the caller. Must not touch the database.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// Bumped when the JSON shape changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The check could not run (bad SQL, timeout, refused impersonation...).
+    Error,
+}
+
+/// Severity of a diagnose finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// Where a check was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// One row of the seed-style component table: `component_type | count | expected | status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentRow {
+    pub component: String,
+    pub count: i64,
+    /// "11", ">= 11", "<= 3", "2..5"
+    pub expected: String,
+}
+
+/// The outcome of one check (or one diagnose finding).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    /// The check kind (`count`, `policies`, ...) or the lint rule id.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub status: Status,
+    /// What was found: for a failure, the object and the difference.
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// Set for count checks: their row in the component table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentRow>,
+    /// Set for diagnose findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// How to fix it (diagnose findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    pub duration_ms: f64,
+}
+
+impl CheckResult {
+    pub fn new(id: impl Into<String>, kind: impl Into<String>, status: Status, detail: impl Into<String>) -> Self {
+        CheckResult {
+            id: id.into(),
+            kind: kind.into(),
+            description: None,
+            status,
+            detail: detail.into(),
+            location: None,
+            component: None,
+            level: None,
+            hint: None,
+            duration_ms: 0.0,
+        }
+    }
+}
+
+/// All results of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// "verify" or "diagnose".
+    pub command: String,
+    /// The database, password masked.
+    pub target: String,
+    pub results: Vec<CheckResult>,
+    pub duration_ms: f64,
+}
+
+/// Totals for the summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Totals {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+impl Report {
+    pub fn new(command: &str, target: &str) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            command: command.to_string(),
+            target: target.to_string(),
+            results: Vec::new(),
+            duration_ms: 0.0,
+        }
+    }
+
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for r in &self.results {
+            match r.status {
+                Status::Pass => t.passed += 1,
+                Status::Fail => t.failed += 1,
+                Status::Error => t.errors += 1,
+            }
+        }
+        t
+    }
+
+    /// The summary line: exactly `N passed, M failed` plus `, K errors` when any.
+    pub fn summary_line(&self) -> String {
+        let t = self.totals();
+        let mut s = format!("{} passed, {} failed", t.passed, t.failed);
+        if t.errors > 0 {
+            s.push_str(&format!(", {} error{}", t.errors, if t.errors == 1 { "" } else { "s" }));
+        }
+        s
+    }
+}
