@@ -43,6 +43,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, requires = "ephemeral")]
     pub keep: bool,
 
+    /// With --ephemeral: also listen on 127.0.0.1:PORT (default: unix socket only)
+    #[arg(long, global = true, requires = "ephemeral", value_name = "PORT")]
+    pub ephemeral_port: Option<u16>,
+
     /// Install a compatibility preset into databases deskctl creates (ephemeral) or migrates
     #[arg(long, global = true, value_enum, value_name = "PRESET")]
     pub preset: Option<PresetName>,

@@ -80,7 +80,7 @@ pub enum DbTarget {
     /// Nothing given: the libpq environment (PGHOST, PGPORT, ...).
     Env,
     /// A throwaway cluster.
-    Ephemeral { keep: bool },
+    Ephemeral { keep: bool, tcp_port: Option<u16> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +117,10 @@ impl RunConfig {
             }
         };
         let target = if g.ephemeral {
-            DbTarget::Ephemeral { keep: g.keep }
+            DbTarget::Ephemeral {
+                keep: g.keep,
+                tcp_port: g.ephemeral_port,
+            }
         } else if let Some(url) = g.database_url.as_ref().filter(|u| !u.trim().is_empty()) {
             DbTarget::Url(url.clone())
         } else {

@@ -87,14 +87,6 @@ pub async fn run(cfg: &RunConfig, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render(&report));
     }
-    if let Some(c) = db.cluster.as_ref().filter(|_| {
-        matches!(
-            cfg.target,
-            crate::config::DbTarget::Ephemeral { keep: true }
-        )
-    }) {
-        eprintln!("{}", c.keep_instructions());
-    }
     db.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -458,3 +458,74 @@ fn preset_print_writes_the_sql() {
     );
     assert!(sql.contains("supabase_realtime"));
 }
+
+#[test]
+fn keep_leaves_a_reachable_cluster_and_says_how_to_stop_it() {
+    let out = deskctl()
+        .args(["ping", "--ephemeral", "--keep"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let url = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("connect: psql '"))
+        .and_then(|l| l.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("no connect line in: {err}"))
+        .to_string();
+    let stop = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("stop:"))
+        .unwrap_or_else(|| panic!("no stop line in: {err}"))
+        .trim()
+        .to_string();
+    // Still running: connect through the printed URL.
+    let out = deskctl()
+        .args(["ping", "--format", "json", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    // The printed stop command stops and removes it.
+    let st = std::process::Command::new("sh").arg("-c").arg(&stop).status().unwrap();
+    assert!(st.success(), "stop command failed: {stop}");
+    let out = deskctl().args(["ping", "--database-url", &url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn ephemeral_works_for_a_non_root_user() {
+    if !nix::unistd::Uid::effective().is_root() {
+        // Already unprivileged: the other ephemeral tests prove it.
+        let out = deskctl().args(["ping", "--ephemeral"]).output().unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+        return;
+    }
+    // Run deskctl itself as the unprivileged `postgres` user, with its own HOME and TMPDIR.
+    let home = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for d in [home.path(), tmp.path()] {
+        nix::unistd::chown(
+            d,
+            Some(nix::unistd::Uid::from_raw(
+                nix::unistd::User::from_name("postgres").unwrap().unwrap().uid.as_raw(),
+            )),
+            None,
+        )
+        .unwrap();
+    }
+    let bin = assert_cmd::cargo::cargo_bin("deskctl");
+    let out = std::process::Command::new("runuser")
+        .args(["-u", "postgres", "--", "env"])
+        .arg(format!("HOME={}", home.path().display()))
+        .arg(format!("TMPDIR={}", tmp.path().display()))
+        .arg("NO_COLOR=1")
+        .arg(&bin)
+        .args(["ping", "--ephemeral", "--preset", "supabase", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ephemeral"], true);
+    assert_eq!(v["user"], "postgres");
+    assert!(deskctl_dirs(tmp.path()).is_empty());
+}

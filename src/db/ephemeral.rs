@@ -358,6 +358,11 @@ impl EphemeralCluster {
         self.tcp_port
     }
 
+    /// Whether the cluster outlives this process (`--keep`).
+    pub fn is_kept(&self) -> bool {
+        self.keep
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
     }

@@ -63,6 +63,9 @@ impl Db {
         drop(client);
         let _ = tokio::time::timeout(Duration::from_secs(2), conn_task).await;
         if let Some(c) = cluster {
+            if c.is_kept() {
+                eprintln!("{}", c.keep_instructions());
+            }
             c.finish();
         }
     }
@@ -306,9 +309,11 @@ pub enum PresetUse {
 /// Open the configured database: connect to a URL/env target, or start an ephemeral cluster.
 pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectError> {
     let (target, cluster) = match &cfg.target {
-        DbTarget::Ephemeral { keep } => {
+        DbTarget::Ephemeral { keep, tcp_port } => {
             let cluster = EphemeralCluster::start(ephemeral::Options {
                 keep: *keep,
+                tcp_port: *tcp_port,
+                die_with_parent: !*keep,
                 ..Default::default()
             })?;
             (cluster.conn_target("postgres"), Some(cluster))

@@ -21,14 +21,19 @@
 --                  storage.foldername/filename/extension helpers
 --   * the (empty) supabase_realtime publication
 --   * Supabase's default privileges on schema public for the API roles
+--     (ALTER DEFAULT PRIVILEGES only: re-running never widens grants on
+--     objects that migrations have already created and restricted)
 --
 -- Properties:
 --   * idempotent: safe to run any number of times, in any database of a
 --     cluster where the (cluster-wide) roles may already exist;
 --   * transactional: contains no statement that cannot run inside a
 --     transaction block (no CREATE DATABASE, no VACUUM, no CONCURRENTLY);
---   * must be run by a superuser (CREATE ROLE ... BYPASSRLS, CREATE
---     PUBLICATION, extension creation) unless those objects already exist.
+--   * the first run in a cluster needs a superuser (CREATE ROLE ...
+--     BYPASSRLS); once the roles exist, the database owner can run it
+--     (pgcrypto and uuid-ossp are trusted extensions). A non-superuser
+--     runner is made a member of anon/authenticated/service_role if it has
+--     CREATEROLE, and gets a WARNING otherwise.
 --
 -- To simulate an API request inside a transaction:
 --   begin;
@@ -42,6 +47,8 @@
 -- Roles (cluster-wide: every CREATE ROLE is guarded)
 -- -----------------------------------------------------------------------------
 do $preset$
+declare
+  r text;
 begin
   if not exists (select 1 from pg_catalog.pg_roles where rolname = 'anon') then
     create role anon nologin noinherit;
@@ -67,17 +74,19 @@ begin
   end if;
 
   -- On Supabase the migration role ("postgres") can SET ROLE to the API roles.
-  -- A superuser can anyway; a non-superuser runner needs membership.
+  -- A superuser can anyway; a non-superuser runner needs membership, which it
+  -- can only give itself with CREATEROLE: best effort, a warning otherwise.
   if not (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
-    if not pg_catalog.pg_has_role(current_user, 'anon', 'MEMBER') then
-      execute format('grant anon to %I', current_user);
-    end if;
-    if not pg_catalog.pg_has_role(current_user, 'authenticated', 'MEMBER') then
-      execute format('grant authenticated to %I', current_user);
-    end if;
-    if not pg_catalog.pg_has_role(current_user, 'service_role', 'MEMBER') then
-      execute format('grant service_role to %I', current_user);
-    end if;
+    for r in select unnest(array['anon', 'authenticated', 'service_role']) loop
+      if not pg_catalog.pg_has_role(current_user, r, 'MEMBER') then
+        begin
+          execute format('grant %I to %I', r, current_user);
+        exception when insufficient_privilege then
+          raise warning 'role % is not a member of %; it cannot SET ROLE % (grant it as a superuser)',
+            current_user, r, r;
+        end;
+      end if;
+    end loop;
   end if;
 end
 $preset$;
@@ -318,11 +327,13 @@ $preset$;
 -- Supabase default privileges in schema public (for the role running this
 -- script, i.e. the role that will own the application's objects). RLS, not
 -- table grants, is what restricts the API roles.
+--
+-- Deliberately NO "grant all on all tables/sequences/functions in schema
+-- public": on a fresh database public is empty, so it would do nothing, and
+-- on a re-run after migrations it would silently undo their revokes (e.g.
+-- "revoke all on chat_sessions from anon"). The default privileges below
+-- cover every object created after this script.
 -- -----------------------------------------------------------------------------
-grant all on all tables    in schema public to anon, authenticated, service_role;
-grant all on all sequences in schema public to anon, authenticated, service_role;
-grant all on all functions in schema public to anon, authenticated, service_role;
-
 alter default privileges in schema public grant all on tables    to anon, authenticated, service_role;
 alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
 alter default privileges in schema public grant all on functions to anon, authenticated, service_role;

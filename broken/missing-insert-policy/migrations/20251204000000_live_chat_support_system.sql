@@ -1,0 +1,1 @@
+../../../migrations/20251204000000_live_chat_support_system.sql

@@ -1,0 +1,1 @@
+../../../migrations/20251204000001_add_missing_activity_policy.sql

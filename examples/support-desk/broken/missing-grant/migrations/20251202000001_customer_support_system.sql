@@ -1,0 +1,1 @@
+../../../migrations/20251202000001_customer_support_system.sql

@@ -1,0 +1,1 @@
+../../../migrations/20251202000002_enable_realtime.sql
