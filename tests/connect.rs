@@ -486,9 +486,16 @@ fn keep_leaves_a_reachable_cluster_and_says_how_to_stop_it() {
         .unwrap();
     assert!(out.status.success(), "{}", output_text(&out));
     // The printed stop command stops and removes it.
-    let st = std::process::Command::new("sh").arg("-c").arg(&stop).status().unwrap();
+    let st = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&stop)
+        .status()
+        .unwrap();
     assert!(st.success(), "stop command failed: {stop}");
-    let out = deskctl().args(["ping", "--database-url", &url]).output().unwrap();
+    let out = deskctl()
+        .args(["ping", "--database-url", &url])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
 }
 
@@ -507,7 +514,11 @@ fn ephemeral_works_for_a_non_root_user() {
         nix::unistd::chown(
             d,
             Some(nix::unistd::Uid::from_raw(
-                nix::unistd::User::from_name("postgres").unwrap().unwrap().uid.as_raw(),
+                nix::unistd::User::from_name("postgres")
+                    .unwrap()
+                    .unwrap()
+                    .uid
+                    .as_raw(),
             )),
             None,
         )
@@ -520,7 +531,14 @@ fn ephemeral_works_for_a_non_root_user() {
         .arg(format!("TMPDIR={}", tmp.path().display()))
         .arg("NO_COLOR=1")
         .arg(&bin)
-        .args(["ping", "--ephemeral", "--preset", "supabase", "--format", "json"])
+        .args([
+            "ping",
+            "--ephemeral",
+            "--preset",
+            "supabase",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", output_text(&out));

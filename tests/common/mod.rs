@@ -179,10 +179,8 @@ impl TestDb {
                     tokio_postgres::SimpleQueryMessage::Row(r) => {
                         cur.push((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
                     }
-                    tokio_postgres::SimpleQueryMessage::CommandComplete(_) => {
-                        if !cur.is_empty() {
-                            last = std::mem::take(&mut cur);
-                        }
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(_) if !cur.is_empty() => {
+                        last = std::mem::take(&mut cur);
                     }
                     _ => {}
                 }
