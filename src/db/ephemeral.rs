@@ -516,6 +516,10 @@ fn template_copy(bindir: &Path, run_as: &RunAs, data: &Path) -> Result<(), Ephem
         let staged = staging.path().join("data");
         copy_tree(&build.path().join("data"), &staged, &RunAs { user: None })?;
         let _ = fs::rename(&staged, &template);
+        // This run uses the fresh initdb output itself (already owned by the server user).
+        if fs::rename(build.path().join("data"), data).is_ok() {
+            return Ok(());
+        }
     }
     copy_tree(&template, data, run_as)
 }
