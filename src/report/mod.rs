@@ -2,9 +2,18 @@
 //! (table | json | junit | tap). A failed check is data here, never an `Err`. Renderers are pure
 //! functions over a writer; colour is decided once by the caller. Must not touch the database.
 
-use std::path::PathBuf;
+pub mod json;
+pub mod junit;
+pub mod table;
+pub mod tap;
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use serde::Serialize;
+
+use crate::cli::ReportFormat;
 
 /// Bumped when the JSON shape changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -70,7 +79,12 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    pub fn new(id: impl Into<String>, kind: impl Into<String>, status: Status, detail: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        kind: impl Into<String>,
+        status: Status,
+        detail: impl Into<String>,
+    ) -> Self {
         CheckResult {
             id: id.into(),
             kind: kind.into(),
@@ -134,8 +148,55 @@ impl Report {
         let t = self.totals();
         let mut s = format!("{} passed, {} failed", t.passed, t.failed);
         if t.errors > 0 {
-            s.push_str(&format!(", {} error{}", t.errors, if t.errors == 1 { "" } else { "s" }));
+            s.push_str(&format!(
+                ", {} error{}",
+                t.errors,
+                if t.errors == 1 { "" } else { "s" }
+            ));
         }
         s
+    }
+}
+
+/// Render `report` in `format` to `w`. `color` only matters for the table (the machine formats never colour).
+pub fn render(
+    report: &Report,
+    format: ReportFormat,
+    color: bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        ReportFormat::Table => table::render(report, color, w),
+        ReportFormat::Json => json::render(report, w),
+        ReportFormat::Junit => junit::render(report, w),
+        ReportFormat::Tap => tap::render(report, w),
+    }
+}
+
+/// Render to `output` (a file; its directory must exist) or to standard output. Colour only on standard
+/// output and only when `color`. A closed standard output (`| head`) is not an error.
+pub fn write_report(
+    report: &Report,
+    format: ReportFormat,
+    output: Option<&Path>,
+    color: bool,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            render(report, format, false, &mut w)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("cannot write the report to {}", path.display()))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            match render(report, format, color, &mut w).and_then(|()| w.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write the report to standard output"),
+            }
+        }
     }
 }
