@@ -1,0 +1,1 @@
+../../../migrations/20250101000001_cc_core.sql

@@ -1,0 +1,1 @@
+../../../migrations/20250101000002_cc_cases.sql

@@ -1,0 +1,1 @@
+../../../migrations/20250101000003_cc_auth_sessions.sql

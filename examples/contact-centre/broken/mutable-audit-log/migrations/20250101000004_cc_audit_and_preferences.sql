@@ -1,0 +1,1 @@
+../../../migrations/20250101000004_cc_audit_and_preferences.sql

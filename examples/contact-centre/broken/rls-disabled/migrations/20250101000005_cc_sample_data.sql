@@ -1,0 +1,1 @@
+../../../migrations/20250101000005_cc_sample_data.sql

@@ -1,0 +1,1 @@
+../../../migrations/20250101000006_cc_step1_checklist.sql

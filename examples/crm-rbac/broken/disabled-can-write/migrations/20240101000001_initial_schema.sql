@@ -1,0 +1,1 @@
+../../../migrations/20240101000001_initial_schema.sql

@@ -1,0 +1,1 @@
+../../../migrations/20240101000003_functions_triggers.sql

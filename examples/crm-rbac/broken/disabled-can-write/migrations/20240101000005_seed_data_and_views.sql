@@ -1,0 +1,1 @@
+../../../migrations/20240101000005_seed_data_and_views.sql

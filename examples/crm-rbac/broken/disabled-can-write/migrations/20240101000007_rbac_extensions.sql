@@ -1,0 +1,1 @@
+../../../migrations/20240101000007_rbac_extensions.sql

@@ -1,0 +1,1 @@
+../../../migrations/20240101000002_rls_policies.sql

@@ -1,0 +1,1 @@
+../../../migrations/20240101000004_indexes.sql

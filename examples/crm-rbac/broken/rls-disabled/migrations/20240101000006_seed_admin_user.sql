@@ -1,0 +1,1 @@
+../../../migrations/20240101000006_seed_admin_user.sql

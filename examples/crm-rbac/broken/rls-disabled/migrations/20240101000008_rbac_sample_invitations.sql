@@ -1,0 +1,1 @@
+../../../migrations/20240101000008_rbac_sample_invitations.sql

@@ -1,0 +1,1 @@
+../../migrations/20250116000000_add_user_memory_table.sql

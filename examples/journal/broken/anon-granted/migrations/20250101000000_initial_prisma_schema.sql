@@ -1,0 +1,1 @@
+../../../migrations/20250101000000_initial_prisma_schema.sql

@@ -1,0 +1,1 @@
+../../../migrations/20250115000000_create_insight_run_table.sql

@@ -1,0 +1,1 @@
+../../../migrations/20260113000000_rls_and_profiles.sql

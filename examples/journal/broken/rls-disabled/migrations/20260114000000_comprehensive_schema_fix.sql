@@ -1,0 +1,1 @@
+../../../migrations/20260114000000_comprehensive_schema_fix.sql
