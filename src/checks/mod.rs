@@ -1,6 +1,323 @@
-//! Check files: model, loader, evaluation. (Being built: issue 4.)
+//! Check files: the model (one `Spec` variant per kind), the loader (parse, then validate every
+//! file, collecting every problem with file:line:col) and evaluation of one check into an
+//! `Outcome`. Static kinds read only the catalog `Snapshot`; probe kinds (behaviour, issue 5) get
+//! a database client inside a transaction the caller always rolls back. Must not print, choose
+//! output formats, or open connections.
+//!
+//! # How to add a kind
+//! 1. Write `src/checks/<kind>.rs`: a `#[derive(Deserialize)] #[serde(deny_unknown_fields)]`
+//!    struct of the kind's keys (the common keys `id`, `description`, `schema` are handled by the
+//!    loader, never declared), and `impl StaticCheck` (evaluates against the `Snapshot` only) or
+//!    `impl ProbeCheck` (runs SQL on the client it is given, inside a savepoint that is rolled
+//!    back). Unit-test it in the same file.
+//! 2. Add `mod <kind>;` below and one line to `kinds!` under `static` or `probe`:
+//!    `"<kind>" => <Variant>(<kind>::<Struct>),`
+//! 3. Add its section to docs/checks.md.
+//!
+//! The loader, ids, locations, error messages with hints, the report and the exit codes need
+//! nothing more.
 
-/// Every problem found while loading check files (exit 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{} problem(s) in check files", .0.len())]
-pub struct LoadErrors(pub Vec<String>);
+pub mod absent;
+pub mod count;
+pub mod exists;
+pub mod loader;
+pub mod model;
+pub mod policies;
+pub mod privileges;
+pub mod rls;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::de::IntoDeserializer;
+use serde::Deserialize;
+
+use crate::catalog::Snapshot;
+use crate::report::{CheckResult, ComponentRow, Location, Status};
+
+pub use loader::{load_paths, load_str};
+pub use model::{Ctx, Validator};
+
+/// A kind that evaluates against the catalog snapshot only (no database access).
+pub trait StaticCheck {
+    /// Semantic validation after parsing; report problems by key path.
+    fn validate(&self, _v: &mut Validator) {}
+    /// Schemas this check reads, so the snapshot covers them (the default schema is implied).
+    fn schemas(&self, ctx: &Ctx) -> Vec<String> {
+        vec![ctx.schema.to_string()]
+    }
+    fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome;
+}
+
+/// What a probe kind gets to run with.
+pub struct ProbeEnv<'a> {
+    /// The one connection, inside the run's transaction and this check's savepoint; everything
+    /// it does is rolled back.
+    pub client: &'a tokio_postgres::Client,
+    /// The catalog snapshot (read before any probe ran).
+    pub snapshot: &'a Snapshot,
+}
+
+/// A kind that must run SQL (behaviour checks). `run` executes inside the run's transaction,
+/// within a savepoint of its own that the caller rolls back afterwards whatever happens;
+/// `statement_timeout` and `lock_timeout` are already set.
+#[allow(async_fn_in_trait)]
+pub trait ProbeCheck {
+    fn validate(&self, _v: &mut Validator) {}
+    fn schemas(&self, ctx: &Ctx) -> Vec<String> {
+        vec![ctx.schema.to_string()]
+    }
+    async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome;
+}
+
+/// The result of evaluating one check, before id/location are attached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    pub detail: String,
+    pub component: Option<ComponentRow>,
+}
+
+impl Outcome {
+    pub fn pass(detail: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Pass,
+            detail: detail.into(),
+            component: None,
+        }
+    }
+    pub fn fail(detail: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Fail,
+            detail: detail.into(),
+            component: None,
+        }
+    }
+    /// The check could not run.
+    pub fn error(detail: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Error,
+            detail: detail.into(),
+            component: None,
+        }
+    }
+    /// Pass when `problems` is empty, else fail with them joined by `; `.
+    pub fn from_problems(problems: Vec<String>, pass_detail: impl Into<String>) -> Outcome {
+        if problems.is_empty() {
+            Outcome::pass(pass_detail)
+        } else {
+            Outcome::fail(problems.join("; "))
+        }
+    }
+    pub fn with_component(mut self, row: ComponentRow) -> Outcome {
+        self.component = Some(row);
+        self
+    }
+}
+
+/// Whether a kind runs against the snapshot or needs the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Static,
+    Probe,
+}
+
+macro_rules! kinds {
+    (
+        static { $( $sname:literal => $svar:ident($sty:ty), )* }
+        probe { $( $pname:literal => $pvar:ident($pty:ty), )* }
+    ) => {
+        /// One check's kind-specific part.
+        #[derive(Debug, Clone)]
+        pub enum Spec {
+            $( $svar($sty), )*
+            $( $pvar($pty), )*
+        }
+
+        /// Every kind name, as written in check files (`[[count]]`, ...).
+        pub const KINDS: &[&str] = &[ $( $sname, )* $( $pname, )* ];
+
+        impl Spec {
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( Spec::$svar(_) => $sname, )*
+                    $( Spec::$pvar(_) => $pname, )*
+                }
+            }
+
+            pub fn phase(&self) -> Phase {
+                match self {
+                    $( Spec::$svar(_) => Phase::Static, )*
+                    $( Spec::$pvar(_) => Phase::Probe, )*
+                }
+            }
+
+            /// Deserialize a check table of kind `kind` (None: no such kind).
+            pub(crate) fn deserialize<'a>(
+                kind: &str,
+                table: toml::Spanned<toml::de::DeTable<'a>>,
+            ) -> Option<Result<Spec, toml::de::Error>> {
+                match kind {
+                    $( $sname => Some(<$sty>::deserialize(table.into_deserializer()).map(Spec::$svar)), )*
+                    $( $pname => Some(<$pty>::deserialize(table.into_deserializer()).map(Spec::$pvar)), )*
+                    _ => None,
+                }
+            }
+
+            pub fn validate(&self, v: &mut Validator) {
+                match self {
+                    $( Spec::$svar(c) => StaticCheck::validate(c, v), )*
+                    $( Spec::$pvar(c) => ProbeCheck::validate(c, v), )*
+                }
+            }
+
+            pub fn schemas(&self, ctx: &Ctx) -> Vec<String> {
+                match self {
+                    $( Spec::$svar(c) => StaticCheck::schemas(c, ctx), )*
+                    $( Spec::$pvar(c) => ProbeCheck::schemas(c, ctx), )*
+                }
+            }
+
+            /// Static kinds: evaluate against the snapshot. `None` for probe kinds.
+            #[allow(unreachable_patterns)]
+            pub fn evaluate_static(&self, ctx: &Ctx, snap: &Snapshot) -> Option<Outcome> {
+                match self {
+                    $( Spec::$svar(c) => Some(c.evaluate(ctx, snap)), )*
+                    _ => None,
+                }
+            }
+
+            /// Probe kinds: run inside the caller's transaction and savepoint. `None` for
+            /// static kinds.
+            #[allow(unreachable_patterns, unused_variables)]
+            pub async fn run_probe(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Option<Outcome> {
+                match self {
+                    $( Spec::$pvar(c) => Some(c.run(ctx, env).await), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    static {
+        "count" => Count(count::Count),
+        "exists" => Exists(exists::Exists),
+        "absent" => Absent(absent::Absent),
+        "rls" => Rls(rls::Rls),
+        "policies" => Policies(policies::Policies),
+        "privileges" => Privileges(privileges::Privileges),
+    }
+    probe {
+        // Behaviour kinds (issue 5) go here, e.g.
+        // "immutable" => Immutable(immutable::Immutable),
+    }
+}
+
+/// One loaded, validated check.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// Unique across the run: as written, or `<file stem>:<kind>-<n>` (n counts that kind's
+    /// checks in the file from 1, in file order).
+    pub id: String,
+    pub description: Option<String>,
+    /// Where the check's table starts (`[[kind]]` header or inline table).
+    pub location: Location,
+    /// Default schema for unqualified names.
+    pub schema: String,
+    pub spec: Spec,
+}
+
+impl Check {
+    pub fn kind(&self) -> &'static str {
+        self.spec.kind()
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.spec.phase()
+    }
+
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx::new(&self.schema)
+    }
+
+    /// Static checks: evaluate against the snapshot.
+    pub fn evaluate_static(&self, snap: &Snapshot) -> Option<Outcome> {
+        self.spec.evaluate_static(&self.ctx(), snap)
+    }
+
+    /// Attach id, kind, description and location to an outcome.
+    pub fn result(&self, o: Outcome, duration_ms: f64) -> CheckResult {
+        let mut r = CheckResult::new(&self.id, self.kind(), o.status, o.detail);
+        r.description = self.description.clone();
+        r.location = Some(self.location.clone());
+        r.component = o.component;
+        r.duration_ms = duration_ms;
+        r
+    }
+}
+
+/// Schemas a set of checks needs read, in first-mention order (`public` when none).
+pub fn schemas_needed(checks: &[Check]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in checks {
+        for s in c.spec.schemas(&c.ctx()) {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("public".to_string());
+    }
+    out
+}
+
+/// One problem in a check file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.message
+        )?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found while loading check files (exit 2). Nothing runs when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadErrors(pub Vec<Problem>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} problem{} in check files; nothing was run",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.0 {
+            write!(f, "\n{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadErrors {}

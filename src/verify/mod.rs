@@ -1,9 +1,158 @@
-//! `deskctl verify`: load check files, snapshot the catalog, evaluate, report. (Being built: issue 4.)
+//! `deskctl verify`: load the check files (before connecting: bad files never start a cluster),
+//! open the database, migrate first when asked (always on an ephemeral cluster), read ONE catalog
+//! snapshot, evaluate static checks against it, run probe checks in a transaction that is always
+//! rolled back, and hand the report to the renderers. Owns the order of those steps and the exit
+//! code; must not change data, render by itself, or query the catalog per check.
+
+pub mod probe;
 
 use std::process::ExitCode;
+use std::time::Instant;
 
-use crate::config::{RunConfig, VerifyOptions};
+use anyhow::Context;
+use tokio_postgres::Client;
 
-pub async fn run(_cfg: &RunConfig, _o: VerifyOptions) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("deskctl verify is not built yet")
+use crate::catalog::{self, Scope, Snapshot};
+use crate::checks::{self, Check, Phase};
+use crate::config::{DbTarget, RunConfig, VerifyOptions};
+use crate::db::{self, PresetUse};
+use crate::report::{CheckResult, Report, Status};
+
+pub use probe::ProbeSettings;
+
+pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let checks = checks::load_paths(&o.paths)?;
+    let loaded = started.elapsed();
+    let schemas = if o.schemas.is_empty() {
+        checks::schemas_needed(&checks)
+    } else {
+        o.schemas.clone()
+    };
+    let ephemeral = matches!(cfg.target, DbTarget::Ephemeral { .. });
+    let preset_use = if o.migrate && !ephemeral {
+        PresetUse::Install
+    } else {
+        PresetUse::OnlyEphemeral
+    };
+    let mut db = db::open(cfg, preset_use).await?;
+    let connected = started.elapsed();
+
+    if o.migrate {
+        let summary = crate::migrate::apply_pending(&mut db.client, &o.migrations, &o.history)
+            .await
+            .with_context(|| {
+                format!(
+                    "migrating from {} before verifying failed",
+                    o.migrations.display()
+                )
+            })?;
+        if cfg.verbose > 0 {
+            eprintln!(
+                "verify: applied {} migration(s) from {}",
+                summary.applied.len(),
+                o.migrations.display()
+            );
+        }
+    }
+    let migrated = started.elapsed();
+
+    let settings = ProbeSettings {
+        statement_timeout: o.statement_timeout,
+        lock_timeout: o.lock_timeout,
+    };
+    let mut report = Report::new("verify", &db.display);
+    let scope = Scope::new(schemas);
+    let timing = evaluate_into(&db.client, &checks, &scope, &settings, &mut report).await?;
+    report.duration_ms = ms(started.elapsed());
+    db.close().await;
+
+    if cfg.verbose > 0 {
+        eprintln!(
+            "verify: {} checks from {} path(s); load {:.1} ms, connect {:.1} ms, migrate {:.1} ms, \
+snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
+            checks.len(),
+            o.paths.len(),
+            ms(loaded),
+            ms(connected - loaded),
+            ms(migrated - connected),
+            timing.snapshot_ms,
+            catalog::QUERY_COUNT,
+            timing.evaluate_ms,
+            report.duration_ms
+        );
+    }
+
+    crate::report::write_report(
+        &report,
+        o.format,
+        o.output.as_deref(),
+        cfg.color && o.output.is_none(),
+    )?;
+    let t = report.totals();
+    Ok(if t.failed == 0 && t.errors == 0 {
+        ExitCode::from(crate::exit::OK)
+    } else {
+        ExitCode::from(crate::exit::FAILED)
+    })
+}
+
+/// How long the phases of `evaluate_into` took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    pub snapshot_ms: f64,
+    pub evaluate_ms: f64,
+}
+
+/// Read the snapshot and evaluate every check into `report.results`, in check order. Static
+/// checks read the snapshot only; probe checks run afterwards, on `client`, inside one
+/// transaction that is always rolled back (see `probe`). Database trouble while reading the
+/// snapshot is an `Err` (exit 3); a probe that fails or hangs is an error row.
+pub async fn evaluate_into(
+    client: &Client,
+    checks: &[Check],
+    scope: &Scope,
+    settings: &ProbeSettings,
+    report: &mut Report,
+) -> Result<Timing, tokio_postgres::Error> {
+    let t0 = Instant::now();
+    let snap = catalog::load(client, scope).await?;
+    let snapshot_ms = ms(t0.elapsed());
+    let t1 = Instant::now();
+    let mut results = evaluate_static(checks, &snap);
+    let probes: Vec<usize> = checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.phase() == Phase::Probe)
+        .map(|(i, _)| i)
+        .collect();
+    if !probes.is_empty() {
+        let outcomes = probe::run_all(client, &snap, checks, &probes, settings).await;
+        for (i, r) in probes.into_iter().zip(outcomes) {
+            results[i] = Some(r);
+        }
+    }
+    report.results.extend(results.into_iter().map(|r| {
+        r.unwrap_or_else(|| CheckResult::new("?", "?", Status::Error, "check was not evaluated"))
+    }));
+    Ok(Timing {
+        snapshot_ms,
+        evaluate_ms: ms(t1.elapsed()),
+    })
+}
+
+/// Evaluate the static checks against a snapshot; probe checks are left `None`.
+pub fn evaluate_static(checks: &[Check], snap: &Snapshot) -> Vec<Option<CheckResult>> {
+    checks
+        .iter()
+        .map(|c| {
+            let t = Instant::now();
+            c.evaluate_static(snap)
+                .map(|o| c.result(o, ms(t.elapsed())))
+        })
+        .collect()
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }

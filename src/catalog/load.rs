@@ -1,0 +1,423 @@
+//! Reads a `Snapshot` from the catalogs: a fixed set of set-returning queries (queries/*.sql),
+//! pipelined on one connection, whatever the number of checks or objects. Must not write, and
+//! must not issue per-object queries.
+
+use std::collections::HashMap;
+
+use tokio_postgres::{Client, Row};
+
+use super::*;
+
+/// What to read.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// Schemas whose objects are read (roles, publications and extensions are cluster/database-wide).
+    pub schemas: Vec<String>,
+    /// Read view definitions (`pg_get_viewdef`), the most expensive column; `verify` does not need them.
+    pub view_definitions: bool,
+}
+
+impl Scope {
+    pub fn new(schemas: Vec<String>) -> Scope {
+        Scope {
+            schemas,
+            view_definitions: false,
+        }
+    }
+}
+
+const RELATIONS: &str = include_str!("queries/relations.sql");
+const COLUMNS: &str = include_str!("queries/columns.sql");
+const CONSTRAINTS: &str = include_str!("queries/constraints.sql");
+const INDEXES: &str = include_str!("queries/indexes.sql");
+const POLICIES: &str = include_str!("queries/policies.sql");
+const TRIGGERS: &str = include_str!("queries/triggers.sql");
+const FUNCTIONS: &str = include_str!("queries/functions.sql");
+const ENUMS: &str = include_str!("queries/enums.sql");
+const SEQUENCES: &str = include_str!("queries/sequences.sql");
+const VIEW_DEPS: &str = include_str!("queries/view_deps.sql");
+const SCHEMAS: &str = include_str!("queries/schemas.sql");
+const SESSION: &str = include_str!("queries/session.sql");
+const ROLES: &str = include_str!("queries/roles.sql");
+const PUBLICATIONS: &str = include_str!("queries/publications.sql");
+const EXTENSIONS: &str = include_str!("queries/extensions.sql");
+
+/// The number of queries one snapshot costs (fixed).
+pub const QUERY_COUNT: usize = 15;
+
+/// Read the snapshot. All queries are sent at once (pipelined) on `client`; they run in the
+/// caller's transaction if there is one.
+pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_postgres::Error> {
+    let s = &scope.schemas;
+    let defs = scope.view_definitions;
+    let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [s];
+    let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [s, &defs];
+    let (
+        relations,
+        columns,
+        constraints,
+        indexes,
+        policies,
+        triggers,
+        functions,
+        enums,
+        sequences,
+        view_deps,
+        schemas,
+        session,
+        roles,
+        publications,
+        extensions,
+    ) = tokio::try_join!(
+        client.query(RELATIONS, &p2),
+        client.query(COLUMNS, &p1),
+        client.query(CONSTRAINTS, &p1),
+        client.query(INDEXES, &p1),
+        client.query(POLICIES, &p1),
+        client.query(TRIGGERS, &p1),
+        client.query(FUNCTIONS, &p1),
+        client.query(ENUMS, &p1),
+        client.query(SEQUENCES, &p1),
+        client.query(VIEW_DEPS, &p1),
+        client.query(SCHEMAS, &p1),
+        client.query_one(SESSION, &[]),
+        client.query(ROLES, &[]),
+        client.query(PUBLICATIONS, &p1),
+        client.query(EXTENSIONS, &[]),
+    )?;
+
+    let mut snap = Snapshot {
+        scope: s.clone(),
+        current_user: session.get(0),
+        server_version_num: session.get(1),
+        ..Default::default()
+    };
+
+    let mut by_oid: HashMap<Oid, usize> = HashMap::with_capacity(relations.len());
+    for r in &relations {
+        let Some(kind) = RelKind::from_relkind(char_of(r, 3)) else {
+            continue;
+        };
+        let mut rel = Relation::new(&r.get::<_, String>(1), &r.get::<_, String>(2), kind);
+        rel.oid = r.get(0);
+        rel.owner = r.get(4);
+        rel.rls_enabled = r.get(5);
+        rel.rls_forced = r.get(6);
+        rel.is_partition = r.get(7);
+        rel.options = r.get(8);
+        rel.acl = parse_acl(&r.get::<_, Vec<String>>(9));
+        if let Some(v) = rel.view.as_mut() {
+            v.definition = r.get(10);
+        }
+        by_oid.insert(rel.oid, snap.relations.len());
+        snap.relations.push(rel);
+    }
+    let idx = |oid: Oid| -> Option<usize> { by_oid.get(&oid).copied() };
+
+    for r in &columns {
+        let Some(i) = idx(r.get(0)) else { continue };
+        let identity = match char_of(r, 6) {
+            b'a' => Some("always".to_string()),
+            b'd' => Some("by default".to_string()),
+            _ => None,
+        };
+        snap.relations[i].columns.push(Column {
+            num: r.get(1),
+            name: r.get(2),
+            type_name: r.get(3),
+            nullable: !r.get::<_, bool>(4),
+            default: r.get(5),
+            identity,
+            generated: char_of(r, 7) == b's',
+            acl: parse_acl(&r.get::<_, Vec<String>>(8)),
+        });
+    }
+
+    for r in &constraints {
+        let Some(i) = idx(r.get(0)) else { continue };
+        let kind = ConstraintKind::from_contype(char_of(r, 2));
+        let foreign = (kind == ConstraintKind::ForeignKey).then(|| ForeignKey {
+            table: QualName::new(
+                r.get::<_, Option<String>>(5).unwrap_or_default(),
+                r.get::<_, Option<String>>(6).unwrap_or_default(),
+            ),
+            columns: r.get(7),
+            on_delete: FkAction::from_code(char_of(r, 8)),
+            on_update: FkAction::from_code(char_of(r, 9)),
+        });
+        snap.relations[i].constraints.push(Constraint {
+            name: r.get(1),
+            kind,
+            columns: r.get(3),
+            definition: r.get(4),
+            foreign,
+            validated: r.get(10),
+        });
+    }
+
+    for r in &indexes {
+        let Some(i) = idx(r.get(0)) else { continue };
+        snap.relations[i].indexes.push(Index {
+            name: r.get(1),
+            unique: r.get(2),
+            primary: r.get(3),
+            valid: r.get(4),
+            columns: r.get(5),
+            predicate: r.get(6),
+            definition: r.get(7),
+        });
+    }
+
+    for r in &policies {
+        let Some(i) = idx(r.get(0)) else { continue };
+        snap.relations[i].policies.push(Policy {
+            name: r.get(1),
+            command: PolicyCommand::from_polcmd(char_of(r, 2)),
+            permissive: r.get(3),
+            roles: r.get(4),
+            using: r.get(5),
+            with_check: r.get(6),
+        });
+    }
+
+    for r in &triggers {
+        let Some(i) = idx(r.get(0)) else { continue };
+        let t: i32 = r.get(4);
+        let timing = if t & 64 != 0 {
+            TriggerTiming::InsteadOf
+        } else if t & 2 != 0 {
+            TriggerTiming::Before
+        } else {
+            TriggerTiming::After
+        };
+        let mut events = Vec::new();
+        for (bit, ev) in [
+            (4, TriggerEvent::Insert),
+            (16, TriggerEvent::Update),
+            (8, TriggerEvent::Delete),
+            (32, TriggerEvent::Truncate),
+        ] {
+            if t & bit != 0 {
+                events.push(ev);
+            }
+        }
+        snap.relations[i].triggers.push(Trigger {
+            name: r.get(1),
+            function: QualName::new(r.get::<_, String>(2), r.get::<_, String>(3)),
+            timing,
+            events,
+            row: t & 1 != 0,
+            enabled: TriggerEnabled::from_code(char_of(r, 5)),
+            definition: r.get(6),
+        });
+    }
+
+    for r in &sequences {
+        let Some(i) = idx(r.get(0)) else { continue };
+        if let Some(seq) = snap.relations[i].sequence.as_mut() {
+            seq.owned_by = Some((
+                QualName::new(r.get::<_, String>(1), r.get::<_, String>(2)),
+                r.get(3),
+            ));
+        }
+    }
+
+    for r in &view_deps {
+        let Some(i) = idx(r.get(0)) else { continue };
+        if let Some(v) = snap.relations[i].view.as_mut() {
+            v.depends_on
+                .push(QualName::new(r.get::<_, String>(1), r.get::<_, String>(2)));
+        }
+    }
+
+    snap.functions = functions
+        .iter()
+        .map(|r| Function {
+            oid: r.get(0),
+            schema: r.get(1),
+            name: r.get(2),
+            kind: FunctionKind::from_prokind(char_of(r, 3)),
+            arg_types: r.get(4),
+            identity_args: r.get(5),
+            returns: r.get(6),
+            language: r.get(7),
+            security_definer: r.get(8),
+            config: r.get(9),
+            volatility: Volatility::from_code(char_of(r, 10)),
+            owner: r.get(11),
+            acl: parse_acl(&r.get::<_, Vec<String>>(12)),
+        })
+        .collect();
+
+    snap.enums = enums
+        .iter()
+        .map(|r| EnumType {
+            schema: r.get(0),
+            name: r.get(1),
+            values: r.get(2),
+        })
+        .collect();
+
+    snap.schemas = schemas
+        .iter()
+        .map(|r| SchemaInfo {
+            name: r.get(0),
+            owner: r.get(1),
+            acl: parse_acl(&r.get::<_, Vec<String>>(2)),
+        })
+        .collect();
+
+    snap.roles = roles
+        .iter()
+        .map(|r| Role {
+            name: r.get(0),
+            superuser: r.get(1),
+            inherit: r.get(2),
+            create_role: r.get(3),
+            create_db: r.get(4),
+            login: r.get(5),
+            replication: r.get(6),
+            bypass_rls: r.get(7),
+            member_of: r.get(8),
+        })
+        .collect();
+
+    for r in &publications {
+        let name: String = r.get(0);
+        if snap.publications.last().is_none_or(|p| p.name != name) {
+            snap.publications.push(Publication {
+                name: name.clone(),
+                all_tables: r.get(1),
+                members: Vec::new(),
+            });
+        }
+        if let (Some(schema), Some(table)) =
+            (r.get::<_, Option<String>>(2), r.get::<_, Option<String>>(3))
+        {
+            if let Some(p) = snap.publications.last_mut() {
+                p.members.push(QualName::new(schema, table));
+            }
+        }
+    }
+
+    snap.extensions = extensions
+        .iter()
+        .map(|r| Extension {
+            name: r.get(0),
+            version: r.get(1),
+            schema: r.get(2),
+        })
+        .collect();
+
+    Ok(snap.finish())
+}
+
+/// First byte of a `"char"` column read as text (`' '` when empty or NULL).
+fn char_of(r: &Row, i: usize) -> u8 {
+    r.get::<_, Option<String>>(i)
+        .and_then(|s| s.bytes().next())
+        .unwrap_or(b' ')
+}
+
+/// Parse `aclitem` texts (`grantee=privs/grantor`, empty grantee = PUBLIC, names possibly
+/// double-quoted) into one entry per privilege.
+pub fn parse_acl(items: &[String]) -> Vec<AclItem> {
+    let mut out = Vec::new();
+    for item in items {
+        let (grantee, rest) = take_role(item);
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let (privs, grantor) = match rest.split_once('/') {
+            Some((p, g)) => (p, take_role(g).0),
+            None => (rest, String::new()),
+        };
+        let grantee = if grantee.is_empty() {
+            "PUBLIC".to_string()
+        } else {
+            grantee
+        };
+        let mut chars = privs.chars().peekable();
+        while let Some(c) = chars.next() {
+            let grantable = chars.peek() == Some(&'*');
+            if grantable {
+                chars.next();
+            }
+            let Some(privilege) = privilege_name(c) else {
+                continue;
+            };
+            out.push(AclItem {
+                grantee: grantee.clone(),
+                grantor: grantor.clone(),
+                privilege: privilege.to_string(),
+                grantable,
+            });
+        }
+    }
+    out
+}
+
+/// A role name at the start of `s` (quoted or bare), and the rest.
+fn take_role(s: &str) -> (String, &str) {
+    if let Some(body) = s.strip_prefix('"') {
+        let mut name = String::new();
+        let mut it = body.char_indices().peekable();
+        while let Some((i, c)) = it.next() {
+            if c == '"' {
+                if let Some(&(_, '"')) = it.peek() {
+                    it.next();
+                    name.push('"');
+                    continue;
+                }
+                return (name, &body[i + 1..]);
+            }
+            name.push(c);
+        }
+        (name, "")
+    } else {
+        let end = s.find(['=', '/']).unwrap_or(s.len());
+        (s[..end].to_string(), &s[end..])
+    }
+}
+
+fn privilege_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        'r' => "SELECT",
+        'w' => "UPDATE",
+        'a' => "INSERT",
+        'd' => "DELETE",
+        'D' => "TRUNCATE",
+        'x' => "REFERENCES",
+        't' => "TRIGGER",
+        'X' => "EXECUTE",
+        'U' => "USAGE",
+        'C' => "CREATE",
+        'c' => "CONNECT",
+        'T' => "TEMPORARY",
+        's' => "SET",
+        'A' => "ALTER SYSTEM",
+        'm' => "MAINTAIN",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acl_text_is_parsed() {
+        let acl = parse_acl(&[
+            "postgres=arwdDxt/postgres".to_string(),
+            "=X/postgres".to_string(),
+            "\"we\"\"ird=role\"=r*/postgres".to_string(),
+        ]);
+        assert_eq!(acl.len(), 9);
+        assert_eq!(acl[0].privilege, "INSERT");
+        assert_eq!(acl[7].grantee, "PUBLIC");
+        assert_eq!(acl[7].privilege, "EXECUTE");
+        assert_eq!(acl[8].grantee, "we\"ird=role");
+        assert!(acl[8].grantable);
+        assert_eq!(acl[8].grantor, "postgres");
+    }
+}

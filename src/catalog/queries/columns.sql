@@ -1,0 +1,20 @@
+-- Columns of the snapshot's tables and views, with type, nullability, default and column ACLs.
+-- $1: schemas (text[]).
+select a.attrelid,
+       a.attnum,
+       a.attname::text as name,
+       format_type(a.atttypid, a.atttypmod) as type_name,
+       a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid) as default_expr,
+       a.attidentity::text as identity,
+       a.attgenerated::text as generated,
+       coalesce(a.attacl, '{}')::text[] as acl
+  from pg_attribute a
+  join pg_class c on c.oid = a.attrelid
+  join pg_namespace n on n.oid = c.relnamespace
+  left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+ where n.nspname = any($1)
+   and c.relkind in ('r', 'p', 'v', 'm', 'f')
+   and a.attnum > 0
+   and not a.attisdropped
+ order by a.attrelid, a.attnum

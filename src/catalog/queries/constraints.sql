@@ -1,0 +1,28 @@
+-- Table constraints (primary key, unique, check, foreign key, exclusion) with their columns and,
+-- for foreign keys, the referenced table and columns (which may lie outside the schemas).
+-- $1: schemas (text[]).
+select co.conrelid,
+       co.conname::text as name,
+       co.contype::text as contype,
+       array(select a.attname::text
+               from unnest(co.conkey) with ordinality k(num, ord)
+               join pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.num
+              order by k.ord) as columns,
+       pg_get_constraintdef(co.oid) as definition,
+       fn.nspname::text as ref_schema,
+       fc.relname::text as ref_table,
+       array(select a.attname::text
+               from unnest(co.confkey) with ordinality k(num, ord)
+               join pg_attribute a on a.attrelid = co.confrelid and a.attnum = k.num
+              order by k.ord) as ref_columns,
+       co.confdeltype::text as on_delete,
+       co.confupdtype::text as on_update,
+       co.convalidated
+  from pg_constraint co
+  join pg_class c on c.oid = co.conrelid
+  join pg_namespace n on n.oid = c.relnamespace
+  left join pg_class fc on fc.oid = co.confrelid
+  left join pg_namespace fn on fn.oid = fc.relnamespace
+ where n.nspname = any($1)
+   and co.conrelid <> 0
+ order by co.conrelid, co.conname

@@ -1,0 +1,22 @@
+-- Functions and procedures: argument types, result, language, SECURITY DEFINER, proconfig,
+-- volatility, owner, ACL (default ACL when NULL). $1: schemas (text[]).
+select p.oid,
+       n.nspname::text as schema,
+       p.proname::text as name,
+       p.prokind::text as prokind,
+       array(select format_type(u.t, null)
+               from unnest(p.proargtypes::oid[]) with ordinality u(t, ord)
+              order by u.ord) as arg_types,
+       pg_get_function_identity_arguments(p.oid) as identity_args,
+       coalesce(pg_get_function_result(p.oid), '') as returns,
+       l.lanname::text as language,
+       p.prosecdef,
+       coalesce(p.proconfig, '{}')::text[] as config,
+       p.provolatile::text as volatility,
+       pg_get_userbyid(p.proowner)::text as owner,
+       coalesce(p.proacl, acldefault('f', p.proowner))::text[] as acl
+  from pg_proc p
+  join pg_namespace n on n.oid = p.pronamespace
+  join pg_language l on l.oid = p.prolang
+ where n.nspname = any($1)
+ order by n.nspname, p.proname, p.oid

@@ -1,0 +1,21 @@
+-- Relations (tables, partitioned tables, views, materialized views, sequences, foreign tables)
+-- of the requested schemas, with RLS flags, reloptions and the ACL (default ACL when NULL).
+-- $1: schemas (text[]), $2: include view definitions (bool).
+select c.oid,
+       n.nspname::text as schema,
+       c.relname::text as name,
+       c.relkind::text as relkind,
+       pg_get_userbyid(c.relowner)::text as owner,
+       c.relrowsecurity,
+       c.relforcerowsecurity,
+       c.relispartition,
+       coalesce(c.reloptions, '{}')::text[] as options,
+       coalesce(c.relacl,
+                acldefault(case when c.relkind = 'S' then 's' else 'r' end::"char", c.relowner)
+       )::text[] as acl,
+       case when $2 and c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as definition
+  from pg_class c
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = any($1)
+   and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+ order by n.nspname, c.relname

@@ -1,0 +1,17 @@
+-- User triggers (not constraint-internal ones) with function, tgtype bits and enabled state.
+-- $1: schemas (text[]).
+select t.tgrelid,
+       t.tgname::text as name,
+       fn.nspname::text as function_schema,
+       f.proname::text as function_name,
+       t.tgtype::int4 as tgtype,
+       t.tgenabled::text as enabled,
+       pg_get_triggerdef(t.oid) as definition
+  from pg_trigger t
+  join pg_class c on c.oid = t.tgrelid
+  join pg_namespace n on n.oid = c.relnamespace
+  join pg_proc f on f.oid = t.tgfoid
+  join pg_namespace fn on fn.oid = f.pronamespace
+ where n.nspname = any($1)
+   and not t.tgisinternal
+ order by t.tgrelid, t.tgname

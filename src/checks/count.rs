@@ -1,0 +1,539 @@
+//! `[[count]]`: how many objects of one type exist (tables, views, sequences, functions,
+//! policies, ...), filtered by names, LIKE pattern, schema or tables, against `expect` /
+//! `at_least` / `at_most`; each is one row of the seed-style component table. Reads only the
+//! Snapshot.
+
+use serde::Deserialize;
+
+use super::model::{list, qualify, schemas_of, Ctx, Names, Validator};
+use super::{Outcome, StaticCheck};
+use crate::catalog::{FunctionKind, RelKind, Snapshot};
+use crate::report::ComponentRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Object {
+    #[serde(alias = "tables")]
+    Table,
+    #[serde(alias = "partitioned_tables")]
+    PartitionedTable,
+    #[serde(alias = "views")]
+    View,
+    #[serde(alias = "materialized_views")]
+    MaterializedView,
+    #[serde(alias = "sequences")]
+    Sequence,
+    #[serde(alias = "functions")]
+    Function,
+    #[serde(alias = "procedures")]
+    Procedure,
+    #[serde(alias = "policies")]
+    Policy,
+    #[serde(alias = "triggers")]
+    Trigger,
+    #[serde(alias = "indexes")]
+    Index,
+    #[serde(alias = "enum_values")]
+    EnumValue,
+}
+
+impl Object {
+    /// The component label when none is given ("Tables", "RLS Policies", ...).
+    fn label(self) -> &'static str {
+        match self {
+            Object::Table => "Tables",
+            Object::PartitionedTable => "Partitioned tables",
+            Object::View => "Views",
+            Object::MaterializedView => "Materialized views",
+            Object::Sequence => "Sequences",
+            Object::Function => "Functions",
+            Object::Procedure => "Procedures",
+            Object::Policy => "RLS Policies",
+            Object::Trigger => "Triggers",
+            Object::Index => "Indexes",
+            Object::EnumValue => "Enum values",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Object::Table => "tables",
+            Object::PartitionedTable => "partitioned tables",
+            Object::View => "views",
+            Object::MaterializedView => "materialized views",
+            Object::Sequence => "sequences",
+            Object::Function => "functions",
+            Object::Procedure => "procedures",
+            Object::Policy => "policies",
+            Object::Trigger => "triggers",
+            Object::Index => "indexes",
+            Object::EnumValue => "enum values",
+        }
+    }
+
+    fn relkind(self) -> Option<RelKind> {
+        Some(match self {
+            Object::Table => RelKind::Table,
+            Object::PartitionedTable => RelKind::PartitionedTable,
+            Object::View => RelKind::View,
+            Object::MaterializedView => RelKind::MaterializedView,
+            Object::Sequence => RelKind::Sequence,
+            _ => return None,
+        })
+    }
+
+    /// Objects that live on tables (filterable by `tables`).
+    fn on_tables(self) -> bool {
+        matches!(self, Object::Policy | Object::Trigger | Object::Index)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Count {
+    /// Row label in the component table [default: from `object`, e.g. "RLS Policies"].
+    pub component: Option<String>,
+    pub object: Object,
+    /// Count only objects with these names (those that exist). Enum values: the labels.
+    pub names: Option<Names>,
+    /// Count only objects whose name is LIKE this pattern.
+    pub pattern: Option<String>,
+    /// Policies, triggers, indexes: only those on these tables.
+    pub tables: Option<Names>,
+    /// Enum values: of this enum type (else of every enum in the schema).
+    #[serde(rename = "enum")]
+    pub enum_type: Option<String>,
+    /// Sequences: `false` leaves out sequences owned by a column (serial / identity), `true`
+    /// counts only those.
+    pub owned: Option<bool>,
+    pub expect: Option<i64>,
+    pub at_least: Option<i64>,
+    pub at_most: Option<i64>,
+}
+
+impl Count {
+    fn expected_text(&self) -> String {
+        match (self.expect, self.at_least, self.at_most) {
+            (Some(e), _, _) => e.to_string(),
+            (None, Some(l), Some(m)) => format!("{l}..{m}"),
+            (None, Some(l), None) => format!(">= {l}"),
+            (None, None, Some(m)) => format!("<= {m}"),
+            (None, None, None) => "?".to_string(),
+        }
+    }
+
+    fn accepts(&self, n: i64) -> bool {
+        self.expect.is_none_or(|e| n == e)
+            && self.at_least.is_none_or(|l| n >= l)
+            && self.at_most.is_none_or(|m| n <= m)
+    }
+
+    fn name_ok(&self, ctx: &Ctx, schema: &str, name: &str) -> bool {
+        let by_name = self.names.as_ref().is_none_or(|ns| {
+            ns.iter().any(|n| {
+                let q = ctx.qual(n);
+                q.name == name && q.schema == schema
+            })
+        });
+        let by_pattern = self
+            .pattern
+            .as_deref()
+            .is_none_or(|p| super::model::like(p, name));
+        by_name && by_pattern
+    }
+
+    /// The counted objects, as display names (for the detail).
+    fn counted(&self, ctx: &Ctx, snap: &Snapshot) -> Result<Vec<String>, String> {
+        let schema = ctx.schema;
+        let mut out = Vec::new();
+        if let Some(kind) = self.object.relkind() {
+            for r in snap.relations_in(schema) {
+                if r.kind != kind || !self.name_ok(ctx, &r.schema, &r.name) {
+                    continue;
+                }
+                if let (Some(owned), Some(seq)) = (self.owned, &r.sequence) {
+                    if seq.owned_by.is_some() != owned {
+                        continue;
+                    }
+                }
+                out.push(r.name.clone());
+            }
+            // Listed names in other schemas.
+            if let Some(ns) = &self.names {
+                for n in ns.iter() {
+                    let q = ctx.qual(n);
+                    if q.schema != schema {
+                        if let Some(r) = snap.relation(&q).filter(|r| r.kind == kind) {
+                            out.push(ctx.show_rel(r));
+                        }
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        match self.object {
+            Object::Function | Object::Procedure => {
+                let want = if self.object == Object::Function {
+                    FunctionKind::Function
+                } else {
+                    FunctionKind::Procedure
+                };
+                for f in &snap.functions {
+                    if f.kind == want
+                        && (f.schema == schema || self.names.is_some())
+                        && self.name_ok(ctx, &f.schema, &f.name)
+                    {
+                        out.push(f.signature());
+                    }
+                }
+            }
+            Object::Policy | Object::Trigger | Object::Index => {
+                let tables: Vec<_> = match &self.tables {
+                    Some(ts) => {
+                        let mut v = Vec::new();
+                        let mut missing = Vec::new();
+                        for t in ts.iter() {
+                            let q = ctx.qual(t);
+                            match snap.relation(&q) {
+                                Some(r) => v.push(r),
+                                None => missing.push(super::model::missing_relation(
+                                    ctx,
+                                    snap,
+                                    &q,
+                                    "table",
+                                    &|k| k.is_table(),
+                                )),
+                            }
+                        }
+                        if !missing.is_empty() {
+                            return Err(missing.join("; "));
+                        }
+                        v
+                    }
+                    None => snap.relations_in(schema).collect(),
+                };
+                for r in tables {
+                    let names: Vec<&str> = match self.object {
+                        Object::Policy => r.policies.iter().map(|p| p.name.as_str()).collect(),
+                        Object::Trigger => r.triggers.iter().map(|t| t.name.as_str()).collect(),
+                        _ => r.indexes.iter().map(|i| i.name.as_str()).collect(),
+                    };
+                    for n in names {
+                        let named_ok = self
+                            .names
+                            .as_ref()
+                            .is_none_or(|ns| ns.iter().any(|x| x == n));
+                        let pat_ok = self
+                            .pattern
+                            .as_deref()
+                            .is_none_or(|p| super::model::like(p, n));
+                        if named_ok && pat_ok {
+                            out.push(format!("{}.{n}", ctx.show_rel(r)));
+                        }
+                    }
+                }
+            }
+            Object::EnumValue => {
+                for e in &snap.enums {
+                    let which = match &self.enum_type {
+                        Some(t) => ctx.qual(t) == crate::catalog::QualName::new(&e.schema, &e.name),
+                        None => e.schema == schema,
+                    };
+                    if !which {
+                        continue;
+                    }
+                    for v in &e.values {
+                        let named_ok = self
+                            .names
+                            .as_ref()
+                            .is_none_or(|ns| ns.iter().any(|x| x == v));
+                        let pat_ok = self
+                            .pattern
+                            .as_deref()
+                            .is_none_or(|p| super::model::like(p, v));
+                        if named_ok && pat_ok {
+                            out.push(format!("{}.{v}", e.name));
+                        }
+                    }
+                }
+                if let Some(t) = &self.enum_type {
+                    if snap.enum_type(&ctx.qual(t)).is_none() {
+                        return Err(format!("{t}: no such enum type"));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(out)
+    }
+}
+
+impl StaticCheck for Count {
+    fn validate(&self, v: &mut Validator) {
+        if self.expect.is_none() && self.at_least.is_none() && self.at_most.is_none() {
+            v.error(
+                "",
+                "count needs `expect`, `at_least` or `at_most`",
+                Some("e.g. expect = 11".to_string()),
+            );
+        }
+        if self.expect.is_some() && (self.at_least.is_some() || self.at_most.is_some()) {
+            v.error(
+                "expect",
+                "`expect` cannot be combined with `at_least` / `at_most`",
+                None,
+            );
+        }
+        if let (Some(l), Some(m)) = (self.at_least, self.at_most) {
+            if l > m {
+                v.error(
+                    "at_least",
+                    format!("`at_least` ({l}) is above `at_most` ({m})"),
+                    None,
+                );
+            }
+        }
+        if self.tables.is_some() && !self.object.on_tables() {
+            v.not_here(
+                "tables",
+                "applies to policies, triggers and indexes only (filter tables by `names` or `pattern`)",
+            );
+        }
+        if self.enum_type.is_some() && self.object != Object::EnumValue {
+            v.not_here("enum", "applies to `object = \"enum_value\"` only");
+        }
+        if self.owned.is_some() && self.object != Object::Sequence {
+            v.not_here("owned", "applies to `object = \"sequence\"` only");
+        }
+    }
+
+    fn schemas(&self, ctx: &Ctx) -> Vec<String> {
+        let mut raws: Vec<&str> = Vec::new();
+        if self.object.relkind().is_some()
+            || matches!(self.object, Object::Function | Object::Procedure)
+        {
+            raws.extend(self.names.iter().flat_map(|n| n.iter()));
+        }
+        raws.extend(self.tables.iter().flat_map(|n| n.iter()));
+        raws.extend(self.enum_type.as_deref());
+        let mut s = schemas_of(ctx.schema, raws);
+        if let Some(p) = &self.pattern {
+            let q = qualify(ctx.schema, p);
+            if !s.contains(&q.schema) && self.object.relkind().is_none() {
+                s.push(q.schema);
+            }
+        }
+        s
+    }
+
+    fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
+        let label = self
+            .component
+            .clone()
+            .unwrap_or_else(|| self.object.label().to_string());
+        let expected = self.expected_text();
+        let counted = match self.counted(ctx, snap) {
+            Ok(c) => c,
+            Err(why) => {
+                return Outcome::fail(why).with_component(ComponentRow {
+                    component: label,
+                    count: 0,
+                    expected,
+                })
+            }
+        };
+        let n = counted.len() as i64;
+        let row = ComponentRow {
+            component: label,
+            count: n,
+            expected: expected.clone(),
+        };
+        let noun = self.object.noun();
+        let scope = match &self.tables {
+            Some(ts) => format!(" on {}", ts.0.join(", ")),
+            None => String::new(),
+        };
+        if self.accepts(n) {
+            return Outcome::pass(format!("{n} {noun}{scope} (expected {expected})"))
+                .with_component(row);
+        }
+        let mut detail = format!("{n} {noun}{scope}, expected {expected}");
+        // Name what is missing when names were listed; otherwise what was found, per table.
+        if let Some(ns) = &self.names {
+            let missing: Vec<String> = ns
+                .iter()
+                .filter(|x| {
+                    let q = ctx.qual(x);
+                    !counted.iter().any(|c| {
+                        c == x
+                            || c.ends_with(&format!(".{}", q.name))
+                            || c.starts_with(&format!("{}(", q.name))
+                    })
+                })
+                .map(str::to_string)
+                .collect();
+            if !missing.is_empty() {
+                detail.push_str(&format!("; missing: {}", list(&missing, 20)));
+            }
+        } else if self.object.on_tables() {
+            let mut per: Vec<(String, usize)> = Vec::new();
+            for c in &counted {
+                let t = c.rsplit_once('.').map(|x| x.0).unwrap_or(c).to_string();
+                match per.iter_mut().find(|(n, _)| *n == t) {
+                    Some(e) => e.1 += 1,
+                    None => per.push((t, 1)),
+                }
+            }
+            if let Some(ts) = &self.tables {
+                for t in ts.iter() {
+                    let shown = ctx.show(&ctx.qual(t));
+                    if !per.iter().any(|(n, _)| *n == shown) {
+                        per.push((shown, 0));
+                    }
+                }
+            }
+            let parts: Vec<String> = per.iter().map(|(t, k)| format!("{t} {k}")).collect();
+            if !parts.is_empty() {
+                detail.push_str(&format!(" ({})", parts.join(", ")));
+            }
+        } else if !counted.is_empty() {
+            detail.push_str(&format!("; found: {}", list(&counted, 20)));
+        }
+        Outcome::fail(detail).with_component(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{
+        EnumType, Function, Policy, PolicyCommand, QualName, Relation, SequenceInfo,
+    };
+    use crate::checks::{loader::load_str, Spec};
+    use crate::report::Status;
+
+    fn snap() -> Snapshot {
+        let mut s = Snapshot {
+            scope: vec!["public".into()],
+            ..Default::default()
+        };
+        let mut a = Relation::new("public", "chat_sessions", RelKind::Table);
+        a.policies = vec![
+            Policy::new("p1", PolicyCommand::Select, &["authenticated"]),
+            Policy::new("p2", PolicyCommand::Insert, &["authenticated"]),
+        ];
+        let mut b = Relation::new("public", "chat_session_activity", RelKind::Table);
+        b.policies = vec![Policy::new("p3", PolicyCommand::Select, &["authenticated"])];
+        let mut owned = Relation::new("public", "chat_sessions_id_seq", RelKind::Sequence);
+        owned.sequence = Some(SequenceInfo {
+            owned_by: Some((QualName::new("public", "chat_sessions"), "id".into())),
+        });
+        s.relations = vec![
+            a,
+            b,
+            Relation::new("public", "chat_session_stats", RelKind::View),
+            Relation::new("public", "chat_session_seq", RelKind::Sequence),
+            owned,
+        ];
+        s.functions = vec![Function::new(
+            "public",
+            "log_chat_activity",
+            &["uuid"],
+            "void",
+        )];
+        s.enums = vec![EnumType {
+            schema: "public".into(),
+            name: "status".into(),
+            values: vec!["open".into(), "closed".into()],
+        }];
+        s.finish()
+    }
+
+    fn eval(toml: &str) -> Outcome {
+        let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
+        let c = &checks[0];
+        assert!(matches!(c.spec, Spec::Count(_)));
+        c.evaluate_static(&snap()).unwrap()
+    }
+
+    #[test]
+    fn policies_on_tables_pass_and_fail_with_per_table_counts() {
+        let o = eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nexpect = 3\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        let row = o.component.unwrap();
+        assert_eq!(
+            (row.component.as_str(), row.count, row.expected.as_str()),
+            ("RLS Policies", 3, "3")
+        );
+        let o = eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nat_least = 4\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "3 policies on chat_sessions, chat_session_activity, expected >= 4 (chat_sessions 2, chat_session_activity 1)"
+        );
+    }
+
+    #[test]
+    fn tables_views_sequences_functions_enum_values() {
+        assert_eq!(
+            eval("[[count]]\nobject = \"table\"\nexpect = 2\n").status,
+            Status::Pass
+        );
+        let o = eval("[[count]]\nobject = \"table\"\nnames = [\"chat_sessions\", \"chat_messages\"]\nexpect = 2\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.detail, "1 tables, expected 2; missing: chat_messages");
+        assert_eq!(
+            eval("[[count]]\nobject = \"views\"\nexpect = 1\n").status,
+            Status::Pass
+        );
+        assert_eq!(
+            eval("[[count]]\nobject = \"sequence\"\nexpect = 2\n").status,
+            Status::Pass
+        );
+        assert_eq!(
+            eval("[[count]]\nobject = \"sequence\"\nowned = false\nexpect = 1\n").status,
+            Status::Pass
+        );
+        assert_eq!(
+            eval("[[count]]\nobject = \"function\"\npattern = \"log_%\"\nexpect = 1\n").status,
+            Status::Pass
+        );
+        assert_eq!(
+            eval("[[count]]\nobject = \"enum_value\"\nenum = \"status\"\nexpect = 2\n").status,
+            Status::Pass
+        );
+        let o = eval("[[count]]\ncomponent = \"Functions\"\nobject = \"function\"\nat_most = 0\n");
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail.contains("found: log_chat_activity(uuid)"),
+            "{}",
+            o.detail
+        );
+    }
+
+    #[test]
+    fn missing_table_is_named_with_near_miss() {
+        let o = eval("[[count]]\nobject = \"policy\"\ntables = [\"ChatSessions\"]\nexpect = 1\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "ChatSessions: no such table (did you mean chat_sessions?)"
+        );
+    }
+
+    #[test]
+    fn validation() {
+        let e = load_str(
+            std::path::Path::new("t.toml"),
+            "[[count]]\nobject = \"table\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("count needs `expect`"), "{e}");
+        let e = load_str(
+            std::path::Path::new("t.toml"),
+            "[[count]]\nobject = \"table\"\ntables = [\"x\"]\nexpect = 1\nat_most = 2\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.0.len(), 2, "{e}");
+    }
+}

@@ -1,0 +1,675 @@
+//! Loads check files: finds them, parses the TOML (keeping spans), deserializes each check into
+//! its kind, validates it, assigns ids, and collects EVERY problem of every file with
+//! file:line:col and a hint before anything runs. Must not touch the database or print.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeArray, DeTable, DeValue};
+use toml::Spanned;
+
+use super::model::{closest, KeyProblem, Validator};
+use super::{Check, LoadErrors, Problem, Spec, KINDS};
+use crate::config::line_col;
+use crate::report::Location;
+
+/// Keys every check may have, whatever its kind.
+pub const COMMON_KEYS: &[&str] = &["id", "description", "schema"];
+
+/// Keys allowed at the top of a file besides the kind arrays.
+const FILE_KEYS: &[&str] = &["schema"];
+
+/// Load every check from files and directories (directories: every `*.toml` below, sorted).
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Check>, LoadErrors> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let before = files.len();
+            collect_dir(p, &mut files, &mut problems);
+            if files.len() == before {
+                problems.push(plain(
+                    p,
+                    "no check files (*.toml) in this directory",
+                    Some(
+                        "write checks as described in docs/checks.md, or pass the files to verify",
+                    ),
+                ));
+            }
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            problems.push(plain(
+                p,
+                "no such file or directory",
+                Some("pass check files (.toml) or directories of them; the default is ./checks"),
+            ));
+        }
+    }
+    let mut loaded = Vec::new();
+    for f in &files {
+        match std::fs::read_to_string(f) {
+            Ok(text) => loaded.push((f.clone(), text)),
+            Err(e) => problems.push(plain(f, &format!("cannot read check file: {e}"), None)),
+        }
+    }
+    let sources: Vec<(&Path, &str)> = loaded
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_str()))
+        .collect();
+    match load_sources(&sources) {
+        Ok(checks) if problems.is_empty() => Ok(checks),
+        Ok(_) => Err(LoadErrors(problems)),
+        Err(LoadErrors(more)) => {
+            problems.extend(more);
+            Err(LoadErrors(problems))
+        }
+    }
+}
+
+/// Load one file's text (tests, `snapshot` round trips).
+pub fn load_str(path: &Path, text: &str) -> Result<Vec<Check>, LoadErrors> {
+    load_sources(&[(path, text)])
+}
+
+fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            problems.push(plain(dir, &format!("cannot read directory: {e}"), None));
+            return;
+        }
+    };
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect_dir(&p, files, problems);
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            files.push(p);
+        }
+    }
+}
+
+fn plain(path: &Path, message: &str, hint: Option<&str>) -> Problem {
+    Problem {
+        file: path.to_path_buf(),
+        line: 1,
+        col: 1,
+        message: message.to_string(),
+        hint: hint.map(str::to_string),
+    }
+}
+
+/// Load several files' texts; ids are unique across all of them.
+pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors> {
+    let mut problems = Vec::new();
+    let mut checks = Vec::new();
+    // id -> where first defined
+    let mut ids: HashMap<String, Location> = HashMap::new();
+    for (path, text) in sources {
+        let mut file = FileLoader {
+            path,
+            text,
+            problems: Vec::new(),
+        };
+        let file_checks = file.load();
+        file.problems.sort_by_key(|p| (p.line, p.col));
+        problems.append(&mut file.problems);
+        for (check, id_span) in file_checks {
+            if let Some(first) = ids.get(&check.id) {
+                let (line, col) = match &id_span {
+                    Some(s) => line_col(text, s.start),
+                    None => (check.location.line, check.location.col),
+                };
+                problems.push(Problem {
+                    file: path.to_path_buf(),
+                    line,
+                    col,
+                    message: format!("duplicate check id `{}`", check.id),
+                    hint: Some(format!(
+                        "first used at {}:{}:{}; ids must be unique across all check files{}",
+                        first.file.display(),
+                        first.line,
+                        first.col,
+                        if id_span.is_none() {
+                            " (give one of them an explicit `id`)"
+                        } else {
+                            ""
+                        }
+                    )),
+                });
+            } else {
+                ids.insert(check.id.clone(), check.location.clone());
+                checks.push(check);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(checks)
+    } else {
+        Err(LoadErrors(problems))
+    }
+}
+
+struct FileLoader<'a> {
+    path: &'a Path,
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+/// A check table found in a file, before deserialization.
+struct Item<'i> {
+    kind: String,
+    /// 1-based position among this kind's checks in the file.
+    n: usize,
+    table: Spanned<DeTable<'i>>,
+}
+
+impl<'a> FileLoader<'a> {
+    fn at(&mut self, span: Option<Range<usize>>, message: String, hint: Option<String>) {
+        let (line, col) = span.map(|s| line_col(self.text, s.start)).unwrap_or((1, 1));
+        self.problems.push(Problem {
+            file: self.path.to_path_buf(),
+            line,
+            col,
+            message,
+            hint,
+        });
+    }
+
+    fn stem(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "checks".to_string())
+    }
+
+    fn load(&mut self) -> Vec<(Check, Option<Range<usize>>)> {
+        let (root, errors) = DeTable::parse_recoverable(self.text);
+        if !errors.is_empty() {
+            for e in errors {
+                let msg = e.message().trim().to_string();
+                self.at(e.span(), format!("invalid TOML: {msg}"), None);
+            }
+            return Vec::new();
+        }
+        let root_span = root.span();
+        let root = root.into_inner();
+
+        // File-level keys.
+        let mut file_schema = "public".to_string();
+        let mut items: Vec<Item> = Vec::new();
+        let mut keys: Vec<(&Spanned<std::borrow::Cow<str>>, &Spanned<DeValue>)> =
+            root.iter().collect();
+        keys.sort_by_key(|(k, _)| k.span().start);
+        for (key, value) in keys {
+            let k = key.get_ref().as_ref();
+            if k == "schema" {
+                match value.get_ref() {
+                    DeValue::String(s) if !s.trim().is_empty() => file_schema = s.to_string(),
+                    _ => self.at(
+                        Some(value.span()),
+                        "`schema` must be a schema name (text)".to_string(),
+                        Some("e.g. schema = \"public\"".to_string()),
+                    ),
+                }
+                continue;
+            }
+            if !KINDS.contains(&k) {
+                let all: Vec<&str> = KINDS.iter().chain(FILE_KEYS).copied().collect();
+                let hint = match closest(k, all.iter().copied()) {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => format!("check kinds are: {}", KINDS.join(", ")),
+                };
+                self.at(
+                    Some(key.span()),
+                    format!("unknown check kind `{k}`"),
+                    Some(hint),
+                );
+                continue;
+            }
+            match value.get_ref() {
+                DeValue::Array(arr) => {
+                    for (i, el) in arr.iter().enumerate() {
+                        match el.get_ref() {
+                            DeValue::Table(t) => items.push(Item {
+                                kind: k.to_string(),
+                                n: i + 1,
+                                table: Spanned::new(el.span(), t.clone()),
+                            }),
+                            other => self.at(
+                                Some(el.span()),
+                                format!(
+                                    "each `{k}` check must be a table, found {}",
+                                    other.type_str()
+                                ),
+                                Some(format!("write [[{k}]] followed by its keys")),
+                            ),
+                        }
+                    }
+                }
+                DeValue::Table(_) => self.at(
+                    Some(key.span()),
+                    format!("`{k}` must be an array of tables"),
+                    Some(format!("write [[{k}]] (double brackets), once per check")),
+                ),
+                other => self.at(
+                    Some(value.span()),
+                    format!(
+                        "`{k}` must be an array of tables, found {}",
+                        other.type_str()
+                    ),
+                    Some(format!("write [[{k}]] (double brackets), once per check")),
+                ),
+            }
+        }
+        let _ = root_span;
+        items.sort_by_key(|i| i.table.span().start);
+
+        let stem = self.stem();
+        let mut out = Vec::new();
+        for item in items {
+            if let Some(c) = self.load_check(item, &file_schema, &stem) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn load_check(
+        &mut self,
+        item: Item,
+        file_schema: &str,
+        stem: &str,
+    ) -> Option<(Check, Option<Range<usize>>)> {
+        let span = item.table.span();
+        let (line, col) = line_col(self.text, span.start);
+        let location = Location {
+            file: self.path.to_path_buf(),
+            line,
+            col,
+        };
+        let kind = item.kind.as_str();
+        let mut table = item.table.into_inner();
+        let before = self.problems.len();
+
+        // Common keys.
+        let id_entry = table.remove_entry("id");
+        let mut id_span = None;
+        let mut id = format!("{stem}:{kind}-{}", item.n);
+        if let Some((_, v)) = id_entry {
+            match v.get_ref() {
+                DeValue::String(s) if valid_id(s) => {
+                    id = s.to_string();
+                    id_span = Some(v.span());
+                }
+                DeValue::String(s) => self.at(
+                    Some(v.span()),
+                    format!("invalid check id `{s}`"),
+                    Some(
+                        "ids use letters, digits and _ - . : / (no spaces), e.g. \"rls-chat-tables\""
+                            .to_string(),
+                    ),
+                ),
+                other => self.at(
+                    Some(v.span()),
+                    format!("`id` must be text, found {}", other.type_str()),
+                    None,
+                ),
+            }
+        }
+        let mut description = None;
+        if let Some((_, v)) = table.remove_entry("description") {
+            match v.get_ref() {
+                DeValue::String(s) => description = Some(s.to_string()),
+                other => self.at(
+                    Some(v.span()),
+                    format!("`description` must be text, found {}", other.type_str()),
+                    None,
+                ),
+            }
+        }
+        let mut schema = file_schema.to_string();
+        if let Some((_, v)) = table.remove_entry("schema") {
+            match v.get_ref() {
+                DeValue::String(s) if !s.trim().is_empty() => schema = s.to_string(),
+                _ => self.at(
+                    Some(v.span()),
+                    "`schema` must be a schema name (text)".to_string(),
+                    None,
+                ),
+            }
+        }
+
+        // Deserialize, collecting every problem: on an error, report it, drop the offending key
+        // and try again, so one bad key does not hide the next.
+        let full = table.clone();
+        let mut removed: Vec<String> = Vec::new();
+        let mut spec: Option<Spec> = None;
+        for _ in 0..32 {
+            let attempt = Spanned::new(span.clone(), table.clone());
+            match Spec::deserialize(kind, attempt)? {
+                Ok(s) => {
+                    spec = Some(s);
+                    break;
+                }
+                Err(e) => {
+                    let msg = e.message().to_string();
+                    if let Some(field) = missing_field(&msg) {
+                        if !removed.iter().any(|r| r == field) {
+                            self.at(
+                                Some(span.clone()),
+                                format!("[[{kind}]] check is missing `{field}`"),
+                                None,
+                            );
+                        }
+                        break;
+                    }
+                    let path = e.span().and_then(|s| locate(&table, &s));
+                    let (message, hint) = explain(kind, &msg, path.as_deref());
+                    self.at(e.span(), message, hint);
+                    let Some(path) = path else { break };
+                    if let Some(PathSeg::Key(k)) = path.last() {
+                        removed.push(k.clone());
+                    }
+                    if !remove_path(&mut table, &path) {
+                        break;
+                    }
+                }
+            }
+        }
+
+        // Semantic validation of a well-typed check (not after a dropped key: the dropped key
+        // may have been the one the validation would miss).
+        if let (Some(spec), true) = (&spec, self.problems.len() == before) {
+            let mut v = Validator::default();
+            spec.validate(&mut v);
+            for KeyProblem {
+                path,
+                message,
+                hint,
+            } in v.problems
+            {
+                let at = key_span(&full, &path).unwrap_or(span.clone());
+                self.at(Some(at), format!("[[{kind}]] {message}"), hint);
+            }
+        }
+        if self.problems.len() != before {
+            return None;
+        }
+        Some((
+            Check {
+                id,
+                description,
+                location,
+                schema,
+                spec: spec?,
+            },
+            id_span,
+        ))
+    }
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
+}
+
+/// `missing field `x`` → x.
+fn missing_field(msg: &str) -> Option<&str> {
+    let rest = msg.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+/// Backtick-quoted words of a serde message: `unknown field `a`, expected one of `b`, `c``.
+fn ticked(msg: &str) -> Vec<&str> {
+    msg.split('`').skip(1).step_by(2).collect()
+}
+
+/// Turn a serde message into our wording, with a did-you-mean hint.
+fn explain(kind: &str, msg: &str, path: Option<&[PathSeg]>) -> (String, Option<String>) {
+    let at = path.map(path_text).filter(|p| !p.is_empty());
+    if msg.starts_with("unknown field") {
+        let words = ticked(msg);
+        let bad = words.first().copied().unwrap_or("?");
+        let mut expected: Vec<&str> = words.iter().skip(1).copied().collect();
+        let nested = path.is_some_and(|p| p.len() > 1);
+        if !nested {
+            expected.extend(COMMON_KEYS);
+        }
+        let hint = match closest(bad, expected.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None if expected.is_empty() => "this table takes no keys".to_string(),
+            None => format!("valid keys: {}", expected.join(", ")),
+        };
+        let where_ = match (nested, &at) {
+            (true, Some(p)) => format!(" in `{}`", p.rsplit_once('.').map(|x| x.0).unwrap_or(p)),
+            _ => String::new(),
+        };
+        return (
+            format!("unknown key `{bad}` in [[{kind}]]{where_}"),
+            Some(hint),
+        );
+    }
+    if msg.starts_with("unknown variant") {
+        let words = ticked(msg);
+        let bad = words.first().copied().unwrap_or("?");
+        let expected: Vec<&str> = words.iter().skip(1).copied().collect();
+        let hint = match closest(bad, expected.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!("use one of: {}", expected.join(", ")),
+        };
+        let key = at.map(|p| format!("`{p}`: ")).unwrap_or_default();
+        return (format!("[[{kind}]] {key}unknown value `{bad}`"), Some(hint));
+    }
+    let key = at.map(|p| format!("`{p}`: ")).unwrap_or_default();
+    (format!("[[{kind}]] {key}{}", msg.trim()), None)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+fn path_text(path: &[PathSeg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            PathSeg::Index(i) => s.push_str(&format!("[{}]", i + 1)),
+        }
+    }
+    s
+}
+
+fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// The deepest key / array element whose key or value span contains `span`.
+fn locate(table: &DeTable, span: &Range<usize>) -> Option<Vec<PathSeg>> {
+    for (k, v) in table.iter() {
+        if contains(&k.span(), span) {
+            return Some(vec![PathSeg::Key(k.get_ref().to_string())]);
+        }
+        if contains(&v.span(), span) {
+            let mut path = vec![PathSeg::Key(k.get_ref().to_string())];
+            if let Some(rest) = locate_value(v.get_ref(), span) {
+                path.extend(rest);
+            }
+            return Some(path);
+        }
+    }
+    None
+}
+
+fn locate_value(v: &DeValue, span: &Range<usize>) -> Option<Vec<PathSeg>> {
+    match v {
+        DeValue::Table(t) => locate(t, span),
+        DeValue::Array(a) => {
+            for (i, el) in a.iter().enumerate() {
+                if contains(&el.span(), span) {
+                    let mut path = vec![PathSeg::Index(i)];
+                    if let Some(rest) = locate_value(el.get_ref(), span) {
+                        path.extend(rest);
+                    }
+                    return Some(path);
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Remove the key or element at `path`. False when nothing was removed.
+fn remove_path(table: &mut DeTable, path: &[PathSeg]) -> bool {
+    match path {
+        [PathSeg::Key(k)] => table.remove(k.as_str()).is_some(),
+        [PathSeg::Key(k), rest @ ..] => match table.get_mut(k.as_str()) {
+            Some(v) => remove_in_value(v.get_mut(), rest),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+fn remove_in_value(v: &mut DeValue, path: &[PathSeg]) -> bool {
+    match (v, path) {
+        (DeValue::Table(t), _) => remove_path(t, path),
+        (DeValue::Array(a), [PathSeg::Index(i)]) => {
+            if *i >= a.len() {
+                return false;
+            }
+            let mut kept = DeArray::new();
+            for (j, el) in a.iter().enumerate() {
+                if j != *i {
+                    kept.push(el.clone());
+                }
+            }
+            *a = kept;
+            true
+        }
+        (DeValue::Array(a), [PathSeg::Index(i), rest @ ..]) => match a.get_mut(*i) {
+            Some(el) => remove_in_value(el.get_mut(), rest),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Span of a key path written `a.b.2.c` (numbers index arrays, counted from 0); for a missing
+/// key, the span of its parent.
+fn key_span(table: &DeTable, path: &str) -> Option<Range<usize>> {
+    if path.is_empty() {
+        return None;
+    }
+    let mut segs = path.split('.');
+    let first = segs.next()?;
+    let (k, v) = table.get_key_value(first)?;
+    let mut best = k.span();
+    let mut cur: &Spanned<DeValue> = v;
+    for seg in segs {
+        let next = match (cur.get_ref(), seg.parse::<usize>()) {
+            (DeValue::Array(a), Ok(i)) => a.get(i),
+            (DeValue::Table(t), _) => t.get(seg),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                best = match (cur.get_ref(), seg.parse::<usize>()) {
+                    (DeValue::Table(t), _) => t
+                        .get_key_value(seg)
+                        .map(|(k, _)| k.span())
+                        .unwrap_or(n.span()),
+                    _ => n.span(),
+                };
+                cur = n;
+            }
+            None => break,
+        }
+    }
+    Some(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        match load_str(Path::new("c.toml"), text) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_position_and_hint() {
+        let p = problems(
+            "[[rls]]\ntabels = [\"a\"]\n\n[[count]]\nobject = \"tabel\"\nexpect = 3\n\n[[polices]]\ntable = \"x\"\n",
+        );
+        assert_eq!(p.len(), 3, "{p:#?}");
+        // In file order.
+        assert!(p[2].contains(":8:3:"), "{p:#?}");
+        assert!(
+            p[0].contains("c.toml:2:1: unknown key `tabels` in [[rls]]"),
+            "{p:#?}"
+        );
+        assert!(p[0].contains("did you mean `tables`?"), "{p:#?}");
+        assert!(
+            p.iter()
+                .any(|x| x.contains("c.toml:5:10") && x.contains("did you mean `table`?")),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.contains("c.toml:8:3: unknown check kind `polices`")
+                    && x.contains("did you mean `policies`?")),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn several_bad_keys_in_one_check_are_all_reported() {
+        let p = problems("[[count]]\nobjekt = \"table\"\nexpect = \"three\"\nnames = 3\n");
+        assert!(
+            p.iter().any(|x| x.contains("unknown key `objekt`")),
+            "{p:#?}"
+        );
+        assert!(p.iter().any(|x| x.contains("`expect`")), "{p:#?}");
+        assert!(p.iter().any(|x| x.contains("`names`")), "{p:#?}");
+    }
+
+    #[test]
+    fn default_ids_are_stable_and_duplicates_rejected() {
+        let checks = load_str(
+            Path::new("dir/live.toml"),
+            "[[rls]]\ntables = [\"a\"]\n[[count]]\nobject = \"table\"\nexpect = 1\n[[rls]]\nid = \"mine\"\nall = true\n[[rls]]\nall = true\n",
+        )
+        .unwrap();
+        let ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["live:rls-1", "live:count-1", "mine", "live:rls-3"]);
+        assert_eq!(checks[1].location.line, 3);
+        let p = problems("[[rls]]\nid = \"x\"\nall = true\n[[rls]]\nid = \"x\"\nall = true\n");
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].contains("c.toml:5:6: duplicate check id `x`"),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let p = problems("[[rls]\nall = true\n");
+        assert!(!p.is_empty());
+        assert!(p[0].starts_with("c.toml:1:"), "{p:#?}");
+    }
+}

@@ -1,0 +1,173 @@
+//! `[[rls]]`: row-level security is enabled (and optionally forced) on listed tables, tables
+//! matching a LIKE pattern, or every table of the schema. Reads only the Snapshot.
+
+use serde::Deserialize;
+
+use super::model::{list, Ctx, Names, Selection, Validator};
+use super::{Outcome, StaticCheck};
+use crate::catalog::Snapshot;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rls {
+    pub tables: Option<Names>,
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub all: bool,
+    pub except: Option<Names>,
+    /// Expected RLS state [default: true]; `false` asserts RLS is off.
+    pub enabled: Option<bool>,
+    /// Also require FORCE ROW LEVEL SECURITY (true) or its absence (false).
+    pub force: Option<bool>,
+}
+
+impl Rls {
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            names: self.tables.as_ref(),
+            pattern: self.pattern.as_deref(),
+            all: self.all,
+            except: self.except.as_ref(),
+        }
+    }
+}
+
+impl StaticCheck for Rls {
+    fn validate(&self, v: &mut Validator) {
+        self.selection().validate(v, "tables");
+    }
+
+    fn schemas(&self, ctx: &Ctx) -> Vec<String> {
+        self.selection().schemas(ctx.schema)
+    }
+
+    fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
+        let want = self.enabled.unwrap_or(true);
+        let sel = self.selection();
+        let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
+        let mut problems = found.missing.clone();
+        if found.found.is_empty() && problems.is_empty() {
+            problems.push(format!("no {} found", sel.describe(ctx, "tables")));
+        }
+        let mut wrong_enabled = Vec::new();
+        let mut wrong_force = Vec::new();
+        for r in &found.found {
+            if r.rls_enabled != want {
+                wrong_enabled.push(ctx.show_rel(r));
+            }
+            if let Some(f) = self.force {
+                if r.rls_forced != f {
+                    wrong_force.push(ctx.show_rel(r));
+                }
+            }
+        }
+        if !wrong_enabled.is_empty() {
+            problems.push(format!(
+                "RLS {} on {}",
+                if want { "disabled" } else { "enabled" },
+                list(&wrong_enabled, 20)
+            ));
+        }
+        if !wrong_force.is_empty() {
+            problems.push(format!(
+                "RLS {} on {}",
+                if self.force == Some(true) {
+                    "not forced"
+                } else {
+                    "forced"
+                },
+                list(&wrong_force, 20)
+            ));
+        }
+        let names: Vec<String> = found.found.iter().map(|r| ctx.show_rel(r)).collect();
+        let state = match (want, self.force) {
+            (true, Some(true)) => "enabled and forced",
+            (true, _) => "enabled",
+            (false, _) => "disabled",
+        };
+        Outcome::from_problems(
+            problems,
+            format!(
+                "RLS {state} on {} table{}: {}",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                list(&names, 10)
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{RelKind, Relation};
+    use crate::checks::loader::load_str;
+    use crate::report::Status;
+
+    fn snap() -> Snapshot {
+        let mut a = Relation::new("public", "cc_cases", RelKind::Table);
+        a.rls_enabled = true;
+        let mut b = Relation::new("public", "cc_audit_logs", RelKind::Table);
+        b.rls_enabled = true;
+        b.rls_forced = true;
+        let c = Relation::new("public", "ChatMessage", RelKind::Table);
+        let v = Relation::new("public", "chat_messages", RelKind::View);
+        Snapshot {
+            scope: vec!["public".into()],
+            relations: vec![a, b, c, v],
+            ..Default::default()
+        }
+        .finish()
+    }
+
+    fn eval(toml: &str) -> Outcome {
+        let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
+        checks[0].evaluate_static(&snap()).unwrap()
+    }
+
+    #[test]
+    fn listed_pattern_and_all() {
+        let o = eval("[[rls]]\ntables = [\"cc_cases\", \"cc_audit_logs\"]\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.detail, "RLS enabled on 2 tables: cc_cases, cc_audit_logs");
+        assert_eq!(eval("[[rls]]\npattern = \"cc_%\"\n").status, Status::Pass);
+        let o = eval("[[rls]]\nall = true\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.detail, "RLS disabled on ChatMessage");
+        assert_eq!(
+            eval("[[rls]]\nall = true\nexcept = [\"ChatMessage\"]\n").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn force_and_disabled() {
+        let o = eval("[[rls]]\npattern = \"cc_%\"\nforce = true\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.detail, "RLS not forced on cc_cases");
+        assert_eq!(
+            eval("[[rls]]\ntables = \"ChatMessage\"\nenabled = false\n").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn near_misses_are_named() {
+        let o = eval("[[rls]]\ntables = [\"chat_message\", \"chat_messages\"]\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "chat_message: no such table (did you mean ChatMessage, chat_messages (view)?); chat_messages is a view, not a table"
+        );
+    }
+
+    #[test]
+    fn needs_exactly_one_selection() {
+        let e = load_str(std::path::Path::new("t.toml"), "[[rls]]\nforce = true\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("give exactly one of `tables`, `pattern` or `all = true`"),
+            "{e}"
+        );
+    }
+}
