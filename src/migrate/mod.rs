@@ -1,22 +1,36 @@
-//! Applying versioned SQL migrations through refinery, safely. (Being built: issue 3.)
+//! `deskctl migrate`, `status` and `new`: versioned SQL migrations applied through refinery,
+//! safely. Owns the order of a run — read and validate the files (before any connection), take the
+//! advisory lock, compare history and files (refusing drift), hand refinery's `Runner` our
+//! `runner::Driver`, report — and its table/JSON output. Must not parse flags (config does) nor
+//! open connections itself beyond `crate::db::open`.
+//!
+//! Files: `source` (layouts, validation), `split` (statements, positions), `lock`, `history`
+//! (read-only), `runner` (refinery's connection), `status`, `new`, `error`. See docs/migrate.md.
 
-use std::path::Path;
+pub mod error;
+pub mod history;
+pub mod lock;
+pub mod new;
+pub mod runner;
+pub mod source;
+pub mod split;
+pub mod status;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio_postgres::Client;
 
 use crate::config::{HistoryTable, MigrateOptions, RunConfig, StatusOptions};
+use crate::db::{self, PresetUse};
+pub use error::{Drift, Failure, MigrateError, Phase, SourceProblem};
+pub use runner::{Done, Outcome, Progress};
+pub use source::{Layout, MigrationFile, Sources};
 
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MigrateError {
-    #[error("{0}")]
-    Input(String),
-}
-
-impl MigrateError {
-    pub fn exit_code(&self) -> u8 {
-        crate::exit::INPUT
-    }
-}
+/// The lock timeout `apply_pending` uses (the `migrate` default).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What `apply_pending` did.
 #[derive(Debug, Clone, Default)]
@@ -24,26 +38,562 @@ impl MigrateError {
 pub struct ApplySummary {
     /// Migrations applied by this call, in order: (version, name).
     pub applied: Vec<(i64, String)>,
+    /// The highest applied version afterwards (None: nothing ever applied).
+    pub database_version: Option<i64>,
+    /// Things worth telling the user (files with their own COMMIT, ...).
+    pub notices: Vec<String>,
+}
+
+/// What a run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    Apply,
+    DryRun,
+    Rehearse,
+    Baseline(i64),
+}
+
+impl Plan {
+    fn mode_name(self) -> &'static str {
+        match self {
+            Plan::Apply => "apply",
+            Plan::DryRun => "dry_run",
+            Plan::Rehearse => "rehearse",
+            Plan::Baseline(_) => "baseline",
+        }
+    }
+}
+
+/// The result of a successful run.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    pub done: Vec<Done>,
+    pub notices: Vec<String>,
+    /// Highest applied version before and after.
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+    /// Versions above the target left pending (`--target`).
+    pub left_pending: usize,
 }
 
 /// Apply every pending migration in `dir` (same safety as `deskctl migrate`: lock, drift
-/// refusal, exact errors). Prints nothing on stdout.
+/// refusal, exact errors). Prints nothing on stdout; says on stderr when it waits for the lock.
 pub async fn apply_pending(
-    _client: &mut tokio_postgres::Client,
-    _dir: &Path,
-    _history: &HistoryTable,
+    client: &mut Client,
+    dir: &Path,
+    history: &HistoryTable,
 ) -> Result<ApplySummary, MigrateError> {
-    Err(MigrateError::Input("applying migrations is not built yet".into()))
+    let sources = source::load(dir)?;
+    let r = run_plan(
+        client,
+        &sources,
+        history,
+        Plan::Apply,
+        None,
+        DEFAULT_LOCK_TIMEOUT,
+        None,
+        wait_notice,
+    )
+    .await?;
+    Ok(ApplySummary {
+        applied: r
+            .done
+            .iter()
+            .filter(|d| d.outcome == Outcome::Applied)
+            .map(|d| (d.version, d.name.clone()))
+            .collect(),
+        database_version: r.after,
+        notices: r.notices,
+    })
 }
 
-pub fn run_new(_cfg: &RunConfig, _dir: &Path, _name: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("deskctl new is not built yet")
+fn wait_notice(pid: Option<i32>) {
+    match pid {
+        Some(p) => eprintln!("waiting for the migration lock held by pid {p}"),
+        None => eprintln!("waiting for the migration lock"),
+    }
 }
 
-pub async fn run_migrate(_cfg: &RunConfig, _o: MigrateOptions) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("deskctl migrate is not built yet")
+/// Lock, compare, run. The lock is not taken for a dry run (it changes nothing).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_plan(
+    client: &Client,
+    sources: &Sources,
+    table: &HistoryTable,
+    plan: Plan,
+    target: Option<i64>,
+    lock_timeout: Duration,
+    progress: Progress<'_>,
+    on_wait: impl FnMut(Option<i32>),
+) -> Result<RunResult, MigrateError> {
+    if let Plan::Baseline(v) = plan {
+        if sources.by_version(v).is_none() {
+            return Err(MigrateError::BaselineUnknown {
+                version: v,
+                dir: sources.dir.clone(),
+            });
+        }
+    }
+    let lock = match plan {
+        Plan::DryRun => None,
+        _ => Some(lock::acquire(client, table, lock_timeout, on_wait).await?),
+    };
+    let result = run_locked(client, sources, table, plan, target, progress).await;
+    if let Some(l) = lock {
+        l.release(client).await;
+    }
+    result
 }
 
-pub async fn run_status(_cfg: &RunConfig, _o: StatusOptions) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("deskctl status is not built yet")
+async fn run_locked(
+    client: &Client,
+    sources: &Sources,
+    table: &HistoryTable,
+    plan: Plan,
+    target: Option<i64>,
+    progress: Progress<'_>,
+) -> Result<RunResult, MigrateError> {
+    let hist = history::read(client, table).await?;
+    let cmp = history::compare(sources, &hist);
+    if !cmp.drift.is_empty() {
+        return Err(MigrateError::Drift {
+            dir: sources.dir.clone(),
+            table: table.to_string(),
+            problems: cmp.drift,
+        });
+    }
+    let before = hist.highest();
+    let within = |v: i64| target.is_none_or(|t| v <= t);
+    let pending: Vec<&MigrationFile> = cmp
+        .pending
+        .iter()
+        .copied()
+        .filter(|f| within(f.version))
+        .collect();
+    let left_pending = cmp.pending.len() - pending.len();
+    if let Plan::Baseline(_) = plan {
+        if !hist.rows.is_empty() {
+            return Err(MigrateError::BaselineHasHistory {
+                table: table.to_string(),
+                rows: hist.rows.len(),
+            });
+        }
+    }
+    if hist.version_is_int4 {
+        if let Some(f) = pending.iter().find(|f| f.version > i64::from(i32::MAX)) {
+            return Err(MigrateError::History {
+                table: table.to_string(),
+                problem: format!(
+                    "its version column is integer (int4), too small for version {} ({}); widen it: \
+alter table {} alter column version type bigint",
+                    f.version,
+                    f.path.display(),
+                    hist.found.as_deref().unwrap_or_default()
+                ),
+            });
+        }
+    }
+    let mut notices = Vec::new();
+    if plan == Plan::Apply {
+        for f in &pending {
+            if let Some((line, kw)) = &f.transaction_control {
+                notices.push(format!(
+                    "{} contains its own {kw} (line {line}): deskctl's transaction for it ends there, so it is not applied atomically with its history row",
+                    f.path.display()
+                ));
+            }
+        }
+    }
+    if plan == Plan::DryRun {
+        let done = pending
+            .iter()
+            .map(|f| Done {
+                version: f.version,
+                name: f.name.clone(),
+                file: f.path.clone(),
+                outcome: Outcome::Pending,
+                duration_ms: 0.0,
+                reason: f
+                    .no_transaction
+                    .then(|| "runs outside a transaction".to_string()),
+            })
+            .collect();
+        return Ok(RunResult {
+            done,
+            notices,
+            before,
+            after: before,
+            left_pending,
+        });
+    }
+
+    let mode = match plan {
+        Plan::Rehearse => runner::Mode::Rehearse,
+        Plan::Baseline(_) => runner::Mode::Baseline,
+        _ => runner::Mode::Apply,
+    };
+    let rtarget = match plan {
+        Plan::Baseline(v) => refinery_core::Target::FakeVersion(v),
+        _ => target.map_or(
+            refinery_core::Target::Latest,
+            refinery_core::Target::Version,
+        ),
+    };
+    let migrations: Vec<refinery_core::Migration> =
+        sources.files.iter().map(|f| f.migration.clone()).collect();
+    let mut refinery_runner = refinery_core::Runner::new(&migrations)
+        .set_abort_divergent(true)
+        .set_abort_missing(true)
+        .set_grouped(mode == runner::Mode::Rehearse)
+        .set_target(rtarget);
+    refinery_runner.set_migration_table_name(table.qualified());
+    let mut driver = runner::Driver::new(client, &sources.files, mode, progress);
+    let res = refinery_runner.run_async(&mut driver).await;
+    if mode == runner::Mode::Rehearse {
+        // Everything the rehearsal did, including the history table, goes.
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    notices.append(&mut driver.notices);
+    let done = std::mem::take(&mut driver.done);
+    let failure = driver.failure.take();
+    let last_applied = done
+        .iter()
+        .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Baselined))
+        .map(|d| d.version)
+        .max();
+    let after = match (before, last_applied) {
+        (Some(b), Some(a)) => Some(b.max(a)),
+        (b, a) => b.or(a),
+    };
+    match res {
+        Ok(_) => Ok(RunResult {
+            done,
+            notices,
+            before,
+            after,
+            left_pending,
+        }),
+        Err(e) => match failure {
+            Some(mut f) => {
+                f.database_version = if f.rehearsal { before } else { after };
+                Err(MigrateError::Failed(Box::new(f)))
+            }
+            None => Err(MigrateError::Refinery(refinery_text(&e))),
+        },
+    }
+}
+
+fn refinery_text(e: &refinery_core::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(&format!(": {t}"));
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Session settings for a migration connection: a killed deskctl must not leave its backend
+/// running a long statement (and holding the lock) until the statement ends. PostgreSQL 14+;
+/// older servers ignore it.
+async fn configure_session(client: &Client) {
+    let _ = client
+        .batch_execute("set client_connection_check_interval = 1000")
+        .await;
+}
+
+/// The `--format json` document of `migrate`.
+#[derive(Debug, Serialize)]
+struct MigrateDoc<'a> {
+    command: &'static str,
+    mode: &'static str,
+    target: String,
+    history_table: String,
+    directory: &'a Path,
+    layout: Option<Layout>,
+    ok: bool,
+    migrations: Vec<Done>,
+    notices: Vec<String>,
+    database_version_before: Option<i64>,
+    database_version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<&'a Failure>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    drift: Vec<Drift>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    exit_code: u8,
+    duration_ms: f64,
+}
+
+fn ms(d: &Done) -> String {
+    if d.duration_ms >= 1000.0 {
+        format!("{:.2} s", d.duration_ms / 1000.0)
+    } else {
+        format!("{:.1} ms", d.duration_ms)
+    }
+}
+
+fn progress_line(d: &Done, color: bool) -> String {
+    use owo_colors::OwoColorize;
+    let word = match d.outcome {
+        Outcome::Applied => "applied",
+        Outcome::Rehearsed => "rehearsed",
+        Outcome::Baselined => "baselined",
+        Outcome::Skipped => "skipped",
+        Outcome::Pending => "pending",
+    };
+    let word = format!("{word:<9}");
+    let word = match (color, &d.outcome) {
+        (false, _) => word,
+        (true, Outcome::Skipped) => word.yellow().to_string(),
+        (true, _) => word.green().to_string(),
+    };
+    match (&d.outcome, &d.reason) {
+        (Outcome::Skipped, Some(r)) => format!("{word} {} {}: {r}", d.version, d.name),
+        (Outcome::Baselined, _) => format!("{word} {} {}", d.version, d.name),
+        _ => format!("{word} {} {} ({})", d.version, d.name, ms(d)),
+    }
+}
+
+fn version_text(v: Option<i64>) -> String {
+    v.map_or_else(
+        || "no version (nothing applied)".to_string(),
+        |v| format!("version {v}"),
+    )
+}
+
+fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> String {
+    let count = |o: Outcome| r.done.iter().filter(|d| d.outcome == o).count();
+    let secs = took.as_secs_f64();
+    let above = if r.left_pending > 0 {
+        format!("; {} pending above --target", r.left_pending)
+    } else {
+        String::new()
+    };
+    match plan {
+        Plan::Apply => {
+            let n = count(Outcome::Applied);
+            if n == 0 {
+                format!(
+                    "nothing to apply; database at {}{above} ({target})",
+                    version_text(r.after)
+                )
+            } else {
+                format!(
+                    "applied {n} migration(s) in {secs:.2} s; database at {}{above} ({target})",
+                    version_text(r.after)
+                )
+            }
+        }
+        Plan::DryRun => format!(
+            "dry run: {} migration(s) would be applied; nothing changed; database at {}{above} ({target})",
+            count(Outcome::Pending),
+            version_text(r.after)
+        ),
+        Plan::Rehearse => {
+            let skipped = count(Outcome::Skipped);
+            let skipped = if skipped > 0 {
+                format!(", {skipped} skipped")
+            } else {
+                String::new()
+            };
+            format!(
+                "rehearsal passed: {} migration(s) applied in one transaction and rolled back{skipped}; nothing changed; database at {}{above} ({target})",
+                count(Outcome::Rehearsed),
+                version_text(r.before)
+            )
+        }
+        Plan::Baseline(v) => format!(
+            "baselined {} migration(s) up to version {v} without running them; `deskctl migrate` applies the rest ({target})",
+            count(Outcome::Baselined)
+        ),
+    }
+}
+
+/// `deskctl migrate`.
+pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    // Every file is read and checked before anything touches the database.
+    let sources = source::load(&o.dir)?;
+    let plan = match (o.baseline, o.dry_run, o.rehearse) {
+        (Some(v), _, _) => Plan::Baseline(v),
+        (None, true, _) => Plan::DryRun,
+        (None, false, true) => Plan::Rehearse,
+        _ => Plan::Apply,
+    };
+    if let Plan::Baseline(v) = plan {
+        if sources.by_version(v).is_none() {
+            return Err(MigrateError::BaselineUnknown {
+                version: v,
+                dir: sources.dir.clone(),
+            }
+            .into());
+        }
+    }
+    let db = db::open(cfg, PresetUse::Install).await?;
+    configure_session(&db.client).await;
+    let color = cfg.color;
+    let show_progress = !o.json && !cfg.quiet;
+    let progress: Progress = if show_progress {
+        Some(Box::new(move |d: &Done| {
+            if d.outcome != Outcome::Pending {
+                println!("{}", progress_line(d, color));
+            }
+        }))
+    } else {
+        None
+    };
+    let res = run_plan(
+        &db.client,
+        &sources,
+        &o.history,
+        plan,
+        o.target,
+        o.lock_timeout,
+        progress,
+        wait_notice,
+    )
+    .await;
+    let target = db.display.clone();
+    db.close().await;
+    let took = started.elapsed();
+    let mut doc = MigrateDoc {
+        command: "migrate",
+        mode: plan.mode_name(),
+        target: target.clone(),
+        history_table: o.history.to_string(),
+        directory: &o.dir,
+        layout: sources.layout,
+        ok: res.is_ok(),
+        migrations: Vec::new(),
+        notices: Vec::new(),
+        database_version_before: None,
+        database_version: None,
+        failure: None,
+        drift: Vec::new(),
+        error: None,
+        exit_code: 0,
+        duration_ms: took.as_secs_f64() * 1000.0,
+    };
+    match res {
+        Ok(r) => {
+            if o.json {
+                doc.migrations = r.done;
+                doc.notices = r.notices;
+                doc.database_version_before = r.before;
+                doc.database_version = r.after;
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                for n in &r.notices {
+                    eprintln!("note: {n}");
+                }
+                if plan == Plan::DryRun && !cfg.quiet {
+                    if r.done.is_empty() {
+                        println!("nothing pending");
+                    } else {
+                        println!("would apply, in order:");
+                        for d in &r.done {
+                            let extra = d
+                                .reason
+                                .as_deref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default();
+                            println!("  {} {}  {}{extra}", d.version, d.name, d.file.display());
+                        }
+                    }
+                }
+                println!("{}", summary_text(plan, &r, took, &target));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if o.json {
+                doc.exit_code = e.exit_code();
+                doc.error = Some(e.to_string());
+                match &e {
+                    MigrateError::Failed(f) => {
+                        doc.failure = Some(f);
+                        doc.migrations = f
+                            .applied_before
+                            .iter()
+                            .map(|(v, n)| Done {
+                                version: *v,
+                                name: n.clone(),
+                                file: sources
+                                    .by_version(*v)
+                                    .map(|f| f.path.clone())
+                                    .unwrap_or_default(),
+                                outcome: if f.rehearsal {
+                                    Outcome::Rehearsed
+                                } else {
+                                    Outcome::Applied
+                                },
+                                duration_ms: 0.0,
+                                reason: None,
+                            })
+                            .collect();
+                        doc.database_version = f.database_version;
+                    }
+                    MigrateError::Drift { problems, .. } => doc.drift = problems.clone(),
+                    _ => {}
+                }
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// `deskctl status`.
+pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<ExitCode> {
+    let sources = source::load(&o.dir)?;
+    let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
+    // Belt and braces: this session cannot write.
+    db.client
+        .batch_execute("set default_transaction_read_only = on")
+        .await
+        .map_err(|source| MigrateError::Database {
+            what: "making the session read-only".into(),
+            source,
+        })?;
+    let hist = history::read(&db.client, &o.history).await;
+    let target = db.display.clone();
+    db.close().await;
+    let hist = hist?;
+    let cmp = history::compare(&sources, &hist);
+    let summary = status::Summary::of(&cmp.rows);
+    let doc = status::StatusDoc {
+        command: "status",
+        target,
+        history_table: o.history.to_string(),
+        history_exists: hist.found.is_some(),
+        directory: PathBuf::from(&o.dir),
+        layout: sources.layout,
+        database_version: hist.highest(),
+        migrations: cmp.rows,
+        summary,
+    };
+    if o.json {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print!("{}", status::render_table(&doc, cfg.color));
+    }
+    Ok(if o.exit_code && summary.out_of_sync() {
+        ExitCode::from(crate::exit::FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `deskctl new NAME`.
+pub fn run_new(cfg: &RunConfig, dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
+    let path = new::create(dir, name, chrono::Utc::now())?;
+    if !cfg.quiet {
+        println!("created {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,344 @@
+//! The errors of `migrate`, `status` and `new`, and the exact-failure record of a migration that
+//! failed (file:line:col, SQLSTATE, message, detail, hint). Owns the exit code mapping
+//! (2 bad input, 3 database trouble); must not print or touch the database.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One bad migration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceProblem {
+    pub file: PathBuf,
+    pub problem: String,
+}
+
+impl SourceProblem {
+    pub fn new(file: &Path, problem: impl Into<String>) -> SourceProblem {
+        SourceProblem {
+            file: file.to_path_buf(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// One disagreement between the history table and the files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Drift {
+    /// An applied migration whose file's name or content changed.
+    Changed {
+        version: i64,
+        file: PathBuf,
+        applied_name: String,
+        file_name: String,
+        name_changed: bool,
+        content_changed: bool,
+        applied_on: String,
+    },
+    /// An applied version with no file.
+    Missing {
+        version: i64,
+        name: String,
+        applied_on: String,
+    },
+    /// A file that was never applied, below the highest applied version.
+    BelowApplied {
+        version: i64,
+        file: PathBuf,
+        highest: i64,
+    },
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drift::Changed {
+                version,
+                file,
+                applied_name,
+                file_name,
+                name_changed,
+                content_changed,
+                applied_on,
+            } => {
+                let what = match (name_changed, content_changed) {
+                    (true, true) => format!(
+                        "its name changed (`{applied_name}` → `{file_name}`) and its content changed"
+                    ),
+                    (true, false) => {
+                        format!("its name changed (`{applied_name}` → `{file_name}`)")
+                    }
+                    _ => "its content changed".to_string(),
+                };
+                write!(
+                    f,
+                    "{}: version {version} was applied at {applied_on}, but {what} since; \
+restore the applied file and put the change in a new migration",
+                    file.display()
+                )
+            }
+            Drift::Missing {
+                version,
+                name,
+                applied_on,
+            } => write!(
+                f,
+                "version {version} ({name}) was applied at {applied_on} but has no file in the \
+migrations directory; restore V{version}__{name} (or point --migrations at the right directory)"
+            ),
+            Drift::BelowApplied {
+                version,
+                file,
+                highest,
+            } => write!(
+                f,
+                "{}: version {version} was never applied but is below the highest applied version \
+{highest}; give it a version above {highest}",
+                file.display()
+            ),
+        }
+    }
+}
+
+/// Where in the migration the failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// A statement of the file.
+    Statement,
+    /// Recording the migration in the history table.
+    History,
+    /// COMMIT (deferred constraints and triggers run here).
+    Commit,
+    /// After a non-transactional file: it left INVALID indexes.
+    InvalidIndex,
+    /// The connection was lost or another non-SQL problem.
+    Connection,
+}
+
+/// Everything known about a failed migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub version: i64,
+    pub name: String,
+    pub file: PathBuf,
+    pub phase: Phase,
+    /// 1-based line and column in the file (of the error position, else the failing statement).
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub sqlstate: Option<String>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// PostgreSQL's CONTEXT (`where`), e.g. the PL/pgSQL line.
+    pub context: Option<String>,
+    /// The failing statement's first line.
+    pub statement: Option<String>,
+    /// INVALID indexes left by a non-transactional file.
+    pub invalid_indexes: Vec<String>,
+    /// Migrations applied by this run before the failure: (version, name).
+    pub applied_before: Vec<(i64, String)>,
+    /// The highest applied version after the failure (None: none applied).
+    pub database_version: Option<i64>,
+    /// The migration ran outside a transaction: statements before the failing one stay applied.
+    pub no_transaction: bool,
+    /// This was `--rehearse`: everything was rolled back.
+    pub rehearsal: bool,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.rehearsal {
+            "rehearsal failed at migration"
+        } else {
+            "migration"
+        };
+        let tail = if self.rehearsal { "" } else { " failed" };
+        write!(
+            f,
+            "{what} V{}__{}{tail}: {}",
+            self.version,
+            self.name,
+            self.file.display()
+        )?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(code) = &self.sqlstate {
+            write!(f, " (SQLSTATE {code})")?;
+        }
+        match self.phase {
+            Phase::Commit => write!(f, "\n  at: COMMIT (a deferred constraint or trigger)")?,
+            Phase::History => write!(f, "\n  at: recording it in the history table")?,
+            _ => {}
+        }
+        if let Some(d) = &self.detail {
+            write!(f, "\n  detail: {d}")?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        if let Some(c) = &self.context {
+            write!(f, "\n  context: {}", c.replace('\n', "\n           "))?;
+        }
+        if let Some(s) = &self.statement {
+            write!(f, "\n  statement: {s}")?;
+        }
+        for i in &self.invalid_indexes {
+            write!(
+                f,
+                "\n  INVALID index left behind: {i} (drop it: DROP INDEX CONCURRENTLY {i}; then rerun)"
+            )?;
+        }
+        if self.applied_before.is_empty() {
+            write!(f, "\n  applied before it in this run: none")?;
+        } else {
+            let list: Vec<String> = self
+                .applied_before
+                .iter()
+                .map(|(v, n)| format!("V{v}__{n}"))
+                .collect();
+            write!(f, "\n  applied before it in this run: {}", list.join(", "))?;
+        }
+        if self.rehearsal {
+            write!(f, "\n  the rehearsal was rolled back; nothing changed")?;
+        } else {
+            match self.database_version {
+                Some(v) => write!(f, "\n  the database stays at version {v}")?,
+                None => write!(f, "\n  the database has no migrations applied")?,
+            }
+            if self.no_transaction {
+                write!(
+                    f,
+                    " (this file ran outside a transaction: its statements before the failing one stay applied)"
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn list<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl fmt::Display for SourceProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.problem)
+    }
+}
+
+/// `message (SQLSTATE x)` plus detail and hint of a tokio-postgres error (its Display drops them).
+pub fn pg_text(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(d) = db.detail() {
+                s.push_str(&format!("\n  detail: {d}"));
+            }
+            if let Some(h) = db.hint() {
+                s.push_str(&format!("\n  hint: {h}"));
+            }
+            s
+        }
+        None => {
+            let mut s = e.to_string();
+            let mut cur = std::error::Error::source(e);
+            while let Some(c) = cur {
+                let t = c.to_string();
+                if !s.contains(&t) {
+                    s.push_str(&format!(": {t}"));
+                }
+                cur = c.source();
+            }
+            s
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    #[error("migrations directory {} does not exist", .0.display())]
+    DirMissing(PathBuf),
+    #[error("cannot read migrations directory {}: {source}", path.display())]
+    DirUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} bad migration file(s) in {}; nothing was run:\n{}", problems.len(), dir.display(), list(problems))]
+    BadFiles {
+        dir: PathBuf,
+        problems: Vec<SourceProblem>,
+    },
+    #[error("refusing to migrate: the history table {table} and the files in {} disagree:\n{}", dir.display(), list(problems))]
+    Drift {
+        dir: PathBuf,
+        table: String,
+        problems: Vec<Drift>,
+    },
+    #[error("gave up after {:.1} s waiting for the migration lock{} (--lock-timeout)", waited.as_secs_f64(), holder.map(|p| format!(" held by pid {p}")).unwrap_or_default())]
+    LockTimeout {
+        waited: Duration,
+        holder: Option<i32>,
+    },
+    #[error("{0}")]
+    Failed(Box<Failure>),
+    #[error("{what}: {}", pg_text(source))]
+    Database {
+        what: String,
+        source: tokio_postgres::Error,
+    },
+    #[error("history table {table}: {problem}")]
+    History { table: String, problem: String },
+    #[error("refusing to baseline: the history table {table} already has {rows} row(s); --baseline only adopts a database that has never been migrated")]
+    BaselineHasHistory { table: String, rows: usize },
+    #[error("--baseline {version}: no migration file in {} has that version", dir.display())]
+    BaselineUnknown { version: i64, dir: PathBuf },
+    #[error("invalid migration name `{0}`: use letters, digits and underscores (at most 200), starting with a letter")]
+    InvalidName(String),
+    #[error("{} already exists; deskctl new never overwrites", .0.display())]
+    Exists(PathBuf),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("refinery: {0}")]
+    Refinery(String),
+}
+
+impl MigrateError {
+    /// 2 for bad input (files, names, drift between files and history), 3 for database trouble.
+    pub fn exit_code(&self) -> u8 {
+        use crate::exit::{DATABASE, INPUT};
+        match self {
+            MigrateError::DirMissing(_)
+            | MigrateError::DirUnreadable { .. }
+            | MigrateError::BadFiles { .. }
+            | MigrateError::Drift { .. }
+            | MigrateError::BaselineHasHistory { .. }
+            | MigrateError::BaselineUnknown { .. }
+            | MigrateError::InvalidName(_)
+            | MigrateError::Exists(_)
+            | MigrateError::Write { .. } => INPUT,
+            MigrateError::LockTimeout { .. }
+            | MigrateError::Failed(_)
+            | MigrateError::Database { .. }
+            | MigrateError::History { .. }
+            | MigrateError::Refinery(_) => DATABASE,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The migration lock: a session-level advisory lock whose key derives from the database and the
+//! history table, taken by polling `pg_try_advisory_lock` every 100 ms until a timeout. Must never
+//! call the blocking `pg_advisory_lock` (a waiting session deadlocks with CREATE INDEX
+//! CONCURRENTLY in the holder) and must not print (the caller decides how to say it waits).
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::Client;
+
+use super::error::MigrateError;
+use crate::config::HistoryTable;
+
+const POLL: Duration = Duration::from_millis(100);
+
+/// A held lock. Released by `release`, or by the server when the session ends.
+#[derive(Debug)]
+pub struct MigrationLock {
+    pub key: i64,
+}
+
+fn db_err(what: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
+    let what = what.to_string();
+    move |source| MigrateError::Database { what, source }
+}
+
+/// The lock key for this database and history table.
+pub async fn key(client: &Client, table: &HistoryTable) -> Result<i64, MigrateError> {
+    // refinery pastes the name unquoted, so PostgreSQL folds it to lower case: so do we.
+    let name = table.qualified().to_ascii_lowercase();
+    let row = client
+        .query_one(
+            "select pg_catalog.hashtextextended('deskctl migrate:' || pg_catalog.current_database() || ':' || $1::text, 0)",
+            &[&name],
+        )
+        .await
+        .map_err(db_err("computing the migration lock key"))?;
+    Ok(row.get(0))
+}
+
+/// The pid of the session holding advisory lock `key` in this database, if any.
+pub async fn holder(client: &Client, key: i64) -> Result<Option<i32>, MigrateError> {
+    let row = client
+        .query_opt(
+            "select pid from pg_catalog.pg_locks
+              where locktype = 'advisory' and granted and objsubid = 1
+                and database = (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database())
+                and classid::int8 = (($1::int8 >> 32) & 4294967295)
+                and objid::int8 = ($1::int8 & 4294967295)
+              limit 1",
+            &[&key],
+        )
+        .await
+        .map_err(db_err("looking up the migration lock holder"))?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Take the lock, polling until `timeout`. `on_wait(pid)` is called once, when the first try
+/// fails, with the holder's pid when it can be seen.
+pub async fn acquire(
+    client: &Client,
+    table: &HistoryTable,
+    timeout: Duration,
+    mut on_wait: impl FnMut(Option<i32>),
+) -> Result<MigrationLock, MigrateError> {
+    let key = key(client, table).await?;
+    let start = Instant::now();
+    let try_lock = client
+        .prepare("select pg_catalog.pg_try_advisory_lock($1)")
+        .await
+        .map_err(db_err("taking the migration lock"))?;
+    let mut waited = false;
+    loop {
+        let got: bool = client
+            .query_one(&try_lock, &[&key])
+            .await
+            .map_err(db_err("taking the migration lock"))?
+            .get(0);
+        if got {
+            return Ok(MigrationLock { key });
+        }
+        if !waited {
+            waited = true;
+            on_wait(holder(client, key).await?);
+        }
+        let elapsed = start.elapsed();
+        if elapsed >= timeout {
+            return Err(MigrateError::LockTimeout {
+                waited: elapsed,
+                holder: holder(client, key).await?,
+            });
+        }
+        tokio::time::sleep(POLL.min(timeout - elapsed)).await;
+    }
+}
+
+impl MigrationLock {
+    /// Release the lock (errors are ignored: the session's end releases it anyway).
+    pub async fn release(self, client: &Client) {
+        let _ = client
+            .query_one("select pg_catalog.pg_advisory_unlock($1)", &[&self.key])
+            .await;
+    }
+}

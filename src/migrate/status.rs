@@ -1,0 +1,135 @@
+//! `deskctl status`: every migration with its state (applied at, pending, divergent, missing), as
+//! a table or one JSON document. Reads the history without ever creating it. Must not write.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::history::{State, StatusRow};
+use super::source::Layout;
+
+/// Counts for the summary line and `--exit-code`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub applied: usize,
+    pub pending: usize,
+    pub divergent: usize,
+    pub missing: usize,
+}
+
+impl Summary {
+    pub fn of(rows: &[StatusRow]) -> Summary {
+        let mut s = Summary::default();
+        for r in rows {
+            match r.state {
+                State::Applied { .. } => s.applied += 1,
+                State::Pending { .. } => s.pending += 1,
+                State::Divergent { .. } => s.divergent += 1,
+                State::Missing { .. } => s.missing += 1,
+            }
+        }
+        s
+    }
+
+    /// Anything that `migrate` would apply or refuse.
+    pub fn out_of_sync(&self) -> bool {
+        self.pending + self.divergent + self.missing > 0
+    }
+}
+
+/// The `--format json` document.
+#[derive(Debug, Serialize)]
+pub struct StatusDoc {
+    pub command: &'static str,
+    pub target: String,
+    pub history_table: String,
+    /// False for a database that was never migrated.
+    pub history_exists: bool,
+    pub directory: PathBuf,
+    pub layout: Option<Layout>,
+    pub database_version: Option<i64>,
+    pub migrations: Vec<StatusRow>,
+    pub summary: Summary,
+}
+
+fn state_text(s: &State) -> String {
+    match s {
+        State::Applied { applied_on } => format!("applied at {applied_on}"),
+        State::Pending {
+            out_of_order: false,
+        } => "pending".into(),
+        State::Pending { out_of_order: true } => {
+            "pending (below the highest applied version: migrate refuses)".into()
+        }
+        State::Divergent { applied_on, what } => {
+            format!("divergent ({what} since applied at {applied_on})")
+        }
+        State::Missing { applied_on } => format!("missing (applied at {applied_on}, no file)"),
+    }
+}
+
+fn paint(text: String, state: &State, color: bool) -> String {
+    use owo_colors::OwoColorize;
+    if !color {
+        return text;
+    }
+    match state {
+        State::Applied { .. } => text.green().to_string(),
+        State::Pending {
+            out_of_order: false,
+        } => text.yellow().to_string(),
+        _ => text.red().to_string(),
+    }
+}
+
+/// The table: `VERSION  NAME  STATE`, then a summary line.
+pub fn render_table(doc: &StatusDoc, color: bool) -> String {
+    let vw = doc
+        .migrations
+        .iter()
+        .map(|r| r.version.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max("VERSION".len());
+    let nw = doc
+        .migrations
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("NAME".len());
+    let mut out = String::new();
+    out.push_str(&format!("{:<vw$}  {:<nw$}  STATE\n", "VERSION", "NAME"));
+    for r in &doc.migrations {
+        out.push_str(&format!(
+            "{:<vw$}  {:<nw$}  {}\n",
+            r.version,
+            r.name,
+            paint(state_text(&r.state), &r.state, color)
+        ));
+    }
+    let s = doc.summary;
+    let mut parts = vec![
+        format!("{} applied", s.applied),
+        format!("{} pending", s.pending),
+    ];
+    if s.divergent > 0 {
+        parts.push(format!("{} divergent", s.divergent));
+    }
+    if s.missing > 0 {
+        parts.push(format!("{} missing", s.missing));
+    }
+    let at = match doc.database_version {
+        Some(v) => format!("database at version {v}"),
+        None if doc.history_exists => "no migration applied".to_string(),
+        None => format!("never migrated (no {} table)", doc.history_table),
+    };
+    out.push_str(&format!(
+        "{} migration(s): {}; {} ({})\n",
+        doc.migrations.len(),
+        parts.join(", "),
+        at,
+        doc.target
+    ));
+    out
+}
