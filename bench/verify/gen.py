@@ -30,7 +30,7 @@ POLICIES = [
 ]
 
 # The assertions made for every table, in order. Both files follow this list, so the counts match:
-#   1 table exists          2 primary key on id        3 user_id is NOT NULL     4 user_id is uuid
+#   1 table exists          2 primary key is (id)       3 user_id is NOT NULL     4 user_id is uuid
 #   5 view exists           6 sequence exists          7 RLS enabled             8 exactly these 4 policies
 #   9-12 each policy has its command (SELECT / INSERT / UPDATE / DELETE)
 PER_TABLE = 12
@@ -100,35 +100,32 @@ def checks_toml(n):
         t = table_name(i)
         out.append(f"""
 # --- {t} ---
-[[table]]
+[[exists]]
 id = "{t}-table"
-name = "{t}"
+table = "{t}"
 
-[[constraint]]
+[[exists]]
 id = "{t}-pk"
 table = "{t}"
-type = "primary_key"
-columns = ["id"]
+primary_key = ["id"]
 
-[[column]]
+[[exists]]
 id = "{t}-user_id-not-null"
-table = "{t}"
-name = "user_id"
+column = "{t}.user_id"
 nullable = false
 
-[[column]]
+[[exists]]
 id = "{t}-user_id-type"
-table = "{t}"
-name = "user_id"
+column = "{t}.user_id"
 type = "uuid"
 
-[[view]]
+[[exists]]
 id = "{t}-view"
-name = "{t}_v"
+view = "{t}_v"
 
-[[sequence]]
+[[exists]]
 id = "{t}-seq"
-name = "{t}_seq"
+sequence = "{t}_seq"
 
 [[rls]]
 id = "{t}-rls"
@@ -169,7 +166,7 @@ def pgtap_sql(n):
         names = ", ".join(sql_literal(p[0]) for p in POLICIES)
         out += [
             f"select has_table({s}, {T}, {sql_literal(t + ' exists')});",
-            f"select has_pk({s}, {T}, {sql_literal(t + ' has a primary key')});",
+            f"select col_is_pk({s}, {T}, array['id'], {sql_literal(t + ' primary key is (id)')});",
             f"select col_not_null({s}, {T}, 'user_id', {sql_literal(t + '.user_id is not null')});",
             f"select col_type_is({s}, {T}, 'user_id', 'uuid', {sql_literal(t + '.user_id is uuid')});",
             f"select has_view({s}, {sql_literal(t + '_v')}, {sql_literal(t + '_v exists')});",
