@@ -817,7 +817,8 @@ impl Snapshot {
     }
 
     /// Relations of one schema, in catalog order.
-    pub fn relations_in<'a>(&'a self, schema: &'a str) -> impl Iterator<Item = &'a Relation> + 'a {
+    pub fn relations_in<'a>(&'a self, schema: &str) -> impl Iterator<Item = &'a Relation> + 'a {
+        let schema = schema.to_string();
         self.relations.iter().filter(move |r| r.schema == schema)
     }
 

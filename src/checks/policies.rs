@@ -1,17 +1,584 @@
-//! `[[policies]]` (being written).
+//! `[[policies]]`: the expected RLS policies of a table (command, roles incl. PUBLIC,
+//! permissive/restrictive, USING / WITH CHECK text; `exact` reports extras), or coverage (every
+//! selected table has a policy per command). Diagnoses name the table, the missing policy and
+//! what is present, and near misses. Reads only the Snapshot.
 
 use serde::Deserialize;
 
-use super::model::Ctx;
+use super::model::{
+    closest, list, missing_relation, qualify, schemas_of, squash_sql, Ctx, Names, Selection,
+    Validator,
+};
 use super::{Outcome, StaticCheck};
-use crate::catalog::Snapshot;
+use crate::catalog::{Policy, PolicyCommand, Relation, Snapshot};
+
+const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Policies {}
+pub struct Policies {
+    /// Expected-policies form: the table.
+    pub table: Option<String>,
+    pub expect: Option<Vec<Expected>>,
+    #[serde(default)]
+    pub exact: bool,
+    /// Coverage form.
+    pub tables: Option<Names>,
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub all: bool,
+    pub except: Option<Names>,
+    pub commands: Option<Vec<String>>,
+    /// Coverage: the policies must apply to these roles. (Expected form: per policy.)
+    pub roles: Option<Names>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    pub name: String,
+    pub command: Option<String>,
+    pub roles: Option<Names>,
+    pub permissive: Option<bool>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+}
+
+/// "SELECT" etc. for display.
+fn cmd_of(p: &Policy) -> &'static str {
+    p.command.sql()
+}
+
+fn roles_text(roles: &[String]) -> String {
+    let mut r: Vec<String> = roles
+        .iter()
+        .map(|x| {
+            if x.eq_ignore_ascii_case("public") {
+                "PUBLIC".to_string()
+            } else {
+                x.clone()
+            }
+        })
+        .collect();
+    r.sort();
+    format!("{{{}}}", r.join(", "))
+}
+
+fn same_roles(expected: &Names, actual: &[String]) -> bool {
+    let norm = |s: &str| {
+        if s.eq_ignore_ascii_case("public") {
+            "public".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let mut e: Vec<String> = expected.iter().map(norm).collect();
+    let mut a: Vec<String> = actual.iter().map(|s| norm(s)).collect();
+    e.sort();
+    e.dedup();
+    a.sort();
+    a.dedup();
+    e == a
+}
+
+/// `"name" (SELECT)` for lists of present policies.
+fn show_policy(p: &Policy) -> String {
+    format!("\"{}\" ({})", p.name, cmd_of(p))
+}
+
+impl Policies {
+    fn is_coverage(&self) -> bool {
+        self.commands.is_some()
+    }
+
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            names: self.tables.as_ref(),
+            pattern: self.pattern.as_deref(),
+            all: self.all,
+            except: self.except.as_ref(),
+        }
+    }
+
+    fn evaluate_expected(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
+        let raw = self.table.as_deref().unwrap_or_default();
+        let q = ctx.qual(raw);
+        let table = match snap.relation(&q) {
+            Some(r) if r.kind.is_table() => r,
+            Some(r) => {
+                return Outcome::fail(format!(
+                    "{} is a {}, not a table (policies apply to tables)",
+                    ctx.show(&q),
+                    r.kind.noun()
+                ))
+            }
+            None => {
+                return Outcome::fail(missing_relation(ctx, snap, &q, "table", &|k| k.is_table()))
+            }
+        };
+        let tname = ctx.show_rel(table);
+        let expected = self.expect.as_deref().unwrap_or_default();
+        let mut problems: Vec<String> = Vec::new();
+        let mut missing_any = false;
+        for e in expected {
+            match table.policy(&e.name) {
+                Some(p) => problems.extend(
+                    mismatches(e, p)
+                        .into_iter()
+                        .map(|m| format!("{tname}: policy \"{}\" {m}", e.name)),
+                ),
+                None => {
+                    missing_any = true;
+                    let cmd = e
+                        .command
+                        .as_deref()
+                        .map(|c| format!(" ({})", c.to_ascii_uppercase()))
+                        .unwrap_or_default();
+                    let mut s = format!("{tname}: missing policy \"{}\"{cmd}", e.name);
+                    let near = near_misses(ctx, snap, table, e);
+                    if !near.is_empty() {
+                        s.push_str(&format!(" ({})", near.join("; ")));
+                    }
+                    problems.push(s);
+                }
+            }
+        }
+        if self.exact {
+            let extras: Vec<String> = table
+                .policies
+                .iter()
+                .filter(|p| !expected.iter().any(|e| e.name == p.name))
+                .map(show_policy)
+                .collect();
+            if !extras.is_empty() {
+                problems.push(format!(
+                    "{tname}: unexpected polic{} {}",
+                    if extras.len() == 1 { "y" } else { "ies" },
+                    extras.join(", ")
+                ));
+            }
+        }
+        if missing_any {
+            let present: Vec<String> = table.policies.iter().map(show_policy).collect();
+            problems.push(if present.is_empty() {
+                "present: none".to_string()
+            } else {
+                format!("present: {}", present.join(", "))
+            });
+        }
+        if !table.rls_enabled && problems.is_empty() {
+            // Policies do nothing while RLS is off; say so without failing (that is [[rls]]'s job).
+            return Outcome::pass(format!(
+                "{tname}: {} expected policies present (note: RLS is disabled on {tname})",
+                expected.len()
+            ));
+        }
+        Outcome::from_problems(
+            problems,
+            format!(
+                "{tname}: {} expected polic{} present{}",
+                expected.len(),
+                if expected.len() == 1 { "y" } else { "ies" },
+                if self.exact { ", no others" } else { "" }
+            ),
+        )
+    }
+
+    fn evaluate_coverage(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
+        let sel = self.selection();
+        let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
+        let mut problems = found.missing.clone();
+        if found.found.is_empty() && problems.is_empty() {
+            problems.push(format!("no {} found", sel.describe(ctx, "tables")));
+        }
+        let commands: Vec<PolicyCommand> = self
+            .commands
+            .iter()
+            .flatten()
+            .filter_map(|c| PolicyCommand::parse(c))
+            .collect();
+        let roles: Vec<&str> = self.roles.iter().flat_map(|r| r.iter()).collect();
+        let for_roles = if roles.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", roles.join(", "))
+        };
+        for t in &found.found {
+            let mut lacking: Vec<&str> = Vec::new();
+            for &cmd in &commands {
+                let covered = t.policies.iter().any(|p| {
+                    p.permissive
+                        && p.command.covers(cmd)
+                        && roles
+                            .iter()
+                            .all(|r| p.applies_to_public() || p.roles.iter().any(|pr| pr == r))
+                });
+                if !covered {
+                    lacking.push(cmd.sql());
+                }
+            }
+            if !lacking.is_empty() {
+                problems.push(format!(
+                    "{}: no {} polic{}{for_roles}",
+                    ctx.show_rel(t),
+                    lacking.join(", "),
+                    if lacking.len() == 1 { "y" } else { "ies" }
+                ));
+            }
+        }
+        let names: Vec<String> = found.found.iter().map(|r| ctx.show_rel(r)).collect();
+        let cmds: Vec<&str> = commands.iter().map(|c| c.sql()).collect();
+        Outcome::from_problems(
+            problems,
+            format!(
+                "{} polic{}{for_roles} on {} table{}: {}",
+                cmds.join(", "),
+                if cmds.len() == 1 { "y" } else { "ies" },
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                list(&names, 10)
+            ),
+        )
+    }
+}
+
+/// How a present policy differs from the expectation.
+fn mismatches(e: &Expected, p: &Policy) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(c) = e.command.as_deref().and_then(PolicyCommand::parse) {
+        if c != p.command {
+            out.push(format!("is for {}, expected {}", p.command, c));
+        }
+    }
+    if let Some(r) = &e.roles {
+        if !same_roles(r, &p.roles) {
+            out.push(format!(
+                "applies to {}, expected {}",
+                roles_text(&p.roles),
+                roles_text(&r.0)
+            ));
+        }
+    }
+    if let Some(perm) = e.permissive {
+        if perm != p.permissive {
+            out.push(format!(
+                "is {}, expected {}",
+                if p.permissive {
+                    "permissive"
+                } else {
+                    "restrictive"
+                },
+                if perm { "permissive" } else { "restrictive" }
+            ));
+        }
+    }
+    for (what, want, have) in [
+        ("USING", &e.using, &p.using),
+        ("WITH CHECK", &e.with_check, &p.with_check),
+    ] {
+        if let Some(w) = want {
+            match have {
+                Some(h) if squash_sql(h).contains(&squash_sql(w)) => {}
+                Some(h) => out.push(format!("{what} is `{h}`, expected it to contain `{w}`")),
+                None => out.push(format!(
+                    "has no {what} expression, expected one containing `{w}`"
+                )),
+            }
+        }
+    }
+    out
+}
+
+/// Near misses for a missing policy: same name on another table, similar names on this table.
+fn near_misses(ctx: &Ctx, snap: &Snapshot, table: &Relation, e: &Expected) -> Vec<String> {
+    let mut out = Vec::new();
+    for (r, p) in snap.policies_named(&e.name) {
+        if r.oid != table.oid || r.qual() != table.qual() {
+            out.push(format!(
+                "a policy of that name exists on {} ({})",
+                ctx.show_rel(r),
+                cmd_of(p)
+            ));
+        }
+    }
+    let same_ci: Vec<&Policy> = table
+        .policies
+        .iter()
+        .filter(|p| p.name != e.name && p.name.eq_ignore_ascii_case(&e.name))
+        .collect();
+    if let Some(p) = same_ci.first() {
+        out.push(format!("did you mean {}?", show_policy(p)));
+    } else if let Some(best) = closest(&e.name, table.policies.iter().map(|p| p.name.as_str())) {
+        if let Some(p) = table.policy(best) {
+            out.push(format!("did you mean {}?", show_policy(p)));
+        }
+    }
+    out
+}
 
 impl StaticCheck for Policies {
-    fn evaluate(&self, _ctx: &Ctx, _snap: &Snapshot) -> Outcome {
-        Outcome::error("not built yet")
+    fn validate(&self, v: &mut Validator) {
+        let expect_form = self.table.is_some() || self.expect.is_some();
+        if expect_form && self.is_coverage() {
+            v.error(
+                "",
+                "use either `table` + `expect` (expected policies) or `commands` with `tables` / `pattern` / `all` (coverage), not both",
+                None,
+            );
+            return;
+        }
+        if !expect_form && !self.is_coverage() {
+            v.error(
+                "",
+                "give `table` and `expect` (expected policies), or `commands` (coverage)",
+                Some("e.g. table = \"orders\" and expect = [{ name = \"Users read own orders\", command = \"SELECT\" }]".to_string()),
+            );
+            return;
+        }
+        if expect_form {
+            if self.table.is_none() {
+                v.error("", "`expect` needs `table`", None);
+            }
+            match &self.expect {
+                None => v.error(
+                    "",
+                    "`table` needs `expect` (a list of policies)",
+                    Some("e.g. expect = [{ name = \"...\", command = \"SELECT\" }]".to_string()),
+                ),
+                Some(list) => {
+                    for (i, e) in list.iter().enumerate() {
+                        if let Some(c) = &e.command {
+                            v.word(&format!("expect.{i}.command"), "command", c, COMMANDS);
+                        }
+                        if list[..i].iter().any(|x| x.name == e.name) {
+                            v.error(
+                                &format!("expect.{i}"),
+                                format!("policy \"{}\" is listed twice", e.name),
+                                None,
+                            );
+                        }
+                    }
+                }
+            }
+            for k in ["tables", "pattern", "except", "roles"] {
+                let present = match k {
+                    "tables" => self.tables.is_some(),
+                    "pattern" => self.pattern.is_some(),
+                    "except" => self.except.is_some(),
+                    _ => self.roles.is_some(),
+                };
+                if present {
+                    v.not_here(k, "belongs to the coverage form (with `commands`); roles of an expected policy go inside its `expect` entry");
+                }
+            }
+            if self.all {
+                v.not_here("all", "belongs to the coverage form (with `commands`)");
+            }
+        } else {
+            self.selection().validate(v, "tables");
+            for (i, c) in self.commands.iter().flatten().enumerate() {
+                v.word(&format!("commands.{i}"), "command", c, COMMANDS);
+            }
+            if self.commands.as_ref().is_some_and(|c| c.is_empty()) {
+                v.error("commands", "`commands` is empty", None);
+            }
+            if self.exact {
+                v.not_here(
+                    "exact",
+                    "belongs to the expected-policies form (`table` + `expect`)",
+                );
+            }
+        }
+    }
+
+    fn schemas(&self, ctx: &Ctx) -> Vec<String> {
+        let mut s = self.selection().schemas(ctx.schema);
+        if let Some(t) = &self.table {
+            for x in schemas_of(ctx.schema, [t.as_str()]) {
+                if !s.contains(&x) {
+                    s.push(x);
+                }
+            }
+        }
+        if let Some(p) = &self.pattern {
+            let q = qualify(ctx.schema, p);
+            if !s.contains(&q.schema) {
+                s.push(q.schema);
+            }
+        }
+        s
+    }
+
+    fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
+        if self.is_coverage() {
+            self.evaluate_coverage(ctx, snap)
+        } else {
+            self.evaluate_expected(ctx, snap)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{RelKind, Relation};
+    use crate::checks::loader::load_str;
+    use crate::report::Status;
+
+    fn snap() -> Snapshot {
+        let mut a = Relation::new("public", "chat_session_activity", RelKind::Table);
+        a.rls_enabled = true;
+        a.policies = vec![
+            Policy::new(
+                "Users can view activity in own sessions",
+                PolicyCommand::Select,
+                &["authenticated"],
+            ),
+            Policy::new(
+                "Admins can view all activity",
+                PolicyCommand::Select,
+                &["authenticated"],
+            ),
+        ];
+        let mut m = Relation::new("public", "chat_messages", RelKind::Table);
+        m.rls_enabled = true;
+        let mut ins = Policy::new(
+            "System can log chat activity",
+            PolicyCommand::Insert,
+            &["public"],
+        );
+        ins.with_check =
+            Some("((auth.uid() = actor_id) OR (EXISTS ( SELECT 1 FROM user_roles)))".into());
+        m.policies = vec![
+            ins,
+            Policy::new("Users can view messages", PolicyCommand::All, &["public"]),
+        ];
+        let j = Relation::new("public", "ChatMessage", RelKind::Table);
+        Snapshot {
+            scope: vec!["public".into()],
+            relations: vec![a, m, j],
+            ..Default::default()
+        }
+        .finish()
+    }
+
+    fn eval(toml: &str) -> Outcome {
+        let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
+        checks[0].evaluate_static(&snap()).unwrap()
+    }
+
+    #[test]
+    fn missing_policy_names_table_policy_present_and_near_miss() {
+        let o = eval(
+            r#"[[policies]]
+table = "chat_session_activity"
+expect = [
+  { name = "Users can view activity in own sessions", command = "SELECT", roles = ["authenticated"] },
+  { name = "System can log chat activity", command = "INSERT" },
+]"#,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "chat_session_activity: missing policy \"System can log chat activity\" (INSERT) (a policy of that name exists on chat_messages (INSERT)); \
+present: \"Users can view activity in own sessions\" (SELECT), \"Admins can view all activity\" (SELECT)"
+        );
+    }
+
+    #[test]
+    fn pass_exact_and_extras() {
+        let ok = r#"[[policies]]
+table = "chat_session_activity"
+exact = true
+expect = [{ name = "Users can view activity in own sessions" }, { name = "Admins can view all activity", command = "select" }]"#;
+        let o = eval(ok);
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(
+            o.detail,
+            "chat_session_activity: 2 expected policies present, no others"
+        );
+        let o = eval("[[policies]]\ntable = \"chat_session_activity\"\nexact = true\nexpect = [{ name = \"Admins can view all activity\" }]\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.detail, "chat_session_activity: unexpected policy \"Users can view activity in own sessions\" (SELECT)");
+    }
+
+    #[test]
+    fn command_roles_permissive_and_expressions() {
+        let o = eval(
+            r#"[[policies]]
+table = "chat_messages"
+expect = [{ name = "System can log chat activity", command = "SELECT", roles = ["authenticated"], permissive = false, with_check = "auth.uid() = actor_id", using = "x" }]"#,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "chat_messages: policy \"System can log chat activity\" is for INSERT, expected SELECT; \
+chat_messages: policy \"System can log chat activity\" applies to {PUBLIC}, expected {authenticated}; \
+chat_messages: policy \"System can log chat activity\" is permissive, expected restrictive; \
+chat_messages: policy \"System can log chat activity\" has no USING expression, expected one containing `x`"
+        );
+        let o = eval(
+            r#"[[policies]]
+table = "chat_messages"
+expect = [{ name = "System can log chat activity", roles = ["PUBLIC"], with_check = "AUTH.UID() = actor_id" }]"#,
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+    }
+
+    #[test]
+    fn similar_name_and_case_different_table() {
+        let o = eval("[[policies]]\ntable = \"chat_messages\"\nexpect = [{ name = \"Users can view message\" }]\n");
+        assert!(
+            o.detail
+                .contains("did you mean \"Users can view messages\" (ALL)?"),
+            "{}",
+            o.detail
+        );
+        let o = eval("[[policies]]\ntable = \"chat_message\"\nexpect = [{ name = \"x\" }]\n");
+        assert_eq!(
+            o.detail,
+            "chat_message: no such table (did you mean chat_messages, ChatMessage?)"
+        );
+    }
+
+    #[test]
+    fn coverage() {
+        let o = eval("[[policies]]\ntables = [\"chat_messages\", \"chat_session_activity\"]\ncommands = [\"SELECT\", \"INSERT\", \"UPDATE\", \"DELETE\"]\n");
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "chat_session_activity: no INSERT, UPDATE, DELETE policies"
+        );
+        let o = eval("[[policies]]\ntables = [\"chat_messages\"]\ncommands = [\"SELECT\", \"DELETE\"]\nroles = [\"authenticated\"]\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        let o =
+            eval("[[policies]]\nall = true\nexcept = [\"ChatMessage\"]\ncommands = [\"SELECT\"]\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+    }
+
+    #[test]
+    fn validation_hints() {
+        let e = load_str(
+            std::path::Path::new("t.toml"),
+            "[[policies]]\ntable = \"t\"\nexpect = [{ name = \"a\", command = \"SELEKT\" }]\n",
+        )
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("t.toml:3:"), "{s}");
+        assert!(
+            s.contains("unknown command `SELEKT`") && s.contains("did you mean `SELECT`?"),
+            "{s}"
+        );
+        let e = load_str(
+            std::path::Path::new("t.toml"),
+            "[[policies]]\ntable = \"t\"\nexpect = [{ nme = \"a\" }]\n",
+        )
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.contains("unknown key `nme` in [[policies]] in `expect[1]`"),
+            "{s}"
+        );
+        assert!(s.contains("did you mean `name`?"), "{s}");
     }
 }
