@@ -462,11 +462,15 @@ impl Object {
         } else {
             format!(" with the expected {}", props.join(", "))
         };
+        let noun = if shown.len() == 1 {
+            kind.noun().to_string()
+        } else {
+            format!("{}s", kind.noun())
+        };
         Outcome::from_problems(
             problems,
             format!(
-                "{} {} exist{}{with}",
-                kind.noun(),
+                "{noun} {} exist{}{with}",
                 list(&shown, 10),
                 if shown.len() == 1 { "s" } else { "" }
             ),
@@ -866,7 +870,7 @@ impl Object {
                     }
                 ));
             }
-            return format!("{} on {}", raw, ctx.show_rel(r));
+            return format!("(a matching one) on {}", ctx.show_rel(r));
         }
         let schema = table
             .as_ref()
@@ -1061,7 +1065,7 @@ impl Object {
                     }
                 ));
             }
-            return format!("* on {tname}");
+            return format!("(a matching one) on {tname}");
         }
         match r.constraint(raw) {
             None => {

@@ -12,4 +12,4 @@ select p.polrelid,
   join pg_class c on c.oid = p.polrelid
   join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = any($1)
- order by p.polrelid, p.polname
+ order by p.polrelid, p.oid
