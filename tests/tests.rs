@@ -3,4 +3,5 @@
 mod common;
 
 mod connect;
+mod migrate;
 mod report;

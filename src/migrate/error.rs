@@ -234,6 +234,13 @@ fn list<T: fmt::Display>(items: &[T]) -> String {
         .join("\n")
 }
 
+fn count_files(problems: &[SourceProblem]) -> usize {
+    let mut files: Vec<&Path> = problems.iter().map(|p| p.file.as_path()).collect();
+    files.sort();
+    files.dedup();
+    files.len()
+}
+
 impl fmt::Display for SourceProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.file.display(), self.problem)
@@ -278,7 +285,7 @@ pub enum MigrateError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{} bad migration file(s) in {}; nothing was run:\n{}", problems.len(), dir.display(), list(problems))]
+    #[error("{} bad migration file(s) in {}; nothing was run:\n{}", count_files(problems), dir.display(), list(problems))]
     BadFiles {
         dir: PathBuf,
         problems: Vec<SourceProblem>,
@@ -289,9 +296,9 @@ pub enum MigrateError {
         table: String,
         problems: Vec<Drift>,
     },
-    #[error("gave up after {:.1} s waiting for the migration lock{} (--lock-timeout)", waited.as_secs_f64(), holder.map(|p| format!(" held by pid {p}")).unwrap_or_default())]
+    #[error("gave up waiting for the migration lock{} after {:.1} s (--lock-timeout)", holder.map(|p| format!(" held by pid {p}")).unwrap_or_default(), timeout.as_secs_f64())]
     LockTimeout {
-        waited: Duration,
+        timeout: Duration,
         holder: Option<i32>,
     },
     #[error("{0}")]

@@ -85,7 +85,7 @@ pub async fn acquire(
         let elapsed = start.elapsed();
         if elapsed >= timeout {
             return Err(MigrateError::LockTimeout {
-                waited: elapsed,
+                timeout,
                 holder: holder(client, key).await?,
             });
         }

@@ -305,6 +305,29 @@ async fn configure_session(client: &Client) {
         .await;
 }
 
+/// An ephemeral cluster whose server went away mid-run is almost always our own Ctrl-C/SIGTERM
+/// handler stopping and deleting it; that handler exits the process when it is done. Give it the
+/// time instead of racing it to delete the same directory (a race that can leave it behind).
+async fn let_an_interrupt_finish(db: &db::Db, e: &MigrateError) {
+    let Some(cluster) = db.cluster.as_ref() else {
+        return;
+    };
+    let server_gone = match e {
+        MigrateError::Failed(f) => {
+            f.phase == Phase::Connection
+                || f.sqlstate.as_deref().is_some_and(|s| s.starts_with("57"))
+        }
+        _ => false,
+    } || db.client.is_closed();
+    if !server_gone {
+        return;
+    }
+    let t0 = Instant::now();
+    while cluster.root().exists() && t0.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The `--format json` document of `migrate`.
 #[derive(Debug, Serialize)]
 struct MigrateDoc<'a> {
@@ -458,6 +481,9 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
         wait_notice,
     )
     .await;
+    if let Err(e) = &res {
+        let_an_interrupt_finish(&db, e).await;
+    }
     let target = db.display.clone();
     db.close().await;
     let took = started.elapsed();
