@@ -276,3 +276,42 @@ fn write_report_to_a_file_never_colours_and_needs_the_directory() {
         .expect_err("missing directory");
     assert!(format!("{err:#}").contains("cannot write the report to"));
 }
+
+/// Rendering cost at benchmark scale (12,000 results, as at N = 1,000). Not a timed assertion:
+/// `cargo test --release --test integration report::render_speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn render_speed() {
+    let mut rep = Report::new("verify", "x");
+    for i in 0..12_000 {
+        let mut r = CheckResult::new(
+            format!("bench_t{:04}-policy-select", i / 12),
+            "policies",
+            Status::Pass,
+            format!(
+                "bench_t{:04}: \"Users can view own rows\" (SELECT) to authenticated",
+                i / 12
+            ),
+        );
+        r.location = loc("bench/checks.toml", i * 5);
+        rep.results.push(r);
+    }
+    for format in [
+        ReportFormat::Table,
+        ReportFormat::Json,
+        ReportFormat::Junit,
+        ReportFormat::Tap,
+    ] {
+        // The best of 5, to see the cost rather than the noise of a shared machine.
+        let best = (0..5)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                let mut sink = std::io::BufWriter::new(std::io::sink());
+                render(&rep, format, false, &mut sink).expect("render");
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or_default();
+        eprintln!("{format:?}: {best:?}");
+    }
+}
