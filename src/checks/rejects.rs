@@ -1,0 +1,144 @@
+//! `[[rejects]]`: a statement (after optional setup) must fail with a given SQLSTATE — a
+//! duplicate insert → 23505, a check-constraint violation → 23514 — optionally as a role.
+//! Runs inside the run's rolled-back transaction through the `impersonate` step machinery.
+
+use serde::Deserialize;
+
+use super::impersonate::{run_steps, validate_sql, As, ExpectKeys, RunRules, SqlList, Step};
+use super::model::{Ctx, Validator};
+use super::scenario::validate_setup;
+use super::{Outcome, ProbeCheck, ProbeEnv};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejects {
+    /// SQL run first, as the connecting user (e.g. the first of two duplicate inserts).
+    pub setup: Option<SqlList>,
+    /// The statement that must fail.
+    #[serde(alias = "query")]
+    pub statement: String,
+    /// Its SQLSTATE (`"23505"`) or condition name (`"unique_violation"`).
+    #[serde(alias = "expect_error")]
+    pub sqlstate: String,
+    /// A text the error message must contain (case-insensitive).
+    pub message: Option<String>,
+    /// Run the statement as this role (default: the connecting user).
+    #[serde(rename = "as")]
+    pub as_: Option<As>,
+}
+
+impl Rejects {
+    fn keys(&self) -> ExpectKeys<'_> {
+        ExpectKeys {
+            expect_error: Some(&self.sqlstate),
+            message: self.message.as_deref(),
+            ..Default::default()
+        }
+    }
+
+    pub fn step(&self) -> Step {
+        Step {
+            name: None,
+            as_: self.as_.clone().unwrap_or_default(),
+            query: self.statement.clone(),
+            expect: self.keys().build(),
+        }
+    }
+}
+
+impl ProbeCheck for Rejects {
+    fn validate(&self, v: &mut Validator) {
+        validate_setup(v, "setup", self.setup.as_ref());
+        validate_sql(v, "statement", &self.statement);
+        // Only the SQLSTATE can be wrong here; report it under its own key.
+        let mut inner = Validator::default();
+        self.keys().validate(&mut inner, "");
+        for p in inner.problems {
+            let path = if p.path == "expect_error" {
+                "sqlstate".to_string()
+            } else {
+                p.path
+            };
+            v.error(&path, p.message, p.hint);
+        }
+        if let Some(a) = &self.as_ {
+            a.validate(v, "as");
+        }
+    }
+
+    async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
+        let setup = self.setup.as_ref().map(SqlList::joined);
+        let rules = RunRules {
+            connecting_rule: true,
+            numbered: false,
+        };
+        run_steps(
+            env.client,
+            env.snapshot,
+            ctx,
+            setup.as_deref(),
+            &[self.step()],
+            rules,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::impersonate::Expect;
+    use crate::checks::loader::load_str;
+    use crate::checks::Spec;
+
+    fn load(toml: &str) -> Result<Rejects, String> {
+        match load_str(std::path::Path::new("r.toml"), toml) {
+            Ok(mut c) => match c.remove(0).spec {
+                Spec::Rejects(s) => Ok(s),
+                other => Err(format!("{other:?}")),
+            },
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn duplicate_insert() {
+        let r = load(
+            r#"
+[[rejects]]
+setup = "insert into cc_messages (provider, provider_message_id) values ('twilio', 'SM1')"
+statement = "insert into cc_messages (provider, provider_message_id) values ('twilio', 'SM1')"
+sqlstate = "unique_violation"
+message = "cc_messages_provider_message_id_key"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.step().expect,
+            Expect::Error {
+                code: "23505".into(),
+                message: Some("cc_messages_provider_message_id_key".into())
+            }
+        );
+        // `query` / `expect_error` are accepted as the scenario spells them.
+        let r =
+            load("[[rejects]]\nquery = \"insert into t values (0)\"\nexpect_error = \"23514\"\n")
+                .unwrap();
+        assert_eq!(r.sqlstate, "23514");
+    }
+
+    #[test]
+    fn problems() {
+        let e = load("[[rejects]]\nstatement = \"commit\"\nsqlstate = \"dupe\"\n").unwrap_err();
+        assert!(
+            e.contains("r.toml:2:1: [[rejects]] `statement` contains COMMIT"),
+            "{e}"
+        );
+        assert!(
+            e.contains("r.toml:3:1: [[rejects]] `dupe` is not a SQLSTATE"),
+            "{e}"
+        );
+        let e = load("[[rejects]]\nstatement = \"select 1\"\n").unwrap_err();
+        assert!(e.contains("missing `sqlstate`"), "{e}");
+    }
+}

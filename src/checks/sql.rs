@@ -1,0 +1,112 @@
+//! `[[sql]]`: a query whose single value (boolean, number, text) is compared with `expect` — the
+//! seeds' ad-hoc verification queries. Runs as the connecting user (like psql) unless `as` is
+//! given, inside the run's rolled-back transaction, through the `impersonate` step machinery.
+
+use serde::Deserialize;
+
+use super::impersonate::{
+    run_steps, validate_sql, As, ExpectKeys, RunRules, Scalar, SqlList, Step,
+};
+use super::model::{Ctx, Validator};
+use super::scenario::validate_setup;
+use super::{Outcome, ProbeCheck, ProbeEnv};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sql {
+    /// SQL run first, as the connecting user.
+    pub setup: Option<SqlList>,
+    /// Returns one row of one column.
+    pub query: String,
+    /// The value: `true`, `11`, `0.5`, `"TKT-000001"` (`"NULL"` for SQL NULL).
+    pub expect: Scalar,
+    /// Run the query as this role (default: the connecting user).
+    #[serde(rename = "as")]
+    pub as_: Option<As>,
+}
+
+impl Sql {
+    pub fn step(&self) -> Step {
+        Step {
+            name: None,
+            as_: self.as_.clone().unwrap_or_default(),
+            query: self.query.clone(),
+            expect: ExpectKeys {
+                expect: Some(&self.expect),
+                ..Default::default()
+            }
+            .build(),
+        }
+    }
+}
+
+impl ProbeCheck for Sql {
+    fn validate(&self, v: &mut Validator) {
+        validate_setup(v, "setup", self.setup.as_ref());
+        validate_sql(v, "query", &self.query);
+        if let Some(a) = &self.as_ {
+            a.validate(v, "as");
+        }
+    }
+
+    async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
+        let setup = self.setup.as_ref().map(SqlList::joined);
+        // Without `as` the query runs as the connecting user on purpose (catalog queries,
+        // counts as the owner); with `as` the impersonation rules apply.
+        let rules = RunRules {
+            connecting_rule: false,
+            numbered: false,
+        };
+        run_steps(
+            env.client,
+            env.snapshot,
+            ctx,
+            setup.as_deref(),
+            &[self.step()],
+            rules,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::impersonate::Expect;
+    use crate::checks::loader::load_str;
+    use crate::checks::Spec;
+
+    fn load(toml: &str) -> Result<Sql, String> {
+        match load_str(std::path::Path::new("q.toml"), toml) {
+            Ok(mut c) => match c.remove(0).spec {
+                Spec::Sql(s) => Ok(s),
+                other => Err(format!("{other:?}")),
+            },
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn values() {
+        let s =
+            load("[[sql]]\nquery = \"select count(*) >= 11 from pg_policies\"\nexpect = true\n")
+                .unwrap();
+        assert_eq!(s.step().expect, Expect::Value(Scalar::Bool(true)));
+        let s =
+            load("[[sql]]\nquery = \"select 'TKT-000001'\"\nexpect = \"TKT-000001\"\n").unwrap();
+        assert_eq!(s.expect, Scalar::Text("TKT-000001".into()));
+        let s = load("[[sql]]\nquery = \"select 0.5\"\nexpect = 0.5\n").unwrap();
+        assert_eq!(s.expect, Scalar::Float(0.5));
+    }
+
+    #[test]
+    fn problems() {
+        let e = load("[[sql]]\nquery = \"select 1\"\nexpect = [1]\n").unwrap_err();
+        assert!(e.contains("q.toml:3:10"), "{e}");
+        assert!(e.contains("a boolean, a number or a text"), "{e}");
+        let e = load("[[sql]]\nquery = \"select 1\"\n").unwrap_err();
+        assert!(e.contains("missing `expect`"), "{e}");
+        let e = load("[[sql]]\nquery = \"end\"\nexpect = 1\n").unwrap_err();
+        assert!(e.contains("`query` contains END"), "{e}");
+    }
+}
