@@ -1,13 +1,697 @@
-//! `deskctl diagnose` and `deskctl snapshot`. (Being built: issue 7.)
+//! `deskctl diagnose` (built-in security and performance lints over ONE catalog snapshot, one
+//! file per rule under `rules/`) and `deskctl snapshot` (a check file that locks in the schema as
+//! it is, `snapshot.rs`). Owns the rule model, the diagnose context (exposed schemas, API-role
+//! access), exclusions and the exit code. Both commands are read-only: the catalog is read in a
+//! READ ONLY transaction that is rolled back; only `--ephemeral` migrates (a database deskctl
+//! created). Must not render by itself or query the catalog per rule.
+
+pub mod rules;
+pub mod snapshot;
+pub mod sql;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::process::ExitCode;
+use std::time::Instant;
 
-use crate::config::{DiagnoseOptions, RunConfig, SnapshotOptions};
+use anyhow::Context;
 
-pub async fn run_diagnose(_cfg: &RunConfig, _o: DiagnoseOptions) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("deskctl diagnose is not built yet")
+use crate::catalog::{self, privileges_of, AclItem, QualName, Relation, Scope, Snapshot};
+use crate::cli::FailOn;
+use crate::config::SnapshotOptions;
+use crate::config::{ConfigError, DbTarget, DiagnoseOptions, Exclusion, HistoryTable, RunConfig};
+use crate::db::{self, Db, PresetUse};
+use crate::report::{CheckResult, Level, Report, Status};
+
+/// The roles API clients act as on Supabase: `anon` (no login) and `authenticated` (any signed-up
+/// user). What they can reach in an exposed schema is what the internet can reach.
+pub const API_ROLES: &[&str] = &["anon", "authenticated"];
+
+/// One built-in diagnosis: squawk's shape (id, level, what / why / fix, a function over the snapshot).
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Stable kebab-case id, used in reports and in `[diagnose] exclude`.
+    pub id: &'static str,
+    pub level: Level,
+    /// What the rule detects, one line.
+    pub what: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// How to fix it, in general (each finding carries its own concrete fix).
+    pub fix: &'static str,
+    pub check: fn(&Ctx) -> Vec<Finding>,
 }
 
-pub async fn run_snapshot(_cfg: &RunConfig, _o: SnapshotOptions) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("deskctl snapshot is not built yet")
+/// One problem a rule found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The table, view or function it is about (functions: `name(argtypes)`).
+    pub object: QualName,
+    /// The part of the object, when the finding is about one: a policy, a column, a constraint.
+    pub part: Option<String>,
+    /// What was found, naming the object.
+    pub message: String,
+    /// How to fix this one (SQL where possible, identifiers quoted).
+    pub fix: String,
+}
+
+impl Finding {
+    pub fn new(object: QualName, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding {
+            object,
+            part: None,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    pub fn part(mut self, part: impl Into<String>) -> Finding {
+        self.part = Some(part.into());
+        self
+    }
+
+    /// `schema.name` or `schema.name/part`: the finding's id after the rule id.
+    pub fn key(&self) -> String {
+        match &self.part {
+            Some(p) => format!("{}/{p}", self.object),
+            None => self.object.to_string(),
+        }
+    }
+
+    /// The spellings an exclusion's `object` is matched against: `schema.name`, `name`, the same
+    /// without a function's `(argtypes)`, and each with `.part` when there is a part.
+    pub fn names(&self) -> Vec<String> {
+        let mut bases = vec![self.object.to_string(), self.object.name.clone()];
+        if let Some(i) = self.object.name.find('(') {
+            let bare = &self.object.name[..i];
+            bases.push(format!("{}.{bare}", self.object.schema));
+            bases.push(bare.to_string());
+        }
+        let mut out = bases.clone();
+        if let Some(p) = &self.part {
+            out.extend(bases.iter().map(|b| format!("{b}.{p}")));
+        }
+        out
+    }
+}
+
+/// What the rules see: the snapshot, which schemas the API exposes, and what to leave alone.
+pub struct Ctx<'a> {
+    pub snap: &'a Snapshot,
+    /// Schemas API clients can reach (`--exposed-schemas`, default `public`).
+    pub exposed: Vec<String>,
+    /// Relations never diagnosed: deskctl's own migration history table.
+    pub skip: Vec<QualName>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(snap: &'a Snapshot, exposed: &[String]) -> Ctx<'a> {
+        Ctx {
+            snap,
+            exposed: exposed.to_vec(),
+            skip: Vec::new(),
+        }
+    }
+
+    /// Leave out the migration history table (refinery's shape) wherever it is.
+    pub fn skipping_history(mut self, history: &HistoryTable) -> Ctx<'a> {
+        for r in &self.snap.relations {
+            let schema_ok = history.schema.as_deref().is_none_or(|s| s == r.schema);
+            let shaped = ["version", "name", "applied_on", "checksum"]
+                .iter()
+                .all(|c| r.column(c).is_some());
+            if r.name == history.name && schema_ok && shaped && r.kind.is_table() {
+                self.skip.push(r.qual());
+            }
+        }
+        self
+    }
+
+    /// Relations of the scanned schemas, deskctl's own left out, in catalog order.
+    pub fn relations(&self) -> impl Iterator<Item = &'a Relation> + '_ {
+        self.snap
+            .relations
+            .iter()
+            .filter(move |r| !self.skip.contains(&r.qual()))
+    }
+
+    /// Ordinary and partitioned tables.
+    pub fn tables(&self) -> impl Iterator<Item = &'a Relation> + '_ {
+        self.relations().filter(|r| r.kind.is_table())
+    }
+
+    pub fn is_exposed(&self, schema: &str) -> bool {
+        self.exposed.iter().any(|s| s == schema)
+    }
+
+    /// The API roles that exist in this cluster and do not bypass RLS.
+    pub fn api_roles(&self) -> Vec<&'static str> {
+        API_ROLES
+            .iter()
+            .copied()
+            .filter(|r| {
+                self.snap
+                    .role(r)
+                    .is_some_and(|i| !i.superuser && !i.bypass_rls)
+            })
+            .collect()
+    }
+
+    /// Whether `role` may use objects of `schema` (USAGE, directly, through PUBLIC or membership).
+    pub fn schema_usage(&self, role: &str, schema: &str) -> bool {
+        if self.snap.is_superuser(role) {
+            return true;
+        }
+        match self.snap.schema(schema) {
+            Some(s) => held(&s.acl, &self.snap.effective_grantees(role)).contains(&"USAGE"),
+            None => false,
+        }
+    }
+
+    /// Privileges `role` holds on a relation: table-level, plus column-level ones (on any column).
+    pub fn relation_privileges<'r>(&self, role: &str, r: &'r Relation) -> Vec<&'r str> {
+        let grantees = self.snap.effective_grantees(role);
+        let mut out = held(&r.acl, &grantees);
+        for c in &r.columns {
+            for p in held(&c.acl, &grantees) {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        sort_privileges(&mut out);
+        out
+    }
+
+    /// Privileges `role` holds on one column (table-level grants included).
+    pub fn column_privileges<'r>(&self, role: &str, r: &'r Relation, column: &str) -> Vec<&'r str> {
+        let grantees = self.snap.effective_grantees(role);
+        let mut out = held(&r.acl, &grantees);
+        if let Some(c) = r.column(column) {
+            for p in held(&c.acl, &grantees) {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        sort_privileges(&mut out);
+        out
+    }
+
+    /// API roles that can reach `r` through the API: the schema is exposed, the role has USAGE on
+    /// it and at least one of `wanted` on the relation. With the privileges of `wanted` they hold.
+    pub fn api_access<'r>(
+        &self,
+        r: &'r Relation,
+        wanted: &[&str],
+    ) -> Vec<(&'static str, Vec<&'r str>)> {
+        if !self.is_exposed(&r.schema) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for role in self.api_roles() {
+            if !self.schema_usage(role, &r.schema) {
+                continue;
+            }
+            let privs: Vec<&str> = self
+                .relation_privileges(role, r)
+                .into_iter()
+                .filter(|p| wanted.contains(p))
+                .collect();
+            if !privs.is_empty() {
+                out.push((role, privs));
+            }
+        }
+        out
+    }
+
+    /// Whether `role` may EXECUTE the function.
+    pub fn can_execute(&self, role: &str, f: &catalog::Function) -> bool {
+        self.snap.is_superuser(role)
+            || held(&f.acl, &self.snap.effective_grantees(role)).contains(&"EXECUTE")
+    }
+
+    /// A name as shown in findings: bare in the first scanned schema, else `schema.name`.
+    pub fn show(&self, q: &QualName) -> String {
+        q.show(
+            self.snap
+                .scope
+                .first()
+                .map(String::as_str)
+                .unwrap_or("public"),
+        )
+    }
+}
+
+/// Privileges an ACL grants to any of `grantees`.
+fn held<'a>(acl: &'a [AclItem], grantees: &[String]) -> Vec<&'a str> {
+    privileges_of(acl, grantees)
+}
+
+/// Privileges in the order PostgreSQL documents them.
+pub fn sort_privileges(v: &mut Vec<&str>) {
+    const ORDER: &[&str] = &[
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "TRUNCATE",
+        "REFERENCES",
+        "TRIGGER",
+        "MAINTAIN",
+        "USAGE",
+        "EXECUTE",
+        "CREATE",
+    ];
+    v.sort_by_key(|p| ORDER.iter().position(|o| o == p).unwrap_or(ORDER.len()));
+    v.dedup();
+}
+
+/// `anon (SELECT, INSERT) and authenticated (SELECT)`.
+pub fn show_access(access: &[(&str, Vec<&str>)]) -> String {
+    let parts: Vec<String> = access
+        .iter()
+        .map(|(role, privs)| format!("{role} ({})", privs.join(", ")))
+        .collect();
+    join_and(&parts)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Every finding of every rule, in rule order then the rule's order.
+pub fn run_rules(cx: &Ctx) -> Vec<(&'static Rule, Vec<Finding>)> {
+    rules::RULES
+        .iter()
+        .map(|rule| (*rule, (rule.check)(cx)))
+        .collect()
+}
+
+/// `*` matches any run of characters; everything else literally (case-sensitive).
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Whether an exclusion silences a finding of `rule`.
+pub fn excluded(exclusions: &[Exclusion], rule: &str, f: &Finding) -> bool {
+    exclusions.iter().any(|e| {
+        glob(&e.rule, rule)
+            && e.object
+                .as_deref()
+                .is_none_or(|o| f.names().iter().any(|n| glob(o, n)))
+    })
+}
+
+/// Unknown rule ids in `[diagnose] exclude` are input errors (a typo would silently exclude nothing).
+pub fn validate_exclusions(exclusions: &[Exclusion]) -> Result<(), ConfigError> {
+    let ids: Vec<&str> = rules::RULES.iter().map(|r| r.id).collect();
+    let mut problems = Vec::new();
+    for e in exclusions {
+        if !ids.iter().any(|id| glob(&e.rule, id)) {
+            let hint = match crate::checks::model::closest(&e.rule, ids.iter().copied()) {
+                Some(c) => format!(" (did you mean `{c}`?)"),
+                None => format!(" (rules: {})", ids.join(", ")),
+            };
+            problems.push(format!(
+                "deskctl.toml: [diagnose] exclude names unknown rule `{}`{hint}",
+                e.rule
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::Usage(problems.join("\n")))
+    }
+}
+
+/// The lowest level that fails the run.
+pub fn threshold(f: FailOn) -> Level {
+    match f {
+        FailOn::Error => Level::Error,
+        FailOn::Warn => Level::Warn,
+        FailOn::Info => Level::Info,
+    }
+}
+
+/// The outcome of diagnosing one snapshot.
+#[derive(Debug, Clone)]
+pub struct Diagnosis {
+    /// One row per finding (FAIL, with level and hint), and one PASS row per rule without any.
+    pub results: Vec<CheckResult>,
+    /// The highest level among the findings that were not excluded.
+    pub worst: Option<Level>,
+    pub excluded: usize,
+}
+
+/// Run every rule and turn the findings into report rows, exclusions applied.
+pub fn diagnose(cx: &Ctx, exclusions: &[Exclusion]) -> Diagnosis {
+    let mut results = Vec::new();
+    let mut worst: Option<Level> = None;
+    let mut total_excluded = 0;
+    let mut seen_ids: Vec<String> = Vec::new();
+    for (rule, findings) in run_rules(cx) {
+        let t = Instant::now();
+        let (gone, kept): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| excluded(exclusions, rule.id, f));
+        total_excluded += gone.len();
+        if kept.is_empty() {
+            let mut detail = format!("none found: {}", rule.what);
+            if !gone.is_empty() {
+                detail.push_str(&format!(" ({} excluded by [diagnose] exclude)", gone.len()));
+            }
+            let mut r = CheckResult::new(rule.id, rule.id, Status::Pass, detail);
+            r.duration_ms = ms(t.elapsed());
+            results.push(r);
+            continue;
+        }
+        worst = worst.max(Some(rule.level));
+        for f in kept {
+            let mut id = format!("{}:{}", rule.id, f.key());
+            let mut n = 2;
+            while seen_ids.contains(&id) {
+                id = format!("{}:{}#{n}", rule.id, f.key());
+                n += 1;
+            }
+            seen_ids.push(id.clone());
+            let mut r = CheckResult::new(
+                id,
+                rule.id,
+                Status::Fail,
+                format!("{}. {}", f.message, rule.why),
+            );
+            r.level = Some(rule.level);
+            r.hint = Some(f.fix);
+            results.push(r);
+        }
+    }
+    Diagnosis {
+        results,
+        worst,
+        excluded: total_excluded,
+    }
+}
+
+/// Open the database; with `--ephemeral`, apply the migrations first (the cluster is deskctl's own).
+async fn open_and_migrate(
+    cfg: &RunConfig,
+    migrations: &std::path::Path,
+    history: &HistoryTable,
+    what: &str,
+) -> anyhow::Result<Db> {
+    let ephemeral = matches!(cfg.target, DbTarget::Ephemeral { .. });
+    let mut db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
+    if ephemeral {
+        let summary = crate::migrate::apply_pending(&mut db.client, migrations, history)
+            .await
+            .with_context(|| {
+                format!(
+                    "migrating the ephemeral cluster from {} before {what} failed",
+                    migrations.display()
+                )
+            })?;
+        if cfg.verbose > 0 {
+            eprintln!(
+                "{what}: applied {} migration(s) from {}",
+                summary.applied.len(),
+                migrations.display()
+            );
+        }
+    }
+    Ok(db)
+}
+
+/// Read the snapshot inside a REPEATABLE READ, READ ONLY transaction that is rolled back: one
+/// consistent view of the catalogs, and no way to write.
+pub async fn read_snapshot(
+    client: &tokio_postgres::Client,
+    schemas: Vec<String>,
+) -> Result<Snapshot, tokio_postgres::Error> {
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let snap = catalog::load(client, &Scope::new(schemas)).await;
+    let end = client.batch_execute("ROLLBACK").await;
+    let snap = snap?;
+    end?;
+    Ok(snap)
+}
+
+/// Requested schemas that do not exist are input errors (a typo would diagnose nothing).
+fn check_schemas(snap: &Snapshot, requested: &[String]) -> Result<(), ConfigError> {
+    let missing: Vec<&String> = requested
+        .iter()
+        .filter(|s| snap.schema(s).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ConfigError::Usage(format!(
+        "schema{} {} do{} not exist in the database",
+        if missing.len() == 1 { "" } else { "s" },
+        missing
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if missing.len() == 1 { "es" } else { "" }
+    )))
+}
+
+pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    validate_exclusions(&o.exclusions)?;
+    let db = open_and_migrate(cfg, &o.migrations, &o.history, "diagnose").await?;
+    let t = Instant::now();
+    let snap = read_snapshot(&db.client, o.schemas.clone()).await;
+    let display = db.display.clone();
+    db.close().await;
+    let snap = snap?;
+    let snapshot_ms = ms(t.elapsed());
+    check_schemas(&snap, &o.schemas)?;
+
+    let t = Instant::now();
+    let cx = Ctx::new(&snap, &o.exposed_schemas).skipping_history(&o.history);
+    let d = diagnose(&cx, &o.exclusions);
+    let mut report = Report::new("diagnose", &display);
+    report.results = d.results;
+    report.duration_ms = ms(started.elapsed());
+    if cfg.verbose > 0 {
+        eprintln!(
+            "diagnose: {} rules over {} relations and {} functions in {}; snapshot {:.1} ms \
+({} queries), rules {:.1} ms, {} finding(s) excluded, total {:.1} ms",
+            rules::RULES.len(),
+            snap.relations.len(),
+            snap.functions.len(),
+            o.schemas.join(", "),
+            snapshot_ms,
+            catalog::QUERY_COUNT,
+            ms(t.elapsed()),
+            d.excluded,
+            report.duration_ms
+        );
+    }
+    crate::report::write_report(
+        &report,
+        o.format,
+        o.output.as_deref(),
+        cfg.color && o.output.is_none(),
+    )?;
+    let fails = d.worst.is_some_and(|w| w >= threshold(o.fail_on));
+    Ok(ExitCode::from(if fails {
+        crate::exit::FAILED
+    } else {
+        crate::exit::OK
+    }))
+}
+
+pub async fn run_snapshot(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
+    let db = open_and_migrate(cfg, &o.migrations, &o.history, "snapshot").await?;
+    let snap = read_snapshot(&db.client, o.schemas.clone()).await;
+    db.close().await;
+    let snap = snap?;
+    check_schemas(&snap, &o.schemas)?;
+    let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);
+    let text = snapshot::write(&cx, &o.schemas);
+    match &o.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the check file to {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                r => r.context("cannot write the check file to standard output")?,
+            }
+        }
+    }
+    if cfg.verbose > 0 {
+        eprintln!(
+            "snapshot: {} check(s) for {}",
+            text.lines().filter(|l| l.starts_with("[[")).count(),
+            o.schemas.join(", ")
+        );
+    }
+    Ok(ExitCode::from(crate::exit::OK))
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::testkit::*;
+
+    #[test]
+    fn glob_matches() {
+        assert!(glob("public.*", "public.ChatMessage"));
+        assert!(glob("*", ""));
+        assert!(glob("cc_*_logs", "cc_audit_logs"));
+        assert!(!glob("cc_*", "xcc_a"));
+        assert!(glob("exact", "exact"));
+        assert!(!glob("Exact", "exact"));
+    }
+
+    #[test]
+    fn finding_names_cover_schema_part_and_signature() {
+        let f = Finding::new(QualName::new("public", "f(uuid, text)"), "m", "x").part("p");
+        let n = f.names();
+        assert!(n.contains(&"public.f(uuid, text)".to_string()));
+        assert!(n.contains(&"f".to_string()));
+        assert!(n.contains(&"public.f".to_string()));
+        assert!(n.contains(&"public.f.p".to_string()));
+        assert_eq!(f.key(), "public.f(uuid, text)/p");
+    }
+
+    #[test]
+    fn exclusions_by_rule_and_object() {
+        let f = Finding::new(QualName::new("public", "ChatMessage"), "m", "x");
+        let ex = |rule: &str, object: Option<&str>| Exclusion {
+            rule: rule.into(),
+            object: object.map(str::to_string),
+        };
+        assert!(excluded(
+            &[ex("no-primary-key", None)],
+            "no-primary-key",
+            &f
+        ));
+        assert!(excluded(
+            &[ex("no-primary-key", Some("ChatMessage"))],
+            "no-primary-key",
+            &f
+        ));
+        assert!(excluded(
+            &[ex("no-primary-key", Some("public.Chat*"))],
+            "no-primary-key",
+            &f
+        ));
+        assert!(!excluded(
+            &[ex("no-primary-key", Some("other"))],
+            "no-primary-key",
+            &f
+        ));
+        assert!(!excluded(
+            &[ex("rls-enabled-no-policy", None)],
+            "no-primary-key",
+            &f
+        ));
+    }
+
+    #[test]
+    fn unknown_rule_in_exclusions_is_an_error_with_a_suggestion() {
+        let e = validate_exclusions(&[Exclusion {
+            rule: "no-primary-keys".into(),
+            object: None,
+        }])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("did you mean `no-primary-key`"), "{e}");
+        assert!(validate_exclusions(&[Exclusion {
+            rule: "unindexed-*".into(),
+            object: None
+        }])
+        .is_ok());
+    }
+
+    #[test]
+    fn diagnose_rows_levels_and_exclusions() {
+        let mut t = api_table("notes");
+        t.constraints.clear();
+        let s = snap(vec![t], vec![]);
+        let cx = Ctx::new(&s, &["public".to_string()]);
+        let d = diagnose(&cx, &[]);
+        assert_eq!(d.worst, Some(Level::Error));
+        let fail: Vec<&CheckResult> = d
+            .results
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .collect();
+        assert!(fail
+            .iter()
+            .any(|r| r.id == "rls-disabled-exposed:public.notes" && r.hint.is_some()));
+        assert!(fail.iter().any(|r| r.id == "no-primary-key:public.notes"));
+        assert_eq!(
+            d.results.len(),
+            rules::RULES.len() + fail.len() - {
+                let mut kinds: Vec<&str> = fail.iter().map(|r| r.kind.as_str()).collect();
+                kinds.dedup();
+                kinds.len()
+            }
+        );
+        let ex = vec![Exclusion {
+            rule: "rls-disabled-exposed".into(),
+            object: Some("notes".into()),
+        }];
+        let d2 = diagnose(&cx, &ex);
+        assert!(d2.excluded >= 1);
+        assert!(!d2
+            .results
+            .iter()
+            .any(|r| r.kind == "rls-disabled-exposed" && r.status == Status::Fail));
+    }
+
+    #[test]
+    fn history_table_is_skipped() {
+        let mut h = api_table("refinery_schema_history");
+        h.columns = ["version", "name", "applied_on", "checksum"]
+            .iter()
+            .map(|c| crate::catalog::Column::new(c, "text"))
+            .collect();
+        let s = snap(vec![h], vec![]);
+        let cx = Ctx::new(&s, &["public".to_string()])
+            .skipping_history(&HistoryTable::parse("refinery_schema_history").unwrap());
+        assert_eq!(cx.tables().count(), 0);
+        assert!(run_rules(&cx).iter().all(|(_, f)| f.is_empty()));
+    }
 }
