@@ -1328,18 +1328,22 @@ pub async fn run_steps(
             Ok(msgs) => Got::from_messages(msgs),
             Err(e) => Got::from_error(e),
         };
+        // A lone step without `as` (`[[sql]]`, `[[rejects]]`) needs no "as ..." in its detail.
+        let who = if step.as_ == As::default() && !rules.numbered {
+            String::new()
+        } else {
+            format!("as {who}: ")
+        };
         match compare(&step.expect, &got) {
-            Verdict::Pass(what) => passed.push(prefixed(&label, format!("as {who}: {what}"))),
+            Verdict::Pass(what) => passed.push(prefixed(&label, format!("{who}{what}"))),
             Verdict::Fail(why) => {
-                let mut d = prefixed(&label, format!("as {who}: {why}"));
+                let mut d = prefixed(&label, format!("{who}{why}"));
                 if !passed.is_empty() {
                     d.push_str(&format!(" (after {})", passed.join("; ")));
                 }
                 return Outcome::fail(d);
             }
-            Verdict::Error(why) => {
-                return Outcome::error(prefixed(&label, format!("as {who}: {why}")))
-            }
+            Verdict::Error(why) => return Outcome::error(prefixed(&label, format!("{who}{why}"))),
         }
         if last {
             break;

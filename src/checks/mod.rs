@@ -20,11 +20,16 @@
 pub mod absent;
 pub mod count;
 pub mod exists;
+pub mod immutable;
+pub mod impersonate;
 pub mod loader;
 pub mod model;
 pub mod policies;
 pub mod privileges;
+pub mod rejects;
 pub mod rls;
+pub mod scenario;
+pub mod sql;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -210,8 +215,10 @@ kinds! {
         "privileges" => Privileges(privileges::Privileges),
     }
     probe {
-        // Behaviour kinds (issue 5) go here, e.g.
-        // "immutable" => Immutable(immutable::Immutable),
+        "immutable" => Immutable(immutable::Immutable),
+        "scenario" => Scenario(scenario::Scenario),
+        "rejects" => Rejects(rejects::Rejects),
+        "sql" => Sql(sql::Sql),
     }
 }
 
