@@ -869,6 +869,55 @@ fn an_invalid_index_left_behind_is_a_failure() {
     assert_eq!(versions(&history(&db2)), vec![1]);
 }
 
+#[test]
+fn a_waiting_migrate_does_not_deadlock_create_index_concurrently_in_the_holder() {
+    // The holder sleeps, then builds an index concurrently while a second deskctl waits for the
+    // lock. A blocking pg_advisory_lock in the waiter would be a transaction the index build
+    // must wait for, while the waiter waits for the holder: a deadlock. Polling is not.
+    let db = TestDb::new();
+    let dir = dir_with(&[
+        (
+            "V1__big.sql",
+            "create table big (id int, x int);\ninsert into big select g, g % 97 from generate_series(1, 20000) g;",
+        ),
+        (
+            "V2__big_x.sql",
+            "-- deskctl:no-transaction\nselect pg_sleep(1.5);\ncreate index concurrently big_x on big (x);\n",
+        ),
+    ]);
+    let bin = assert_cmd::cargo::cargo_bin("deskctl");
+    let spawn = || {
+        Command::new(&bin)
+            .args(["migrate", "--database-url", &db.url, "--migrations"])
+            .arg(dir.path())
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let t0 = Instant::now();
+    let holder = spawn();
+    std::thread::sleep(Duration::from_millis(700));
+    let waiter = spawn();
+    let holder = holder.wait_with_output().unwrap();
+    let waiter = waiter.wait_with_output().unwrap();
+    assert!(holder.status.success(), "{}", output_text(&holder));
+    assert!(waiter.status.success(), "{}", output_text(&waiter));
+    assert!(
+        output_text(&waiter).contains("waiting for the migration lock held by pid"),
+        "{}",
+        output_text(&waiter)
+    );
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    assert_eq!(
+        db.scalar("select indisvalid::text from pg_index where indexrelid = 'big_x'::regclass")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(versions(&history(&db)), vec![1, 2]);
+}
+
 // §8 ------------------------------------------------------------------------------------------
 
 #[test]

@@ -303,10 +303,11 @@ pub enum MigrateError {
     },
     #[error("{0}")]
     Failed(Box<Failure>),
-    #[error("{what}: {}", pg_text(source))]
+    /// The error is rendered in full (message, SQLSTATE, detail, hint), not chained.
+    #[error("{what}: {}", pg_text(error))]
     Database {
         what: String,
-        source: tokio_postgres::Error,
+        error: tokio_postgres::Error,
     },
     #[error("history table {table}: {problem}")]
     History { table: String, problem: String },

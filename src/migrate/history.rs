@@ -41,7 +41,7 @@ impl History {
 pub async fn read(client: &Client, table: &HistoryTable) -> Result<History, MigrateError> {
     let db = |what: &str| {
         let what = format!("reading the history table {table}: {what}");
-        move |source| MigrateError::Database { what, source }
+        move |error| MigrateError::Database { what, error }
     };
     let row = client
         .query_one(

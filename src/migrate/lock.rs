@@ -20,7 +20,7 @@ pub struct MigrationLock {
 
 fn db_err(what: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
     let what = what.to_string();
-    move |source| MigrateError::Database { what, source }
+    move |error| MigrateError::Database { what, error }
 }
 
 /// The lock key for this database and history table.

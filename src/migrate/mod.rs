@@ -582,9 +582,9 @@ pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<Exi
     db.client
         .batch_execute("set default_transaction_read_only = on")
         .await
-        .map_err(|source| MigrateError::Database {
+        .map_err(|error| MigrateError::Database {
             what: "making the session read-only".into(),
-            source,
+            error,
         })?;
     let hist = history::read(&db.client, &o.history).await;
     let target = db.display.clone();
