@@ -5,3 +5,4 @@ mod common;
 mod connect;
 mod migrate;
 mod report;
+mod verify;

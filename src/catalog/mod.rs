@@ -236,8 +236,9 @@ pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
     pub columns: Vec<String>,
-    /// `pg_get_constraintdef`, e.g. `CHECK ((status = ANY (...)))`.
-    pub definition: String,
+    /// `pg_get_constraintdef`, e.g. `CHECK ((status = ANY (...)))`. CHECK definitions only when
+    /// the scope read expressions.
+    pub definition: Option<String>,
     pub foreign: Option<ForeignKey>,
     pub validated: bool,
 }
@@ -252,8 +253,8 @@ pub struct Index {
     pub valid: bool,
     /// WHERE clause of a partial index.
     pub predicate: Option<String>,
-    /// `pg_get_indexdef`.
-    pub definition: String,
+    /// `pg_get_indexdef` (when the scope read expressions).
+    pub definition: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -427,13 +428,13 @@ pub struct Trigger {
     /// FOR EACH ROW (else FOR EACH STATEMENT).
     pub row: bool,
     pub enabled: TriggerEnabled,
-    /// `pg_get_triggerdef`.
-    pub definition: String,
+    /// `pg_get_triggerdef` (when the scope read expressions).
+    pub definition: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ViewInfo {
-    /// `pg_get_viewdef`, when the scope asked for definitions.
+    /// `pg_get_viewdef` (when the scope read expressions).
     pub definition: Option<String>,
     /// Tables, views and functions-free: every relation the view's rewrite rule depends on.
     pub depends_on: Vec<QualName>,

@@ -1028,10 +1028,10 @@ impl Object {
                 }
             }
             if let Some(def) = &self.definition {
-                if !squash_sql(&c.definition).contains(&squash_sql(def)) {
+                let have = c.definition.as_deref().unwrap_or_default();
+                if !squash_sql(have).contains(&squash_sql(def)) {
                     d.push(format!(
-                        "definition is `{}`, expected it to contain `{def}`",
-                        c.definition
+                        "definition is `{have}`, expected it to contain `{def}`"
                     ));
                 }
             }
@@ -1446,6 +1446,9 @@ impl StaticCheck for Exists {
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
         self.0.schemas(ctx)
     }
+    fn needs_expressions(&self) -> bool {
+        self.0.default.is_some() || self.0.definition.is_some()
+    }
     fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
         self.0.exists(ctx, snap)
     }
@@ -1473,7 +1476,7 @@ pub(crate) mod tests {
             name: "chat_sessions_pkey".into(),
             kind: ConstraintKind::PrimaryKey,
             columns: vec!["id".into()],
-            definition: "PRIMARY KEY (id)".into(),
+            definition: Some("PRIMARY KEY (id)".into()),
             foreign: None,
             validated: true,
         }];
@@ -1484,7 +1487,7 @@ pub(crate) mod tests {
             primary: false,
             valid: true,
             predicate: None,
-            definition: String::new(),
+            definition: None,
         }];
         sessions.triggers = vec![Trigger {
             name: "set_chat_session_number".into(),
@@ -1493,7 +1496,7 @@ pub(crate) mod tests {
             events: vec![TriggerEvent::Insert],
             row: true,
             enabled: TriggerEnabled::Origin,
-            definition: String::new(),
+            definition: None,
         }];
         let mut messages = Relation::new("public", "chat_messages", RelKind::Table);
         messages.rls_enabled = true;
@@ -1502,8 +1505,9 @@ pub(crate) mod tests {
             name: "chat_messages_session_id_fkey".into(),
             kind: ConstraintKind::ForeignKey,
             columns: vec!["session_id".into()],
-            definition: "FOREIGN KEY (session_id) REFERENCES chat_sessions(id) ON DELETE CASCADE"
-                .into(),
+            definition: Some(
+                "FOREIGN KEY (session_id) REFERENCES chat_sessions(id) ON DELETE CASCADE".into(),
+            ),
             foreign: Some(ForeignKey {
                 table: QualName::new("public", "chat_sessions"),
                 columns: vec!["id".into()],

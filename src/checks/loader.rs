@@ -11,7 +11,6 @@ use toml::Spanned;
 
 use super::model::{closest, KeyProblem, Validator};
 use super::{Check, LoadErrors, Problem, Spec, KINDS};
-use crate::config::line_col;
 use crate::report::Location;
 
 /// Keys every check may have, whatever its kind.
@@ -111,18 +110,17 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
         let mut file = FileLoader {
             path,
             text,
+            lines: LineIndex::new(text),
             problems: Vec::new(),
         };
         let file_checks = file.load();
-        file.problems.sort_by_key(|p| (p.line, p.col));
-        problems.append(&mut file.problems);
         for (check, id_span) in file_checks {
             if let Some(first) = ids.get(&check.id) {
                 let (line, col) = match &id_span {
-                    Some(s) => line_col(text, s.start),
+                    Some(s) => file.lines.line_col(text, s.start),
                     None => (check.location.line, check.location.col),
                 };
-                problems.push(Problem {
+                file.problems.push(Problem {
                     file: path.to_path_buf(),
                     line,
                     col,
@@ -144,6 +142,8 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
                 checks.push(check);
             }
         }
+        file.problems.sort_by_key(|p| (p.line, p.col));
+        problems.append(&mut file.problems);
     }
     if problems.is_empty() {
         Ok(checks)
@@ -155,20 +155,49 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
 struct FileLoader<'a> {
     path: &'a Path,
     text: &'a str,
+    lines: LineIndex,
     problems: Vec<Problem>,
 }
 
+/// Byte offset → 1-based line and column (in characters), in O(log lines).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        (line, col + 1)
+    }
+}
+
 /// A check table found in a file, before deserialization.
-struct Item<'i> {
-    kind: String,
+struct Item<'r, 'i> {
+    kind: &'r str,
     /// 1-based position among this kind's checks in the file.
     n: usize,
-    table: Spanned<DeTable<'i>>,
+    span: Range<usize>,
+    /// The check's table as written (common keys included).
+    table: &'r DeTable<'i>,
 }
 
 impl<'a> FileLoader<'a> {
     fn at(&mut self, span: Option<Range<usize>>, message: String, hint: Option<String>) {
-        let (line, col) = span.map(|s| line_col(self.text, s.start)).unwrap_or((1, 1));
+        let (line, col) = span
+            .map(|s| self.lines.line_col(self.text, s.start))
+            .unwrap_or((1, 1));
         self.problems.push(Problem {
             file: self.path.to_path_buf(),
             line,
@@ -234,9 +263,10 @@ impl<'a> FileLoader<'a> {
                     for (i, el) in arr.iter().enumerate() {
                         match el.get_ref() {
                             DeValue::Table(t) => items.push(Item {
-                                kind: k.to_string(),
+                                kind: k,
                                 n: i + 1,
-                                table: Spanned::new(el.span(), t.clone()),
+                                span: el.span(),
+                                table: t,
                             }),
                             other => self.at(
                                 Some(el.span()),
@@ -265,7 +295,7 @@ impl<'a> FileLoader<'a> {
             }
         }
         let _ = root_span;
-        items.sort_by_key(|i| i.table.span().start);
+        items.sort_by_key(|i| i.span.start);
 
         let stem = self.stem();
         let mut out = Vec::new();
@@ -283,15 +313,15 @@ impl<'a> FileLoader<'a> {
         file_schema: &str,
         stem: &str,
     ) -> Option<(Check, Option<Range<usize>>)> {
-        let span = item.table.span();
-        let (line, col) = line_col(self.text, span.start);
+        let span = item.span.clone();
+        let (line, col) = self.lines.line_col(self.text, span.start);
         let location = Location {
             file: self.path.to_path_buf(),
             line,
             col,
         };
-        let kind = item.kind.as_str();
-        let mut table = item.table.into_inner();
+        let kind = item.kind;
+        let mut table = item.table.clone();
         let before = self.problems.len();
 
         // Common keys.
@@ -344,12 +374,27 @@ impl<'a> FileLoader<'a> {
 
         // Deserialize, collecting every problem: on an error, report it, drop the offending key
         // and try again, so one bad key does not hide the next.
-        let full = table.clone();
+        // The success path deserializes the one copy; only the error path rebuilds it.
+        let rebuild = |removed_paths: &[Vec<PathSeg>]| {
+            let mut t = item.table.clone();
+            for k in COMMON_KEYS {
+                t.remove(*k);
+            }
+            for p in removed_paths {
+                remove_path(&mut t, p);
+            }
+            t
+        };
         let mut removed: Vec<String> = Vec::new();
+        let mut removed_paths: Vec<Vec<PathSeg>> = Vec::new();
         let mut spec: Option<Spec> = None;
-        for _ in 0..32 {
-            let attempt = Spanned::new(span.clone(), table.clone());
-            match Spec::deserialize(kind, attempt)? {
+        for attempt in 0..32 {
+            let current = if attempt == 0 {
+                std::mem::take(&mut table)
+            } else {
+                rebuild(&removed_paths)
+            };
+            match Spec::deserialize(kind, Spanned::new(span.clone(), current))? {
                 Ok(s) => {
                     spec = Some(s);
                     break;
@@ -357,41 +402,72 @@ impl<'a> FileLoader<'a> {
                 Err(e) => {
                     let msg = e.message().to_string();
                     if let Some(field) = missing_field(&msg) {
-                        if !removed.iter().any(|r| r == field) {
-                            self.at(
-                                Some(span.clone()),
-                                format!("[[{kind}]] check is missing `{field}`"),
-                                None,
-                            );
+                        // After a dropped key, a missing one is most likely that key misspelt
+                        // or mistyped: already reported. Inside a list of tables, drop the
+                        // whole entry and go on, so the rest is still checked.
+                        let in_entry = e
+                            .span()
+                            .filter(|s| *s != span)
+                            .and_then(|s| locate(&rebuild(&removed_paths), &s))
+                            .filter(|p| matches!(p.last(), Some(PathSeg::Index(_))));
+                        if let (Some(p), false) = (&in_entry, removed.is_empty()) {
+                            removed_paths.push(p.clone());
+                            continue;
+                        }
+                        if removed.is_empty() {
+                            let at = e.span().unwrap_or(span.clone());
+                            let inner = if at == span {
+                                None
+                            } else {
+                                locate(item.table, &at).map(|p| path_text(&p))
+                            };
+                            let message = match inner {
+                                Some(p) if !p.is_empty() => {
+                                    format!("[[{kind}]] `{p}` is missing `{field}`")
+                                }
+                                _ => format!("[[{kind}]] check is missing `{field}`"),
+                            };
+                            self.at(Some(at), message, None);
                         }
                         break;
                     }
-                    let path = e.span().and_then(|s| locate(&table, &s));
+                    let mut current = rebuild(&removed_paths);
+                    let path = e.span().and_then(|s| locate(&current, &s));
                     let (message, hint) = explain(kind, &msg, path.as_deref());
                     self.at(e.span(), message, hint);
                     let Some(path) = path else { break };
                     if let Some(PathSeg::Key(k)) = path.last() {
                         removed.push(k.clone());
                     }
-                    if !remove_path(&mut table, &path) {
+                    if !remove_path(&mut current, &path) {
                         break;
                     }
+                    removed_paths.push(path);
                 }
             }
         }
 
-        // Semantic validation of a well-typed check (not after a dropped key: the dropped key
-        // may have been the one the validation would miss).
-        if let (Some(spec), true) = (&spec, self.problems.len() == before) {
+        // Semantic validation. After dropped keys, only problems of a key that is still there
+        // (a whole-check problem may just be the dropped key's absence).
+        if let Some(spec) = &spec {
+            let dropped = self.problems.len() != before;
             let mut v = Validator::default();
             spec.validate(&mut v);
+            let current = dropped.then(|| rebuild(&removed_paths));
             for KeyProblem {
                 path,
                 message,
                 hint,
             } in v.problems
             {
-                let at = key_span(&full, &path).unwrap_or(span.clone());
+                if dropped {
+                    let top = path.split('.').next().unwrap_or_default();
+                    if path.is_empty() || removed.iter().any(|r| r == top) {
+                        continue;
+                    }
+                }
+                let at =
+                    key_span(current.as_ref().unwrap_or(item.table), &path).unwrap_or(span.clone());
                 self.at(Some(at), format!("[[{kind}]] {message}"), hint);
             }
         }
@@ -664,6 +740,21 @@ mod tests {
             p[0].contains("c.toml:5:6: duplicate check id `x`"),
             "{p:#?}"
         );
+    }
+
+    #[test]
+    fn line_index_matches_line_col() {
+        let text = "ab\ncdé\n\nx";
+        let ix = LineIndex::new(text);
+        for off in 0..=text.len() {
+            if text.is_char_boundary(off) {
+                assert_eq!(
+                    ix.line_col(text, off),
+                    crate::config::line_col(text, off),
+                    "{off}"
+                );
+            }
+        }
     }
 
     #[test]

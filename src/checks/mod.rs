@@ -51,6 +51,11 @@ pub trait StaticCheck {
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
         vec![ctx.schema.to_string()]
     }
+    /// Whether evaluation compares deparsed expression text (policy USING / WITH CHECK, column
+    /// defaults, CHECK definitions): the snapshot then reads them (see `catalog::Scope`).
+    fn needs_expressions(&self) -> bool {
+        false
+    }
     fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome;
 }
 
@@ -71,6 +76,10 @@ pub trait ProbeCheck {
     fn validate(&self, _v: &mut Validator) {}
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
         vec![ctx.schema.to_string()]
+    }
+    /// Whether the snapshot handed to `run` must hold deparsed expressions.
+    fn needs_expressions(&self) -> bool {
+        false
     }
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome;
 }
@@ -183,6 +192,14 @@ macro_rules! kinds {
                 }
             }
 
+            /// Whether the snapshot must read deparsed expressions for this check.
+            pub fn needs_expressions(&self) -> bool {
+                match self {
+                    $( Spec::$svar(c) => StaticCheck::needs_expressions(c), )*
+                    $( Spec::$pvar(c) => ProbeCheck::needs_expressions(c), )*
+                }
+            }
+
             /// Static kinds: evaluate against the snapshot. `None` for probe kinds.
             #[allow(unreachable_patterns)]
             pub fn evaluate_static(&self, ctx: &Ctx, snap: &Snapshot) -> Option<Outcome> {
@@ -262,6 +279,19 @@ impl Check {
         r.component = o.component;
         r.duration_ms = duration_ms;
         r
+    }
+}
+
+/// The snapshot scope a set of checks needs: their schemas (or `schemas` when given) and
+/// expressions only when some check compares expression text.
+pub fn scope_for(checks: &[Check], schemas: &[String]) -> crate::catalog::Scope {
+    crate::catalog::Scope {
+        schemas: if schemas.is_empty() {
+            schemas_needed(checks)
+        } else {
+            schemas.to_vec()
+        },
+        expressions: checks.iter().any(|c| c.spec.needs_expressions()),
     }
 }
 

@@ -340,6 +340,23 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(c, _)| c)
 }
 
+/// Like `closest`, for long names (policy names): edit distance, so that a shared prefix alone
+/// ("Customers see ..." / "Customers update ...") is not a near miss.
+pub fn closest_long<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let w = word.to_lowercase();
+    let mut best: Option<(&str, f64)> = None;
+    for c in candidates {
+        let score = strsim::normalized_damerau_levenshtein(&w, &c.to_lowercase());
+        if score >= 0.85 && best.is_none_or(|(_, b)| score > b) {
+            best = Some((c, score));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
 /// SQL LIKE: `%` any run, `_` any one character, `\` escapes.
 pub fn like(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
@@ -388,13 +405,31 @@ pub fn like(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
-/// Whitespace- and parenthesis-insensitive, case-insensitive form of an SQL expression, for
-/// "USING contains ..." matching: `(auth.uid() = user_id)` → `auth.uid=user_id`.
+/// Whitespace-, parenthesis-, cast- and case-insensitive form of an SQL expression, for
+/// "USING contains ..." matching: `(auth.uid() = user_id)` → `auth.uid=user_id`;
+/// `char_length((title)::text) > 2` → `char_length title>2` without casts.
 pub fn squash_sql(s: &str) -> String {
-    s.chars()
+    let flat: String = s
+        .chars()
         .filter(|c| !c.is_whitespace() && *c != '(' && *c != ')')
         .flat_map(|c| c.to_lowercase())
-        .collect()
+        .collect();
+    // Drop `::type` casts (multi-word types are one word once spaces are gone).
+    let mut out = String::with_capacity(flat.len());
+    let mut rest = flat.as_str();
+    while let Some(i) = rest.find("::") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let mut end = after
+            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '"')))
+            .unwrap_or(after.len());
+        while after[end..].starts_with("[]") {
+            end += 2;
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Canonical spelling of a type name as `format_type` prints it (`timestamptz` → `timestamp with
@@ -588,6 +623,14 @@ mod tests {
         assert!(default_matches("now()", "now()"));
         assert!(!default_matches("'open'", "'opened'::text"));
         assert_eq!(squash_sql("(auth.uid() = user_id)"), "auth.uid=user_id");
+        assert_eq!(
+            squash_sql("CHECK ((char_length((title)::text) > 2))"),
+            squash_sql("check (char_length(title) > 2)")
+        );
+        assert_eq!(
+            squash_sql("(status = ANY (ARRAY['open'::text, 'closed'::character varying]))"),
+            "status=anyarray['open','closed']"
+        );
     }
 
     #[test]

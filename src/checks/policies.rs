@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::model::{
-    closest, list, missing_relation, qualify, schemas_of, squash_sql, Ctx, Names, Selection,
+    closest_long, list, missing_relation, qualify, schemas_of, squash_sql, Ctx, Names, Selection,
     Validator,
 };
 use super::{Outcome, StaticCheck};
@@ -308,7 +308,8 @@ fn near_misses(ctx: &Ctx, snap: &Snapshot, table: &Relation, e: &Expected) -> Ve
         .collect();
     if let Some(p) = same_ci.first() {
         out.push(format!("did you mean {}?", show_policy(p)));
-    } else if let Some(best) = closest(&e.name, table.policies.iter().map(|p| p.name.as_str())) {
+    } else if let Some(best) = closest_long(&e.name, table.policies.iter().map(|p| p.name.as_str()))
+    {
         if let Some(p) = table.policy(best) {
             out.push(format!("did you mean {}?", show_policy(p)));
         }
@@ -407,6 +408,13 @@ impl StaticCheck for Policies {
             }
         }
         s
+    }
+
+    fn needs_expressions(&self) -> bool {
+        self.expect
+            .iter()
+            .flatten()
+            .any(|e| e.using.is_some() || e.with_check.is_some())
     }
 
     fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {

@@ -24,11 +24,7 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     let started = Instant::now();
     let checks = checks::load_paths(&o.paths)?;
     let loaded = started.elapsed();
-    let schemas = if o.schemas.is_empty() {
-        checks::schemas_needed(&checks)
-    } else {
-        o.schemas.clone()
-    };
+    let scope = checks::scope_for(&checks, &o.schemas);
     let ephemeral = matches!(cfg.target, DbTarget::Ephemeral { .. });
     let preset_use = if o.migrate && !ephemeral {
         PresetUse::Install
@@ -62,7 +58,6 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
         lock_timeout: o.lock_timeout,
     };
     let mut report = Report::new("verify", &db.display);
-    let scope = Scope::new(schemas);
     let timing = evaluate_into(&db.client, &checks, &scope, &settings, &mut report).await?;
     report.duration_ms = ms(started.elapsed());
     db.close().await;

@@ -1,11 +1,13 @@
 -- Columns of the snapshot's tables and views, with type, nullability, default and column ACLs.
--- $1: schemas (text[]).
+-- $1: schemas (text[]), $2: read deparsed expressions (bool): defaults. A default without column
+-- references is deparsed without opening the table (relid 0); generated columns need the table.
 select a.attrelid,
        a.attnum,
        a.attname::text as name,
        format_type(a.atttypid, a.atttypmod) as type_name,
        a.attnotnull,
-       pg_get_expr(d.adbin, d.adrelid) as default_expr,
+       case when $2 then pg_get_expr(d.adbin, case when a.attgenerated = '' then 0 else d.adrelid end)
+       end as default_expr,
        a.attidentity::text as identity,
        a.attgenerated::text as generated,
        coalesce(a.attacl, '{}')::text[] as acl

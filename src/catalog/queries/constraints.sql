@@ -1,20 +1,21 @@
--- Table constraints (primary key, unique, check, foreign key, exclusion) with their columns and,
--- for foreign keys, the referenced table and columns (which may lie outside the schemas).
--- $1: schemas (text[]).
+-- Table constraints (primary key, unique, check, foreign key, exclusion) with their column numbers
+-- (names are resolved from columns.sql) and, for foreign keys, the referenced table and column
+-- names (the target may lie outside the schemas).
+-- $1: schemas (text[]), $2: read deparsed expressions (bool): definitions (a CHECK definition
+-- opens the table).
 select co.conrelid,
        co.conname::text as name,
        co.contype::text as contype,
-       array(select a.attname::text
-               from unnest(co.conkey) with ordinality k(num, ord)
-               join pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.num
-              order by k.ord) as columns,
-       pg_get_constraintdef(co.oid) as definition,
+       coalesce(co.conkey, '{}') as keys,
+       case when $2 then pg_get_constraintdef(co.oid) end as definition,
        fn.nspname::text as ref_schema,
        fc.relname::text as ref_table,
-       array(select a.attname::text
-               from unnest(co.confkey) with ordinality k(num, ord)
-               join pg_attribute a on a.attrelid = co.confrelid and a.attnum = k.num
-              order by k.ord) as ref_columns,
+       case when co.contype = 'f'
+            then array(select a.attname::text
+                         from unnest(co.confkey) with ordinality k(num, ord)
+                         join pg_attribute a on a.attrelid = co.confrelid and a.attnum = k.num
+                        order by k.ord)
+       end as ref_columns,
        co.confdeltype::text as on_delete,
        co.confupdtype::text as on_update,
        co.convalidated

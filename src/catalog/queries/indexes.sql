@@ -1,20 +1,22 @@
--- Indexes of the snapshot's tables: key columns (names, or expression text), unique, primary,
--- valid, partial predicate, full definition. $1: schemas (text[]).
+-- Indexes of the snapshot's tables: key column numbers (names are resolved from columns.sql),
+-- expression text for expression columns, unique, primary,
+-- valid, partial predicate, full definition. $1: schemas (text[]), $2: read deparsed expressions
+-- (bool): predicate and definition.
 select i.indrelid,
        ic.relname::text as name,
        i.indisunique,
        i.indisprimary,
        i.indisvalid,
-       array(select case when i.indkey[k.n - 1] = 0
-                         then pg_get_indexdef(i.indexrelid, k.n, true)
-                         else (select a.attname::text
-                                 from pg_attribute a
-                                where a.attrelid = i.indrelid and a.attnum = i.indkey[k.n - 1])
-                    end
-               from generate_series(1, i.indnkeyatts) k(n)
-              order by k.n) as columns,
-       pg_get_expr(i.indpred, i.indrelid, true) as predicate,
-       pg_get_indexdef(i.indexrelid) as definition
+       i.indkey::int2[] as keys,
+       -- Expression columns (key 0) only: their text, per key position.
+       case when 0 = any(i.indkey::int2[])
+            then array(select pg_get_indexdef(i.indexrelid, k.n, true)
+                         from generate_series(1, i.indnkeyatts) k(n)
+                        order by k.n)
+       end as expressions,
+       i.indnkeyatts,
+       case when $2 then pg_get_expr(i.indpred, i.indrelid, true) end as predicate,
+       case when $2 then pg_get_indexdef(i.indexrelid) end as definition
   from pg_index i
   join pg_class ic on ic.oid = i.indexrelid
   join pg_class c on c.oid = i.indrelid

@@ -1,4 +1,5 @@
--- Row-level security policies, as pg_policies shows them. $1: schemas (text[]).
+-- Row-level security policies, as pg_policies shows them. $1: schemas (text[]), $2: read deparsed
+-- expressions (bool): USING / WITH CHECK (deparsing opens the table).
 select p.polrelid,
        p.polname::text as name,
        p.polcmd::text as cmd,
@@ -6,8 +7,8 @@ select p.polrelid,
        array(select case when r.oid = 0 then 'public' else pg_get_userbyid(r.oid)::text end
                from unnest(p.polroles) r(oid)
               order by 1) as roles,
-       pg_get_expr(p.polqual, p.polrelid) as using_expr,
-       pg_get_expr(p.polwithcheck, p.polrelid) as check_expr
+       case when $2 then pg_get_expr(p.polqual, p.polrelid) end as using_expr,
+       case when $2 then pg_get_expr(p.polwithcheck, p.polrelid) end as check_expr
   from pg_policy p
   join pg_class c on c.oid = p.polrelid
   join pg_namespace n on n.oid = c.relnamespace

@@ -1,6 +1,6 @@
 -- Relations (tables, partitioned tables, views, materialized views, sequences, foreign tables)
 -- of the requested schemas, with RLS flags, reloptions and the ACL (default ACL when NULL).
--- $1: schemas (text[]), $2: include view definitions (bool).
+-- $1: schemas (text[]), $2: read deparsed expressions (bool): view definitions.
 select c.oid,
        n.nspname::text as schema,
        c.relname::text as name,

@@ -1,12 +1,12 @@
 -- User triggers (not constraint-internal ones) with function, tgtype bits and enabled state.
--- $1: schemas (text[]).
+-- $1: schemas (text[]), $2: read deparsed expressions (bool): the definition.
 select t.tgrelid,
        t.tgname::text as name,
        fn.nspname::text as function_schema,
        f.proname::text as function_name,
        t.tgtype::int4 as tgtype,
        t.tgenabled::text as enabled,
-       pg_get_triggerdef(t.oid) as definition
+       case when $2 then pg_get_triggerdef(t.oid) end as definition
   from pg_trigger t
   join pg_class c on c.oid = t.tgrelid
   join pg_namespace n on n.oid = c.relnamespace
