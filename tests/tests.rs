@@ -3,6 +3,7 @@
 mod common;
 
 mod connect;
+mod lint;
 mod migrate;
 mod report;
 mod verify;

@@ -254,6 +254,36 @@ pub fn wrap_calls(expr: &str) -> String {
     out
 }
 
+/// The expression on one line: runs of whitespace outside quotes become one space, and none is
+/// left just inside parentheses (`pg_get_expr` breaks sub-selects over several lines).
+pub fn one_line(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut quote: Option<char> = None;
+    let mut pending_space = false;
+    for c in expr.chars() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !out.is_empty() && !out.ends_with('(') && c != ')' {
+            out.push(' ');
+        }
+        pending_space = false;
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `(expr)`: the expression in parentheses, unless its outer parentheses already enclose it all.
 pub fn parenthesized(expr: &str) -> String {
     let t = tokens(expr);
@@ -306,6 +336,9 @@ pub fn equality_columns(expr: &str, table: &str, columns: &[String]) -> Vec<Stri
         if i > 0 && t[i - 1].is_ident("as") {
             continue;
         }
+        if is_function_argument(&t, i) {
+            continue;
+        }
         if compared_to_non_constant(&t, i) && !found.contains(col) {
             found.push(col.clone());
         }
@@ -315,6 +348,32 @@ pub fn equality_columns(expr: &str, table: &str, columns: &[String]) -> Vec<Stri
         .filter(|c| found.contains(c))
         .cloned()
         .collect()
+}
+
+/// Words that may stand before `(` without making it a function call.
+const NOT_FUNCTIONS: &[&str] = &[
+    "and", "or", "not", "where", "when", "then", "else", "select", "on", "having", "case",
+    "exists", "in", "from", "join", "using", "is", "between", "distinct",
+];
+
+/// Whether the token at `i` (possibly qualified) is an argument of a function call (`lower(email)`,
+/// `coalesce(a, b)`): an index on the bare column would not serve the comparison.
+fn is_function_argument(t: &[Token], i: usize) -> bool {
+    let mut j = i;
+    if j >= 2 && t[j - 1].kind == Kind::Dot {
+        j -= 2;
+    }
+    if j == 0 {
+        return false;
+    }
+    match t[j - 1].kind {
+        Kind::Comma => true,
+        Kind::Open if t[j - 1].value == "(" && j >= 2 => {
+            let f = &t[j - 2];
+            f.kind == Kind::Ident && (f.quoted || !NOT_FUNCTIONS.contains(&f.value.as_str()))
+        }
+        _ => false,
+    }
 }
 
 /// Whether the operand at token `i` is one side of `=` whose other side is not a constant.
@@ -556,6 +615,15 @@ mod tests {
     }
 
     #[test]
+    fn one_line_keeps_quoted_text() {
+        assert_eq!(
+            one_line("(EXISTS ( SELECT 1\n   FROM s\n  WHERE (s.x = 'a  b')))"),
+            "(EXISTS (SELECT 1 FROM s WHERE (s.x = 'a  b')))"
+        );
+        assert_eq!(one_line("\"a  b\" = c"), "\"a  b\" = c");
+    }
+
+    #[test]
     fn parentheses_are_added_only_when_missing() {
         assert_eq!(parenthesized("(a = b)"), "(a = b)");
         assert_eq!(parenthesized("(a) = (b)"), "((a) = (b))");
@@ -611,6 +679,22 @@ mod tests {
             ["sessionId"]
         );
         assert!(equality_columns("(lower(email) = 'x')", "t", &cols).is_empty());
+        let mut with_email = cols.clone();
+        with_email.push("email".into());
+        assert!(equality_columns(
+            "(lower(email) = lower((auth.jwt() ->> 'email'::text)))",
+            "t",
+            &with_email
+        )
+        .is_empty());
+        assert_eq!(
+            equality_columns(
+                "((status = 'x'::text) AND (user_id = auth.uid()))",
+                "t",
+                &cols
+            ),
+            ["user_id"]
+        );
     }
 
     #[test]

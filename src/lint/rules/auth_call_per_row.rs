@@ -25,7 +25,10 @@ fn check(cx: &Ctx) -> Vec<Finding> {
                 if found.is_empty() {
                     continue;
                 }
-                clauses.push(format!("{clause} {}", sql::parenthesized(&sql::wrap_calls(e))));
+                clauses.push(format!(
+                    "{clause} {}",
+                    sql::parenthesized(&sql::one_line(&sql::wrap_calls(e)))
+                ));
                 for c in found {
                     if !calls.contains(&c) {
                         calls.push(c);
