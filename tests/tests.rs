@@ -2,6 +2,7 @@
 
 mod common;
 
+mod behaviour;
 mod connect;
 mod lint;
 mod migrate;
