@@ -177,6 +177,54 @@ fn journal_before_names_exactly_the_documented_problems() {
     assert!(text.contains("6 failed"), "{text}");
 }
 
+/// The wording of the "before" state: RLS disabled and plain snake_case views over the
+/// tables (the schema guide's `CREATE VIEW chat_messages AS SELECT ...`). The views read tables
+/// without RLS, so the problem is still exactly the six tables; once RLS is switched on (the
+/// first fix), the plain views are what bypasses it and are named.
+#[test]
+fn journal_before_with_plain_views_names_the_tables_then_the_views() {
+    let db = migrated(&repo().join("examples/journal/before/migrations"));
+    let views_sql = std::fs::read_to_string(repo().join(
+        "examples/journal/broken/plain-views/migrations/20260115000000_recreate_plain_views.sql",
+    ))
+    .unwrap();
+    db.exec(&views_sql);
+    let (out, f) = diagnose_json(&db, &[]);
+    assert_journal_before(&out, &f);
+
+    for t in JOURNAL_TABLES {
+        db.exec(&format!(
+            "alter table public.\"{t}\" enable row level security"
+        ));
+    }
+    let (out, f) = diagnose_json(&db, &[]);
+    let errors: Vec<String> = ids(&f
+        .iter()
+        .filter(|x| x.level == "error")
+        .cloned()
+        .collect::<Vec<_>>());
+    let mut want: Vec<String> = [
+        "chat_messages",
+        "chat_session",
+        "chat_sessions",
+        "daily_mood",
+        "journal_entries",
+        "user_memory",
+    ]
+    .iter()
+    .map(|v| format!("view-bypasses-rls:public.{v}"))
+    .collect();
+    want.sort();
+    assert_eq!(errors, want, "{}", output_text(&out));
+    // RLS on and no policy yet: each table is named for its missing policies.
+    let infos: Vec<String> = f
+        .iter()
+        .filter(|x| x.rule == "rls-enabled-no-policy")
+        .map(|x| x.id.clone())
+        .collect();
+    assert_eq!(infos.len(), JOURNAL_TABLES.len(), "{infos:?}");
+}
+
 #[test]
 fn journal_before_on_an_ephemeral_cluster() {
     let dir = repo().join("examples/journal/before/migrations");
