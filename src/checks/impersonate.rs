@@ -773,6 +773,9 @@ pub struct Step {
     pub expect: Expect,
 }
 
+/// Rows as PostgreSQL's text output (None = NULL).
+pub type TextRows = Vec<Vec<Option<String>>>;
+
 /// What a statement (the last one of a step's query) gave.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Got {
@@ -803,8 +806,8 @@ impl Got {
     }
 
     pub fn from_messages(msgs: &[SimpleQueryMessage]) -> Got {
-        let mut last: Option<(u64, usize, Vec<Vec<Option<String>>>)> = None;
-        let mut cur: Vec<Vec<Option<String>>> = Vec::new();
+        let mut last: Option<(u64, usize, TextRows)> = None;
+        let mut cur: TextRows = Vec::new();
         let mut columns = 0usize;
         for m in msgs {
             match m {
