@@ -98,20 +98,29 @@ pub fn toml_str(s: &str) -> String {
     out
 }
 
-/// A TOML array of strings: inline when short, else one item per line.
+/// A TOML array of strings: inline when short, else items filled into indented lines of at most
+/// 100 characters (one item per line when an item is longer).
 fn toml_list(items: &[String]) -> String {
     let parts: Vec<String> = items.iter().map(|s| toml_str(s)).collect();
     let inline = format!("[{}]", parts.join(", "));
     if inline.len() <= 90 {
-        inline
-    } else {
-        let mut s = String::from("[\n");
-        for p in parts {
-            let _ = writeln!(s, "  {p},");
-        }
-        s.push(']');
-        s
+        return inline;
     }
+    let mut s = String::from("[\n");
+    let mut line = String::new();
+    for p in parts {
+        if !line.is_empty() && line.len() + p.len() + 2 > 98 {
+            let _ = writeln!(s, "  {}", line.trim_end());
+            line.clear();
+        }
+        line.push_str(&p);
+        line.push_str(", ");
+    }
+    if !line.is_empty() {
+        let _ = writeln!(s, "  {}", line.trim_end());
+    }
+    s.push(']');
+    s
 }
 
 /// One part of a name as check files read it: double-quoted when it contains a dot or a quote
@@ -910,6 +919,18 @@ mod tests {
         for r in evaluate(&text, &s) {
             assert_eq!(r.status, Status::Pass, "{}: {}", r.id, r.detail);
         }
+    }
+
+    #[test]
+    fn long_lists_are_filled_into_lines() {
+        let items: Vec<String> = (0..30).map(|i| format!("column_{i:02}")).collect();
+        let l = toml_list(&items);
+        assert!(l.starts_with("[\n  \"column_00\", \"column_01\","), "{l}");
+        assert!(l.lines().all(|x| x.len() <= 100), "{l}");
+        assert!(l.ends_with("\"column_29\",\n]"), "{l}");
+        let parsed: toml::Value = toml::from_str(&format!("x = {l}")).unwrap();
+        assert_eq!(parsed["x"].as_array().map(|a| a.len()), Some(30));
+        assert_eq!(toml_list(&["a".into()]), "[\"a\"]");
     }
 
     #[test]
