@@ -811,9 +811,12 @@ fn snapshot_fails_naming_any_one_dropped_policy() {
             let (c, _h) = deskctl::db::connect_target(&db.target(), None)
                 .await
                 .unwrap();
-            let snap = deskctl::lint::read_snapshot(&c, vec!["public".into()])
-                .await
-                .unwrap();
+            let snap = deskctl::lint::read_snapshot(
+                &c,
+                &deskctl::catalog::Scope::without_expressions(vec!["public".into()]),
+            )
+            .await
+            .unwrap();
             let history = deskctl::config::HistoryTable::parse("refinery_schema_history").unwrap();
             let cx = deskctl::lint::Ctx::new(&snap, &[]).skipping_history(&history);
             let text = deskctl::lint::snapshot::write(&cx, &["public".to_string()]);

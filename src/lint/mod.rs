@@ -452,14 +452,16 @@ async fn open_and_migrate(
 
 /// Read the snapshot inside a REPEATABLE READ, READ ONLY transaction that is rolled back: one
 /// consistent view of the catalogs, and no way to write.
+/// `diagnose` reads expressions (policy USING / WITH CHECK, index predicates): `Scope::new`;
+/// `snapshot` records none: `Scope::without_expressions`, which skips deparsing every table.
 pub async fn read_snapshot(
     client: &tokio_postgres::Client,
-    schemas: Vec<String>,
+    scope: &Scope,
 ) -> Result<Snapshot, tokio_postgres::Error> {
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
-    let snap = catalog::load(client, &Scope::new(schemas)).await;
+    let snap = catalog::load(client, scope).await;
     let end = client.batch_execute("ROLLBACK").await;
     let snap = snap?;
     end?;
@@ -492,7 +494,7 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
     validate_exclusions(&o.exclusions)?;
     let db = open_and_migrate(cfg, &o.migrations, &o.history, "diagnose").await?;
     let t = Instant::now();
-    let snap = read_snapshot(&db.client, o.schemas.clone()).await;
+    let snap = read_snapshot(&db.client, &Scope::new(o.schemas.clone())).await;
     let display = db.display.clone();
     db.close().await;
     let snap = snap?;
@@ -536,7 +538,7 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
 
 pub async fn run_snapshot(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
     let db = open_and_migrate(cfg, &o.migrations, &o.history, "snapshot").await?;
-    let snap = read_snapshot(&db.client, o.schemas.clone()).await;
+    let snap = read_snapshot(&db.client, &Scope::without_expressions(o.schemas.clone())).await;
     db.close().await;
     let snap = snap?;
     check_schemas(&snap, &o.schemas)?;
