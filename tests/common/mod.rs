@@ -124,7 +124,15 @@ impl TestDb {
     /// A fresh database with the Supabase preset installed.
     pub fn supabase() -> TestDb {
         let d = TestDb::new();
-        d.exec(deskctl::db::supabase::SQL);
+        let t = d.target();
+        // Through the library's installer: roles are cluster-wide, and tests install in
+        // parallel, so conflicting CREATE ROLEs must be retried (it does).
+        rt().block_on(async {
+            let (c, _h) = db::connect_target(&t, None).await.unwrap();
+            deskctl::db::supabase::install(&c)
+                .await
+                .unwrap_or_else(|e| panic!("installing the supabase preset: {e:?}"));
+        });
         d
     }
 
