@@ -58,8 +58,22 @@ const EXTENSIONS: &str = include_str!("queries/extensions.sql");
 /// The number of queries one snapshot costs (fixed).
 pub const QUERY_COUNT: usize = 15;
 
-/// Read the snapshot. All queries are sent at once (pipelined) on `client`; they run in the
-/// caller's transaction if there is one.
+/// The per-relation facts, read by relation oid through each catalog's index.
+struct PerRelation {
+    columns: Vec<Row>,
+    constraints: Vec<Row>,
+    indexes: Vec<Row>,
+    policies: Vec<Row>,
+    triggers: Vec<Row>,
+    sequences: Vec<Row>,
+    view_deps: Vec<Row>,
+}
+
+/// Read the snapshot: 15 queries whatever the number of checks or objects, pipelined on
+/// `client`. The relation query goes first; the per-relation queries (columns, constraints,
+/// indexes, policies, triggers, sequence owners, view dependencies) follow with its oids, so they
+/// read their catalogs through indexes instead of scanning pg_class again; the others run
+/// meanwhile. They run in the caller's transaction if there is one.
 pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_postgres::Error> {
     let s = &scope.schemas;
     let defs = scope.expressions;
@@ -68,33 +82,49 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
     // Catalog queries are cheap but their row estimates are not: keep the JIT from compiling
     // them (it cost 0.25 s on 1,000 tables). Restored below.
     client.batch_execute("set jit = off").await?;
-    let (
-        relations,
-        columns,
-        constraints,
-        indexes,
-        policies,
-        triggers,
-        functions,
-        enums,
-        sequences,
-        view_deps,
-        schemas,
-        session,
-        roles,
-        publications,
-        extensions,
-    ) = tokio::try_join!(
-        client.query(RELATIONS, &p2),
-        client.query(COLUMNS, &p2),
-        client.query(CONSTRAINTS, &p2),
-        client.query(INDEXES, &p2),
-        client.query(POLICIES, &p2),
-        client.query(TRIGGERS, &p2),
+    let per_relation = async {
+        let relations = client.query(RELATIONS, &p2).await?;
+        let (mut tables, mut seqs, mut views): (Vec<Oid>, Vec<Oid>, Vec<Oid>) = Default::default();
+        for r in &relations {
+            let oid: Oid = r.get(0);
+            match char_of(r, 3) {
+                b'S' => seqs.push(oid),
+                b'v' | b'm' => {
+                    views.push(oid);
+                    tables.push(oid);
+                }
+                _ => tables.push(oid),
+            }
+        }
+        let t2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &defs];
+        let s1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&seqs];
+        let v1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&views];
+        let (columns, constraints, indexes, policies, triggers, sequences, view_deps) = tokio::try_join!(
+            client.query(COLUMNS, &t2),
+            client.query(CONSTRAINTS, &t2),
+            client.query(INDEXES, &t2),
+            client.query(POLICIES, &t2),
+            client.query(TRIGGERS, &t2),
+            client.query(SEQUENCES, &s1),
+            client.query(VIEW_DEPS, &v1),
+        )?;
+        Ok::<_, tokio_postgres::Error>((
+            relations,
+            PerRelation {
+                columns,
+                constraints,
+                indexes,
+                policies,
+                triggers,
+                sequences,
+                view_deps,
+            },
+        ))
+    };
+    let ((relations, per), functions, enums, schemas, session, roles, publications, extensions) = tokio::try_join!(
+        per_relation,
         client.query(FUNCTIONS, &p1),
         client.query(ENUMS, &p1),
-        client.query(SEQUENCES, &p1),
-        client.query(VIEW_DEPS, &p1),
         client.query(SCHEMAS, &p1),
         client.query_one(SESSION, &[]),
         client.query(ROLES, &[]),
@@ -102,12 +132,51 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         client.query(EXTENSIONS, &[]),
     )?;
     client.batch_execute("reset jit").await?;
+    let PerRelation {
+        columns,
+        constraints,
+        indexes,
+        policies,
+        triggers,
+        sequences,
+        view_deps,
+    } = per;
 
     let mut snap = Snapshot {
         scope: s.clone(),
         current_user: session.get(0),
         server_version_num: session.get(1),
         ..Default::default()
+    };
+
+    snap.roles = roles
+        .iter()
+        .map(|r| Role {
+            oid: r.get(0),
+            name: r.get(1),
+            superuser: r.get(2),
+            inherit: r.get(3),
+            create_role: r.get(4),
+            create_db: r.get(5),
+            login: r.get(6),
+            replication: r.get(7),
+            bypass_rls: r.get(8),
+            member_of: r.get(9),
+        })
+        .collect();
+    let role_names: HashMap<Oid, &str> = snap
+        .roles
+        .iter()
+        .map(|r| (r.oid, r.name.as_str()))
+        .collect();
+    let role_name = |oid: Oid| -> String {
+        match oid {
+            0 => "public".to_string(),
+            o => role_names
+                .get(&o)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| format!("unknown (OID={o})")),
+        }
     };
 
     let mut by_oid: HashMap<Oid, usize> = HashMap::with_capacity(relations.len());
@@ -117,7 +186,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         };
         let mut rel = Relation::new(&r.get::<_, String>(1), &r.get::<_, String>(2), kind);
         rel.oid = r.get(0);
-        rel.owner = r.get(4);
+        rel.owner = role_name(r.get(4));
         rel.rls_enabled = r.get(5);
         rel.rls_forced = r.get(6);
         rel.is_partition = r.get(7);
@@ -212,7 +281,12 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             name: r.get(1),
             command: PolicyCommand::from_polcmd(char_of(r, 2)),
             permissive: r.get(3),
-            roles: r.get(4),
+            roles: {
+                let mut names: Vec<String> =
+                    r.get::<_, Vec<Oid>>(4).into_iter().map(role_name).collect();
+                names.sort();
+                names
+            },
             using: r.get(5),
             with_check: r.get(6),
         });
@@ -302,21 +376,6 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             name: r.get(0),
             owner: r.get(1),
             acl: parse_acl(&r.get::<_, Vec<String>>(2)),
-        })
-        .collect();
-
-    snap.roles = roles
-        .iter()
-        .map(|r| Role {
-            name: r.get(0),
-            superuser: r.get(1),
-            inherit: r.get(2),
-            create_role: r.get(3),
-            create_db: r.get(4),
-            login: r.get(5),
-            replication: r.get(6),
-            bypass_rls: r.get(7),
-            member_of: r.get(8),
         })
         .collect();
 

@@ -676,6 +676,7 @@ pub struct Extension {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Role {
+    pub oid: Oid,
     pub name: String,
     pub superuser: bool,
     pub inherit: bool,
@@ -691,6 +692,7 @@ pub struct Role {
 impl Role {
     pub fn new(name: &str) -> Role {
         Role {
+            oid: 0,
             name: name.to_string(),
             superuser: false,
             inherit: true,

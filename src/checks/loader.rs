@@ -112,6 +112,7 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
             text,
             lines: LineIndex::new(text),
             problems: Vec::new(),
+            reparsed: None,
         };
         let file_checks = file.load();
         for (check, id_span) in file_checks {
@@ -157,6 +158,9 @@ struct FileLoader<'a> {
     text: &'a str,
     lines: LineIndex,
     problems: Vec<Problem>,
+    /// The file parsed again, only when a check has a problem (the success path moves each
+    /// check's table into its deserializer without copying it).
+    reparsed: Option<DeTable<'a>>,
 }
 
 /// Byte offset → 1-based line and column (in characters), in O(log lines).
@@ -184,13 +188,13 @@ impl LineIndex {
 }
 
 /// A check table found in a file, before deserialization.
-struct Item<'r, 'i> {
-    kind: &'r str,
+struct Item<'i> {
+    kind: &'static str,
     /// 1-based position among this kind's checks in the file.
     n: usize,
     span: Range<usize>,
-    /// The check's table as written (common keys included).
-    table: &'r DeTable<'i>,
+    /// The check's table as written (common keys included), moved out of the document.
+    table: DeTable<'i>,
 }
 
 impl<'a> FileLoader<'a> {
@@ -205,6 +209,24 @@ impl<'a> FileLoader<'a> {
             message,
             hint,
         });
+    }
+
+    /// The check table at `span` as written (error paths only: parses the file again once).
+    fn original(&mut self, span: &Range<usize>) -> DeTable<'a> {
+        if self.reparsed.is_none() {
+            self.reparsed = Some(DeTable::parse_recoverable(self.text).0.into_inner());
+        }
+        let root = self.reparsed.as_ref().expect("parsed above");
+        for (_, v) in root.iter() {
+            if let DeValue::Array(arr) = v.get_ref() {
+                for el in arr.iter() {
+                    if let (DeValue::Table(t), true) = (el.get_ref(), el.span() == *span) {
+                        return t.clone();
+                    }
+                }
+            }
+        }
+        DeTable::new()
     }
 
     fn stem(&self) -> String {
@@ -223,12 +245,12 @@ impl<'a> FileLoader<'a> {
             }
             return Vec::new();
         }
-        let root_span = root.span();
-        let root = root.into_inner();
+        let mut root = root.into_inner();
 
         // File-level keys.
         let mut file_schema = "public".to_string();
-        let mut items: Vec<Item> = Vec::new();
+        // (kind, position in its array, span) of every check table.
+        let mut found: Vec<(&'static str, usize, Range<usize>)> = Vec::new();
         let mut keys: Vec<(&Spanned<std::borrow::Cow<str>>, &Spanned<DeValue>)> =
             root.iter().collect();
         keys.sort_by_key(|(k, _)| k.span().start);
@@ -245,7 +267,7 @@ impl<'a> FileLoader<'a> {
                 }
                 continue;
             }
-            if !KINDS.contains(&k) {
+            let Some(kind) = KINDS.iter().copied().find(|x| *x == k) else {
                 let all: Vec<&str> = KINDS.iter().chain(FILE_KEYS).copied().collect();
                 let hint = match closest(k, all.iter().copied()) {
                     Some(c) => format!("did you mean `{c}`?"),
@@ -257,17 +279,12 @@ impl<'a> FileLoader<'a> {
                     Some(hint),
                 );
                 continue;
-            }
+            };
             match value.get_ref() {
                 DeValue::Array(arr) => {
                     for (i, el) in arr.iter().enumerate() {
                         match el.get_ref() {
-                            DeValue::Table(t) => items.push(Item {
-                                kind: k,
-                                n: i + 1,
-                                span: el.span(),
-                                table: t,
-                            }),
+                            DeValue::Table(_) => found.push((kind, i, el.span())),
                             other => self.at(
                                 Some(el.span()),
                                 format!(
@@ -294,7 +311,23 @@ impl<'a> FileLoader<'a> {
                 ),
             }
         }
-        let _ = root_span;
+        // Move each check's table out of the document (no copy).
+        let mut items: Vec<Item> = Vec::with_capacity(found.len());
+        for (kind, i, span) in found {
+            let Some(DeValue::Array(arr)) = root.get_mut(kind).map(|v| v.get_mut()) else {
+                continue;
+            };
+            let Some(el) = arr.get_mut(i) else { continue };
+            let taken = std::mem::replace(el.get_mut(), DeValue::Boolean(false));
+            if let DeValue::Table(table) = taken {
+                items.push(Item {
+                    kind,
+                    n: i + 1,
+                    span,
+                    table,
+                });
+            }
+        }
         items.sort_by_key(|i| i.span.start);
 
         let stem = self.stem();
@@ -321,7 +354,7 @@ impl<'a> FileLoader<'a> {
             col,
         };
         let kind = item.kind;
-        let mut table = item.table.clone();
+        let mut table = item.table;
         let before = self.problems.len();
 
         // Common keys.
@@ -374,9 +407,9 @@ impl<'a> FileLoader<'a> {
 
         // Deserialize, collecting every problem: on an error, report it, drop the offending key
         // and try again, so one bad key does not hide the next.
-        // The success path deserializes the one copy; only the error path rebuilds it.
-        let rebuild = |removed_paths: &[Vec<PathSeg>]| {
-            let mut t = item.table.clone();
+        // The success path deserializes the table itself; only the error path rebuilds it.
+        let rebuild = |this: &mut Self, removed_paths: &[Vec<PathSeg>]| {
+            let mut t = this.original(&span);
             for k in COMMON_KEYS {
                 t.remove(*k);
             }
@@ -392,7 +425,7 @@ impl<'a> FileLoader<'a> {
             let current = if attempt == 0 {
                 std::mem::take(&mut table)
             } else {
-                rebuild(&removed_paths)
+                rebuild(self, &removed_paths)
             };
             match Spec::deserialize(kind, Spanned::new(span.clone(), current))? {
                 Ok(s) => {
@@ -408,7 +441,7 @@ impl<'a> FileLoader<'a> {
                         let in_entry = e
                             .span()
                             .filter(|s| *s != span)
-                            .and_then(|s| locate(&rebuild(&removed_paths), &s))
+                            .and_then(|s| locate(&rebuild(self, &removed_paths), &s))
                             .filter(|p| matches!(p.last(), Some(PathSeg::Index(_))));
                         if let (Some(p), false) = (&in_entry, removed.is_empty()) {
                             removed_paths.push(p.clone());
@@ -419,7 +452,7 @@ impl<'a> FileLoader<'a> {
                             let inner = if at == span {
                                 None
                             } else {
-                                locate(item.table, &at).map(|p| path_text(&p))
+                                locate(&self.original(&span), &at).map(|p| path_text(&p))
                             };
                             let message = match inner {
                                 Some(p) if !p.is_empty() => {
@@ -431,7 +464,7 @@ impl<'a> FileLoader<'a> {
                         }
                         break;
                     }
-                    let mut current = rebuild(&removed_paths);
+                    let mut current = rebuild(self, &removed_paths);
                     let path = e.span().and_then(|s| locate(&current, &s));
                     let (message, hint) = explain(kind, &msg, path.as_deref());
                     self.at(e.span(), message, hint);
@@ -453,7 +486,15 @@ impl<'a> FileLoader<'a> {
             let dropped = self.problems.len() != before;
             let mut v = Validator::default();
             spec.validate(&mut v);
-            let current = dropped.then(|| rebuild(&removed_paths));
+            let current = if dropped || !v.problems.is_empty() {
+                Some(if dropped {
+                    rebuild(self, &removed_paths)
+                } else {
+                    self.original(&span)
+                })
+            } else {
+                None
+            };
             for KeyProblem {
                 path,
                 message,
@@ -466,8 +507,10 @@ impl<'a> FileLoader<'a> {
                         continue;
                     }
                 }
-                let at =
-                    key_span(current.as_ref().unwrap_or(item.table), &path).unwrap_or(span.clone());
+                let at = current
+                    .as_ref()
+                    .and_then(|t| key_span(t, &path))
+                    .unwrap_or(span.clone());
                 self.at(Some(at), format!("[[{kind}]] {message}"), hint);
             }
         }

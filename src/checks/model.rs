@@ -409,26 +409,58 @@ pub fn like(pattern: &str, text: &str) -> bool {
 /// "USING contains ..." matching: `(auth.uid() = user_id)` → `auth.uid=user_id`;
 /// `char_length((title)::text) > 2` → `char_length title>2` without casts.
 pub fn squash_sql(s: &str) -> String {
-    let flat: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '(' && *c != ')')
-        .flat_map(|c| c.to_lowercase())
-        .collect();
-    // Drop `::type` casts (multi-word types are one word once spaces are gone).
-    let mut out = String::with_capacity(flat.len());
-    let mut rest = flat.as_str();
+    // Lower-case with whitespace runs as one space: the spaces are kept until the casts are gone,
+    // so that a cast's type name cannot swallow the words after it (`'a'::text AND NOT x`).
+    let mut spaced = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_whitespace() {
+            if !spaced.ends_with(' ') {
+                spaced.push(' ');
+            }
+        } else {
+            spaced.push(c);
+        }
+    }
+    // Drop `::type` casts: one word, or one of PostgreSQL's multi-word type names, with an
+    // optional `(n[, m])` modifier and `[]` suffixes.
+    const MULTI_WORD: &[&str] = &[
+        "character varying",
+        "bit varying",
+        "double precision",
+        "timestamp with time zone",
+        "timestamp without time zone",
+        "time with time zone",
+        "time without time zone",
+    ];
+    let type_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '"');
+    let mut out = String::with_capacity(spaced.len());
+    let mut rest = spaced.as_str();
     while let Some(i) = rest.find("::") {
         out.push_str(&rest[..i]);
-        let after = &rest[i + 2..];
-        let mut end = after
-            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '"')))
-            .unwrap_or(after.len());
+        let after = rest[i + 2..].trim_start();
+        let mut end = MULTI_WORD
+            .iter()
+            .find(|m| after.starts_with(**m) && !after[m.len()..].starts_with(type_char))
+            .map(|m| m.len())
+            .unwrap_or_else(|| after.find(|c: char| !type_char(c)).unwrap_or(after.len()));
+        if after[end..].starts_with('(') {
+            if let Some(close) = after[end..].find(')') {
+                let inner = &after[end + 1..end + close];
+                if inner
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == ',' || c == ' ')
+                {
+                    end += close + 1;
+                }
+            }
+        }
         while after[end..].starts_with("[]") {
             end += 2;
         }
         rest = &after[end..];
     }
     out.push_str(rest);
+    out.retain(|c| c != ' ' && c != '(' && c != ')');
     out
 }
 
@@ -631,6 +663,16 @@ mod tests {
             squash_sql("(status = ANY (ARRAY['open'::text, 'closed'::character varying]))"),
             "status=anyarray['open','closed']"
         );
+        // A cast does not swallow the words after it.
+        let h = squash_sql(
+            "((sender_type = 'customer'::text) AND (NOT is_internal) AND (x = 'a'::character varying(20)))",
+        );
+        assert!(h.contains(&squash_sql("NOT is_internal")), "{h}");
+        assert!(h.ends_with("x='a'"), "{h}");
+        assert!(squash_sql(
+            "(( SELECT f() AS f) = 'admin'::text) AND (( SELECT g() AS g) <> 'disabled'::text)"
+        )
+        .contains(&squash_sql("g() <> 'disabled'")));
     }
 
     #[test]

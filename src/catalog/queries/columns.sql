@@ -1,6 +1,8 @@
 -- Columns of the snapshot's tables and views, with type, nullability, default and column ACLs.
--- $1: schemas (text[]), $2: read deparsed expressions (bool): defaults. A default without column
--- references is deparsed without opening the table (relid 0); generated columns need the table.
+-- $1: oids of the snapshot's tables, views, materialized views and foreign tables (oid[]; read
+-- through pg_attribute's (attrelid, attnum) index, no pg_class scan), $2: read deparsed
+-- expressions (bool): defaults. A default without column references is deparsed without opening
+-- the table (relid 0); generated columns need the table.
 select a.attrelid,
        a.attnum,
        a.attname::text as name,
@@ -12,11 +14,8 @@ select a.attrelid,
        a.attgenerated::text as generated,
        coalesce(a.attacl, '{}')::text[] as acl
   from pg_attribute a
-  join pg_class c on c.oid = a.attrelid
-  join pg_namespace n on n.oid = c.relnamespace
   left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
- where n.nspname = any($1)
-   and c.relkind in ('r', 'p', 'v', 'm', 'f')
+ where a.attrelid = any($1)
    and a.attnum > 0
    and not a.attisdropped
  order by a.attrelid, a.attnum

@@ -1,8 +1,8 @@
 -- Table constraints (primary key, unique, check, foreign key, exclusion) with their column numbers
 -- (names are resolved from columns.sql) and, for foreign keys, the referenced table and column
 -- names (the target may lie outside the schemas).
--- $1: schemas (text[]), $2: read deparsed expressions (bool): definitions (a CHECK definition
--- opens the table).
+-- $1: oids of the snapshot's tables (oid[]; read through pg_constraint's conrelid index),
+-- $2: read deparsed expressions (bool): definitions (a CHECK definition opens the table).
 select co.conrelid,
        co.conname::text as name,
        co.contype::text as contype,
@@ -20,10 +20,7 @@ select co.conrelid,
        co.confupdtype::text as on_update,
        co.convalidated
   from pg_constraint co
-  join pg_class c on c.oid = co.conrelid
-  join pg_namespace n on n.oid = c.relnamespace
   left join pg_class fc on fc.oid = co.confrelid
   left join pg_namespace fn on fn.oid = fc.relnamespace
- where n.nspname = any($1)
-   and co.conrelid <> 0
+ where co.conrelid = any($1)
  order by co.conrelid, co.conname

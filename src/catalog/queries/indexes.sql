@@ -1,7 +1,7 @@
 -- Indexes of the snapshot's tables: key column numbers (names are resolved from columns.sql),
--- expression text for expression columns, unique, primary,
--- valid, partial predicate, full definition. $1: schemas (text[]), $2: read deparsed expressions
--- (bool): predicate and definition.
+-- expression text for expression columns, unique, primary, valid, partial predicate, full
+-- definition. $1: oids of the snapshot's tables (oid[]; read through pg_index's indrelid index),
+-- $2: read deparsed expressions (bool): predicate and definition.
 select i.indrelid,
        ic.relname::text as name,
        i.indisunique,
@@ -19,8 +19,5 @@ select i.indrelid,
        case when $2 then pg_get_indexdef(i.indexrelid) end as definition
   from pg_index i
   join pg_class ic on ic.oid = i.indexrelid
-  join pg_class c on c.oid = i.indrelid
-  join pg_namespace n on n.oid = c.relnamespace
- where n.nspname = any($1)
-   and c.relkind in ('r', 'p', 'm')
+ where i.indrelid = any($1)
  order by i.indrelid, ic.relname

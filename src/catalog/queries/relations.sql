@@ -1,11 +1,12 @@
 -- Relations (tables, partitioned tables, views, materialized views, sequences, foreign tables)
--- of the requested schemas, with RLS flags, reloptions and the ACL (default ACL when NULL).
+-- of the requested schemas, with RLS flags, reloptions and the ACL (default ACL when NULL). The
+-- owner is an oid, named from roles.sql.
 -- $1: schemas (text[]), $2: read deparsed expressions (bool): view definitions.
 select c.oid,
        n.nspname::text as schema,
        c.relname::text as name,
        c.relkind::text as relkind,
-       pg_get_userbyid(c.relowner)::text as owner,
+       c.relowner as owner,
        c.relrowsecurity,
        c.relforcerowsecurity,
        c.relispartition,

@@ -1,5 +1,6 @@
 -- Every role with its attributes and direct memberships.
-select r.rolname::text as name,
+select r.oid,
+       r.rolname::text as name,
        r.rolsuper,
        r.rolinherit,
        r.rolcreaterole,

@@ -1,20 +1,17 @@
 -- OWNED BY of the snapshot's sequences (serial: deptype 'a'; identity: 'i'), read set-wise:
 -- pg_depend is reached through its depender index (classid, objid, objsubid), never scanned
--- per relation. $1: schemas (text[]).
-select c.oid,
+-- per relation. $1: oids of the snapshot's sequences (oid[]).
+select d.objid,
        tn.nspname::text as table_schema,
        tc.relname::text as table_name,
        a.attname::text as column_name
-  from pg_class c
-  join pg_namespace n on n.oid = c.relnamespace
-  join pg_depend d on d.classid = 'pg_class'::regclass
-                  and d.objid = c.oid
-                  and d.objsubid = 0
-                  and d.refclassid = 'pg_class'::regclass
-                  and d.refobjsubid > 0
-                  and d.deptype in ('a', 'i')
+  from pg_depend d
   join pg_class tc on tc.oid = d.refobjid
   join pg_namespace tn on tn.oid = tc.relnamespace
   join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
- where n.nspname = any($1)
-   and c.relkind = 'S'
+ where d.classid = 'pg_class'::regclass
+   and d.objid = any($1)
+   and d.objsubid = 0
+   and d.refclassid = 'pg_class'::regclass
+   and d.refobjsubid > 0
+   and d.deptype in ('a', 'i')

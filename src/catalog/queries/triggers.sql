@@ -1,5 +1,6 @@
 -- User triggers (not constraint-internal ones) with function, tgtype bits and enabled state.
--- $1: schemas (text[]), $2: read deparsed expressions (bool): the definition.
+-- $1: oids of the snapshot's tables and views (oid[]; read through pg_trigger's tgrelid index),
+-- $2: read deparsed expressions (bool): the definition.
 select t.tgrelid,
        t.tgname::text as name,
        fn.nspname::text as function_schema,
@@ -8,10 +9,8 @@ select t.tgrelid,
        t.tgenabled::text as enabled,
        case when $2 then pg_get_triggerdef(t.oid) end as definition
   from pg_trigger t
-  join pg_class c on c.oid = t.tgrelid
-  join pg_namespace n on n.oid = c.relnamespace
   join pg_proc f on f.oid = t.tgfoid
   join pg_namespace fn on fn.oid = f.pronamespace
- where n.nspname = any($1)
+ where t.tgrelid = any($1)
    and not t.tgisinternal
  order by t.tgrelid, t.tgname

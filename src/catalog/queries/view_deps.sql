@@ -1,17 +1,18 @@
 -- The relations each view / materialized view reads, through its rewrite rule's dependencies,
--- set-wise (pg_rewrite by ev_class, pg_depend through its depender index). $1: schemas (text[]).
-select distinct r.ev_class,
+-- set-wise (pg_rewrite by its ev_class index, pg_depend through its depender index; the one row
+-- per column dependency is collapsed before naming the relation). $1: oids of the snapshot's
+-- views and materialized views (oid[]).
+select x.ev_class,
        dn.nspname::text as schema,
        dc.relname::text as name
-  from pg_rewrite r
-  join pg_class v on v.oid = r.ev_class
-  join pg_namespace n on n.oid = v.relnamespace
-  join pg_depend d on d.classid = 'pg_rewrite'::regclass
-                  and d.objid = r.oid
-                  and d.refclassid = 'pg_class'::regclass
-                  and d.deptype = 'n'
-  join pg_class dc on dc.oid = d.refobjid and dc.oid <> r.ev_class
+  from (select distinct r.ev_class, d.refobjid
+          from pg_rewrite r
+          join pg_depend d on d.classid = 'pg_rewrite'::regclass
+                          and d.objid = r.oid
+                          and d.refclassid = 'pg_class'::regclass
+                          and d.deptype = 'n'
+                          and d.refobjid <> r.ev_class
+         where r.ev_class = any($1)) x
+  join pg_class dc on dc.oid = x.refobjid
   join pg_namespace dn on dn.oid = dc.relnamespace
- where n.nspname = any($1)
-   and v.relkind in ('v', 'm')
  order by 1, 2, 3
