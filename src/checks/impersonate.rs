@@ -1255,6 +1255,13 @@ pub async fn run_steps(
     };
     let mut originals: Option<Originals> = None;
     let mut passed: Vec<String> = Vec::new();
+    // What the previous step left behind, undone at the head of the next step's round trip:
+    // `Some(true)`: it failed as expected, roll its savepoint back; `Some(false)`: keep its data,
+    // put the connecting user's role, claims and settings back.
+    let mut pending: Option<bool> = None;
+    let undo_sql =
+        format!("rollback to savepoint {STEP_SAVEPOINT}; release savepoint {STEP_SAVEPOINT}");
+    let release_sql = format!("release savepoint {STEP_SAVEPOINT}");
 
     for (i, step) in steps.iter().enumerate() {
         let last = i + 1 == steps.len();
@@ -1272,7 +1279,29 @@ pub async fn run_steps(
         let pre = prelude(STEP_SAVEPOINT, role);
         let settings = settings_statement(&step.as_, role);
 
-        // One round trip: [setup] [originals] savepoint+role, claims/settings, query.
+        let restore = match (pending, &originals) {
+            (Some(false), Some(o)) => Some(o.restore_statement()),
+            (Some(false), None) => {
+                return Outcome::error("internal: the session's settings were not read")
+            }
+            _ => None,
+        };
+
+        // One round trip: [the previous step's cleanup] [setup] [originals] savepoint + role,
+        // claims/settings, query.
+        let f_clean = async {
+            match (pending, &restore) {
+                (Some(true), _) => Some(client.batch_execute(&undo_sql).await),
+                (Some(false), Some((sql, params))) => {
+                    let (a, b) = futures_util::join!(
+                        client.batch_execute(&release_sql),
+                        exec_opt_text(client, sql, params)
+                    );
+                    Some(a.and(b.map(|_| ())))
+                }
+                _ => None,
+            }
+        };
         let f_setup = async {
             match setup_sql {
                 Some(sql) => Some(client.batch_execute(sql).await),
@@ -1295,8 +1324,15 @@ pub async fn run_steps(
             }
         };
         let f_query = client.simple_query(&step.query);
-        let (r_setup, r_orig, r_pre, r_set, r_query) =
-            futures_util::join!(f_setup, f_orig, f_pre, f_set, f_query);
+        let (r_clean, r_setup, r_orig, r_pre, r_set, r_query) =
+            futures_util::join!(f_clean, f_setup, f_orig, f_pre, f_set, f_query);
+
+        if let Some(Err(e)) = r_clean {
+            return Outcome::error(prefixed(
+                &label,
+                format!("could not restore the session after the previous step: {e}"),
+            ));
+        }
 
         if let Some(Err(e)) = r_setup {
             return Outcome::error(format!("setup failed: {}", error_text(&e)));
@@ -1351,31 +1387,7 @@ pub async fn run_steps(
         if last {
             break;
         }
-        // Give the next step a clean session: undo the failed statement, or keep the data and
-        // put the role, claims and settings back.
-        let cleanup = if got.error_code().is_some() {
-            client
-                .batch_execute(&format!(
-                    "rollback to savepoint {STEP_SAVEPOINT}; release savepoint {STEP_SAVEPOINT}"
-                ))
-                .await
-        } else {
-            let Some(o) = &originals else {
-                return Outcome::error("internal: the session's settings were not read");
-            };
-            let (sql, params) = o.restore_statement();
-            let release = format!("release savepoint {STEP_SAVEPOINT}");
-            let f_rel = client.batch_execute(&release);
-            let f_restore = exec_opt_text(client, &sql, &params);
-            let (a, b) = futures_util::join!(f_rel, f_restore);
-            a.and(b.map(|_| ()))
-        };
-        if let Err(e) = cleanup {
-            return Outcome::error(prefixed(
-                &label,
-                format!("could not restore the session after the step: {e}"),
-            ));
-        }
+        pending = Some(got.error_code().is_some());
     }
     Outcome::pass(passed.join("; "))
 }
