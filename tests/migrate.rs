@@ -61,7 +61,7 @@ fn versions(h: &[(i64, String)]) -> Vec<i64> {
 
 #[test]
 fn supabase_layout_applies_and_status_shows_it() {
-    let db = TestDb::new();
+    let db = TestDb::supabase();
     let dir = dir_with(&[
         (
             "20251204000000_live-chat support.v1.sql",
@@ -93,6 +93,16 @@ fn supabase_layout_applies_and_status_shows_it() {
         db.scalar("select count(*)::text from pg_policies where tablename = 'chat'")
             .as_deref(),
         Some("1")
+    );
+    // The API roles get nothing on the history table (Supabase's default privileges would
+    // otherwise let the anon key rewrite it); the migrating owner keeps everything.
+    assert_eq!(
+        db.scalar(
+            "select has_table_privilege('anon', 'refinery_schema_history', 'select,insert,update,delete')::text \
+             || has_table_privilege('authenticated', 'refinery_schema_history', 'insert')::text"
+        )
+        .as_deref(),
+        Some("falsefalse")
     );
 
     let out = run("status", &db, dir.path(), &[]);

@@ -229,8 +229,13 @@ impl<'a> Driver<'a> {
                 break;
             }
         }
-        let left: Vec<String> = invalid_indexes(self.client)
-            .await?
+        let after = match invalid_indexes(self.client).await {
+            Ok(a) => a,
+            // Keep the statement's error when the connection is gone too.
+            Err(_) if fail.is_some() => before.clone(),
+            Err(e) => return Err(e),
+        };
+        let left: Vec<String> = after
             .into_iter()
             .filter(|i| !before.contains(i))
             .map(|(_, name)| name)
@@ -443,20 +448,36 @@ fn failure(
     f
 }
 
-/// The history table DDL refinery uses (int8 versions), with the schema created when the name
-/// is schema-qualified. Names were validated to `[A-Za-z0-9_]` by `HistoryTable::parse`.
+/// The history table DDL: refinery's table (int8 versions), the schema created when the name is
+/// schema-qualified, and — only when deskctl creates the table — no privileges for PUBLIC and
+/// Supabase's API roles (`anon`, `authenticated`), whose default privileges would otherwise let
+/// anyone with the anon key rewrite the history through the API. Names were validated to
+/// `[A-Za-z0-9_]` by `HistoryTable::parse`, so pasting them (as refinery does) is safe.
 pub fn history_table_ddl(table: &str) -> String {
-    let create = format!(
-        "CREATE TABLE IF NOT EXISTS {table}(
+    let schema = match table.split_once('.') {
+        Some((schema, _)) => format!("CREATE SCHEMA IF NOT EXISTS {schema};\n"),
+        None => String::new(),
+    };
+    format!(
+        "{schema}DO $deskctl$
+BEGIN
+  IF pg_catalog.to_regclass('{table}') IS NULL THEN
+    CREATE TABLE {table}(
              version int8 PRIMARY KEY,
              name VARCHAR(255),
              applied_on VARCHAR(255),
-             checksum VARCHAR(255));"
-    );
-    match table.split_once('.') {
-        Some((schema, _)) => format!("CREATE SCHEMA IF NOT EXISTS {schema};\n{create}"),
-        None => create,
-    }
+             checksum VARCHAR(255));
+    REVOKE ALL ON TABLE {table} FROM PUBLIC;
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'anon') THEN
+      REVOKE ALL ON TABLE {table} FROM anon;
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authenticated') THEN
+      REVOKE ALL ON TABLE {table} FROM authenticated;
+    END IF;
+  END IF;
+END
+$deskctl$;"
+    )
 }
 
 impl AsyncTransaction for Driver<'_> {
@@ -566,7 +587,10 @@ mod tests {
 
     #[test]
     fn ddl_creates_the_schema_when_qualified() {
-        assert!(history_table_ddl("ops.hist").starts_with("CREATE SCHEMA IF NOT EXISTS ops;"));
-        assert!(history_table_ddl("hist").starts_with("CREATE TABLE IF NOT EXISTS hist("));
+        assert!(history_table_ddl("ops.hist").starts_with("CREATE SCHEMA IF NOT EXISTS ops;\nDO "));
+        let plain = history_table_ddl("hist");
+        assert!(plain.starts_with("DO $deskctl$"));
+        assert!(plain.contains("to_regclass('hist') IS NULL"));
+        assert!(plain.contains("CREATE TABLE hist("));
     }
 }
