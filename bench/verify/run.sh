@@ -135,7 +135,7 @@ time_cmd() {
     if [ "$HAVE_HYPERFINE" -eq 1 ]; then
         hyperfine -N --style basic --warmup 1 --runs "$runs" --output null \
             --export-json "$WORK/$name.json" "$cmd" >&2
-        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f %.4f %.4f" % (r["mean"], r["min"], r["max"]))' "$WORK/$name.json"
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f %.4f %.4f %.4f" % (r["mean"], r["median"], r["min"], r["max"]))' "$WORK/$name.json"
     else
         bash -c "$cmd" >/dev/null 2>&1
         local times=() i s e
@@ -143,25 +143,27 @@ time_cmd() {
             s=$(date +%s.%N); bash -c "$cmd" >/dev/null 2>&1; e=$(date +%s.%N)
             times+=("$(python3 -c "print($e-$s)")")
         done
-        python3 -c 'import sys; t=[float(x) for x in sys.argv[1:]]; print(f"{sum(t)/len(t):.4f} {min(t):.4f} {max(t):.4f}")' "${times[@]}"
+        python3 -c 'import statistics,sys; t=[float(x) for x in sys.argv[1:]]; print("%.4f %.4f %.4f %.4f" % (statistics.mean(t), statistics.median(t), min(t), max(t)))' "${times[@]}"
     fi
 }
 
 log "timing deskctl verify ($RUNS runs)"
-read -r D_MEAN D_MIN D_MAX < <(time_cmd "$DESKCTL_CMD" "$RUNS" deskctl)
+read -r D_MEAN D_MED D_MIN D_MAX < <(time_cmd "$DESKCTL_CMD" "$RUNS" deskctl)
 log "timing pg_prove ($PGTAP_RUNS runs)"
-read -r P_MEAN P_MIN P_MAX < <(time_cmd "$PGPROVE_CMD" "$PGTAP_RUNS" pgprove)
+read -r P_MEAN P_MED P_MIN P_MAX < <(time_cmd "$PGPROVE_CMD" "$PGTAP_RUNS" pgprove)
 
-RATIO="$(python3 -c "print(f'{$P_MEAN/$D_MEAN:.1f}')")"
-GOAL_TIME="$(python3 -c "print('met' if $D_MEAN <= 0.3 else 'MISSED')")"
-GOAL_RATIO="$(python3 -c "print('met' if $P_MEAN/$D_MEAN >= 20 else 'MISSED')")"
+# Goals are judged on medians (robust to a busy machine); means are printed too.
+RATIO="$(python3 -c "print(f'{$P_MED/$D_MED:.1f}')")"
+GOAL_TIME="$(python3 -c "print('met' if $D_MED <= 0.3 else 'MISSED')")"
+GOAL_RATIO="$(python3 -c "print('met' if $P_MED/$D_MED >= 20 else 'MISSED')")"
 cat <<REPORT
 
 deskctl verify benchmark: N=$tables tables, PostgreSQL $(psql -X -At -c 'show server_version')
   assertions       deskctl $assertions_deskctl, pgTAP $assertions_pgtap
-  deskctl verify   mean ${D_MEAN} s (min ${D_MIN}, max ${D_MAX}; $RUNS runs)   -> $DESKCTL_SUMMARY
-  pg_prove         mean ${P_MEAN} s (min ${P_MIN}, max ${P_MAX}; $PGTAP_RUNS runs)   -> $PGPROVE_SUMMARY
-  ratio            pg_prove / deskctl = ${RATIO}x
+  deskctl verify   mean ${D_MEAN} s (median ${D_MED}, min ${D_MIN}, max ${D_MAX}; $RUNS runs)   -> $DESKCTL_SUMMARY
+  pg_prove         mean ${P_MEAN} s (median ${P_MED}, min ${P_MIN}, max ${P_MAX}; $PGTAP_RUNS runs)   -> $PGPROVE_SUMMARY
+  ratio            pg_prove / deskctl = ${RATIO}x (medians)
+  machine          load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs
   goals            deskctl <= 0.3 s: $GOAL_TIME; >= 20x faster than pg_prove: $GOAL_RATIO
   commands         $DESKCTL_CMD
                    $PGPROVE_CMD
