@@ -4,6 +4,7 @@ mod common;
 
 mod behaviour;
 mod connect;
+mod examples;
 mod lint;
 mod migrate;
 mod report;
