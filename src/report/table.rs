@@ -4,7 +4,7 @@
 //!
 //! The layout is comfy-table's `ASCII_MARKDOWN` preset with content arrangement disabled (fixed, never
 //! depends on the terminal width); the unit tests check byte-for-byte equality with comfy-table. It is
-//! written directly because comfy-table took ~45 ms for the 12,000 rows of the benchmark (this takes ~5 ms),
+//! written directly because comfy-table took ~45 ms for the 12,000 rows of the benchmark (this takes ~10 ms),
 //! and so that colour wraps the padded status cell instead of being patched into rendered text.
 
 use std::io::{self, Write};
