@@ -103,7 +103,7 @@ log "schema loaded in $(python3 -c "print(f'{$t1-$t0:.1f}')") s"
 # --- correctness first: both must pass every assertion ----------------------------------------------------
 log "deskctl verify (untimed check run)"
 set +e
-"$DESKCTL" verify --database-url "$URL" --color never "$WORK/gen/checks.toml" >"$WORK/deskctl.out" 2>"$WORK/deskctl.err"
+"$DESKCTL" -v verify --database-url "$URL" --color never "$WORK/gen/checks.toml" >"$WORK/deskctl.out" 2>"$WORK/deskctl.err"
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then
@@ -112,6 +112,7 @@ if [ "$rc" -ne 0 ]; then
     exit 1
 fi
 DESKCTL_SUMMARY="$(tail -n 1 "$WORK/deskctl.out")"
+DESKCTL_STAGES="$(grep -o 'load .*' "$WORK/deskctl.err" | tail -n 1 || true)"   # -v timing line, if any
 log "deskctl: $DESKCTL_SUMMARY"
 if [ "$DESKCTL_SUMMARY" != "$assertions_deskctl passed, 0 failed" ]; then
     echo "deskctl verify: expected \"$assertions_deskctl passed, 0 failed\" as the last line, got \"$DESKCTL_SUMMARY\"" >&2
@@ -162,6 +163,7 @@ deskctl verify benchmark: N=$tables tables, PostgreSQL $(psql -X -At -c 'show se
   assertions       deskctl $assertions_deskctl, pgTAP $assertions_pgtap
   deskctl verify   mean ${D_MEAN} s (median ${D_MED}, min ${D_MIN}, max ${D_MAX}; $RUNS runs)   -> $DESKCTL_SUMMARY
   pg_prove         mean ${P_MEAN} s (median ${P_MED}, min ${P_MIN}, max ${P_MAX}; $PGTAP_RUNS runs)   -> $PGPROVE_SUMMARY
+  deskctl stages   ${DESKCTL_STAGES:-n/a} (one -v run, untimed)
   ratio            pg_prove / deskctl = ${RATIO}x (medians)
   machine          load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs
   goals            deskctl <= 0.3 s: $GOAL_TIME; >= 20x faster than pg_prove: $GOAL_RATIO
