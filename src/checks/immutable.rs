@@ -345,8 +345,8 @@ impl ProbeCheck for Immutable {
                 return Outcome::error(format!("could not read a row of {shown}: {}", error_text(&e)))
             }
             Some(Ok(msgs)) => match Got::from_messages(&msgs) {
-                Got::Rows { rows, .. } if !rows.is_empty() => match (&rows[0][0], &rows[0][1]) {
-                    (Some(ctid), Some(md5)) => Some(Target {
+                Got::Rows { rows, .. } if !rows.is_empty() => match (rows[0].first(), rows[0].get(1)) {
+                    (Some(Some(ctid)), Some(Some(md5))) => Some(Target {
                         ctid: ctid.clone(),
                         md5: md5.clone(),
                     }),
@@ -527,7 +527,9 @@ async fn attempt(
     }
     match r_verify {
         Some(Ok(msgs)) => match Got::from_messages(&msgs) {
-            Got::Rows { rows, .. } if rows.len() == 1 && rows[0][0].as_deref() == Some("t") => {
+            Got::Rows { rows, .. }
+                if rows.len() == 1 && rows[0].first().and_then(|c| c.as_deref()) == Some("t") =>
+            {
                 Res::NoEffect
             }
             _ => Res::ChangedSilently,

@@ -578,7 +578,13 @@ pub fn identifiers(sql: &str) -> HashSet<String> {
             i = skip_quoted(b, i, b'\'', false);
         } else if c == b'"' {
             let end = skip_quoted(b, i, b'"', false);
-            let inner = &sql[i + 1..end.saturating_sub(1).max(i + 1)];
+            // Without the closing quote (unterminated), everything to the end.
+            let close = if end > i + 1 && b[end - 1] == b'"' {
+                end - 1
+            } else {
+                end
+            };
+            let inner = &sql[i + 1..close];
             out.insert(inner.replace("\"\"", "\""));
             i = end;
         } else if c == b'$' {
@@ -1008,7 +1014,11 @@ pub fn compare(expect: &Expect, got: &Got) -> Verdict {
             }
         }
         (Expect::Value(v), Got::Rows { rows, columns, .. }) => {
-            if rows.len() != 1 || *columns != 1 {
+            let single = match rows.as_slice() {
+                [row] if *columns == 1 && row.len() == 1 => Some(&row[0]),
+                _ => None,
+            };
+            let Some(actual) = single else {
                 return Verdict::Fail(format!(
                     "expected a single value ({v}), got {} of {} column{}: {}",
                     plural(rows.len() as u64, "row"),
@@ -1016,8 +1026,7 @@ pub fn compare(expect: &Expect, got: &Got) -> Verdict {
                     if *columns == 1 { "" } else { "s" },
                     show_rows(rows)
                 ));
-            }
-            let actual = &rows[0][0];
+            };
             if v.matches(actual.as_deref()) {
                 Verdict::Pass(format!("= {}", show_cell(actual)))
             } else {
@@ -1450,6 +1459,22 @@ mod tests {
         for absent in ["chat_sessions", "cc_audit_logs", "profiles", "tags", "it"] {
             assert!(!ids.contains(absent), "{absent} in {ids:?}");
         }
+        // Never panics on odd input: multi-byte text, unterminated quotes and comments.
+        for odd in [
+            "\"é",
+            "select \"Ünïcödé\" from tä",
+            "'é",
+            "$é$ x",
+            "/* é",
+            "e'\\",
+            "\"",
+            "$",
+            "$1é",
+        ] {
+            let _ = identifiers(odd);
+        }
+        assert!(identifiers("select * from \"Ünï\"").contains("Ünï"));
+        assert!(identifiers("select * from \"Ünï").contains("Ünï"));
     }
 
     fn snap() -> Snapshot {
