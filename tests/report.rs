@@ -84,6 +84,16 @@ fn sample() -> Report {
     err.location = loc("checks/support.toml", 30);
     rep.results.push(err);
 
+    let mut long = CheckResult::new(
+        "scenario-anon-sees-nothing",
+        "scenario",
+        Status::Pass,
+        "step 1 (sessions): as anon: rejected: 42501 insufficient_privilege: permission denied for table chat_sessions; \
+         step 2 (stats view): as anon: rejected: 42501 insufficient_privilege: permission denied for view chat_session_stats",
+    );
+    long.location = loc("checks/live_chat.toml", 90);
+    rep.results.push(long);
+
     let mut xml = CheckResult::new(
         "sql-escaping",
         "sql",
@@ -196,7 +206,7 @@ fn colour_on_colours_the_table_only() {
         out(&sample(), ReportFormat::Table, false)
     );
     // The summary line stays plain.
-    assert_eq!(coloured.lines().last(), Some("3 passed, 4 failed, 1 error"));
+    assert_eq!(coloured.lines().last(), Some("4 passed, 4 failed, 1 error"));
     for format in [ReportFormat::Json, ReportFormat::Junit, ReportFormat::Tap] {
         assert!(
             !out(&sample(), format, true).contains("\x1b["),
@@ -259,7 +269,7 @@ fn tap_plan_matches_the_lines() {
         .count();
     assert_eq!(tests, n);
     assert!(tap.contains("\\# as in seed 000"));
-    assert_eq!(tap.lines().last(), Some("# 3 passed, 4 failed, 1 error"));
+    assert_eq!(tap.lines().last(), Some("# 4 passed, 4 failed, 1 error"));
 }
 
 #[test]

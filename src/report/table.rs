@@ -140,6 +140,44 @@ fn write_line(
     }
 }
 
+/// Detail lines longer than this (in display columns) are wrapped at spaces, so one long diagnosis does not
+/// widen every row. A fixed number: the layout never depends on the terminal.
+const DETAIL_WIDTH: usize = 100;
+
+/// `line` wrapped at spaces to `width` columns; continuation lines are indented by two spaces. Words are
+/// never split (identifiers and URLs stay copyable), so a single longer word makes a longer line.
+fn wrap(line: &str, width: usize, out: &mut Vec<String>) {
+    if line.width() <= width {
+        out.push(line.to_string());
+        return;
+    }
+    let indent = line.len() - line.trim_start().len();
+    let lead = &line[..indent];
+    let mut current = String::from(lead);
+    let mut current_width = lead.width();
+    let mut has_word = false;
+    for word in line[indent..].split(' ').filter(|w| !w.is_empty()) {
+        let ww = word.width();
+        if has_word && current_width + 1 + ww > width {
+            out.push(std::mem::take(&mut current));
+            current.push_str(lead);
+            current.push_str("  ");
+            current_width = lead.width() + 2;
+            has_word = false;
+        }
+        if has_word {
+            current.push(' ');
+            current_width += 1;
+        }
+        current.push_str(word);
+        current_width += ww;
+        has_word = true;
+    }
+    if has_word {
+        out.push(current);
+    }
+}
+
 /// The detail cell: the detail, then the hint, then where the check was written (failures and errors).
 fn detail_cell(r: &CheckResult) -> String {
     let mut lines: Vec<String> = Vec::new();
@@ -160,7 +198,11 @@ fn detail_cell(r: &CheckResult) -> String {
             ));
         }
     }
-    clean(&lines.join("\n"))
+    let mut wrapped = Vec::with_capacity(lines.len());
+    for line in clean(&lines.join("\n")).lines() {
+        wrap(line, DETAIL_WIDTH, &mut wrapped);
+    }
+    wrapped.join("\n")
 }
 
 /// Text safe for a fixed layout: tabs become spaces, other control characters (and escapes smuggled into
@@ -329,6 +371,22 @@ mod tests {
         assert!(lines[2].starts_with("| a     | \x1b["));
         assert!(!lines[3].contains('\x1b'));
         assert!(!lines[0].contains('\x1b'));
+    }
+
+    #[test]
+    fn long_detail_lines_wrap_at_spaces() {
+        let mut out = Vec::new();
+        wrap("aaa bbb ccc ddd", 8, &mut out);
+        assert_eq!(out, vec!["aaa bbb", "  ccc", "  ddd"]);
+        out.clear();
+        wrap("short", 8, &mut out);
+        assert_eq!(out, vec!["short"]);
+        out.clear();
+        wrap("averyveryverylongword x", 8, &mut out);
+        assert_eq!(out, vec!["averyveryverylongword", "  x"]);
+        out.clear();
+        wrap("  indented text here", 10, &mut out);
+        assert_eq!(out, vec!["  indented", "    text", "    here"]);
     }
 
     #[test]
