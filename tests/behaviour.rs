@@ -163,6 +163,11 @@ insert into public.halfaudit (event) values ('e1');
 -- Nothing protects this one.
 create table public.mutable_log (id serial primary key, event text);
 insert into public.mutable_log (event) values ('x'), ('y');
+-- Partitioned: the same ctid in both partitions; one row must be attacked, not two.
+create table public.plog (id int, part int) partition by list (part);
+create table public.plog_1 partition of public.plog for values in (1);
+create table public.plog_2 partition of public.plog for values in (2);
+insert into public.plog values (1, 1), (2, 2);
 -- Referenced by a foreign key: TRUNCATE needs CASCADE.
 create table public.parent_log (id int primary key);
 create table public.child_ref (parent int references public.parent_log (id));
@@ -397,6 +402,11 @@ id = "mutable"
 table = "mutable_log"
 
 [[immutable]]
+id = "partitioned"
+table = "plog"
+deny = ["UPDATE", "DELETE"]
+
+[[immutable]]
 id = "fk-referenced"
 table = "parent_log"
 deny = ["TRUNCATE"]
@@ -461,6 +471,14 @@ table = "audit_logs"
     assert!(
         !d.contains("blocked by"),
         "no trigger explanation without row triggers: {d}"
+    );
+    r.expect(
+        "partitioned",
+        "fail",
+        &[
+            "UPDATE succeeded as owner (",
+            "(1 row); DELETE succeeded as owner (",
+        ],
     );
     r.expect(
         "fk-referenced",

@@ -203,11 +203,24 @@ fn can_set_role(snap: &Snapshot, me: &str, target: &str) -> bool {
     false
 }
 
-/// The row to attack: its ctid and a fingerprint of its contents.
+/// The row to attack: where it is (partition and ctid) and a fingerprint of its contents.
 #[derive(Debug, Clone)]
 struct Target {
     ctid: String,
+    tableoid: String,
     md5: String,
+}
+
+impl Target {
+    /// `tableoid = '16384'::oid and ctid = '(0,1)'::tid` (values read from the database, quoted):
+    /// one row, also in a partitioned or inherited table.
+    fn locate(&self) -> String {
+        format!(
+            "tableoid = {}::oid and ctid = {}::tid",
+            quote_literal(&self.tableoid),
+            quote_literal(&self.ctid)
+        )
+    }
 }
 
 fn validate_fragment(v: &mut Validator, key: &str, wrapped: &str) {
@@ -309,7 +322,7 @@ impl ProbeCheck for Immutable {
         let names = Originals::names_for(whos.iter().map(|w| &w.as_));
         let seed = self.seed.as_ref().map(SqlList::joined);
         let target_sql = format!(
-            "select ctid::text, md5(t::text) from {table} t{} limit 1",
+            "select ctid::text, md5(t::text), tableoid::oid::text from {table} t{} limit 1",
             self.where_
                 .as_ref()
                 .map(|w| format!(" where ({w})"))
@@ -345,9 +358,10 @@ impl ProbeCheck for Immutable {
                 return Outcome::error(format!("could not read a row of {shown}: {}", error_text(&e)))
             }
             Some(Ok(msgs)) => match Got::from_messages(&msgs) {
-                Got::Rows { rows, .. } if !rows.is_empty() => match (rows[0].first(), rows[0].get(1)) {
-                    (Some(Some(ctid)), Some(Some(md5))) => Some(Target {
+                Got::Rows { rows, .. } if !rows.is_empty() => match (rows[0].first(), rows[0].get(1), rows[0].get(2)) {
+                    (Some(Some(ctid)), Some(Some(md5)), Some(Some(tableoid))) => Some(Target {
                         ctid: ctid.clone(),
+                        tableoid: tableoid.clone(),
                         md5: md5.clone(),
                     }),
                     _ => None,
@@ -430,28 +444,19 @@ async fn attempt(
         ),
         (_, None) => return Res::Error("no row to attack".into()),
         (Op::Update, Some(t)) => (
-            format!(
-                "update {table} set {set} where ctid = {}::tid",
-                quote_literal(&t.ctid)
-            ),
+            format!("update {table} set {set} where {}", t.locate()),
             Some(t),
         ),
-        (Op::Delete, Some(t)) => (
-            format!(
-                "delete from {table} where ctid = {}::tid",
-                quote_literal(&t.ctid)
-            ),
-            Some(t),
-        ),
+        (Op::Delete, Some(t)) => (format!("delete from {table} where {}", t.locate()), Some(t)),
     };
     let pre = prelude(ATTEMPT_SAVEPOINT, who.set_role.as_deref());
     let settings = settings_statement(&who.as_, who.claims_role.as_deref());
     let (restore_sql, restore_params) = originals.restore_statement();
     let verify_sql = verify.map(|t| {
         format!(
-            "select md5(t::text) = {} from {table} t where ctid = {}::tid",
+            "select md5(t::text) = {} from {table} t where {}",
             quote_literal(&t.md5),
-            quote_literal(&t.ctid)
+            t.locate()
         )
     });
 
