@@ -66,14 +66,6 @@ fn verify(db: &TestDb, checks: &str, extra: &[&str]) -> Run {
     }
 }
 
-/// `TestDb::supabase()`, one at a time: on a fresh cluster two concurrent preset installs race
-/// on CREATE ROLE (the preset's `if not exists` guard is not atomic).
-fn supabase() -> TestDb {
-    static PRESET: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = PRESET.lock().unwrap_or_else(|e| e.into_inner());
-    TestDb::supabase()
-}
-
 fn example_dir(example: &str, variant: Option<&str>) -> PathBuf {
     let base = repo().join("examples").join(example);
     match variant {
@@ -84,7 +76,7 @@ fn example_dir(example: &str, variant: Option<&str>) -> PathBuf {
 
 /// A fresh Supabase-like database with an example's migrations applied by `deskctl migrate`.
 fn migrated(example: &str, variant: Option<&str>) -> TestDb {
-    let db = supabase();
+    let db = TestDb::supabase();
     let out = deskctl()
         .args(["migrate", "--database-url", &db.url, "--migrations"])
         .arg(example_dir(example, variant))
@@ -127,7 +119,7 @@ const U2: &str = "00000000-0000-4000-8000-000000000002";
 /// A schema with one of everything the behaviour kinds look at. `OWNER` is a non-superuser role
 /// (unique per database: roles are cluster-wide) owning two of the tables.
 fn purpose_built() -> (TestDb, String) {
-    let db = supabase();
+    let db = TestDb::supabase();
     let owner = format!("owner_{}", db.name);
     let sql = r#"
 create role OWNER nologin;

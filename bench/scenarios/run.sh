@@ -119,7 +119,7 @@ CMD="$DESKCTL verify --database-url $URL --color never $CHECKS"
 log "timing deskctl verify ($RUNS runs)"
 if [ "$HAVE_HYPERFINE" -eq 1 ]; then
     hyperfine -N --style basic --warmup 1 --runs "$RUNS" --output null --export-json "$WORK/t.json" "$CMD" >&2
-    read -r MEAN MIN MAX < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f %.3f" % (r["mean"], r["min"], r["max"]))' "$WORK/t.json")
+    read -r MEAN MEDIAN MIN MAX < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f %.3f %.3f" % (r["mean"], r["median"], r["min"], r["max"]))' "$WORK/t.json")
 else
     bash -c "$CMD" >/dev/null 2>&1 || true
     times=()
@@ -127,14 +127,15 @@ else
         s=$(date +%s.%N); bash -c "$CMD" >/dev/null 2>&1 || true; e=$(date +%s.%N)
         times+=("$(python3 -c "print($e-$s)")")
     done
-    read -r MEAN MIN MAX < <(python3 -c 'import sys; t=[float(x) for x in sys.argv[1:]]; print(f"{sum(t)/len(t):.3f} {min(t):.3f} {max(t):.3f}")' "${times[@]}")
+    read -r MEAN MEDIAN MIN MAX < <(python3 -c 'import sys, statistics as st; t=[float(x) for x in sys.argv[1:]]; print(f"{sum(t)/len(t):.3f} {st.median(t):.3f} {min(t):.3f} {max(t):.3f}")' "${times[@]}")
 fi
 GOAL_MET="$(python3 -c "print('met' if $MEAN <= $GOAL else 'MISSED')")"
+LOAD="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 cat <<REPORT
 
 deskctl behaviour benchmark: $scenarios scenarios ($steps steps) on N=$tables tables, PostgreSQL $(psql -X -At -c 'show server_version'), $(nproc) CPU(s)
-  deskctl verify   mean ${MEAN} s (min ${MIN}, max ${MAX}; $RUNS runs)   -> $SUMMARY
+  deskctl verify   mean ${MEAN} s, median ${MEDIAN} s (min ${MIN}, max ${MAX}; $RUNS runs; load average $LOAD)   -> $SUMMARY
   phases (-v)      ${PHASES#verify: }
-  goal             <= ${GOAL} s wall: $GOAL_MET
+  goal             mean <= ${GOAL} s wall: $GOAL_MET
   command          $CMD
 REPORT
