@@ -96,6 +96,9 @@ pub fn schemas_of<'a>(
 ) -> Vec<String> {
     let mut out = vec![default_schema.to_string()];
     for r in raws {
+        if !r.contains('.') {
+            continue; // unqualified: the default schema
+        }
         let q = qualify(default_schema, r);
         if !out.contains(&q.schema) {
             out.push(q.schema);

@@ -58,7 +58,14 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
         lock_timeout: o.lock_timeout,
     };
     let mut report = Report::new("verify", &db.display);
-    let timing = evaluate_into(&db.client, &checks, &scope, &settings, &mut report).await?;
+    let t0 = Instant::now();
+    let snap = catalog::load(&db.client, &scope).await?;
+    let snapshot_ms = ms(t0.elapsed());
+    let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
+    let timing = Timing {
+        snapshot_ms,
+        evaluate_ms,
+    };
     report.duration_ms = ms(started.elapsed());
     db.close().await;
 
@@ -85,6 +92,11 @@ snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
         cfg.color && o.output.is_none(),
     )?;
     let t = report.totals();
+    // This is the command's last step before the process exits: freeing the checks, the snapshot
+    // and the report object by object would cost ~10 ms on 12,000 checks for nothing.
+    std::mem::forget(snap);
+    std::mem::forget(checks);
+    std::mem::forget(report);
     Ok(if t.failed == 0 && t.errors == 0 {
         ExitCode::from(crate::exit::OK)
     } else {
@@ -113,8 +125,25 @@ pub async fn evaluate_into(
     let t0 = Instant::now();
     let snap = catalog::load(client, scope).await?;
     let snapshot_ms = ms(t0.elapsed());
+    let evaluate_ms = evaluate_loaded(client, checks, &snap, settings, report).await;
+    Ok(Timing {
+        snapshot_ms,
+        evaluate_ms,
+    })
+}
+
+/// Evaluate every check against an already read snapshot into `report.results`, in check order
+/// (probe checks on `client`, in one transaction that is always rolled back). Returns the time
+/// taken, in ms.
+pub async fn evaluate_loaded(
+    client: &Client,
+    checks: &[Check],
+    snap: &Snapshot,
+    settings: &ProbeSettings,
+    report: &mut Report,
+) -> f64 {
     let t1 = Instant::now();
-    let mut results = evaluate_static(checks, &snap);
+    let mut results = evaluate_static(checks, snap);
     let probes: Vec<usize> = checks
         .iter()
         .enumerate()
@@ -122,7 +151,7 @@ pub async fn evaluate_into(
         .map(|(i, _)| i)
         .collect();
     if !probes.is_empty() {
-        let outcomes = probe::run_all(client, &snap, checks, &probes, settings).await;
+        let outcomes = probe::run_all(client, snap, checks, &probes, settings).await;
         for (i, r) in probes.into_iter().zip(outcomes) {
             results[i] = Some(r);
         }
@@ -130,10 +159,7 @@ pub async fn evaluate_into(
     report.results.extend(results.into_iter().map(|r| {
         r.unwrap_or_else(|| CheckResult::new("?", "?", Status::Error, "check was not evaluated"))
     }));
-    Ok(Timing {
-        snapshot_ms,
-        evaluate_ms: ms(t1.elapsed()),
-    })
+    ms(t1.elapsed())
 }
 
 /// Evaluate the static checks against a snapshot; probe checks are left `None`.
