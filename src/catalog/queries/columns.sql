@@ -8,14 +8,16 @@ select a.attrelid,
        a.attname::text as name,
        format_type(a.atttypid, a.atttypmod) as type_name,
        a.attnotnull,
-       case when $2 then pg_get_expr(d.adbin, case when a.attgenerated = '' then 0 else d.adrelid end)
+       case when $2 and a.atthasdef
+            then (select pg_get_expr(d.adbin, case when a.attgenerated = '' then 0 else d.adrelid end)
+                    from pg_attrdef d
+                   where d.adrelid = a.attrelid and d.adnum = a.attnum)
        end as default_expr,
        a.attidentity::text as identity,
        a.attgenerated::text as generated,
        coalesce(a.attacl, '{}')::text[] as acl
-  from pg_attribute a
-  left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
- where a.attrelid = any($1)
-   and a.attnum > 0
+  from unnest($1::oid[]) r(oid)
+  join pg_attribute a on a.attrelid = r.oid
+ where a.attnum > 0
    and not a.attisdropped
  order by a.attrelid, a.attnum

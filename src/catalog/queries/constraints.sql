@@ -19,8 +19,8 @@ select co.conrelid,
        co.confdeltype::text as on_delete,
        co.confupdtype::text as on_update,
        co.convalidated
-  from pg_constraint co
+  from unnest($1::oid[]) r(oid)
+  join pg_constraint co on co.conrelid = r.oid
   left join pg_class fc on fc.oid = co.confrelid
   left join pg_namespace fn on fn.oid = fc.relnamespace
- where co.conrelid = any($1)
  order by co.conrelid, co.conname

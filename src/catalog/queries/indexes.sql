@@ -17,7 +17,7 @@ select i.indrelid,
        i.indnkeyatts,
        case when $2 then pg_get_expr(i.indpred, i.indrelid, true) end as predicate,
        case when $2 then pg_get_indexdef(i.indexrelid) end as definition
-  from pg_index i
+  from unnest($1::oid[]) r(oid)
+  join pg_index i on i.indrelid = r.oid
   join pg_class ic on ic.oid = i.indexrelid
- where i.indrelid = any($1)
  order by i.indrelid, ic.relname

@@ -9,6 +9,6 @@ select p.polrelid,
        p.polroles as roles,
        case when $2 then pg_get_expr(p.polqual, p.polrelid) end as using_expr,
        case when $2 then pg_get_expr(p.polwithcheck, p.polrelid) end as check_expr
-  from pg_policy p
- where p.polrelid = any($1)
+  from unnest($1::oid[]) r(oid)
+  join pg_policy p on p.polrelid = r.oid
  order by p.polrelid, p.oid

@@ -8,9 +8,9 @@ select t.tgrelid,
        t.tgtype::int4 as tgtype,
        t.tgenabled::text as enabled,
        case when $2 then pg_get_triggerdef(t.oid) end as definition
-  from pg_trigger t
+  from unnest($1::oid[]) r(oid)
+  join pg_trigger t on t.tgrelid = r.oid
   join pg_proc f on f.oid = t.tgfoid
   join pg_namespace fn on fn.oid = f.pronamespace
- where t.tgrelid = any($1)
-   and not t.tgisinternal
+ where not t.tgisinternal
  order by t.tgrelid, t.tgname

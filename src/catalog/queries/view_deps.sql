@@ -6,13 +6,13 @@ select x.ev_class,
        dn.nspname::text as schema,
        dc.relname::text as name
   from (select distinct r.ev_class, d.refobjid
-          from pg_rewrite r
+          from unnest($1::oid[]) v(oid)
+          join pg_rewrite r on r.ev_class = v.oid
           join pg_depend d on d.classid = 'pg_rewrite'::regclass
                           and d.objid = r.oid
                           and d.refclassid = 'pg_class'::regclass
                           and d.deptype = 'n'
-                          and d.refobjid <> r.ev_class
-         where r.ev_class = any($1)) x
+                          and d.refobjid <> r.ev_class) x
   join pg_class dc on dc.oid = x.refobjid
   join pg_namespace dn on dn.oid = dc.relnamespace
  order by 1, 2, 3
