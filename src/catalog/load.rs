@@ -13,28 +13,42 @@ use super::*;
 pub struct Scope {
     /// Schemas whose objects are read (roles, publications and extensions are cluster/database-wide).
     pub schemas: Vec<String>,
-    /// Read deparsed expression text: policy USING / WITH CHECK, column defaults, CHECK constraint,
-    /// index, trigger and view definitions. Deparsing opens every table (a relcache build each), by
-    /// far the most expensive part of a snapshot (~0.2 s of ~0.3 s on 1,000 tables); when false
-    /// those fields are `None` (and CHECK definitions, defaults, predicates empty) — "not read",
-    /// not "absent". `verify` asks for them only when a check compares such text.
+    /// Read deparsed expression text: policy USING / WITH CHECK, column defaults, constraint
+    /// definitions, partial-index predicates. Deparsing opens every table (a relcache build each)
+    /// and is most of a snapshot's cost; when false those fields are `None` — "not read", not
+    /// "absent". `verify` asks for them only when a check compares such text.
     pub expressions: bool,
+    /// Read whole-object definitions: views (`pg_get_viewdef`, ~0.1 s per 1,000 views), indexes
+    /// and triggers. No check kind evaluates them; `None` when false.
+    pub definitions: bool,
 }
 
 impl Scope {
-    /// Everything, expressions included (diagnose, snapshot).
+    /// Everything, expressions and definitions included.
     pub fn new(schemas: Vec<String>) -> Scope {
         Scope {
             schemas,
             expressions: true,
+            definitions: true,
         }
     }
 
-    /// Catalog facts without deparsed expressions.
+    /// Catalog facts without deparsed expressions or definitions.
     pub fn without_expressions(schemas: Vec<String>) -> Scope {
         Scope {
             schemas,
             expressions: false,
+            definitions: false,
+        }
+    }
+
+    /// Expressions (policies, defaults, predicates, constraints) but no view/index/trigger
+    /// definitions: what rules over policy text need.
+    pub fn with_expressions(schemas: Vec<String>) -> Scope {
+        Scope {
+            schemas,
+            expressions: true,
+            definitions: false,
         }
     }
 }
@@ -76,7 +90,8 @@ struct PerRelation {
 /// meanwhile. They run in the caller's transaction if there is one.
 pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_postgres::Error> {
     let s = &scope.schemas;
-    let defs = scope.expressions;
+    let exprs = scope.expressions;
+    let defs = scope.definitions;
     let p1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [s];
     let p2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [s, &defs];
     // Catalog queries are cheap but their row estimates are not: keep the JIT from compiling
@@ -96,15 +111,17 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
                 _ => tables.push(oid),
             }
         }
-        let t2: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &defs];
+        let te: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &exprs];
+        let td: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &defs];
+        let ted: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&tables, &exprs, &defs];
         let s1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&seqs];
         let v1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&views];
         let (columns, constraints, indexes, policies, triggers, sequences, view_deps) = tokio::try_join!(
-            client.query(COLUMNS, &t2),
-            client.query(CONSTRAINTS, &t2),
-            client.query(INDEXES, &t2),
-            client.query(POLICIES, &t2),
-            client.query(TRIGGERS, &t2),
+            client.query(COLUMNS, &te),
+            client.query(CONSTRAINTS, &te),
+            client.query(INDEXES, &ted),
+            client.query(POLICIES, &te),
+            client.query(TRIGGERS, &td),
             client.query(SEQUENCES, &s1),
             client.query(VIEW_DEPS, &v1),
         )?;

@@ -236,8 +236,8 @@ pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
     pub columns: Vec<String>,
-    /// `pg_get_constraintdef`, e.g. `CHECK ((status = ANY (...)))`. CHECK definitions only when
-    /// the scope read expressions.
+    /// `pg_get_constraintdef`, e.g. `CHECK ((status = ANY (...)))`, when the scope read
+    /// expressions.
     pub definition: Option<String>,
     pub foreign: Option<ForeignKey>,
     pub validated: bool,
@@ -251,9 +251,9 @@ pub struct Index {
     pub unique: bool,
     pub primary: bool,
     pub valid: bool,
-    /// WHERE clause of a partial index.
+    /// WHERE clause of a partial index (when the scope read expressions).
     pub predicate: Option<String>,
-    /// `pg_get_indexdef` (when the scope read expressions).
+    /// `pg_get_indexdef` (when the scope read definitions).
     pub definition: Option<String>,
 }
 
@@ -428,15 +428,15 @@ pub struct Trigger {
     /// FOR EACH ROW (else FOR EACH STATEMENT).
     pub row: bool,
     pub enabled: TriggerEnabled,
-    /// `pg_get_triggerdef` (when the scope read expressions).
+    /// `pg_get_triggerdef` (when the scope read definitions).
     pub definition: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ViewInfo {
-    /// `pg_get_viewdef` (when the scope read expressions).
+    /// `pg_get_viewdef` (when the scope read definitions).
     pub definition: Option<String>,
-    /// Tables, views and functions-free: every relation the view's rewrite rule depends on.
+    /// Every relation (table, view, ...) the view's rewrite rule depends on.
     pub depends_on: Vec<QualName>,
 }
 

@@ -309,6 +309,7 @@ pub fn scope_for(checks: &[Check], schemas: &[String]) -> crate::catalog::Scope 
             schemas.to_vec()
         },
         expressions: checks.iter().any(|c| c.spec.needs_expressions()),
+        definitions: false,
     }
 }
 

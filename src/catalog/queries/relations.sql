@@ -1,7 +1,7 @@
 -- Relations (tables, partitioned tables, views, materialized views, sequences, foreign tables)
 -- of the requested schemas, with RLS flags, reloptions and the ACL (default ACL when NULL). The
 -- owner is an oid, named from roles.sql.
--- $1: schemas (text[]), $2: read deparsed expressions (bool): view definitions.
+-- $1: schemas (text[]), $2: read definitions (bool): view definitions.
 select c.oid,
        n.nspname::text as schema,
        c.relname::text as name,

@@ -1,6 +1,6 @@
 -- User triggers (not constraint-internal ones) with function, tgtype bits and enabled state.
 -- $1: oids of the snapshot's tables and views (oid[]; read through pg_trigger's tgrelid index),
--- $2: read deparsed expressions (bool): the definition.
+-- $2: read definitions (bool): the definition.
 select t.tgrelid,
        t.tgname::text as name,
        fn.nspname::text as function_schema,
