@@ -547,3 +547,37 @@ fn ephemeral_works_for_a_non_root_user() {
     assert_eq!(v["user"], "postgres");
     assert!(deskctl_dirs(tmp.path()).is_empty());
 }
+
+#[test]
+fn a_failing_run_on_an_ephemeral_cluster_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        tmp.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let mig = tempfile::tempdir().unwrap();
+    std::fs::write(
+        mig.path().join("V1__broken.sql"),
+        "create tabel oops (id int);\n",
+    )
+    .unwrap();
+    let out = deskctl()
+        .args(["migrate", "--ephemeral", "--migrations"])
+        .arg(mig.path())
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("syntax error"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(
+        deskctl_dirs(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        deskctl_dirs(tmp.path())
+    );
+    assert!(!postgres_running_under(tmp.path()));
+}

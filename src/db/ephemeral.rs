@@ -175,21 +175,38 @@ pub fn find_bindir() -> Result<PathBuf, EphemeralError> {
 }
 
 /// Clusters that must be cleaned up if we are interrupted.
+/// Port number of the socket file (no TCP unless asked).
+const PORT: u16 = 5432;
+
 static LIVE: Mutex<Vec<(i32, PathBuf)>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
 
 fn install_signal_handler() {
     HANDLER.call_once(|| {
         let _ = ctrlc::set_handler(|| {
-            let live = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
-            for (pid, dir) in live {
-                stop_pid(Pid::from_raw(pid));
-                let _ = fs::remove_dir_all(&dir);
+            // Hold the registry for the whole clean-up, so a concurrent `shutdown` cannot remove
+            // the same directory halfway; the process exits with the lock held.
+            let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+            for (pid, dir) in live.iter() {
+                if *pid > 0 {
+                    stop_pid(Pid::from_raw(*pid));
+                }
+                // The main thread may still be copying the template into it: retry until gone.
+                for _ in 0..100 {
+                    if fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
             }
             eprintln!("deskctl: interrupted; ephemeral cluster stopped and removed");
             std::process::exit(130);
         });
     });
+}
+
+fn live() -> std::sync::MutexGuard<'static, Vec<(i32, PathBuf)>> {
+    LIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Stop a server we started (our child) and reap it.
@@ -234,9 +251,56 @@ impl EphemeralCluster {
             .tempdir()
             .map_err(io("creating a temporary directory"))?;
         let root = tmp.path().to_path_buf();
-        run_as.chown(&root)?;
+        // Registered at once (pid 0: no server yet), so a signal during the template copy still
+        // removes the directory.
+        live().push((0, root.clone()));
+        let prepared = Self::prepare(&opts, &bindir, &run_as, &root);
+        let (mut cmd, log_path) = match prepared {
+            Ok(v) => v,
+            Err(e) => {
+                live().retain(|(_, d)| d != &root);
+                return Err(e);
+            }
+        };
+        // Spawn and record the pid under the lock: a signal in between waits, then stops it.
+        let mut registry = live();
+        let child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                registry.retain(|(_, d)| d != &root);
+                return Err(io("starting postgres")(e));
+            }
+        };
+        if let Some(entry) = registry.iter_mut().find(|(_, d)| d == &root) {
+            entry.0 = child.id() as i32;
+        }
+        drop(registry);
+        let mut cluster = EphemeralCluster {
+            dir: Some(tmp),
+            root: root.clone(),
+            child: Some(child),
+            port: opts.tcp_port.unwrap_or(PORT),
+            tcp_port: opts.tcp_port,
+            keep: opts.keep,
+            bindir,
+            run_as: run_as.name().map(str::to_string),
+            startup: Duration::ZERO,
+        };
+        cluster.wait_ready(&root.join("data"), &log_path, opts.start_timeout)?;
+        cluster.startup = t0.elapsed();
+        Ok(cluster)
+    }
+
+    /// Data directory, extra files and the server command line (not yet started).
+    fn prepare(
+        opts: &Options,
+        bindir: &Path,
+        run_as: &RunAs,
+        root: &Path,
+    ) -> Result<(Command, PathBuf), EphemeralError> {
+        run_as.chown(root)?;
         let data = root.join("data");
-        template_copy(&bindir, &run_as, &data)?;
+        template_copy(bindir, run_as, &data)?;
         for (name, contents, mode) in &opts.data_files {
             let p = data.join(name);
             fs::write(&p, contents).map_err(io(format!("writing {}", p.display())))?;
@@ -244,14 +308,13 @@ impl EphemeralCluster {
                 .map_err(io(format!("chmod {}", p.display())))?;
             run_as.chown(&p)?;
         }
-        let port = 5432;
         let mut cmd = Command::new(bindir.join("postgres"));
         cmd.arg("-D")
             .arg(&data)
             .arg("-k")
-            .arg(&root)
+            .arg(root)
             .arg("-p")
-            .arg(opts.tcp_port.unwrap_or(port).to_string())
+            .arg(opts.tcp_port.unwrap_or(PORT).to_string())
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
             .args([
@@ -274,7 +337,7 @@ impl EphemeralCluster {
         cmd.stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("server log"))?)
             .stderr(log)
-            .current_dir(&root)
+            .current_dir(root)
             .process_group(0);
         run_as.apply(&mut cmd);
         if opts.die_with_parent {
@@ -285,25 +348,7 @@ impl EphemeralCluster {
                 });
             }
         }
-        let child = cmd.spawn().map_err(io("starting postgres"))?;
-        let pid = child.id() as i32;
-        if let Ok(mut l) = LIVE.lock() {
-            l.push((pid, root.clone()));
-        }
-        let mut cluster = EphemeralCluster {
-            dir: Some(tmp),
-            root: root.clone(),
-            child: Some(child),
-            port: opts.tcp_port.unwrap_or(port),
-            tcp_port: opts.tcp_port,
-            keep: opts.keep,
-            bindir,
-            run_as: run_as.name().map(str::to_string),
-            startup: Duration::ZERO,
-        };
-        cluster.wait_ready(&data, &log_path, opts.start_timeout)?;
-        cluster.startup = t0.elapsed();
-        Ok(cluster)
+        Ok((cmd, log_path))
     }
 
     fn wait_ready(
@@ -425,6 +470,9 @@ impl EphemeralCluster {
     }
 
     fn shutdown(&mut self) {
+        // Under the registry lock: an interrupt handler running now finishes (and exits) first.
+        let mut live = live();
+        live.retain(|(_, d)| d != &self.root);
         if self.keep {
             if let Some(d) = self.dir.take() {
                 let _ = d.keep();
@@ -432,20 +480,15 @@ impl EphemeralCluster {
             if let Some(c) = self.child.take() {
                 std::mem::forget(c);
             }
-            if let Ok(mut l) = LIVE.lock() {
-                l.retain(|(_, d)| d != &self.root);
-            }
             return;
         }
         if let Some(child) = self.child.take() {
             stop_pid(Pid::from_raw(child.id() as i32));
         }
-        if let Ok(mut l) = LIVE.lock() {
-            l.retain(|(_, d)| d != &self.root);
-        }
         if let Some(d) = self.dir.take() {
             let _ = d.close();
         }
+        drop(live);
     }
 }
 
