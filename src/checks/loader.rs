@@ -164,6 +164,7 @@ struct FileLoader<'a> {
 }
 
 /// Byte offset → 1-based line and column (in characters), in O(log lines).
+#[derive(Clone)]
 struct LineIndex {
     starts: Vec<usize>,
 }
@@ -268,26 +269,102 @@ impl<'a> FileLoader<'a> {
         self.load_items(items, &file_schema)
     }
 
-    /// The fast path of `load`: `None` when anything is not plainly valid.
+    /// The fast path of `load`: `None` when anything is not plainly valid. Large files are
+    /// loaded by several threads, each taking a run of checks (the database is not in use yet).
     fn load_chunked(&mut self) -> Option<Vec<(Check, Option<Range<usize>>)>> {
         let text: &'a str = self.text;
+        let mut chunks = split_checks(text);
         let mut file_schema = "public".to_string();
-        let mut counts = HashMap::new();
-        let mut items = Vec::new();
-        for (offset, chunk) in split_checks(text) {
+        let mut counts: HashMap<&'static str, usize> = HashMap::new();
+        // The preamble (top-level keys before the first header) first: it sets `schema`.
+        if chunks.first().is_some_and(|c| c.2.is_none()) {
+            let (offset, chunk, _) = chunks.remove(0);
             let (root, errors) = DeTable::parse_recoverable(chunk);
             if !errors.is_empty() {
                 return None;
             }
             let mut root = root.into_inner();
-            items.extend(self.collect(&mut root, offset, &mut file_schema, &mut counts));
-            if !self.problems.is_empty() {
+            let items = self.collect(&mut root, offset, &mut file_schema, &mut counts);
+            if !items.is_empty() || !self.problems.is_empty() {
                 return None;
             }
         }
-        items.sort_by_key(|i| i.span.start);
-        let out = self.load_items(items, &file_schema);
-        self.problems.is_empty().then_some(out)
+        // Number each check within its kind, in file order (as the whole-file path does).
+        let numbered: Vec<(usize, &'a str, &'static str, usize)> = chunks
+            .into_iter()
+            .map(|(offset, chunk, kind)| {
+                let kind = kind.unwrap_or("");
+                let n = counts.entry(kind).or_insert(0);
+                *n += 1;
+                (offset, chunk, kind, *n)
+            })
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(4)
+            .min(numbered.len() / 512 + 1);
+        let per = numbered.len().div_ceil(threads.max(1)).max(1);
+        let file_schema = file_schema.as_str();
+        let run = |part: &[(usize, &'a str, &'static str, usize)],
+                   mut fl: FileLoader<'a>|
+         -> Option<Vec<(Check, Option<Range<usize>>)>> {
+            let mut out = Vec::with_capacity(part.len());
+            for &(offset, chunk, kind, n) in part {
+                let (root, errors) = DeTable::parse_recoverable(chunk);
+                if !errors.is_empty() {
+                    return None;
+                }
+                let mut root = root.into_inner();
+                let mut schema = file_schema.to_string();
+                let mut counts = HashMap::from([(kind, n - 1)]);
+                let items = fl.collect(&mut root, offset, &mut schema, &mut counts);
+                // Exactly the one check its header opened, and no file-level key.
+                if items.len() != 1 || items[0].kind != kind || schema != file_schema {
+                    return None;
+                }
+                out.extend(fl.load_items(items, file_schema));
+                if !fl.problems.is_empty() {
+                    return None;
+                }
+            }
+            Some(out)
+        };
+        let parts: Vec<&[(usize, &'a str, &'static str, usize)]> = numbered.chunks(per).collect();
+        let results: Vec<Option<Vec<_>>> = if parts.len() <= 1 {
+            parts.iter().map(|p| run(p, self.fork())).collect()
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = parts
+                    .iter()
+                    .map(|p| {
+                        let fl = self.fork();
+                        let run = &run;
+                        s.spawn(move || run(p, fl))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().ok().flatten())
+                    .collect()
+            })
+        };
+        let mut out = Vec::with_capacity(numbered.len());
+        for r in results {
+            out.extend(r?);
+        }
+        Some(out)
+    }
+
+    /// A loader for the same file with no problems recorded (one per loading thread).
+    fn fork(&self) -> FileLoader<'a> {
+        FileLoader {
+            path: self.path,
+            text: self.text,
+            lines: self.lines.clone(),
+            problems: Vec::new(),
+            reparsed: None,
+        }
     }
 
     fn load_items(
@@ -597,24 +674,33 @@ impl<'a> FileLoader<'a> {
 /// each check. Parsing chunk by chunk means the same as parsing the whole file as long as every
 /// chunk parses (a header-like line inside a multi-line string leaves an unterminated string in
 /// the chunk before it, which fails to parse, and the caller falls back to the whole file).
-fn split_checks(text: &str) -> Vec<(usize, &str)> {
-    let mut cuts = vec![0];
+/// Each piece comes with the kind its header names (`None` for the preamble).
+fn split_checks(text: &str) -> Vec<(usize, &str, Option<&'static str>)> {
+    let mut cuts: Vec<(usize, Option<&'static str>)> = vec![(0, None)];
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim();
-        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split_once("]]")) {
-            let (name, rest) = name;
+        if let Some((name, rest)) = t.strip_prefix("[[").and_then(|r| r.split_once("]]")) {
             let rest = rest.trim_start();
-            if KINDS.contains(&name.trim()) && (rest.is_empty() || rest.starts_with('#')) && pos > 0
-            {
-                cuts.push(pos);
+            let kind = KINDS.iter().copied().find(|k| *k == name.trim());
+            if let (Some(kind), true) = (kind, rest.is_empty() || rest.starts_with('#')) {
+                if pos == 0 {
+                    cuts[0].1 = Some(kind);
+                } else {
+                    cuts.push((pos, Some(kind)));
+                }
             }
         }
         pos += line.len();
     }
-    cuts.push(text.len());
-    cuts.dedup();
-    cuts.windows(2).map(|w| (w[0], &text[w[0]..w[1]])).collect()
+    let mut out = Vec::with_capacity(cuts.len());
+    for (i, &(start, kind)) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).map(|c| c.0).unwrap_or(text.len());
+        if start < end {
+            out.push((start, &text[start..end], kind));
+        }
+    }
+    out
 }
 
 fn valid_id(s: &str) -> bool {
@@ -944,6 +1030,57 @@ expect = 2
             Some("[[rls]]\na header-like line inside a multi-line string\n")
         );
         assert!(whole.iter().all(|(c, _)| c.schema == "app"));
+    }
+
+    #[test]
+    fn large_files_load_on_several_threads_like_the_whole_document() {
+        let mut text = String::from("schema = \"app\"\n");
+        for i in 0..3000 {
+            text.push_str(&format!(
+                "\n[[exists]]\ntable = \"t{i}\"\n\n[[rls]]\ntables = [\"t{i}\"]\n"
+            ));
+            if i % 7 == 0 {
+                text.push_str(&format!("id = \"r{i}\"\n"));
+            }
+        }
+        let mut fl = FileLoader {
+            path: Path::new("big.toml"),
+            text: &text,
+            lines: LineIndex::new(&text),
+            problems: Vec::new(),
+            reparsed: None,
+        };
+        let fast = fl.load_chunked().expect("fast path");
+        let slow = fl.load_whole();
+        assert_eq!(fast.len(), 6000);
+        let key = |v: &[(Check, Option<Range<usize>>)]| -> Vec<(String, usize, usize, String)> {
+            v.iter()
+                .map(|(c, _)| {
+                    (
+                        c.id.clone(),
+                        c.location.line,
+                        c.location.col,
+                        c.schema.clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(key(&fast), key(&slow));
+        assert_eq!(fast[5999].0.id, "big:rls-3000");
+        assert_eq!(fast[1].0.id, "r0");
+        // A problem anywhere: the fast path gives up and the whole document reports it.
+        let bad = text.replace(
+            "[[rls]]\ntables = [\"t2999\"]",
+            "[[rls]]\ntabels = [\"t2999\"]",
+        );
+        let mut fl = FileLoader {
+            path: Path::new("big.toml"),
+            text: &bad,
+            lines: LineIndex::new(&bad),
+            problems: Vec::new(),
+            reparsed: None,
+        };
+        assert!(fl.load_chunked().is_none());
     }
 
     #[test]
