@@ -813,6 +813,19 @@ fn default_system_passes_and_the_missing_insert_policy_is_named() {
         "chat_session_activity: missing policy \"System can log chat activity\" (INSERT); present: \"Users can view activity in own sessions\" (SELECT), \"Admins can view all activity\" (SELECT)"
     );
     assert_eq!(res["component-policies"].0, "fail");
+    // Count checks carry their component-table row.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "component-policies")
+        .unwrap()["component"]
+        .clone();
+    assert_eq!(
+        row,
+        serde_json::json!({"component": "RLS Policies", "count": 10, "expected": "11"})
+    );
     assert!(
         res["component-policies"].1.starts_with("10 policies"),
         "{:?}",
