@@ -206,7 +206,10 @@ fn colour_on_colours_the_table_only() {
         out(&sample(), ReportFormat::Table, false)
     );
     // The summary line stays plain.
-    assert_eq!(coloured.lines().last(), Some("4 passed, 4 failed, 1 error"));
+    assert_eq!(
+        coloured.lines().last(),
+        Some("4 passed, 4 failed, 1 errors")
+    );
     for format in [ReportFormat::Json, ReportFormat::Junit, ReportFormat::Tap] {
         assert!(
             !out(&sample(), format, true).contains("\x1b["),
@@ -269,7 +272,7 @@ fn tap_plan_matches_the_lines() {
         .count();
     assert_eq!(tests, n);
     assert!(tap.contains("\\# as in seed 000"));
-    assert_eq!(tap.lines().last(), Some("# 4 passed, 4 failed, 1 error"));
+    assert_eq!(tap.lines().last(), Some("# 4 passed, 4 failed, 1 errors"));
 }
 
 #[test]
@@ -324,4 +327,46 @@ fn render_speed() {
             .unwrap_or_default();
         eprintln!("{format:?}: {best:?}");
     }
+}
+
+/// `-q`: the table keeps only failing and error rows; the totals still count every result.
+#[test]
+fn quiet_table_shows_only_problems_with_full_totals() {
+    let mut rep = sample();
+    let full = out(&rep, ReportFormat::Table, false);
+    rep.only_problems = true;
+    let quiet = out(&rep, ReportFormat::Table, false);
+    assert!(full.contains("PASS"), "{full}");
+    assert!(!quiet.contains("PASS"), "{quiet}");
+    assert!(quiet.contains("FAIL"), "{quiet}");
+    assert_eq!(full.lines().last(), quiet.lines().last());
+    // Machine formats ignore it.
+    let json_full = out(&sample(), ReportFormat::Json, false);
+    assert_eq!(json_full, out(&rep, ReportFormat::Json, false));
+}
+
+#[test]
+fn quiet_verify_prints_only_failures_and_the_summary() {
+    let out = crate::common::deskctl()
+        .current_dir(crate::common::repo())
+        .args([
+            "verify",
+            "--ephemeral",
+            "-q",
+            "--migrations",
+            "broken/missing-insert-policy/migrations",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        crate::common::output_text(&out)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("PASS"), "{text}");
+    assert!(text.contains("System can log chat activity"), "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with("passed, 4 failed"), "{last}");
 }

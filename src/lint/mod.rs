@@ -522,6 +522,7 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
             report.duration_ms
         );
     }
+    report.only_problems = cfg.quiet;
     crate::report::write_report(
         &report,
         o.format,

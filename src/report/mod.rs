@@ -110,6 +110,10 @@ pub struct Report {
     pub target: String,
     pub results: Vec<CheckResult>,
     pub duration_ms: f64,
+    /// Display only (`-q`): the table shows failing and error rows only; totals still count
+    /// every result, and the machine formats are unaffected.
+    #[serde(skip)]
+    pub only_problems: bool,
 }
 
 /// Totals for the summary line.
@@ -128,6 +132,7 @@ impl Report {
             target: target.to_string(),
             results: Vec::new(),
             duration_ms: 0.0,
+            only_problems: false,
         }
     }
 
@@ -148,11 +153,7 @@ impl Report {
         let t = self.totals();
         let mut s = format!("{} passed, {} failed", t.passed, t.failed);
         if t.errors > 0 {
-            s.push_str(&format!(
-                ", {} error{}",
-                t.errors,
-                if t.errors == 1 { "" } else { "s" }
-            ));
+            s.push_str(&format!(", {} errors", t.errors));
         }
         s
     }

@@ -223,8 +223,11 @@ fn clean(s: &str) -> String {
 
 /// Render `report` as tables followed by the summary line (always the last line, never coloured).
 pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()> {
-    let (components, others): (Vec<&CheckResult>, Vec<&CheckResult>) =
-        report.results.iter().partition(|r| r.component.is_some());
+    let (components, others): (Vec<&CheckResult>, Vec<&CheckResult>) = report
+        .results
+        .iter()
+        .filter(|r| !report.only_problems || r.status != Status::Pass)
+        .partition(|r| r.component.is_some());
 
     if !components.is_empty() {
         let rows = components

@@ -85,6 +85,7 @@ snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
         );
     }
 
+    report.only_problems = cfg.quiet;
     crate::report::write_report(
         &report,
         o.format,
