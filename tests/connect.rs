@@ -31,7 +31,10 @@ fn ping_by_url_reports_database_and_user() {
     // Roles are cluster-wide (other tests install the preset): compare with the catalog.
     let anon = db.scalar("select count(*)::text from pg_roles where rolname = 'anon'");
     assert_eq!(v["supabase_roles"][0]["role"], "anon");
-    assert_eq!(v["supabase_roles"][0]["exists"], anon.as_deref() == Some("1"));
+    assert_eq!(
+        v["supabase_roles"][0]["exists"],
+        anon.as_deref() == Some("1")
+    );
 }
 
 #[test]
@@ -583,4 +586,52 @@ fn a_failing_run_on_an_ephemeral_cluster_leaves_nothing_behind() {
         deskctl_dirs(tmp.path())
     );
     assert!(!postgres_running_under(tmp.path()));
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_after_connect_timeout() {
+    // A loopback listener that accepts and then stays silent.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let url = format!("postgres://u@127.0.0.1:{port}/d?sslmode=disable&connect_timeout=2");
+    let t0 = Instant::now();
+    let out = deskctl()
+        .args(["ping", "--database-url", &url])
+        .output()
+        .unwrap();
+    let took = t0.elapsed();
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    let text = output_text(&out);
+    assert!(text.contains("timed out connecting to 127.0.0.1"), "{text}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn missing_server_binaries_name_the_packages_to_install() {
+    let out = deskctl()
+        .args(["ping", "--ephemeral"])
+        .env("DESKCTL_PG_BIN", "/nonexistent/bin")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    let text = output_text(&out);
+    assert!(
+        text.contains("PostgreSQL server binaries (initdb, postgres) not found"),
+        "{text}"
+    );
+    assert!(text.contains("apt-get install postgresql"), "{text}");
+    assert!(text.contains("brew install postgresql@16"), "{text}");
+    assert!(
+        text.lines().filter(|l| !l.trim().is_empty()).count() <= 4,
+        "{text}"
+    );
 }

@@ -212,6 +212,26 @@ fn host_list(t: &ConnTarget) -> String {
         .join(", ")
 }
 
+/// Why a connection attempt failed: the server's/driver's error, or our overall timeout.
+#[derive(Debug)]
+enum AttemptError {
+    Pg(tokio_postgres::Error),
+    /// `connect_timeout` passed before the server finished the start-up exchange.
+    TimedOut(Duration),
+}
+
+/// Connect once, bounding the WHOLE attempt (TCP connect, TLS, start-up, authentication) by
+/// `connect_timeout` as libpq does; tokio-postgres alone bounds only the TCP connect.
+async fn attempt(t: &ConnTarget) -> Result<(Client, tokio::task::JoinHandle<()>), AttemptError> {
+    match t.config.get_connect_timeout().copied() {
+        Some(limit) => match tokio::time::timeout(limit, connect_once(t)).await {
+            Ok(r) => r.map_err(AttemptError::Pg),
+            Err(_) => Err(AttemptError::TimedOut(limit)),
+        },
+        None => connect_once(t).await.map_err(AttemptError::Pg),
+    }
+}
+
 /// Connect once to a target, spawning the connection task.
 pub async fn connect_once(
     t: &ConnTarget,
@@ -264,9 +284,23 @@ pub async fn connect_target(
     let deadline = wait.map(|w| Instant::now() + w);
     let mut delay = Duration::from_millis(50);
     loop {
-        match connect_once(t).await {
+        match attempt(t).await {
             Ok(ok) => return Ok(ok),
-            Err(e) => {
+            Err(AttemptError::TimedOut(limit)) => {
+                return Err(ConnectError::Failed {
+                    what: format!(
+                        "timed out connecting to {} (no answer within {} s)",
+                        host_list(t),
+                        limit.as_secs_f64()
+                    ),
+                    target: t.display.clone(),
+                    hint: "the host accepted the connection but did not answer as PostgreSQL; \
+check host and port, or raise connect_timeout"
+                        .to_string(),
+                    source: None,
+                })
+            }
+            Err(AttemptError::Pg(e)) => {
                 let retry = match deadline {
                     Some(d) if is_transient(&e) => {
                         let now = Instant::now();
