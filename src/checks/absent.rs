@@ -36,7 +36,9 @@ mod tests {
     fn absent_objects() {
         let o = eval("[[absent]]\ntable = [\"tmp_import\", \"chat_sessions_backup\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.detail, "no table tmp_import, chat_sessions_backup");
+        assert_eq!(o.detail, "no tables tmp_import, chat_sessions_backup");
+        let o = eval("[[absent]]\ntable = \"tmp_import\"\n");
+        assert_eq!(o.detail, "no table tmp_import");
         let o = eval("[[absent]]\ntable = \"chat_sessions\"\n");
         assert_eq!(
             (o.status, o.detail.as_str()),

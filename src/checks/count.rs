@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::model::{list, qualify, schemas_of, Ctx, Names, Validator};
+use super::model::{list, plural, qualify, schemas_of, Ctx, Names, Validator};
 use super::{Outcome, StaticCheck};
 use crate::catalog::{FunctionKind, RelKind, Snapshot};
 use crate::report::ComponentRow;
@@ -55,7 +55,25 @@ impl Object {
         }
     }
 
-    fn noun(self) -> &'static str {
+    /// The noun for `n` of them: `1 table`, `3 tables`.
+    fn noun(self, n: i64) -> &'static str {
+        let one = match self {
+            Object::Table => "table",
+            Object::PartitionedTable => "partitioned table",
+            Object::View => "view",
+            Object::MaterializedView => "materialized view",
+            Object::Sequence => "sequence",
+            Object::Function => "function",
+            Object::Procedure => "procedure",
+            Object::Policy => "policy",
+            Object::Trigger => "trigger",
+            Object::Index => "index",
+            Object::EnumValue => "enum value",
+        };
+        plural(usize::try_from(n).unwrap_or(0), one, self.plural_noun())
+    }
+
+    fn plural_noun(self) -> &'static str {
         match self {
             Object::Table => "tables",
             Object::PartitionedTable => "partitioned tables",
@@ -348,7 +366,7 @@ impl StaticCheck for Count {
             count: n,
             expected: expected.clone(),
         };
-        let noun = self.object.noun();
+        let noun = self.object.noun(n);
         let scope = match &self.tables {
             Some(ts) => format!(" on {}", ts.0.join(", ")),
             None => String::new(),
@@ -481,7 +499,7 @@ mod tests {
         );
         let o = eval("[[count]]\nobject = \"table\"\nnames = [\"chat_sessions\", \"chat_messages\"]\nexpect = 2\n");
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.detail, "1 tables, expected 2; missing: chat_messages");
+        assert_eq!(o.detail, "1 table, expected 2; missing: chat_messages");
         assert_eq!(
             eval("[[count]]\nobject = \"views\"\nexpect = 1\n").status,
             Status::Pass
@@ -509,6 +527,20 @@ mod tests {
             "{}",
             o.detail
         );
+    }
+
+    #[test]
+    fn one_is_singular_other_counts_plural() {
+        let o = eval(
+            "[[count]]\nobject = \"policy\"\ntables = [\"chat_session_activity\"]\nexpect = 1\n",
+        );
+        assert_eq!(o.detail, "1 policy on chat_session_activity (expected 1)");
+        let o = eval("[[count]]\nobject = \"index\"\nexpect = 1\n");
+        assert_eq!(o.detail, "0 indexes, expected 1");
+        let o = eval("[[count]]\nobject = \"enum_value\"\nnames = [\"open\"]\nexpect = 2\n");
+        assert_eq!(o.detail, "1 enum value, expected 2");
+        let o = eval("[[count]]\nobject = \"views\"\nexpect = 1\n");
+        assert_eq!(o.detail, "1 view (expected 1)");
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 
 use super::model::{
-    canonical_type, closest, default_matches, list, missing_relation, schemas_of, search_path_list,
-    split_column, squash_sql, BoolOrText, Ctx, Names, Validator,
+    canonical_type, closest, default_matches, list, missing_relation, plural, schemas_of,
+    search_path_list, split_column, squash_sql, BoolOrText, Ctx, Names, Validator,
 };
 use super::{Outcome, StaticCheck};
 use crate::catalog::{
@@ -77,6 +77,30 @@ impl Kind {
             Kind::Enum => "enum type",
             k => k.key(),
         }
+    }
+
+    fn plural_noun(self) -> &'static str {
+        match self {
+            Kind::Table => "tables",
+            Kind::Column => "columns",
+            Kind::Index => "indexes",
+            Kind::Constraint => "constraints",
+            Kind::Enum => "enum types",
+            Kind::Function => "functions",
+            Kind::Procedure => "procedures",
+            Kind::Trigger => "triggers",
+            Kind::View => "views",
+            Kind::MaterializedView => "materialized views",
+            Kind::Sequence => "sequences",
+            Kind::Publication => "publications",
+            Kind::Extension => "extensions",
+            Kind::Role => "roles",
+        }
+    }
+
+    /// The noun for `n` of them.
+    fn nouns(self, n: usize) -> &'static str {
+        plural(n, self.noun(), self.plural_noun())
     }
 
     /// Property keys that apply to this object in `[[exists]]`.
@@ -462,17 +486,13 @@ impl Object {
         } else {
             format!(" with the expected {}", props.join(", "))
         };
-        let noun = if shown.len() == 1 {
-            kind.noun().to_string()
-        } else {
-            format!("{}s", kind.noun())
-        };
         Outcome::from_problems(
             problems,
             format!(
-                "{noun} {} exist{}{with}",
+                "{} {} {}{with}",
+                kind.nouns(shown.len()),
                 list(&shown, 10),
-                if shown.len() == 1 { "s" } else { "" }
+                plural(shown.len(), "exists", "exist")
             ),
         )
     }
@@ -710,8 +730,8 @@ impl Object {
                 .collect();
             if !missing.is_empty() {
                 let mut s = format!(
-                    "{name}: missing column{} {}",
-                    if missing.len() == 1 { "" } else { "s" },
+                    "{name}: missing {} {}",
+                    plural(missing.len(), "column", "columns"),
                     missing.join(", ")
                 );
                 if missing.len() == 1 {
@@ -1428,7 +1448,7 @@ impl Object {
                 ts.0.join(", "),
                 shown.join(", ")
             ),
-            _ => format!("no {} {}", kind.noun(), list(&shown, 10)),
+            _ => format!("no {} {}", kind.nouns(shown.len()), list(&shown, 10)),
         };
         Outcome::from_problems(present, what)
     }
@@ -1611,6 +1631,21 @@ pub(crate) mod tests {
         assert_eq!(fails("[[exists]]\nconstraint = \"chat_messages_session_id_fkey\"\ntable = \"chat_messages\"\non_delete = \"set_null\"\nreferences = \"chat_session\"\n"),
             "chat_messages: constraint chat_messages_session_id_fkey references chat_sessions, expected chat_session; chat_messages: constraint chat_messages_session_id_fkey is ON DELETE CASCADE, expected ON DELETE SET NULL");
         passes("[[exists]]\nconstraint = \"chat_sessions_pkey\"\ntable = \"chat_sessions\"\ntype = \"primary_key\"\ndefinition = \"primary key (id)\"\n");
+    }
+
+    #[test]
+    fn pass_details_pluralise() {
+        let o = eval("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");
+        assert_eq!(o.detail, "index idx_chat_sessions_status exists");
+        let o = eval("[[exists]]\nindex = [\"idx_chat_sessions_status\", \"*\"]\ntable = \"chat_sessions\"\n");
+        assert_eq!(
+            o.detail,
+            "indexes idx_chat_sessions_status, (a matching one) on chat_sessions exist"
+        );
+        let o = eval("[[exists]]\nenum = \"ticket_status\"\n");
+        assert_eq!(o.detail, "enum type ticket_status exists");
+        let o = eval("[[exists]]\ntable = \"chat_messages\"\ncolumns = [\"a\", \"b\"]\n");
+        assert_eq!(o.detail, "chat_messages: missing columns a, b");
     }
 
     #[test]

@@ -366,8 +366,8 @@ impl fmt::Display for LoadErrors {
         let n = self.0.len();
         write!(
             f,
-            "{n} problem{} in check files; nothing was run",
-            if n == 1 { "" } else { "s" }
+            "{n} {} in check files; nothing was run",
+            model::plural(n, "problem", "problems")
         )?;
         for p in &self.0 {
             write!(f, "\n{p}")?;

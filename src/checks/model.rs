@@ -271,18 +271,15 @@ impl Selection<'_> {
         out
     }
 
-    /// How the selection reads in a diagnosis: `3 tables`, `tables like cc_%`, `every table in public`.
-    pub fn describe(&self, ctx: &Ctx, noun_plural: &str) -> String {
+    /// How the selection reads in a diagnosis: `tables`, `tables like cc_%`, `every table in
+    /// public` (`one` / `many`: the noun's singular and plural).
+    pub fn describe(&self, ctx: &Ctx, one: &str, many: &str) -> String {
         if let Some(p) = self.pattern {
-            format!("{noun_plural} like {p}")
+            format!("{many} like {p}")
         } else if self.all {
-            format!(
-                "every {} in {}",
-                noun_plural.trim_end_matches('s'),
-                ctx.schema
-            )
+            format!("every {one} in {}", ctx.schema)
         } else {
-            noun_plural.to_string()
+            many.to_string()
         }
     }
 }
@@ -591,6 +588,17 @@ impl Validator {
     }
 }
 
+/// The noun for `n` things: `plural(1, "index", "indexes")` is `index`, any other `n` `indexes`.
+/// Every count in a detail goes through this (`format!("{n} {}", plural(n, ..))`), so that no
+/// detail says "1 triggers" or "indexs".
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 /// A bare list of names, for details: `a, b, c` (at most `max`, then `and N more`).
 pub fn list(items: &[String], max: usize) -> String {
     if items.len() <= max {
@@ -676,6 +684,21 @@ mod tests {
             "(( SELECT f() AS f) = 'admin'::text) AND (( SELECT g() AS g) <> 'disabled'::text)"
         )
         .contains(&squash_sql("g() <> 'disabled'")));
+    }
+
+    #[test]
+    fn plural_nouns() {
+        assert_eq!(plural(1, "index", "indexes"), "index");
+        assert_eq!(plural(0, "index", "indexes"), "indexes");
+        assert_eq!(plural(2, "policy", "policies"), "policies");
+        let sel = Selection {
+            all: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            sel.describe(&Ctx::new("public"), "policy", "policies"),
+            "every policy in public"
+        );
     }
 
     #[test]

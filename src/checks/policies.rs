@@ -6,8 +6,8 @@
 use serde::Deserialize;
 
 use super::model::{
-    closest_long, list, missing_relation, qualify, schemas_of, squash_sql, Ctx, Names, Selection,
-    Validator,
+    closest_long, list, missing_relation, plural, qualify, schemas_of, squash_sql, Ctx, Names,
+    Selection, Validator,
 };
 use super::{Outcome, StaticCheck};
 use crate::catalog::{Policy, PolicyCommand, Relation, Snapshot};
@@ -152,8 +152,8 @@ impl Policies {
                 .collect();
             if !extras.is_empty() {
                 problems.push(format!(
-                    "{tname}: unexpected polic{} {}",
-                    if extras.len() == 1 { "y" } else { "ies" },
+                    "{tname}: unexpected {} {}",
+                    plural(extras.len(), "policy", "policies"),
                     extras.join(", ")
                 ));
             }
@@ -169,16 +169,17 @@ impl Policies {
         if !table.rls_enabled && problems.is_empty() {
             // Policies do nothing while RLS is off; say so without failing (that is [[rls]]'s job).
             return Outcome::pass(format!(
-                "{tname}: {} expected policies present (note: RLS is disabled on {tname})",
-                expected.len()
+                "{tname}: {} expected {} present (note: RLS is disabled on {tname})",
+                expected.len(),
+                plural(expected.len(), "policy", "policies")
             ));
         }
         Outcome::from_problems(
             problems,
             format!(
-                "{tname}: {} expected polic{} present{}",
+                "{tname}: {} expected {} present{}",
                 expected.len(),
-                if expected.len() == 1 { "y" } else { "ies" },
+                plural(expected.len(), "policy", "policies"),
                 if self.exact { ", no others" } else { "" }
             ),
         )
@@ -189,7 +190,7 @@ impl Policies {
         let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
         let mut problems = found.missing.clone();
         if found.found.is_empty() && problems.is_empty() {
-            problems.push(format!("no {} found", sel.describe(ctx, "tables")));
+            problems.push(format!("no {} found", sel.describe(ctx, "table", "tables")));
         }
         let commands: Vec<PolicyCommand> = self
             .commands
@@ -219,10 +220,10 @@ impl Policies {
             }
             if !lacking.is_empty() {
                 problems.push(format!(
-                    "{}: no {} polic{}{for_roles}",
+                    "{}: no {} {}{for_roles}",
                     ctx.show_rel(t),
                     lacking.join(", "),
-                    if lacking.len() == 1 { "y" } else { "ies" }
+                    plural(lacking.len(), "policy", "policies")
                 ));
             }
         }
@@ -231,11 +232,11 @@ impl Policies {
         Outcome::from_problems(
             problems,
             format!(
-                "{} polic{}{for_roles} on {} table{}: {}",
+                "{} {}{for_roles} on {} {}: {}",
                 cmds.join(", "),
-                if cmds.len() == 1 { "y" } else { "ies" },
+                plural(cmds.len(), "policy", "policies"),
                 names.len(),
-                if names.len() == 1 { "" } else { "s" },
+                plural(names.len(), "table", "tables"),
                 list(&names, 10)
             ),
         )
@@ -559,6 +560,13 @@ expect = [{ name = "System can log chat activity", roles = ["PUBLIC"], with_chec
         );
         let o = eval("[[policies]]\ntables = [\"chat_messages\"]\ncommands = [\"SELECT\", \"DELETE\"]\nroles = [\"authenticated\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(
+            o.detail,
+            "SELECT, DELETE policies for authenticated on 1 table: chat_messages"
+        );
+        let o =
+            eval("[[policies]]\ntables = [\"chat_session_activity\"]\ncommands = [\"INSERT\"]\n");
+        assert_eq!(o.detail, "chat_session_activity: no INSERT policy");
         let o =
             eval("[[policies]]\nall = true\nexcept = [\"ChatMessage\"]\ncommands = [\"SELECT\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");

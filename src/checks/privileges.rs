@@ -6,7 +6,8 @@
 use serde::Deserialize;
 
 use super::model::{
-    closest, like, list, missing_relation, qualify, schemas_of, split_column, Ctx, Names, Validator,
+    closest, like, list, missing_relation, plural, qualify, schemas_of, split_column, Ctx, Names,
+    Validator,
 };
 use super::{Outcome, StaticCheck};
 use crate::catalog::{privileges_of, AclItem, FunctionKind, QualName, RelKind, Snapshot};
@@ -40,6 +41,18 @@ impl On {
             On::Function => "function",
             On::Schema => "schema",
             On::Column => "column",
+        }
+    }
+
+    fn plural_noun(self) -> &'static str {
+        match self {
+            On::Table => "tables",
+            On::View => "views",
+            On::MaterializedView => "materialized views",
+            On::Sequence => "sequences",
+            On::Function => "functions",
+            On::Schema => "schemas",
+            On::Column => "columns",
         }
     }
 
@@ -409,7 +422,7 @@ impl StaticCheck for Privileges {
         let mut problems = Vec::new();
         let targets = self.targets(ctx, snap, &mut problems);
         if targets.is_empty() && problems.is_empty() {
-            problems.push(format!("no {}s found", self.on.noun()));
+            problems.push(format!("no {} found", self.on.plural_noun()));
         }
         let has = self.expand(&self.has);
         let has_not = self.expand(&self.has_not);
@@ -492,12 +505,11 @@ impl StaticCheck for Privileges {
         Outcome::from_problems(
             problems,
             format!(
-                "{} {} on {} {}{}: {}",
+                "{} {} on {} {}: {}",
                 self.role.0.join(", "),
                 summary.join(" and "),
                 names.len(),
-                self.on.noun(),
-                if names.len() == 1 { "" } else { "s" },
+                plural(names.len(), self.on.noun(), self.on.plural_noun()),
                 list(&names, 8)
             ),
         )
@@ -611,6 +623,12 @@ mod tests {
         assert_eq!(o.detail, "anon has SELECT on chat_sessions.notes");
         let o = eval("[[privileges]]\nrole = \"anon\"\non = \"schema\"\nhas = [\"USAGE\"]\nhas_not = [\"CREATE\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
+        let o = eval("[[privileges]]\nrole = \"anon\"\non = \"materialized_view\"\nall = true\nhas_not = [\"ALL\"]\n");
+        assert_eq!(o.detail, "no materialized views found");
+        let o = eval(
+            "[[privileges]]\nrole = \"anon\"\non = \"view\"\nall = true\nhas = [\"SELECT\"]\n",
+        );
+        assert_eq!(o.detail, "anon has SELECT on 1 view: stats");
         let o = eval("[[privileges]]\nrole = \"nobody\"\non = \"schema\"\nhas = [\"USAGE\"]\n");
         assert_eq!(o.detail, "role nobody does not exist");
     }

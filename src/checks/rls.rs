@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::model::{list, Ctx, Names, Selection, Validator};
+use super::model::{list, plural, Ctx, Names, Selection, Validator};
 use super::{Outcome, StaticCheck};
 use crate::catalog::Snapshot;
 
@@ -47,7 +47,7 @@ impl StaticCheck for Rls {
         let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
         let mut problems = found.missing.clone();
         if found.found.is_empty() && problems.is_empty() {
-            problems.push(format!("no {} found", sel.describe(ctx, "tables")));
+            problems.push(format!("no {} found", sel.describe(ctx, "table", "tables")));
         }
         let mut wrong_enabled = Vec::new();
         let mut wrong_force = Vec::new();
@@ -88,9 +88,9 @@ impl StaticCheck for Rls {
         Outcome::from_problems(
             problems,
             format!(
-                "RLS {state} on {} table{}: {}",
+                "RLS {state} on {} {}: {}",
                 names.len(),
-                if names.len() == 1 { "" } else { "s" },
+                plural(names.len(), "table", "tables"),
                 list(&names, 10)
             ),
         )
@@ -145,10 +145,11 @@ mod tests {
         let o = eval("[[rls]]\npattern = \"cc_%\"\nforce = true\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.detail, "RLS not forced on cc_cases");
-        assert_eq!(
-            eval("[[rls]]\ntables = \"ChatMessage\"\nenabled = false\n").status,
-            Status::Pass
-        );
+        let o = eval("[[rls]]\ntables = \"ChatMessage\"\nenabled = false\n");
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.detail, "RLS disabled on 1 table: ChatMessage");
+        let o = eval("[[rls]]\npattern = \"zz%\"\n");
+        assert_eq!(o.detail, "no tables like zz% found");
     }
 
     #[test]
