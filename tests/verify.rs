@@ -142,6 +142,16 @@ table = "tickets"
 columns = ["number"]
 unique = true
 [[exists]]
+id = "ok-exists-index-each-table"
+index = "*"
+table = ["tickets", "customers"]
+unique = true
+[[exists]]
+id = "bad-exists-index-each-table"
+index = "*"
+table = ["tickets", "customers"]
+columns = ["customer_id", "status"]
+[[exists]]
 id = "ok-exists-fk"
 constraint = "*"
 table = "tickets"
@@ -307,6 +317,10 @@ id = "bad-policies-command-roles"
 table = "tickets"
 expect = [{ name = "Customers see own tickets", command = "UPDATE", roles = ["anon"] }]
 [[policies]]
+id = "bad-policies-list"
+table = ["tickets", "customers"]
+expect = [{ name = "Customers see own tickets", command = "SELECT" }]
+[[policies]]
 id = "bad-policies-coverage"
 tables = ["tickets", "customers"]
 commands = ["SELECT", "INSERT", "UPDATE", "DELETE"]
@@ -383,6 +397,10 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     ),
     ("bad-exists-fk", "tickets: no foreign key constraint on (customer_id);"),
     (
+        "bad-exists-index-each-table",
+        "customers: no index on (customer_id, status); indexes: customers_email_key (email), customers_pkey (id)",
+    ),
+    (
         "bad-exists-publication",
         "publication supabase_realtime does not include customers (members: tickets)",
     ),
@@ -408,6 +426,10 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     (
         "bad-policies-command-roles",
         "tickets: policy \"Customers see own tickets\" is for SELECT, expected UPDATE; tickets: policy \"Customers see own tickets\" applies to {authenticated}, expected {anon}",
+    ),
+    (
+        "bad-policies-list",
+        "customers: missing policy \"Customers see own tickets\" (SELECT) (a policy of that name exists on tickets (SELECT)); present: \"Customers see themselves\" (SELECT)",
     ),
     (
         "bad-policies-coverage",

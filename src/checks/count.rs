@@ -118,9 +118,9 @@ pub struct Count {
     pub pattern: Option<String>,
     /// Policies, triggers, indexes: only those on these tables.
     pub tables: Option<Names>,
-    /// Enum values: of this enum type (else of every enum in the schema).
+    /// Enum values: of this enum type, or of each of a list (else of every enum in the schema).
     #[serde(rename = "enum")]
-    pub enum_type: Option<String>,
+    pub enum_type: Option<Names>,
     /// Sequences: `false` leaves out sequences owned by a column (serial / identity), `true`
     /// counts only those.
     pub owned: Option<bool>,
@@ -254,7 +254,9 @@ impl Count {
             Object::EnumValue => {
                 for e in &snap.enums {
                     let which = match &self.enum_type {
-                        Some(t) => ctx.qual(t) == crate::catalog::QualName::new(&e.schema, &e.name),
+                        Some(ts) => ts.iter().any(|t| {
+                            ctx.qual(t) == crate::catalog::QualName::new(&e.schema, &e.name)
+                        }),
                         None => e.schema == schema,
                     };
                     if !which {
@@ -274,10 +276,15 @@ impl Count {
                         }
                     }
                 }
-                if let Some(t) = &self.enum_type {
-                    if snap.enum_type(&ctx.qual(t)).is_none() {
-                        return Err(format!("{t}: no such enum type"));
-                    }
+                let missing: Vec<String> = self
+                    .enum_type
+                    .iter()
+                    .flat_map(|ts| ts.iter())
+                    .filter(|t| snap.enum_type(&ctx.qual(t)).is_none())
+                    .map(|t| format!("{t}: no such enum type"))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(missing.join("; "));
                 }
             }
             _ => {}
@@ -317,6 +324,9 @@ impl StaticCheck for Count {
                 "applies to policies, triggers and indexes only (filter tables by `names` or `pattern`)",
             );
         }
+        if self.enum_type.as_ref().is_some_and(|e| e.is_empty()) {
+            v.error("enum", "`enum` is empty", None);
+        }
         if self.enum_type.is_some() && self.object != Object::EnumValue {
             v.not_here("enum", "applies to `object = \"enum_value\"` only");
         }
@@ -333,7 +343,7 @@ impl StaticCheck for Count {
             raws.extend(self.names.iter().flat_map(|n| n.iter()));
         }
         raws.extend(self.tables.iter().flat_map(|n| n.iter()));
-        raws.extend(self.enum_type.as_deref());
+        raws.extend(self.enum_type.iter().flat_map(|n| n.iter()));
         let mut s = schemas_of(ctx.schema, raws);
         if let Some(p) = &self.pattern {
             let q = qualify(ctx.schema, p);
@@ -541,6 +551,36 @@ mod tests {
         assert_eq!(o.detail, "1 enum value, expected 2");
         let o = eval("[[count]]\nobject = \"views\"\nexpect = 1\n");
         assert_eq!(o.detail, "1 view (expected 1)");
+    }
+
+    #[test]
+    fn enum_takes_a_list() {
+        let mut s = snap();
+        s.enums.push(EnumType {
+            schema: "public".into(),
+            name: "priority".into(),
+            values: vec!["low".into(), "high".into()],
+        });
+        s.enums.push(EnumType {
+            schema: "public".into(),
+            name: "other".into(),
+            values: vec!["x".into()],
+        });
+        let s = s.finish();
+        let checks = load_str(
+            std::path::Path::new("t.toml"),
+            "[[count]]\nobject = \"enum_value\"\nenum = [\"status\", \"priority\"]\nexpect = 4\n",
+        )
+        .unwrap();
+        let o = checks[0].evaluate_static(&s).unwrap();
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.detail, "4 enum values (expected 4)");
+        let o =
+            eval("[[count]]\nobject = \"enum_value\"\nenum = [\"status\", \"prio\"]\nexpect = 2\n");
+        assert_eq!(
+            (o.status, o.detail.as_str()),
+            (Status::Fail, "prio: no such enum type")
+        );
     }
 
     #[test]

@@ -372,6 +372,16 @@ impl Object {
                 v.not_here(p, &why);
             }
         }
+        if kind != Kind::Table && self.table.as_ref().is_some_and(|t| t.is_empty()) {
+            v.error("table", "`table` is empty", None);
+        }
+        if kind == Kind::Trigger && self.function.as_ref().is_some_and(|f| f.len() > 1) {
+            v.error(
+                "function",
+                "a trigger executes one function: give one name",
+                Some("e.g. function = \"set_updated_at\"".into()),
+            );
+        }
         let wildcard = names.iter().any(|n| n == "*");
         match kind {
             Kind::Column => {
@@ -455,11 +465,20 @@ impl Object {
         schemas_of(ctx.schema, raws.iter().map(String::as_str))
     }
 
-    fn table_q(&self, ctx: &Ctx) -> Option<QualName> {
-        self.table
-            .as_ref()
-            .and_then(|t| t.0.first())
-            .map(|t| ctx.qual(t))
+    /// The tables a column / index / constraint / trigger is looked for on: each listed `table`
+    /// (a list means every one of them), or `[None]` when there is no `table` (a qualified
+    /// column, a named index, a trigger anywhere in the schema) or it is the object itself.
+    fn locator_tables(&self, ctx: &Ctx, kind: Kind, raw: &str) -> Vec<Option<QualName>> {
+        let locates = match kind {
+            Kind::Index | Kind::Constraint | Kind::Trigger => true,
+            // `table.column` names its own table.
+            Kind::Column => split_column(ctx.schema, raw).0.is_none(),
+            _ => false,
+        };
+        match &self.table {
+            Some(ts) if locates && !ts.is_empty() => ts.iter().map(|t| Some(ctx.qual(t))).collect(),
+            _ => vec![None],
+        }
     }
 
     /// Evaluate `[[exists]]`.
@@ -470,10 +489,18 @@ impl Object {
         let mut problems = Vec::new();
         let mut shown = Vec::new();
         for raw in names.iter() {
-            let before = problems.len();
-            let name = self.exists_one(ctx, snap, kind, raw, &mut problems);
-            if problems.len() == before {
-                shown.push(name);
+            let tables = self.locator_tables(ctx, kind, raw);
+            for table in &tables {
+                let before = problems.len();
+                let mut name = self.exists_one(ctx, snap, kind, raw, table.as_ref(), &mut problems);
+                if let (Kind::Constraint, Some(t), true) = (kind, table, tables.len() > 1) {
+                    if raw != "*" {
+                        name = format!("{name} on {}", ctx.show(t));
+                    }
+                }
+                if problems.len() == before {
+                    shown.push(name);
+                }
             }
         }
         let props: Vec<&str> = self.present_properties(kind);
@@ -497,13 +524,15 @@ impl Object {
         )
     }
 
-    /// Check one named object; push problems; return its display name.
+    /// Check one named object (on `table`, for the kinds `table` locates); push problems;
+    /// return its display name.
     fn exists_one(
         &self,
         ctx: &Ctx,
         snap: &Snapshot,
         kind: Kind,
         raw: &str,
+        table: Option<&QualName>,
         problems: &mut Vec<String>,
     ) -> String {
         match kind {
@@ -533,7 +562,7 @@ impl Object {
             }
             Kind::Column => {
                 let (rel, col) = split_column(ctx.schema, raw);
-                let Some(rq) = rel.or_else(|| self.table_q(ctx)) else {
+                let Some(rq) = rel.or_else(|| table.cloned()) else {
                     problems.push(format!("{raw}: no table given"));
                     return raw.to_string();
                 };
@@ -575,8 +604,8 @@ impl Object {
                 }
                 shown
             }
-            Kind::Index => self.index_one(ctx, snap, raw, problems),
-            Kind::Constraint => self.constraint_one(ctx, snap, raw, problems),
+            Kind::Index => self.index_one(ctx, snap, raw, table, problems),
+            Kind::Constraint => self.constraint_one(ctx, snap, raw, table, problems),
             Kind::Enum => {
                 let q = ctx.qual(raw);
                 let Some(e) = snap.enum_type(&q) else {
@@ -627,7 +656,7 @@ impl Object {
                 ctx.show(&q)
             }
             Kind::Function | Kind::Procedure => self.function_one(ctx, snap, kind, raw, problems),
-            Kind::Trigger => self.trigger_one(ctx, snap, raw, problems),
+            Kind::Trigger => self.trigger_one(ctx, snap, raw, table, problems),
             Kind::Publication => {
                 let Some(p) = snap.publication(raw) else {
                     problems.push(format!("publication {raw} does not exist"));
@@ -829,9 +858,9 @@ impl Object {
         ctx: &Ctx,
         snap: &Snapshot,
         raw: &str,
+        table: Option<&QualName>,
         problems: &mut Vec<String>,
     ) -> String {
-        let table = self.table_q(ctx);
         let matches = |ix: &crate::catalog::Index| -> Vec<String> {
             let mut d = Vec::new();
             if let Some(cols) = &self.columns {
@@ -858,8 +887,8 @@ impl Object {
             let Some(tq) = table else {
                 return raw.to_string();
             };
-            let Some(r) = snap.relation(&tq) else {
-                problems.push(missing_relation(ctx, snap, &tq, "table", &|k| k.is_table()));
+            let Some(r) = snap.relation(tq) else {
+                problems.push(missing_relation(ctx, snap, tq, "table", &|k| k.is_table()));
                 return raw.to_string();
             };
             if !r.indexes.iter().any(|ix| matches(ix).is_empty()) {
@@ -900,7 +929,7 @@ impl Object {
         match snap.index(&q) {
             None => {
                 let mut s = format!("{}: no such index", ctx.show(&q));
-                if let Some(r) = table.as_ref().and_then(|t| snap.relation(t)) {
+                if let Some(r) = table.and_then(|t| snap.relation(t)) {
                     if let Some(n) = closest(&q.name, r.indexes.iter().map(|i| i.name.as_str())) {
                         s.push_str(&format!(" (did you mean {n}?)"));
                     } else {
@@ -921,7 +950,7 @@ impl Object {
                 ctx.show(&q)
             }
             Some((r, ix)) => {
-                if let Some(t) = &table {
+                if let Some(t) = table {
                     if r.qual() != *t {
                         problems.push(format!(
                             "{}: is on {}, not {}",
@@ -944,13 +973,14 @@ impl Object {
         ctx: &Ctx,
         snap: &Snapshot,
         raw: &str,
+        table: Option<&QualName>,
         problems: &mut Vec<String>,
     ) -> String {
-        let Some(tq) = self.table_q(ctx) else {
+        let Some(tq) = table else {
             return raw.to_string();
         };
-        let Some(r) = snap.relation(&tq) else {
-            problems.push(missing_relation(ctx, snap, &tq, "table", &|k| k.is_table()));
+        let Some(r) = snap.relation(tq) else {
+            problems.push(missing_relation(ctx, snap, tq, "table", &|k| k.is_table()));
             return raw.to_string();
         };
         let tname = ctx.show_rel(r);
@@ -1243,13 +1273,14 @@ impl Object {
         ctx: &Ctx,
         snap: &Snapshot,
         raw: &str,
+        table: Option<&QualName>,
         problems: &mut Vec<String>,
     ) -> String {
-        let tables: Vec<&Relation> = match self.table_q(ctx) {
-            Some(tq) => match snap.relation(&tq) {
+        let tables: Vec<&Relation> = match table {
+            Some(tq) => match snap.relation(tq) {
                 Some(r) => vec![r],
                 None => {
-                    problems.push(missing_relation(ctx, snap, &tq, "table", &|k| {
+                    problems.push(missing_relation(ctx, snap, tq, "table", &|k| {
                         k != RelKind::Sequence
                     }));
                     return raw.to_string();
@@ -1348,98 +1379,16 @@ impl Object {
         let Some((kind, names)) = self.kind() else {
             return Outcome::error("no object named");
         };
-        let mut present = Vec::new();
+        let mut present: Vec<String> = Vec::new();
         let mut shown = Vec::new();
         for raw in names.iter() {
             shown.push(raw.to_string());
-            let found: Option<String> = match kind {
-                Kind::Table | Kind::View | Kind::MaterializedView | Kind::Sequence => {
-                    let q = ctx.qual(raw);
-                    snap.relation(&q)
-                        .filter(|r| match kind {
-                            Kind::Table => r.kind.is_table() || r.kind == RelKind::ForeignTable,
-                            Kind::View => r.kind == RelKind::View,
-                            Kind::MaterializedView => r.kind == RelKind::MaterializedView,
-                            _ => r.kind == RelKind::Sequence,
-                        })
-                        .map(|r| format!("{} {} exists", kind.noun(), ctx.show_rel(r)))
-                }
-                Kind::Column => {
-                    let (rel, col) = split_column(ctx.schema, raw);
-                    rel.or_else(|| self.table_q(ctx))
-                        .and_then(|q| snap.relation(&q))
-                        .and_then(|r| {
-                            r.column(&col)
-                                .map(|_| format!("column {}.{col} exists", ctx.show_rel(r)))
-                        })
-                }
-                Kind::Index => {
-                    let q = match self.table_q(ctx) {
-                        Some(t) => QualName::new(t.schema, ctx.qual(raw).name),
-                        None => ctx.qual(raw),
-                    };
-                    snap.index(&q)
-                        .map(|(r, i)| format!("index {} exists on {}", i.name, ctx.show_rel(r)))
-                }
-                Kind::Constraint => {
-                    self.table_q(ctx)
-                        .and_then(|q| snap.relation(&q))
-                        .and_then(|r| {
-                            r.constraint(raw).map(|c| {
-                                format!("constraint {} exists on {}", c.name, ctx.show_rel(r))
-                            })
-                        })
-                }
-                Kind::Enum => snap
-                    .enum_type(&ctx.qual(raw))
-                    .map(|e| format!("enum type {} exists", e.name)),
-                Kind::Function | Kind::Procedure => {
-                    let want_proc = kind == Kind::Procedure;
-                    snap.functions_named(&ctx.qual(raw))
-                        .into_iter()
-                        .filter(|f| {
-                            (f.kind == FunctionKind::Procedure) == want_proc
-                                && self.function_matches_args(f)
-                        })
-                        .map(|f| {
-                            format!(
-                                "{} {} exists",
-                                kind.noun(),
-                                ctx.show(&QualName::new(&f.schema, f.signature()))
-                            )
-                        })
-                        .next()
-                }
-                Kind::Trigger => {
-                    let tables: Vec<&Relation> = match self.table_q(ctx) {
-                        Some(q) => snap.relation(&q).into_iter().collect(),
-                        None => snap.relations_in(ctx.schema).collect(),
-                    };
-                    tables.iter().find_map(|r| {
-                        r.trigger(raw)
-                            .map(|t| format!("trigger {} exists on {}", t.name, ctx.show_rel(r)))
-                    })
-                }
-                Kind::Publication => match (snap.publication(raw), &self.tables) {
-                    (None, _) => None,
-                    (Some(_), None) => Some(format!("publication {raw} exists")),
-                    (Some(p), Some(ts)) => {
-                        let members: Vec<String> = ts
-                            .iter()
-                            .filter(|t| p.members.contains(&ctx.qual(t)))
-                            .map(|t| ctx.show(&ctx.qual(t)))
-                            .collect();
-                        (!members.is_empty())
-                            .then(|| format!("publication {raw} includes {}", members.join(", ")))
+            for table in self.locator_tables(ctx, kind, raw) {
+                if let Some(f) = self.absent_one(ctx, snap, kind, raw, table.as_ref()) {
+                    if !present.contains(&f) {
+                        present.push(f);
                     }
-                },
-                Kind::Extension => snap
-                    .extension(raw)
-                    .map(|e| format!("extension {} {} is installed", e.name, e.version)),
-                Kind::Role => snap.role(raw).map(|r| format!("role {} exists", r.name)),
-            };
-            if let Some(f) = found {
-                present.push(f);
+                }
             }
         }
         let what = match (kind, &self.tables) {
@@ -1448,9 +1397,110 @@ impl Object {
                 ts.0.join(", "),
                 shown.join(", ")
             ),
-            _ => format!("no {} {}", kind.nouns(shown.len()), list(&shown, 10)),
+            _ => {
+                let located = names
+                    .iter()
+                    .any(|r| self.locator_tables(ctx, kind, r)[0].is_some());
+                let on = match &self.table {
+                    Some(ts) if located => format!(" on {}", list(&ts.0, 10)),
+                    _ => String::new(),
+                };
+                format!("no {} {}{on}", kind.nouns(shown.len()), list(&shown, 10))
+            }
         };
         Outcome::from_problems(present, what)
+    }
+
+    /// `[[absent]]` of one object (on `table`, for the kinds `table` locates): what exists.
+    fn absent_one(
+        &self,
+        ctx: &Ctx,
+        snap: &Snapshot,
+        kind: Kind,
+        raw: &str,
+        table: Option<&QualName>,
+    ) -> Option<String> {
+        match kind {
+            Kind::Table | Kind::View | Kind::MaterializedView | Kind::Sequence => {
+                let q = ctx.qual(raw);
+                snap.relation(&q)
+                    .filter(|r| match kind {
+                        Kind::Table => r.kind.is_table() || r.kind == RelKind::ForeignTable,
+                        Kind::View => r.kind == RelKind::View,
+                        Kind::MaterializedView => r.kind == RelKind::MaterializedView,
+                        _ => r.kind == RelKind::Sequence,
+                    })
+                    .map(|r| format!("{} {} exists", kind.noun(), ctx.show_rel(r)))
+            }
+            Kind::Column => {
+                let (rel, col) = split_column(ctx.schema, raw);
+                rel.or_else(|| table.cloned())
+                    .and_then(|q| snap.relation(&q))
+                    .and_then(|r| {
+                        r.column(&col)
+                            .map(|_| format!("column {}.{col} exists", ctx.show_rel(r)))
+                    })
+            }
+            Kind::Index => {
+                let q = match table {
+                    Some(t) => QualName::new(&t.schema, ctx.qual(raw).name),
+                    None => ctx.qual(raw),
+                };
+                snap.index(&q)
+                    .map(|(r, i)| format!("index {} exists on {}", i.name, ctx.show_rel(r)))
+            }
+            Kind::Constraint => table.and_then(|q| snap.relation(q)).and_then(|r| {
+                r.constraint(raw)
+                    .map(|c| format!("constraint {} exists on {}", c.name, ctx.show_rel(r)))
+            }),
+            Kind::Enum => snap
+                .enum_type(&ctx.qual(raw))
+                .map(|e| format!("enum type {} exists", e.name)),
+            Kind::Function | Kind::Procedure => {
+                let want_proc = kind == Kind::Procedure;
+                snap.functions_named(&ctx.qual(raw))
+                    .into_iter()
+                    .filter(|f| {
+                        (f.kind == FunctionKind::Procedure) == want_proc
+                            && self.function_matches_args(f)
+                    })
+                    .map(|f| {
+                        format!(
+                            "{} {} exists",
+                            kind.noun(),
+                            ctx.show(&QualName::new(&f.schema, f.signature()))
+                        )
+                    })
+                    .next()
+            }
+            Kind::Trigger => {
+                let tables: Vec<&Relation> = match table {
+                    Some(q) => snap.relation(q).into_iter().collect(),
+                    None => snap.relations_in(ctx.schema).collect(),
+                };
+                tables.iter().find_map(|r| {
+                    r.trigger(raw)
+                        .map(|t| format!("trigger {} exists on {}", t.name, ctx.show_rel(r)))
+                })
+            }
+            Kind::Publication => match (snap.publication(raw), &self.tables) {
+                (None, _) => None,
+                (Some(_), None) => Some(format!("publication {raw} exists")),
+                (Some(p), Some(ts)) => {
+                    let members: Vec<String> = ts
+                        .iter()
+                        .filter(|t| p.members.contains(&ctx.qual(t)))
+                        .map(|t| ctx.show(&ctx.qual(t)))
+                        .collect();
+                    (!members.is_empty())
+                        .then(|| format!("publication {raw} includes {}", members.join(", ")))
+                }
+            },
+            Kind::Extension => snap
+                .extension(raw)
+                .map(|e| format!("extension {} {} is installed", e.name, e.version)),
+            Kind::Role => snap.role(raw).map(|r| format!("role {} exists", r.name)),
+        }
     }
 }
 
@@ -1520,7 +1570,7 @@ pub(crate) mod tests {
         }];
         let mut messages = Relation::new("public", "chat_messages", RelKind::Table);
         messages.rls_enabled = true;
-        messages.columns = vec![Column::new("session_id", "uuid")];
+        messages.columns = vec![Column::new("id", "uuid"), Column::new("session_id", "uuid")];
         messages.constraints = vec![Constraint {
             name: "chat_messages_session_id_fkey".into(),
             kind: ConstraintKind::ForeignKey,
@@ -1631,6 +1681,68 @@ pub(crate) mod tests {
         assert_eq!(fails("[[exists]]\nconstraint = \"chat_messages_session_id_fkey\"\ntable = \"chat_messages\"\non_delete = \"set_null\"\nreferences = \"chat_session\"\n"),
             "chat_messages: constraint chat_messages_session_id_fkey references chat_sessions, expected chat_session; chat_messages: constraint chat_messages_session_id_fkey is ON DELETE CASCADE, expected ON DELETE SET NULL");
         passes("[[exists]]\nconstraint = \"chat_sessions_pkey\"\ntable = \"chat_sessions\"\ntype = \"primary_key\"\ndefinition = \"primary key (id)\"\n");
+    }
+
+    #[test]
+    fn a_list_of_tables_locates_on_each() {
+        // Each listed table is checked (not only the first).
+        assert_eq!(
+            fails("[[exists]]\nindex = \"*\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ncolumns = [\"status\"]\n"),
+            "chat_messages: no index on (status); indexes: none"
+        );
+        assert_eq!(
+            fails(
+                "[[exists]]\ncolumn = \"status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n"
+            ),
+            "chat_messages: no column status"
+        );
+        assert_eq!(
+            fails("[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n"),
+            "chat_messages: no trigger set_chat_session_number (triggers: none)"
+        );
+        assert_eq!(
+            fails("[[exists]]\nconstraint = \"chat_sessions_pkey\"\ntable = [\"chat_sessions\", \"chat_messages\", \"nope\"]\n"),
+            "chat_messages: no constraint chat_sessions_pkey; nope: no such table"
+        );
+        let o = eval("[[exists]]\ncolumn = \"id\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ntype = \"uuid\"\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(
+            o.detail,
+            "columns chat_sessions.id, chat_messages.id exist with the expected type"
+        );
+        // A qualified column names its own table.
+        passes("[[exists]]\ncolumn = \"chat_sessions.status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
+        // [[absent]]: on none of them.
+        let o = eval("[[absent]]\ntrigger = \"set_chat_session_number\"\ntable = [\"chat_messages\", \"chat_sessions\"]\n");
+        assert_eq!(
+            (o.status, o.detail.as_str()),
+            (
+                Status::Fail,
+                "trigger set_chat_session_number exists on chat_sessions"
+            )
+        );
+        let o = eval(
+            "[[absent]]\ncolumn = \"legacy_id\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n",
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(
+            o.detail,
+            "no column legacy_id on chat_sessions, chat_messages"
+        );
+        let o = eval("[[absent]]\nindex = \"idx_chat_sessions_status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
+        assert_eq!(
+            o.detail,
+            "index idx_chat_sessions_status exists on chat_sessions"
+        );
+        // A trigger executes one function; an empty `table` says so.
+        let e = load_str(
+            std::path::Path::new("t.toml"),
+            "[[exists]]\ntrigger = \"t\"\nfunction = [\"a\", \"b\"]\n\n[[exists]]\nindex = \"*\"\ntable = []\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("a trigger executes one function"), "{e}");
+        assert!(e.contains("`table` is empty"), "{e}");
     }
 
     #[test]

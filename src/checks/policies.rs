@@ -17,8 +17,8 @@ const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policies {
-    /// Expected-policies form: the table.
-    pub table: Option<String>,
+    /// Expected-policies form: the table, or a list (each must have the expected policies).
+    pub table: Option<Names>,
     pub expect: Option<Vec<Expected>>,
     #[serde(default)]
     pub exact: bool,
@@ -100,25 +100,69 @@ impl Policies {
         }
     }
 
+    /// Expected-policies form: every listed table has every expected policy. One result; each
+    /// problem names its table, and a table's `present: ...` follows its own problems.
     fn evaluate_expected(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
-        let raw = self.table.as_deref().unwrap_or_default();
+        let expected = self.expect.as_deref().unwrap_or_default();
+        let mut problems: Vec<String> = Vec::new();
+        let mut checked: Vec<String> = Vec::new();
+        let mut rls_off: Vec<String> = Vec::new();
+        for raw in self.table.iter().flat_map(|t| t.iter()) {
+            if let Some(table) = self.expected_on(ctx, snap, raw, expected, &mut problems) {
+                let tname = ctx.show_rel(table);
+                if !table.rls_enabled {
+                    rls_off.push(tname.clone());
+                }
+                checked.push(tname);
+            }
+        }
+        if !problems.is_empty() {
+            return Outcome::fail(problems.join("; "));
+        }
+        let n = expected.len();
+        let mut detail = format!(
+            "{}: {n} expected {} present{}{}",
+            list(&checked, 10),
+            plural(n, "policy", "policies"),
+            if checked.len() > 1 { " on each" } else { "" },
+            if self.exact { ", no others" } else { "" }
+        );
+        if !rls_off.is_empty() {
+            // Policies do nothing while RLS is off; say so without failing (that is [[rls]]'s job).
+            detail.push_str(&format!(
+                " (note: RLS is disabled on {})",
+                list(&rls_off, 10)
+            ));
+        }
+        Outcome::pass(detail)
+    }
+
+    /// The expected policies on one table: push its problems; the table when it exists.
+    fn expected_on<'s>(
+        &self,
+        ctx: &Ctx,
+        snap: &'s Snapshot,
+        raw: &str,
+        expected: &[Expected],
+        problems: &mut Vec<String>,
+    ) -> Option<&'s Relation> {
         let q = ctx.qual(raw);
         let table = match snap.relation(&q) {
             Some(r) if r.kind.is_table() => r,
             Some(r) => {
-                return Outcome::fail(format!(
+                problems.push(format!(
                     "{} is a {}, not a table (policies apply to tables)",
                     ctx.show(&q),
                     r.kind.noun()
-                ))
+                ));
+                return None;
             }
             None => {
-                return Outcome::fail(missing_relation(ctx, snap, &q, "table", &|k| k.is_table()))
+                problems.push(missing_relation(ctx, snap, &q, "table", &|k| k.is_table()));
+                return None;
             }
         };
         let tname = ctx.show_rel(table);
-        let expected = self.expect.as_deref().unwrap_or_default();
-        let mut problems: Vec<String> = Vec::new();
         let mut missing_any = false;
         for e in expected {
             match table.policy(&e.name) {
@@ -166,23 +210,7 @@ impl Policies {
                 format!("present: {}", present.join(", "))
             });
         }
-        if !table.rls_enabled && problems.is_empty() {
-            // Policies do nothing while RLS is off; say so without failing (that is [[rls]]'s job).
-            return Outcome::pass(format!(
-                "{tname}: {} expected {} present (note: RLS is disabled on {tname})",
-                expected.len(),
-                plural(expected.len(), "policy", "policies")
-            ));
-        }
-        Outcome::from_problems(
-            problems,
-            format!(
-                "{tname}: {} expected {} present{}",
-                expected.len(),
-                plural(expected.len(), "policy", "policies"),
-                if self.exact { ", no others" } else { "" }
-            ),
-        )
+        Some(table)
     }
 
     fn evaluate_coverage(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
@@ -338,8 +366,10 @@ impl StaticCheck for Policies {
             return;
         }
         if expect_form {
-            if self.table.is_none() {
-                v.error("", "`expect` needs `table`", None);
+            match &self.table {
+                None => v.error("", "`expect` needs `table`", None),
+                Some(t) if t.is_empty() => v.error("table", "`table` is empty", None),
+                Some(_) => {}
             }
             match &self.expect {
                 None => v.error(
@@ -396,7 +426,7 @@ impl StaticCheck for Policies {
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
         let mut s = self.selection().schemas(ctx.schema);
         if let Some(t) = &self.table {
-            for x in schemas_of(ctx.schema, [t.as_str()]) {
+            for x in schemas_of(ctx.schema, t.iter()) {
                 if !s.contains(&x) {
                     s.push(x);
                 }
@@ -461,6 +491,11 @@ mod tests {
         m.policies = vec![
             ins,
             Policy::new("Users can view messages", PolicyCommand::All, &["public"]),
+            Policy::new(
+                "Admins can view all activity",
+                PolicyCommand::Select,
+                &["authenticated"],
+            ),
         ];
         let j = Relation::new("public", "ChatMessage", RelKind::Table);
         Snapshot {
@@ -548,6 +583,46 @@ expect = [{ name = "System can log chat activity", roles = ["PUBLIC"], with_chec
             o.detail,
             "chat_message: no such table (did you mean chat_messages, ChatMessage?)"
         );
+    }
+
+    #[test]
+    fn a_list_of_tables_checks_each_in_one_result() {
+        let o = eval(
+            r#"[[policies]]
+table = ["chat_session_activity", "chat_messages"]
+expect = [{ name = "Admins can view all activity", command = "SELECT", roles = ["authenticated"] }]"#,
+        );
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(
+            o.detail,
+            "chat_session_activity, chat_messages: 1 expected policy present on each"
+        );
+        // Each table's problems carry its name; a table's `present:` follows its own problems.
+        let o = eval(
+            r#"[[policies]]
+table = ["chat_session_activity", "chat_messages", "chat_sessions"]
+exact = true
+expect = [
+  { name = "Admins can view all activity", command = "INSERT" },
+  { name = "Users can view activity in own sessions" },
+]"#,
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "chat_session_activity: policy \"Admins can view all activity\" is for SELECT, expected INSERT; \
+chat_messages: policy \"Admins can view all activity\" is for SELECT, expected INSERT; \
+chat_messages: missing policy \"Users can view activity in own sessions\" (a policy of that name exists on chat_session_activity (SELECT)); \
+chat_messages: unexpected policies \"System can log chat activity\" (INSERT), \"Users can view messages\" (ALL); \
+present: \"System can log chat activity\" (INSERT), \"Users can view messages\" (ALL), \"Admins can view all activity\" (SELECT); \
+chat_sessions: no such table (did you mean chat_session_activity?)"
+        );
+        let e = load_str(
+            std::path::Path::new("t.toml"),
+            "[[policies]]\ntable = []\nexpect = [{ name = \"a\" }]\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`table` is empty"), "{e}");
     }
 
     #[test]
