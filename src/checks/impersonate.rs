@@ -575,9 +575,9 @@ pub fn identifiers(sql: &str) -> HashSet<String> {
                 }
             }
         } else if c == b'\'' {
-            i = skip_quoted(b, i, b'\'', false);
+            i = crate::migrate::split::skip_quoted(b, i, b'\'', false);
         } else if c == b'"' {
-            let end = skip_quoted(b, i, b'"', false);
+            let end = crate::migrate::split::skip_quoted(b, i, b'"', false);
             // Without the closing quote (unterminated), everything to the end.
             let close = if end > i + 1 && b[end - 1] == b'"' {
                 end - 1
@@ -613,7 +613,7 @@ pub fn identifiers(sql: &str) -> HashSet<String> {
             }
             let word = &sql[s..i];
             if (word == "E" || word == "e") && b.get(i) == Some(&b'\'') {
-                i = skip_quoted(b, i, b'\'', true);
+                i = crate::migrate::split::skip_quoted(b, i, b'\'', true);
                 continue;
             }
             out.insert(word.to_lowercase());
@@ -622,25 +622,6 @@ pub fn identifiers(sql: &str) -> HashSet<String> {
         }
     }
     out
-}
-
-fn skip_quoted(b: &[u8], i: usize, quote: u8, escapes: bool) -> usize {
-    let mut j = i + 1;
-    while j < b.len() {
-        if escapes && b[j] == b'\\' {
-            j += 2;
-            continue;
-        }
-        if b[j] == quote {
-            if j + 1 < b.len() && b[j + 1] == quote {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    b.len()
 }
 
 /// Relations of the snapshot a query names (by any of the read schemas), views expanded to

@@ -60,7 +60,7 @@ fn dollar_tag(b: &[u8], i: usize) -> Option<usize> {
 
 /// Index just past a quoted section that starts at `i` (the opening quote), `escapes`
 /// enabling backslash escapes (`E'...'`). Unterminated: the end of the text.
-fn skip_quoted(b: &[u8], i: usize, quote: u8, escapes: bool) -> usize {
+pub(crate) fn skip_quoted(b: &[u8], i: usize, quote: u8, escapes: bool) -> usize {
     let mut j = i + 1;
     while j < b.len() {
         if escapes && b[j] == b'\\' {
