@@ -27,6 +27,8 @@ create table public.tickets (
 );
 create index idx_tickets_customer on public.tickets (customer_id, status);
 create unique index idx_tickets_number on public.tickets (number);
+create index idx_customers_created on public.customers (created_at desc);
+create index idx_customers_email_lower on public.customers (lower(email)) include (id);
 create table public."ChatMessage" (id int primary key, body text);
 create table public.audit_log (id bigint generated always as identity primary key, event text);
 alter table public.tickets enable row level security;
@@ -141,6 +143,25 @@ index = "*"
 table = "tickets"
 columns = ["number"]
 unique = true
+[[exists]]
+id = "ok-exists-index-desc"
+index = "idx_customers_created"
+table = "customers"
+columns = ["created_at DESC"]
+[[exists]]
+id = "ok-exists-index-any-order"
+index = "idx_customers_created"
+columns = ["created_at"]
+[[exists]]
+id = "ok-exists-index-expression"
+index = "*"
+table = "customers"
+columns = ["LOWER(email)"]
+[[exists]]
+id = "bad-exists-index-order"
+index = "idx_customers_created"
+table = "customers"
+columns = ["created_at ASC"]
 [[exists]]
 id = "ok-exists-index-each-table"
 index = "*"
@@ -398,7 +419,11 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     ("bad-exists-fk", "tickets: no foreign key constraint on (customer_id);"),
     (
         "bad-exists-index-each-table",
-        "customers: no index on (customer_id, status); indexes: customers_email_key (email), customers_pkey (id)",
+        "customers: no index on (customer_id, status); indexes: customers_email_key (email), customers_pkey (id), idx_customers_created (created_at DESC), idx_customers_email_lower (lower(email))",
+    ),
+    (
+        "bad-exists-index-order",
+        "idx_customers_created: columns are (created_at DESC), expected (created_at ASC): created_at is DESC, expected ASC",
     ),
     (
         "bad-exists-publication",
@@ -567,6 +592,15 @@ fn snapshot_reads_every_fact_in_a_fixed_number_of_queries() {
     );
     let ix = tickets.index("idx_tickets_customer").unwrap();
     assert_eq!(ix.columns, ["customer_id", "status"]);
+    assert_eq!(ix.key_texts(), ["customer_id", "status"]);
+    // Sort order (indoption) and expression keys, INCLUDE columns left out.
+    let customers = full.relation_by("public", "customers").unwrap();
+    let created = customers.index("idx_customers_created").unwrap();
+    assert_eq!(created.key_texts(), ["created_at DESC"]);
+    assert!(created.key(0).desc && created.key(0).nulls_first && !created.key(0).expression);
+    let lower = customers.index("idx_customers_email_lower").unwrap();
+    assert_eq!(lower.columns, ["lower(email)"]);
+    assert!(lower.key(0).expression && !lower.key(0).desc);
     assert!(ix.definition.as_deref().unwrap().contains("btree"));
     let trg = tickets.trigger("set_ticket_number").unwrap();
     assert_eq!(
@@ -622,6 +656,15 @@ fn snapshot_reads_every_fact_in_a_fixed_number_of_queries() {
     assert_eq!(
         lt.index("idx_tickets_customer").unwrap().columns,
         ["customer_id", "status"]
+    );
+    let lc = lean.relation_by("public", "customers").unwrap();
+    assert_eq!(
+        lc.index("idx_customers_created").unwrap().key_texts(),
+        ["created_at DESC"]
+    );
+    assert_eq!(
+        lc.index("idx_customers_email_lower").unwrap().columns,
+        ["lower(email)"]
     );
     assert_eq!(lt.column("status").unwrap().default, None);
     assert!(lean.relation_by("auth", "users").is_none());

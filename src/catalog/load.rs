@@ -265,6 +265,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         let keys: Vec<i16> = r.get(5);
         let exprs: Option<Vec<String>> = r.get(6);
         let nkey = usize::try_from(r.get::<_, i16>(7)).unwrap_or(keys.len());
+        let options: Vec<i16> = r.get::<_, Option<Vec<i16>>>(10).unwrap_or_default();
         let rel = &snap.relations[i];
         let columns: Vec<String> = keys
             .iter()
@@ -281,12 +282,21 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
                 }
             })
             .collect();
+        let keys: Vec<IndexKey> = keys
+            .iter()
+            .take(nkey)
+            .enumerate()
+            .map(|(pos, &num)| {
+                IndexKey::from_indoption(options.get(pos).copied().unwrap_or(0), num == 0)
+            })
+            .collect();
         snap.relations[i].indexes.push(Index {
             name: r.get(1),
             unique: r.get(2),
             primary: r.get(3),
             valid: r.get(4),
             columns,
+            keys,
             predicate: r.get(8),
             definition: r.get(9),
         });

@@ -243,11 +243,60 @@ pub struct Constraint {
     pub validated: bool,
 }
 
+/// One key column of an index beyond its name: expression or column, and its sort order
+/// (`pg_index.indoption`; always ASC NULLS LAST for access methods without ordering).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IndexKey {
+    /// An expression (`lower(email)`), not a plain column.
+    pub expression: bool,
+    /// DESC (indoption bit 0).
+    pub desc: bool,
+    /// NULLS FIRST (indoption bit 1): the default of DESC, not of ASC.
+    pub nulls_first: bool,
+}
+
+impl IndexKey {
+    pub fn from_indoption(option: i16, expression: bool) -> IndexKey {
+        IndexKey {
+            expression,
+            desc: option & 1 != 0,
+            nulls_first: option & 2 != 0,
+        }
+    }
+
+    /// What PostgreSQL prints after the key in CREATE INDEX: `` (ASC NULLS LAST), ` DESC`,
+    /// ` NULLS FIRST`, ` DESC NULLS LAST`.
+    pub fn suffix(self) -> &'static str {
+        match (self.desc, self.nulls_first) {
+            (false, false) => "",
+            (false, true) => " NULLS FIRST",
+            (true, true) => " DESC",
+            (true, false) => " DESC NULLS LAST",
+        }
+    }
+
+    /// The sort order in words, direction always given: `ASC`, `DESC`, `ASC NULLS FIRST`, ...
+    pub fn order(self) -> String {
+        let dir = if self.desc { "DESC" } else { "ASC" };
+        if self.nulls_first == self.desc {
+            dir.to_string()
+        } else if self.nulls_first {
+            format!("{dir} NULLS FIRST")
+        } else {
+            format!("{dir} NULLS LAST")
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Index {
     pub name: String,
-    /// Key columns in order; an expression column appears as its expression text.
+    /// Key columns in order; an expression column appears as its expression text
+    /// (`pg_get_indexdef(indexrelid, k, true)`).
     pub columns: Vec<String>,
+    /// Per key column (parallel to `columns`): expression or column, sort order. A key without
+    /// an entry is a plain column, ASC NULLS LAST.
+    pub keys: Vec<IndexKey>,
     pub unique: bool,
     pub primary: bool,
     pub valid: bool,
@@ -255,6 +304,23 @@ pub struct Index {
     pub predicate: Option<String>,
     /// `pg_get_indexdef` (when the scope read definitions).
     pub definition: Option<String>,
+}
+
+impl Index {
+    /// Key column `i`'s options (a plain ASC NULLS LAST column when not recorded).
+    pub fn key(&self, i: usize) -> IndexKey {
+        self.keys.get(i).copied().unwrap_or_default()
+    }
+
+    /// The key columns as CREATE INDEX writes them, sort order included:
+    /// `["conversation_id", "created_at DESC"]`.
+    pub fn key_texts(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c}{}", self.key(i).suffix()))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -927,6 +993,39 @@ pub fn privileges_of<'a>(acl: &'a [AclItem], grantees: &[String]) -> Vec<&'a str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_key_options_print_as_create_index_does() {
+        let k = |opt, expression| IndexKey::from_indoption(opt, expression);
+        assert_eq!(
+            (k(0, false).suffix(), k(0, false).order()),
+            ("", "ASC".into())
+        );
+        assert_eq!(
+            (k(3, false).suffix(), k(3, false).order()),
+            (" DESC", "DESC".into())
+        );
+        assert_eq!(
+            (k(1, false).suffix(), k(1, false).order()),
+            (" DESC NULLS LAST", "DESC NULLS LAST".into())
+        );
+        assert_eq!(
+            (k(2, false).suffix(), k(2, false).order()),
+            (" NULLS FIRST", "ASC NULLS FIRST".into())
+        );
+        let ix = Index {
+            name: "i".into(),
+            columns: vec!["a".into(), "lower(b)".into(), "c".into()],
+            keys: vec![k(0, false), k(3, true)],
+            unique: false,
+            primary: false,
+            valid: true,
+            predicate: None,
+            definition: None,
+        };
+        assert_eq!(ix.key_texts(), ["a", "lower(b) DESC", "c"]);
+        assert!(ix.key(1).expression && !ix.key(2).expression);
+    }
 
     #[test]
     fn fold_matches_pascal_and_snake_plural() {

@@ -6,12 +6,12 @@ use serde::Deserialize;
 
 use super::model::{
     canonical_type, closest, default_matches, list, missing_relation, plural, schemas_of,
-    search_path_list, split_column, squash_sql, BoolOrText, Ctx, Names, Validator,
+    search_path_list, split_column, split_name, squash_sql, BoolOrText, Ctx, Names, Validator,
 };
 use super::{Outcome, StaticCheck};
 use crate::catalog::{
-    ConstraintKind, FkAction, Function, FunctionKind, QualName, RelKind, Relation, Snapshot,
-    TriggerEvent, Volatility,
+    ConstraintKind, FkAction, Function, FunctionKind, IndexKey, QualName, RelKind, Relation,
+    Snapshot, TriggerEvent, Volatility,
 };
 
 /// The object keys, in the order a check is classified by.
@@ -861,15 +861,49 @@ impl Object {
         table: Option<&QualName>,
         problems: &mut Vec<String>,
     ) -> String {
+        let want: Option<(&Vec<String>, Vec<WantKey>)> = self
+            .columns
+            .as_ref()
+            .map(|cols| (cols, cols.iter().map(|c| WantKey::parse(c)).collect()));
         let matches = |ix: &crate::catalog::Index| -> Vec<String> {
             let mut d = Vec::new();
-            if let Some(cols) = &self.columns {
-                if ix.columns != *cols {
-                    d.push(format!(
+            if let Some((cols, want)) = &want {
+                let same_len = want.len() == ix.columns.len();
+                let same_keys = same_len
+                    && want
+                        .iter()
+                        .enumerate()
+                        .all(|(i, w)| w.same_key(&ix.columns[i], ix.key(i)));
+                let same_order = want
+                    .iter()
+                    .enumerate()
+                    .all(|(i, w)| w.same_order(ix.key(i)));
+                if !(same_keys && same_order) {
+                    let mut m = format!(
                         "columns are ({}), expected ({})",
-                        ix.columns.join(", "),
+                        ix.key_texts().join(", "),
                         cols.join(", ")
-                    ));
+                    );
+                    if same_keys {
+                        // The same keys: only their sort order differs, say where.
+                        let orders: Vec<String> = want
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, w)| !w.same_order(ix.key(*i)))
+                            .filter_map(|(i, w)| {
+                                w.order.map(|o| {
+                                    format!(
+                                        "{} is {}, expected {}",
+                                        ix.columns[i],
+                                        ix.key(i).order(),
+                                        o.order()
+                                    )
+                                })
+                            })
+                            .collect();
+                        m.push_str(&format!(": {}", orders.join(", ")));
+                    }
+                    d.push(m);
                 }
             }
             if let Some(u) = self.unique {
@@ -907,7 +941,7 @@ impl Object {
                 let present: Vec<String> = r
                     .indexes
                     .iter()
-                    .map(|i| format!("{} ({})", i.name, i.columns.join(", ")))
+                    .map(|i| format!("{} ({})", i.name, i.key_texts().join(", ")))
                     .collect();
                 problems.push(format!(
                     "{}: no {want}; indexes: {}",
@@ -1504,6 +1538,67 @@ impl Object {
     }
 }
 
+/// One key column of an index check's `columns` as written: a column (`created_at`,
+/// `"CreatedAt"`) or an expression (`lower(email)`), optionally followed by its sort order as in
+/// CREATE INDEX (`DESC`, `ASC NULLS FIRST`, ...). Without one, any sort order matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WantKey {
+    text: String,
+    /// The written order (NULLS defaulting as in SQL: FIRST for DESC, LAST for ASC).
+    order: Option<IndexKey>,
+}
+
+impl WantKey {
+    fn parse(raw: &str) -> WantKey {
+        // `head WORD` with WORD matched case-insensitively and a non-empty head.
+        fn strip_word<'a>(s: &'a str, words: &[&str]) -> Option<(&'a str, String)> {
+            let (head, last) = s.trim_end().rsplit_once(char::is_whitespace)?;
+            let up = last.to_ascii_uppercase();
+            (words.contains(&up.as_str()) && !head.trim().is_empty()).then(|| (head.trim_end(), up))
+        }
+        let mut rest = raw.trim();
+        let mut nulls_first = None;
+        if let Some((head, which)) = strip_word(rest, &["FIRST", "LAST"]) {
+            if let Some((h, _)) = strip_word(head, &["NULLS"]) {
+                nulls_first = Some(which == "FIRST");
+                rest = h;
+            }
+        }
+        let mut desc = None;
+        if let Some((head, dir)) = strip_word(rest, &["ASC", "DESC"]) {
+            desc = Some(dir == "DESC");
+            rest = head;
+        }
+        let text = match split_name(rest).as_slice() {
+            [one] if rest.starts_with('"') => one.clone(),
+            _ => rest.to_string(),
+        };
+        let order = (desc.is_some() || nulls_first.is_some()).then(|| {
+            let desc = desc.unwrap_or(false);
+            IndexKey {
+                expression: false,
+                desc,
+                nulls_first: nulls_first.unwrap_or(desc),
+            }
+        });
+        WantKey { text, order }
+    }
+
+    /// The same column (exactly) or expression (spacing, parentheses, casts and case ignored).
+    fn same_key(&self, actual: &str, key: IndexKey) -> bool {
+        if key.expression {
+            squash_sql(&self.text) == squash_sql(actual)
+        } else {
+            self.text == actual
+        }
+    }
+
+    fn same_order(&self, key: IndexKey) -> bool {
+        self.order
+            .is_none_or(|o| o.desc == key.desc && o.nulls_first == key.nulls_first)
+    }
+}
+
 /// `[[exists]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
@@ -1553,6 +1648,7 @@ pub(crate) mod tests {
         sessions.indexes = vec![Index {
             name: "idx_chat_sessions_status".into(),
             columns: vec!["status".into()],
+            keys: Vec::new(),
             unique: false,
             primary: false,
             valid: true,
@@ -1586,6 +1682,29 @@ pub(crate) mod tests {
             }),
             validated: true,
         }];
+        let plain = IndexKey::default();
+        messages.indexes = vec![
+            Index {
+                name: "idx_chat_messages_lower_body".into(),
+                columns: vec!["lower(body)".into()],
+                keys: vec![IndexKey::from_indoption(0, true)],
+                unique: false,
+                primary: false,
+                valid: true,
+                predicate: None,
+                definition: None,
+            },
+            Index {
+                name: "idx_chat_messages_session_created".into(),
+                columns: vec!["session_id".into(), "created_at".into()],
+                keys: vec![plain, IndexKey::from_indoption(3, false)],
+                unique: false,
+                primary: false,
+                valid: true,
+                predicate: None,
+                definition: None,
+            },
+        ];
         let mut stats = Relation::new("public", "chat_session_stats", RelKind::View);
         stats.view.as_mut().unwrap().depends_on = vec![QualName::new("public", "chat_sessions")];
         let mut flagged = Relation::new("public", "security_flagged_chat_sessions", RelKind::View);
@@ -1688,7 +1807,7 @@ pub(crate) mod tests {
         // Each listed table is checked (not only the first).
         assert_eq!(
             fails("[[exists]]\nindex = \"*\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ncolumns = [\"status\"]\n"),
-            "chat_messages: no index on (status); indexes: none"
+            "chat_messages: no index on (status); indexes: idx_chat_messages_lower_body (lower(body)), idx_chat_messages_session_created (session_id, created_at DESC)"
         );
         assert_eq!(
             fails(
@@ -1743,6 +1862,69 @@ pub(crate) mod tests {
         .to_string();
         assert!(e.contains("a trigger executes one function"), "{e}");
         assert!(e.contains("`table` is empty"), "{e}");
+    }
+
+    #[test]
+    fn index_key_order_and_expressions() {
+        let key = |raw: &str| {
+            let w = WantKey::parse(raw);
+            (w.text, w.order.map(|o| o.order()))
+        };
+        assert_eq!(key("created_at"), ("created_at".into(), None));
+        assert_eq!(
+            key("created_at desc"),
+            ("created_at".into(), Some("DESC".into()))
+        );
+        assert_eq!(
+            key("\"CreatedAt\"  DESC   NULLS LAST"),
+            ("CreatedAt".into(), Some("DESC NULLS LAST".into()))
+        );
+        assert_eq!(
+            key("x nulls first"),
+            ("x".into(), Some("ASC NULLS FIRST".into()))
+        );
+        assert_eq!(key("x ASC"), ("x".into(), Some("ASC".into())));
+        assert_eq!(
+            key("lower(email) DESC"),
+            ("lower(email)".into(), Some("DESC".into()))
+        );
+        assert_eq!(key("desc"), ("desc".into(), None));
+        let idx = "[[exists]]\nindex = \"idx_chat_messages_session_created\"\ntable = \"chat_messages\"\n";
+        // Without an order any order matches; with one it must be the index's.
+        passes(&format!(
+            "{idx}columns = [\"session_id\", \"created_at\"]\n"
+        ));
+        passes(&format!(
+            "{idx}columns = [\"session_id ASC\", \"created_at DESC\"]\n"
+        ));
+        passes(&format!(
+            "{idx}columns = [\"session_id\", \"created_at desc nulls first\"]\n"
+        ));
+        assert_eq!(
+            fails(&format!("{idx}columns = [\"session_id\", \"created_at ASC\"]\n")),
+            "idx_chat_messages_session_created: columns are (session_id, created_at DESC), expected (session_id, created_at ASC): created_at is DESC, expected ASC"
+        );
+        assert_eq!(
+            fails(&format!("{idx}columns = [\"session_id\", \"created_at DESC NULLS LAST\"]\n")),
+            "idx_chat_messages_session_created: columns are (session_id, created_at DESC), expected (session_id, created_at DESC NULLS LAST): created_at is DESC, expected DESC NULLS LAST"
+        );
+        assert_eq!(
+            fails(&format!("{idx}columns = [\"created_at DESC\", \"session_id\"]\n")),
+            "idx_chat_messages_session_created: columns are (session_id, created_at DESC), expected (created_at DESC, session_id)"
+        );
+        // Expressions as PostgreSQL prints them, spacing and case aside.
+        let any = "[[exists]]\nindex = \"*\"\ntable = \"chat_messages\"\n";
+        passes(&format!("{any}columns = [\"LOWER( body )\"]\n"));
+        passes(&format!(
+            "{any}columns = [\"session_id\", \"created_at DESC\"]\n"
+        ));
+        assert_eq!(
+            fails(&format!("{any}columns = [\"lower(body) DESC\"]\n")),
+            "chat_messages: no index on (lower(body) DESC); indexes: idx_chat_messages_lower_body (lower(body)), idx_chat_messages_session_created (session_id, created_at DESC)"
+        );
+        // A plain column never matches an expression of it.
+        assert!(fails(&format!("{any}columns = [\"body\"]\n"))
+            .starts_with("chat_messages: no index on (body)"));
     }
 
     #[test]

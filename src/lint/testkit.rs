@@ -90,6 +90,7 @@ pub fn index(name: &str, cols: &[&str], primary: bool) -> crate::catalog::Index 
     crate::catalog::Index {
         name: name.to_string(),
         columns: cols.iter().map(|c| c.to_string()).collect(),
+        keys: Vec::new(),
         unique: primary,
         primary,
         valid: true,

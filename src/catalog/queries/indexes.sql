@@ -1,6 +1,7 @@
 -- Indexes of the snapshot's tables: key column numbers (names are resolved from columns.sql),
 -- expression text for expression columns, unique, primary, valid, partial predicate, full
--- definition. $1: oids of the snapshot's tables (oid[]; read through pg_index's indrelid index),
+-- definition, and per key column its options (indoption: bit 0 DESC, bit 1 NULLS FIRST;
+-- pg_get_indexdef(oid, k) prints only the key, not its order). $1: oids of the snapshot's tables (oid[]; read through pg_index's indrelid index),
 -- $2: read deparsed expressions (bool): the predicate, $3: read definitions (bool): the definition.
 select i.indrelid,
        ic.relname::text as name,
@@ -16,7 +17,8 @@ select i.indrelid,
        end as expressions,
        i.indnkeyatts,
        case when $2 then pg_get_expr(i.indpred, i.indrelid, true) end as predicate,
-       case when $3 then pg_get_indexdef(i.indexrelid) end as definition
+       case when $3 then pg_get_indexdef(i.indexrelid) end as definition,
+       i.indoption::int2[] as options
   from unnest($1::oid[]) r(oid)
   join pg_index i on i.indrelid = r.oid
   join pg_class ic on ic.oid = i.indexrelid
