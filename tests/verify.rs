@@ -268,6 +268,12 @@ type = "foreign_key"
 columns = ["customer_id"]
 on_delete = "restrict"
 [[exists]]
+id = "bad-exists-check-definition"
+constraint = "*"
+table = "tickets"
+type = "check"
+definition = "char_length(title) > 5"
+[[exists]]
 id = "bad-exists-publication"
 publication = "supabase_realtime"
 tables = ["customers"]
@@ -416,7 +422,14 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
         "bad-exists-enum",
         "ticket_status: values are (open, pending, closed), expected (open, closed); unexpected pending",
     ),
-    ("bad-exists-fk", "tickets: no foreign key constraint on (customer_id);"),
+    (
+        "bad-exists-fk",
+        "tickets: no foreign key constraint matches (on (customer_id), ON DELETE RESTRICT); its foreign key constraint: tickets_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE [is ON DELETE CASCADE, expected ON DELETE RESTRICT]",
+    ),
+    (
+        "bad-exists-check-definition",
+        "tickets: no check constraint matches (definition containing `char_length(title) > 5`); its check constraint: tickets_title_check CHECK ((char_length((title)::text) > 2))",
+    ),
     (
         "bad-exists-index-each-table",
         "customers: no index on (customer_id, status); indexes: customers_email_key (email), customers_pkey (id), idx_customers_created (created_at DESC), idx_customers_email_lower (lower(email))",

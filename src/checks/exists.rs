@@ -1036,16 +1036,18 @@ impl Object {
             };
             (ctx.qual(t.trim()), cols)
         });
-        let check = |c: &crate::catalog::Constraint| -> Vec<String> {
+        let want_kind = want_type.as_deref().map(|t| match t {
+            "primary_key" => ConstraintKind::PrimaryKey,
+            "unique" => ConstraintKind::Unique,
+            "check" => ConstraintKind::Check,
+            "foreign_key" => ConstraintKind::ForeignKey,
+            _ => ConstraintKind::Exclusion,
+        });
+        // How `c` differs from the check; `with_definition: false` leaves out the definition
+        // (when a diagnosis shows it anyway).
+        let check_with = |c: &crate::catalog::Constraint, with_definition: bool| -> Vec<String> {
             let mut d = Vec::new();
-            if let Some(t) = &want_type {
-                let kind = match t.as_str() {
-                    "primary_key" => ConstraintKind::PrimaryKey,
-                    "unique" => ConstraintKind::Unique,
-                    "check" => ConstraintKind::Check,
-                    "foreign_key" => ConstraintKind::ForeignKey,
-                    _ => ConstraintKind::Exclusion,
-                };
+            if let Some(kind) = want_kind {
                 if c.kind != kind {
                     d.push(format!(
                         "is a {} constraint, expected {}",
@@ -1111,7 +1113,7 @@ impl Object {
                     }
                 }
             }
-            if let Some(def) = &self.definition {
+            if let Some(def) = self.definition.as_ref().filter(|_| with_definition) {
                 let have = c.definition.as_deref().unwrap_or_default();
                 if !squash_sql(have).contains(&squash_sql(def)) {
                     d.push(format!(
@@ -1121,33 +1123,10 @@ impl Object {
             }
             d
         };
+        let check = |c: &crate::catalog::Constraint| check_with(c, true);
         if raw == "*" {
             if !r.constraints.iter().any(|c| check(c).is_empty()) {
-                let present: Vec<String> = r
-                    .constraints
-                    .iter()
-                    .map(|c| format!("{} ({}, {})", c.name, c.kind.noun(), c.columns.join(", ")))
-                    .collect();
-                problems.push(format!(
-                    "{tname}: no {}constraint{}{}; constraints: {}",
-                    want_type
-                        .as_deref()
-                        .map(|t| format!("{} ", t.replace('_', " ")))
-                        .unwrap_or_default(),
-                    self.columns
-                        .as_ref()
-                        .map(|c| format!(" on ({})", c.join(", ")))
-                        .unwrap_or_default(),
-                    self.references
-                        .as_ref()
-                        .map(|r| format!(" referencing {r}"))
-                        .unwrap_or_default(),
-                    if present.is_empty() {
-                        "none".into()
-                    } else {
-                        list(&present, 10)
-                    }
-                ));
+                problems.push(self.no_matching_constraint(&tname, r, want_kind, &check_with));
             }
             return format!("(a matching one) on {tname}");
         }
@@ -1166,6 +1145,89 @@ impl Object {
             }
         }
         raw.to_string()
+    }
+
+    /// `constraint = "*"` matched nothing on `r`. Without a constraint of the wanted type: "no
+    /// check constraint; constraints: ..." (every constraint, kind and columns). Otherwise none
+    /// of those matched: say what was wanted and list them, each with its definition (when read,
+    /// shortened) and how it differs.
+    fn no_matching_constraint(
+        &self,
+        tname: &str,
+        r: &Relation,
+        want_kind: Option<ConstraintKind>,
+        differences: &dyn Fn(&crate::catalog::Constraint, bool) -> Vec<String>,
+    ) -> String {
+        let kind_word = want_kind
+            .map(|k| format!("{} ", k.noun()))
+            .unwrap_or_default();
+        let of_kind: Vec<&crate::catalog::Constraint> = r
+            .constraints
+            .iter()
+            .filter(|c| want_kind.is_none_or(|k| c.kind == k))
+            .collect();
+        let mut wanted: Vec<String> = Vec::new();
+        if let Some(c) = &self.columns {
+            wanted.push(format!("on ({})", c.join(", ")));
+        }
+        if let Some(x) = &self.references {
+            wanted.push(format!("referencing {x}"));
+        }
+        for (what, action) in [
+            ("ON DELETE", &self.on_delete),
+            ("ON UPDATE", &self.on_update),
+        ] {
+            if let Some(a) = action {
+                wanted.push(format!(
+                    "{what} {}",
+                    a.replace('_', " ").to_ascii_uppercase()
+                ));
+            }
+        }
+        if let Some(d) = &self.definition {
+            wanted.push(format!("definition containing `{d}`"));
+        }
+        if of_kind.is_empty() {
+            // Nothing of the kind at all: what there is instead.
+            let all: Vec<String> = r
+                .constraints
+                .iter()
+                .map(|c| format!("{} ({}, {})", c.name, c.kind.noun(), c.columns.join(", ")))
+                .collect();
+            return if all.is_empty() {
+                format!("{tname}: has no constraints")
+            } else {
+                format!(
+                    "{tname}: has no {kind_word}constraint; its constraints: {}",
+                    list(&all, 10)
+                )
+            };
+        }
+        let present: Vec<String> = of_kind
+            .iter()
+            .map(|c| {
+                let shown = match &c.definition {
+                    Some(d) => shorten(d, 80),
+                    None => format!("({}, {})", c.kind.noun(), c.columns.join(", ")),
+                };
+                let diffs = differences(c, false);
+                if diffs.is_empty() {
+                    format!("{} {shown}", c.name)
+                } else {
+                    format!("{} {shown} [{}]", c.name, diffs.join("; "))
+                }
+            })
+            .collect();
+        format!(
+            "{tname}: no {kind_word}constraint matches{}; its {kind_word}{}: {}",
+            if wanted.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", wanted.join(", "))
+            },
+            plural(of_kind.len(), "constraint", "constraints"),
+            list(&present, 10)
+        )
     }
 
     fn function_matches_args(&self, f: &Function) -> bool {
@@ -1538,6 +1600,17 @@ impl Object {
     }
 }
 
+/// `s` on one line, at most `max` characters (`…` marks a cut).
+fn shorten(s: &str, max: usize) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
 /// One key column of an index check's `columns` as written: a column (`created_at`,
 /// `"CreatedAt"`) or an expression (`lower(email)`), optionally followed by its sort order as in
 /// CREATE INDEX (`DESC`, `ASC NULLS FIRST`, ...). Without one, any sort order matches.
@@ -1645,6 +1718,26 @@ pub(crate) mod tests {
             foreign: None,
             validated: true,
         }];
+        sessions.constraints.push(Constraint {
+            name: "chat_sessions_status_check".into(),
+            kind: ConstraintKind::Check,
+            columns: vec!["status".into()],
+            definition: Some(
+                "CHECK ((status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text, 'closed'::text])))".into(),
+            ),
+            foreign: None,
+            validated: true,
+        });
+        sessions.constraints.push(Constraint {
+            name: "chat_sessions_created_check".into(),
+            kind: ConstraintKind::Check,
+            columns: vec!["created_at".into()],
+            definition: Some(
+                "CHECK ((created_at > '2020-01-01 00:00:00+00'::timestamp with time zone))".into(),
+            ),
+            foreign: None,
+            validated: true,
+        });
         sessions.indexes = vec![Index {
             name: "idx_chat_sessions_status".into(),
             columns: vec!["status".into()],
@@ -1940,6 +2033,34 @@ pub(crate) mod tests {
         assert_eq!(o.detail, "enum type ticket_status exists");
         let o = eval("[[exists]]\ntable = \"chat_messages\"\ncolumns = [\"a\", \"b\"]\n");
         assert_eq!(o.detail, "chat_messages: missing columns a, b");
+    }
+
+    #[test]
+    fn wildcard_constraint_that_matches_nothing_lists_those_present() {
+        assert_eq!(
+            fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_sessions\"\ntype = \"check\"\ndefinition = \"status in ('open')\"\n"),
+            "chat_sessions: no check constraint matches (definition containing `status in ('open')`); its check constraints: \
+chat_sessions_status_check CHECK ((status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text…, \
+chat_sessions_created_check CHECK ((created_at > '2020-01-01 00:00:00+00'::timestamp with time zone))"
+        );
+        passes("[[exists]]\nconstraint = \"*\"\ntable = \"chat_sessions\"\ntype = \"check\"\ndefinition = \"status = any(array['open', 'in_progress'\"\n");
+        // Differences other than the definition are given per constraint.
+        assert_eq!(
+            fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"foreign_key\"\ncolumns = [\"session_id\"]\non_delete = \"restrict\"\n"),
+            "chat_messages: no foreign key constraint matches (on (session_id), ON DELETE RESTRICT); its foreign key constraint: \
+chat_messages_session_id_fkey FOREIGN KEY (session_id) REFERENCES chat_sessions(id) ON DELETE CASCADE [is ON DELETE CASCADE, expected ON DELETE RESTRICT]"
+        );
+        // No constraint of the kind at all: what there is instead.
+        assert_eq!(
+            fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"check\"\ndefinition = \"x > 0\"\n"),
+            "chat_messages: has no check constraint; its constraints: chat_messages_session_id_fkey (foreign key, session_id)"
+        );
+        assert_eq!(
+            fails("[[exists]]\nconstraint = \"*\"\ntable = \"ChatMessage\"\n"),
+            "ChatMessage: has no constraints"
+        );
+        assert_eq!(shorten("a  b\n c", 80), "a b c");
+        assert_eq!(shorten("abcdef", 4), "abc…");
     }
 
     #[test]
