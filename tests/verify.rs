@@ -922,3 +922,140 @@ fn default_system_passes_and_the_missing_insert_policy_is_named() {
         "{res:#?}"
     );
 }
+
+#[test]
+fn column_privileges_on_a_real_database() {
+    let db = TestDb::new();
+    // Roles are cluster-wide: names of this database's own.
+    let reader = format!("{}_reader", db.name);
+    let member = format!("{}_member", db.name);
+    let whole = format!("{}_whole", db.name);
+    db.exec(&format!(
+        "create table public.accounts (id int primary key, email text, secret text);
+         create role {reader} nologin;
+         create role {member} nologin inherit;
+         grant {reader} to {member};
+         create role {whole} nologin;
+         grant select (id, email), update (email) on public.accounts to {reader};
+         grant select on public.accounts to {whole};"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "columns.toml",
+        &format!(
+            r#"[[privileges]]
+id = "ok-select-granted-columns"
+role = "{reader}"
+on = "column"
+names = ["accounts.id", "accounts.email"]
+has = ["SELECT"]
+has_not = ["INSERT", "REFERENCES"]
+[[privileges]]
+id = "ok-update-one-column"
+role = "{reader}"
+on = "column"
+names = ["accounts.email"]
+has = ["UPDATE"]
+[[privileges]]
+id = "ok-nothing-on-secret"
+role = "{reader}"
+on = "column"
+names = ["public.accounts.secret"]
+has_not = ["ALL"]
+[[privileges]]
+id = "ok-member-inherits"
+role = "{member}"
+on = "column"
+names = ["accounts.email"]
+has = ["SELECT", "UPDATE"]
+[[privileges]]
+id = "ok-table-grant-covers-columns"
+role = "{whole}"
+on = "columns"
+all = true
+has = ["SELECT"]
+has_not = ["UPDATE"]
+[[privileges]]
+id = "ok-pattern"
+role = "{reader}"
+on = "column"
+pattern = "secr%"
+has_not = ["SELECT"]
+[[privileges]]
+id = "bad-select-secret"
+role = "{reader}"
+on = "column"
+names = ["accounts.secret", "accounts.id"]
+has = ["SELECT"]
+[[privileges]]
+id = "bad-has-not"
+role = ["{reader}", "{member}"]
+on = "column"
+names = ["accounts.email"]
+has_not = ["UPDATE"]
+[[privileges]]
+id = "bad-update-id"
+role = "{reader}"
+on = "column"
+all = true
+has = ["UPDATE"]
+[[privileges]]
+id = "bad-no-such-column"
+role = "{reader}"
+on = "column"
+names = ["accounts.emial", "accounts"]
+has = ["SELECT"]
+"#
+        ),
+    );
+    let out = deskctl()
+        .args(["verify", "--format", "json", "--database-url", &db.url])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let res = results(&out.stdout);
+    let detail = |id: &str| -> (String, String) { res[id].clone() };
+    for id in res.keys().filter(|k| k.starts_with("ok-")) {
+        assert_eq!(detail(id).0, "pass", "{id}: {:?}", detail(id));
+    }
+    assert_eq!(
+        detail("ok-select-granted-columns").1,
+        format!("{reader} has SELECT and has no INSERT, REFERENCES on 2 columns: accounts.id, accounts.email")
+    );
+    assert_eq!(
+        detail("bad-select-secret"),
+        (
+            "fail".into(),
+            format!("{reader} lacks SELECT on accounts.secret")
+        )
+    );
+    assert_eq!(
+        detail("bad-has-not"),
+        (
+            "fail".into(),
+            format!("{reader} has UPDATE on accounts.email; {member} has UPDATE on accounts.email")
+        )
+    );
+    assert_eq!(
+        detail("bad-update-id"),
+        (
+            "fail".into(),
+            format!(
+                "{reader} lacks UPDATE on accounts.id; {reader} lacks UPDATE on accounts.secret"
+            )
+        )
+    );
+    assert_eq!(
+        detail("bad-no-such-column"),
+        (
+            "fail".into(),
+            "accounts: no column emial; accounts: write columns as table.column".into()
+        )
+    );
+    assert_eq!(res.len(), 10);
+    db.exec(&format!(
+        "drop table public.accounts; drop role {member}; drop role {reader}; drop role {whole};"
+    ));
+}
