@@ -344,6 +344,8 @@ impl EphemeralCluster {
             .current_dir(root)
             .process_group(0);
         run_as.apply(&mut cmd);
+        // Linux only: elsewhere a SIGKILLed deskctl leaves the server running (documented).
+        #[cfg(target_os = "linux")]
         if opts.die_with_parent {
             // SAFETY: prctl is async-signal-safe; runs in the child after fork, before exec.
             unsafe {
