@@ -370,3 +370,47 @@ fn quiet_verify_prints_only_failures_and_the_summary() {
     let last = text.lines().last().unwrap();
     assert!(last.ends_with("passed, 4 failed"), "{last}");
 }
+
+/// TAP output read by a real consumer (Perl's core TAP::Parser, as `prove` uses): the plan, the
+/// counts and no parse errors.
+#[test]
+fn tap_is_read_by_a_real_tap_consumer() {
+    let out = crate::common::deskctl()
+        .current_dir(crate::common::repo())
+        .args(["verify", "--ephemeral", "--format", "tap"])
+        .args(["--migrations", "broken/missing-insert-policy/migrations"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        crate::common::output_text(&out)
+    );
+    let script = r#"local $/; my $t = <STDIN>; my $p = TAP::Parser->new({ tap => $t });
+        while (my $r = $p->next) {}
+        printf "%s %s %d %d %d %d", $p->version, $p->plan, $p->tests_run,
+            scalar($p->passed), scalar($p->failed), scalar($p->parse_errors);"#;
+    let mut child = std::process::Command::new("perl")
+        .args(["-MTAP::Parser", "-e", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("perl (with its core TAP::Parser) is needed for this test");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+    let parsed = child.wait_with_output().unwrap();
+    let got = String::from_utf8_lossy(&parsed.stdout).to_string();
+    let fields: Vec<&str> = got.split_whitespace().collect();
+    assert_eq!(fields.len(), 6, "{got}");
+    let n: usize = fields[2].parse().unwrap();
+    assert_eq!(fields[0], "13", "{got}");
+    assert_eq!(fields[1], format!("1..{n}"), "{got}");
+    assert_eq!(
+        fields[4], "4",
+        "the four checks that fail on this variant: {got}"
+    );
+    assert_eq!(fields[5], "0", "parse errors: {got}");
+    let passed: usize = fields[3].parse().unwrap();
+    assert_eq!(passed + 4, n, "{got}");
+}
