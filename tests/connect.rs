@@ -330,6 +330,17 @@ fn tls_require_verify_full_and_wrong_host_name() {
     assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
 }
 
+/// A TMPDIR for a deskctl run that the unprivileged server user can reach (when we are root).
+fn server_reachable_tmpdir() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        tmp.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    tmp
+}
+
 fn deskctl_dirs(tmp: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(tmp)
         .unwrap()
@@ -349,13 +360,7 @@ fn postgres_running_under(dir: &std::path::Path) -> bool {
 
 #[test]
 fn ephemeral_leaves_no_process_and_no_directory() {
-    let tmp = tempfile::tempdir().unwrap();
-    // TMPDIR must be reachable by the unprivileged server user when we run as root.
-    std::fs::set_permissions(
-        tmp.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    )
-    .unwrap();
+    let tmp = server_reachable_tmpdir();
     let out = deskctl()
         .args([
             "ping",
@@ -389,12 +394,7 @@ fn ephemeral_leaves_no_process_and_no_directory() {
 
 #[test]
 fn sigterm_stops_and_removes_the_cluster() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(
-        tmp.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    )
-    .unwrap();
+    let tmp = server_reachable_tmpdir();
     // A migration that sleeps keeps the cluster up long enough to be signalled.
     let mig = tempfile::tempdir().unwrap();
     std::fs::write(mig.path().join("V1__sleep.sql"), "select pg_sleep(30);\n").unwrap();
@@ -556,12 +556,7 @@ fn ephemeral_works_for_a_non_root_user() {
 
 #[test]
 fn a_failing_run_on_an_ephemeral_cluster_leaves_nothing_behind() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(
-        tmp.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    )
-    .unwrap();
+    let tmp = server_reachable_tmpdir();
     let mig = tempfile::tempdir().unwrap();
     std::fs::write(
         mig.path().join("V1__broken.sql"),
