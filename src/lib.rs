@@ -10,6 +10,7 @@ pub mod lint;
 pub mod migrate;
 pub mod ping;
 pub mod report;
+pub mod sqltext;
 pub mod verify;
 
 use std::process::ExitCode;

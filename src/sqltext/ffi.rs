@@ -1,0 +1,51 @@
+//! The one thing the `pg_query` crate does not expose: where in the text libpg_query found a
+//! syntax error (`PgQueryError.cursorpos`). Calls the library the crate already links, on the
+//! error path only. Must not be used for anything else.
+
+use std::ffi::CString;
+use std::os::raw::{c_char, c_int};
+
+#[repr(C)]
+struct PgQueryError {
+    message: *mut c_char,
+    funcname: *mut c_char,
+    filename: *mut c_char,
+    lineno: c_int,
+    cursorpos: c_int,
+    context: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryParseResult {
+    parse_tree: *mut c_char,
+    stderr_buffer: *mut c_char,
+    error: *mut PgQueryError,
+}
+
+extern "C" {
+    fn pg_query_parse_opts(input: *const c_char, parser_options: c_int) -> PgQueryParseResult;
+    fn pg_query_free_parse_result(result: PgQueryParseResult);
+}
+
+/// The 1-based character position of the syntax error in `sql`, if the parser reports one.
+pub fn error_cursor(sql: &str, standard_conforming_strings: bool) -> Option<usize> {
+    let input = CString::new(sql).ok()?;
+    let options = if standard_conforming_strings {
+        pg_query::ParserOptions::DEFAULT
+    } else {
+        pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS
+    };
+    // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the result is
+    // read only before it is freed, exactly once, with the library's own free function.
+    unsafe {
+        let result = pg_query_parse_opts(input.as_ptr(), options.bits());
+        let pos = if result.error.is_null() {
+            None
+        } else {
+            let p = (*result.error).cursorpos;
+            (p > 0).then_some(p as usize)
+        };
+        pg_query_free_parse_result(result);
+        pos
+    }
+}

@@ -1,0 +1,259 @@
+//! The one place that reads SQL text. Statement boundaries and statement kinds come from
+//! PostgreSQL's own parser (libpg_query, through the `pg_query` crate), never from a hand-written
+//! lexer; also the byte <-> line:column arithmetic for reporting positions. Must not run SQL, read
+//! files or decide policy: callers decide what to refuse from the [`Kind`] reported here.
+
+mod ffi;
+mod kind;
+
+use pg_query::protobuf::RawStmt;
+pub use pg_query::NodeEnum;
+
+pub use kind::{Kind, TxControl};
+
+/// One top-level statement of a SQL text, as PostgreSQL's parser delimits it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// Byte offset of the statement's first token (leading blanks and comments excluded).
+    pub start: usize,
+    /// Byte offset just past the statement's last token (the terminating `;` excluded).
+    pub end: usize,
+    /// The parse tree's top node; `None` only from [`split_lenient`] when the text did not parse.
+    pub node: Option<NodeEnum>,
+}
+
+impl Statement {
+    /// The statement's text (no terminating `;`).
+    pub fn text<'a>(&self, sql: &'a str) -> &'a str {
+        &sql[self.start..self.end]
+    }
+
+    /// What the statement does to the transaction or the session; [`Kind::Other`] for
+    /// everything else and for a statement that did not parse.
+    pub fn kind(&self) -> Kind {
+        self.node.as_ref().map_or(Kind::Other, kind::classify)
+    }
+}
+
+/// PostgreSQL rejected the text: its message and, when the parser reports one, the byte offset
+/// of the error in the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SyntaxError {
+    pub message: String,
+    pub at: Option<usize>,
+}
+
+/// Splits and parses `sql` into its top-level statements with PostgreSQL's parser.
+///
+/// `SET standard_conforming_strings` inside the text is honoured for the statements that follow
+/// it, as the server would (the text is parsed again from that point with the new setting).
+/// Empty statements (`;;`) are dropped.
+pub fn parse(sql: &str) -> Result<Vec<Statement>, SyntaxError> {
+    parse_from(sql, 0, true)
+}
+
+/// Like [`parse`], starting with `standard_conforming_strings` as given (`true` is the server's
+/// default since 9.1).
+pub fn parse_with(
+    sql: &str,
+    standard_conforming_strings: bool,
+) -> Result<Vec<Statement>, SyntaxError> {
+    parse_from(sql, 0, standard_conforming_strings)
+}
+
+fn parse_from(sql: &str, offset: usize, scs: bool) -> Result<Vec<Statement>, SyntaxError> {
+    let rest = &sql[offset..];
+    if rest.contains('\0') {
+        let at = offset + rest.find('\0').unwrap_or(0);
+        return Err(SyntaxError {
+            message: "the text contains a NUL byte (PostgreSQL does not accept it in SQL)".into(),
+            at: Some(at),
+        });
+    }
+    let options = if scs {
+        pg_query::ParserOptions::DEFAULT
+    } else {
+        pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS
+    };
+    let stmts = match pg_query::parse(rest, options) {
+        Ok(p) => p.protobuf.stmts,
+        Err(e) => {
+            let message = match e {
+                pg_query::Error::Parse(m) => m,
+                other => other.to_string(),
+            };
+            let at = ffi::error_cursor(rest, scs).map(|pos| char_pos_to_byte(rest, pos));
+            // A `SET standard_conforming_strings` before the error changes how the rest lexes:
+            // parse the text up to the last `;` before the error; if it holds such a switch, the
+            // loop below re-parses from there with the new setting.
+            match at.and_then(|at| prefix_before(rest, at, options, scs)) {
+                Some(prefix) => prefix,
+                _ => {
+                    return Err(SyntaxError {
+                        message,
+                        at: at.map(|a| offset + a),
+                    })
+                }
+            }
+        }
+    };
+    let mut out = Vec::with_capacity(stmts.len());
+    for raw in stmts {
+        let (start, end) = bounds(rest, &raw);
+        let node = raw.stmt.and_then(|n| n.node);
+        let switch = node.as_ref().and_then(kind::standard_conforming_strings);
+        out.push(Statement {
+            start: offset + start,
+            end: offset + end,
+            node,
+        });
+        if let Some(new_scs) = switch {
+            if new_scs != scs {
+                // Everything after this statement lexes differently: parse it again.
+                let next = offset + after_semicolon(rest, end);
+                out.extend(parse_from(sql, next, new_scs)?);
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The statements of `text` up to a top-level `;` before byte `at` that parse and hold a switch
+/// of standard_conforming_strings away from `scs`, trying the last `;` first. Only texts that
+/// name the setting can hold a switch, so others are not searched.
+fn prefix_before(
+    text: &str,
+    at: usize,
+    options: pg_query::ParserOptions,
+    scs: bool,
+) -> Option<Vec<RawStmt>> {
+    if !text
+        .to_ascii_lowercase()
+        .contains("standard_conforming_strings")
+    {
+        return None;
+    }
+    let head = &text[..floor_char_boundary(text, at)];
+    // Cut points only: every candidate is verified by the parser below (a `;` inside a string
+    // or comment yields a prefix that does not parse, or one without the switch).
+    let semis: Vec<usize> = head.match_indices(';').map(|(i, _)| i + 1).collect();
+    semis.iter().rev().take(64).find_map(|&semi| {
+        let stmts = pg_query::parse(&text[..semi], options).ok()?.protobuf.stmts;
+        stmts.iter().any(|r| switches(r, scs)).then_some(stmts)
+    })
+}
+
+/// True when the raw statement sets standard_conforming_strings to something other than `scs`.
+fn switches(raw: &RawStmt, scs: bool) -> bool {
+    raw.stmt
+        .as_ref()
+        .and_then(|n| n.node.as_ref())
+        .and_then(kind::standard_conforming_strings)
+        .is_some_and(|v| v != scs)
+}
+
+/// Statement boundaries even when the text does not parse (a migration with a syntax error the
+/// server should report, or syntax newer than this parser): PostgreSQL's parser when it accepts
+/// the text, otherwise PostgreSQL's own lexer (statements end at top-level semicolons; a
+/// `BEGIN ATOMIC` body is then not kept whole). Nodes are `None` in the fallback.
+pub fn split_lenient(sql: &str) -> Vec<Statement> {
+    if let Ok(stmts) = parse(sql) {
+        return stmts;
+    }
+    let Ok(pieces) = pg_query::split_with_scanner(sql) else {
+        // Not even the lexer accepts it (an unterminated quote or comment): one statement.
+        return trimmed(sql, 0, sql.len()).into_iter().collect();
+    };
+    let base = sql.as_ptr() as usize;
+    pieces
+        .into_iter()
+        .filter_map(|p| {
+            let start = p.as_ptr() as usize - base;
+            trimmed(sql, start, start + p.len())
+        })
+        .collect()
+}
+
+/// The byte range of a raw statement with leading blanks/comments and the `;` excluded.
+fn bounds(text: &str, raw: &RawStmt) -> (usize, usize) {
+    let start = raw.stmt_location.max(0) as usize;
+    let end = if raw.stmt_len == 0 {
+        text.len()
+    } else {
+        start + raw.stmt_len as usize
+    };
+    trimmed(text, start, end.min(text.len())).map_or((start, start), |s| (s.start, s.end))
+}
+
+/// `[start, end)` without leading and trailing blanks and comments, as PostgreSQL's lexer sees
+/// them; `None` when nothing else is left.
+fn trimmed(text: &str, start: usize, end: usize) -> Option<Statement> {
+    let piece = &text[start..end];
+    let Ok(scan) = pg_query::scan(piece) else {
+        // The lexer gives up (an unterminated quote or comment): keep the text, trimmed.
+        let lead = piece.len() - piece.trim_start().len();
+        let body = piece.trim();
+        return (!body.is_empty()).then(|| Statement {
+            start: start + lead,
+            end: start + lead + body.len(),
+            node: None,
+        });
+    };
+    let tokens = scan.tokens;
+    let code: Vec<_> = tokens
+        .iter()
+        .filter(|t| !is_comment(t.token) && t.token != pg_query::protobuf::Token::Ascii59 as i32)
+        .collect();
+    let first = code.first()?;
+    let last = code.last()?;
+    Some(Statement {
+        start: start + first.start as usize,
+        end: start + last.end as usize,
+        node: None,
+    })
+}
+
+fn is_comment(token: i32) -> bool {
+    token == pg_query::protobuf::Token::SqlComment as i32
+        || token == pg_query::protobuf::Token::CComment as i32
+}
+
+/// The byte offset just past the `;` that ends the statement ending at `end` (or `end`).
+fn after_semicolon(text: &str, end: usize) -> usize {
+    let rest = &text[end..];
+    let Ok(scan) = pg_query::scan(rest) else {
+        return end;
+    };
+    match scan.tokens.iter().find(|t| !is_comment(t.token)) {
+        Some(t) if t.token == pg_query::protobuf::Token::Ascii59 as i32 => end + t.end as usize,
+        _ => end,
+    }
+}
+
+/// A PostgreSQL error position (1-based, in characters) as a byte offset into `text`.
+pub fn char_pos_to_byte(text: &str, pos: usize) -> usize {
+    text.char_indices()
+        .nth(pos.saturating_sub(1))
+        .map_or(text.len(), |(b, _)| b)
+}
+
+/// 1-based line and column (in characters) of byte offset `byte` in `text`.
+pub fn line_col(text: &str, byte: usize) -> (usize, usize) {
+    let byte = byte.min(text.len());
+    let before = &text[..floor_char_boundary(text, byte)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests;
