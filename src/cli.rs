@@ -149,6 +149,13 @@ deskctl snapshot --ephemeral --schema public > checks/baseline.toml"
     )]
     Snapshot(SnapshotArgs),
 
+    /// Who can do what: roles × SELECT/INSERT/UPDATE/DELETE/TRUNCATE per table and view
+    #[command(
+        after_help = "Examples:\n  deskctl access --ephemeral --preset supabase\n  \
+deskctl access --database-url postgres://app@db/app --roles anon,authenticated --format html --output access.html"
+    )]
+    Access(AccessArgs),
+
     /// Connect and report server, user, RLS bypass, TLS and Supabase roles
     #[command(
         after_help = "Examples:\n  deskctl ping --database-url 'postgres://app@db.example.com/app?sslmode=verify-full'\n  \
@@ -314,4 +321,32 @@ pub struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AccessFormat {
+    #[default]
+    Table,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Schema(s) whose tables and views to show [default: public]
+    #[arg(long = "schema", value_name = "S")]
+    pub schemas: Vec<String>,
+    /// Roles to show, comma-separated or repeated [default: anon, authenticated, service_role and
+    /// every role that owns, is granted on or is named by a policy of a shown relation]
+    #[arg(long, value_name = "ROLE[,ROLE...]")]
+    pub roles: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: AccessFormat,
+    /// Write to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
 }

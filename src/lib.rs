@@ -1,9 +1,11 @@
 //! deskctl as a library: `run` executes one parsed command line and returns the exit code.
 //! Owns dispatch and the mapping of errors to exit codes; must not print except via commands.
 
+pub mod access;
 pub mod catalog;
 pub mod checks;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod lint;
@@ -67,6 +69,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Verify(a) => verify::run(&cfg, cfg.verify_options(&a)?).await,
             Command::Diagnose(a) => lint::run_diagnose(&cfg, cfg.diagnose_options(&a)?).await,
             Command::Snapshot(a) => lint::run_snapshot(&cfg, cfg.snapshot_options(&a)?).await,
+            Command::Access(a) => {
+                let o = commands::access::AccessOptions::resolve(&cfg, &a)?;
+                commands::access::run(&cfg, o).await
+            }
             Command::New(_) | Command::Completions(_) | Command::Man | Command::Preset(_) => {
                 unreachable!("handled above")
             }

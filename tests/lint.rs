@@ -31,7 +31,7 @@ fn systems() -> Vec<(&'static str, PathBuf)> {
 /// A fresh database with the Supabase preset. Like `TestDb::supabase`, but retried: on a fresh
 /// shared cluster, tests installing the preset at the same moment race on its cluster-wide
 /// `CREATE ROLE`s (23505 on pg_authid); the loser succeeds on a second run.
-fn supabase_db() -> TestDb {
+pub(crate) fn supabase_db() -> TestDb {
     let db = TestDb::new();
     let target = db.target();
     rt().block_on(async {
@@ -51,7 +51,7 @@ fn supabase_db() -> TestDb {
 }
 
 /// A Supabase-like database with `dir` migrated by `deskctl migrate`.
-fn migrated(dir: &Path) -> TestDb {
+pub(crate) fn migrated(dir: &Path) -> TestDb {
     let db = supabase_db();
     let out = deskctl()
         .args(["migrate", "--database-url", &db.url, "--migrations"])

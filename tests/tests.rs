@@ -2,6 +2,7 @@
 
 mod common;
 
+mod access;
 mod behaviour;
 mod connect;
 mod examples;

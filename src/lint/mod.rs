@@ -422,7 +422,7 @@ pub fn diagnose(cx: &Ctx, exclusions: &[Exclusion]) -> Diagnosis {
 }
 
 /// Open the database; with `--ephemeral`, apply the migrations first (the cluster is deskctl's own).
-async fn open_and_migrate(
+pub(crate) async fn open_and_migrate(
     cfg: &RunConfig,
     migrations: &std::path::Path,
     history: &HistoryTable,
@@ -477,7 +477,7 @@ pub fn diagnose_scope(schemas: Vec<String>) -> Scope {
 }
 
 /// Requested schemas that do not exist are input errors (a typo would diagnose nothing).
-fn check_schemas(snap: &Snapshot, requested: &[String]) -> Result<(), ConfigError> {
+pub(crate) fn check_schemas(snap: &Snapshot, requested: &[String]) -> Result<(), ConfigError> {
     let missing: Vec<&String> = requested
         .iter()
         .filter(|s| snap.schema(s).is_none())

@@ -1,0 +1,343 @@
+//! Unit tests of the matrix model and its renderers over hand-built snapshots.
+
+use super::*;
+use crate::catalog::{AclItem, Column, Role};
+use crate::lint::testkit::{acl, policy, protected_table, snap, view};
+
+fn cell<'m>(m: &'m Matrix, rel: &str, role: &str, cmd: Command) -> &'m Cell {
+    let r = m.relations.iter().find(|r| r.name == rel).unwrap();
+    let row = r.rows.iter().find(|x| x.role == role).unwrap();
+    row.cells.iter().find(|c| c.command == cmd).unwrap()
+}
+
+fn matrix(s: &Snapshot, roles: &[&str]) -> Matrix {
+    let cx = Ctx::new(s, &["public".to_string()]);
+    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    build(&cx, "test", &roles)
+}
+
+#[test]
+fn policies_grants_bypass_and_truncate() {
+    let mut t = protected_table("notes");
+    t.policies.push(policy(
+        "only active",
+        PolicyCommand::All,
+        &["authenticated"],
+        Some("active"),
+        None,
+    ));
+    t.policies[1].permissive = false;
+    t.policies.push(policy(
+        "insert own",
+        PolicyCommand::Insert,
+        &["authenticated"],
+        None,
+        Some("(user_id = auth.uid())"),
+    ));
+    let s = snap(vec![t], vec![]);
+    let m = matrix(&s, &["anon", "authenticated", "service_role", "postgres"]);
+    // anon holds every grant (Supabase defaults) but no policy applies: denied by RLS.
+    assert_eq!(
+        cell(&m, "notes", "anon", Command::Select).access,
+        Access::Denied
+    );
+    let sel = cell(&m, "notes", "authenticated", Command::Select);
+    match &sel.access {
+        Access::Rows {
+            permissive,
+            restrictive,
+            using,
+            with_check,
+        } => {
+            assert_eq!(
+                (permissive.as_slice(), restrictive.as_slice()),
+                (&[0][..], &[1][..])
+            );
+            assert_eq!(
+                using.as_deref(),
+                Some("((( SELECT auth.uid() AS uid) = user_id)) AND (active)")
+            );
+            assert!(with_check.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    match &cell(&m, "notes", "authenticated", Command::Insert).access {
+        Access::Rows { with_check, .. } => {
+            assert_eq!(
+                with_check.as_deref(),
+                Some("((user_id = auth.uid())) AND (active)")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // DELETE: only the restrictive policy covers it: no permissive policy, no row.
+    assert_eq!(
+        cell(&m, "notes", "authenticated", Command::Delete).access,
+        Access::Denied
+    );
+    assert_eq!(
+        cell(&m, "notes", "authenticated", Command::Truncate).access,
+        Access::All {
+            reason: "TRUNCATE is not subject to RLS".into()
+        }
+    );
+    assert_eq!(
+        cell(&m, "notes", "service_role", Command::Select).access,
+        Access::Bypass {
+            reason: "BYPASSRLS".into()
+        }
+    );
+    assert_eq!(
+        cell(&m, "notes", "postgres", Command::Update).access,
+        Access::Bypass {
+            reason: "superuser".into()
+        }
+    );
+    assert_eq!(
+        cell_text(cell(&m, "notes", "authenticated", Command::Select)),
+        "rows: [1] and [2]"
+    );
+}
+
+#[test]
+fn owner_without_force_bypasses_with_force_does_not() {
+    let mut t = protected_table("notes");
+    t.owner = "app_owner".into();
+    t.acl.extend(
+        ["SELECT", "INSERT"]
+            .iter()
+            .map(|p| AclItem::new("app_owner", p)),
+    );
+    let mut s = snap(vec![t], vec![]);
+    let mut member = Role::new("deployer");
+    member.member_of = vec!["app_owner".into()];
+    s.roles.push(Role::new("app_owner"));
+    s.roles.push(member);
+    s.schemas[0].acl.push(AclItem::new("app_owner", "USAGE"));
+    let s = s.finish();
+    let m = matrix(&s, &["app_owner", "deployer"]);
+    assert_eq!(
+        cell(&m, "notes", "app_owner", Command::Select).access,
+        Access::Bypass {
+            reason: "owner, RLS not forced".into()
+        }
+    );
+    let d = cell(&m, "notes", "deployer", Command::Select);
+    assert_eq!(
+        d.access,
+        Access::Bypass {
+            reason: "member of owner app_owner, RLS not forced".into()
+        }
+    );
+    assert_eq!(d.via, vec!["app_owner".to_string()]);
+    assert_eq!(
+        cell(&m, "notes", "app_owner", Command::Delete).access,
+        Access::No {
+            reason: "no grant".into()
+        }
+    );
+
+    let mut s2 = s.clone();
+    s2.relations[0].rls_forced = true;
+    let s2 = s2.finish();
+    let m = matrix(&s2, &["app_owner"]);
+    assert_eq!(
+        cell(&m, "notes", "app_owner", Command::Select).access,
+        Access::Denied
+    );
+}
+
+#[test]
+fn public_grants_membership_columns_and_dead_policies() {
+    let mut t = Relation::new("public", "profiles", RelKind::Table);
+    t.rls_enabled = true;
+    t.acl = acl(&[("PUBLIC", "SELECT"), ("staff", "DELETE")]);
+    let mut email = Column::new("email", "text");
+    email.acl = acl(&[("authenticated", "UPDATE")]);
+    t.columns = vec![Column::new("id", "uuid"), email];
+    t.policies = vec![
+        policy(
+            "read",
+            PolicyCommand::Select,
+            &["public"],
+            Some("true"),
+            None,
+        ),
+        policy(
+            "edit own",
+            PolicyCommand::Update,
+            &["authenticated"],
+            Some("(id = auth.uid())"),
+            None,
+        ),
+        policy(
+            "anon inserts",
+            PolicyCommand::Insert,
+            &["anon"],
+            None,
+            Some("true"),
+        ),
+    ];
+    let mut s = snap(vec![t], vec![]);
+    let mut agent = Role::new("agent");
+    agent.member_of = vec!["staff".into()];
+    s.roles.push(Role::new("staff"));
+    s.roles.push(agent);
+    let s = s.finish();
+    let m = matrix(&s, &["anon", "authenticated", "agent"]);
+    let c = cell(&m, "profiles", "anon", Command::Select);
+    assert_eq!(c.via, vec!["PUBLIC".to_string()]);
+    assert!(matches!(c.access, Access::Rows { .. }));
+    let u = cell(&m, "profiles", "authenticated", Command::Update);
+    assert_eq!(u.columns, Some(vec!["email".to_string()]));
+    assert_eq!(cell_text(u), "rows: [2]; columns email", "{:?}", u.access);
+    // agent inherits staff's DELETE; no DELETE policy: denied by RLS.
+    let d = cell(&m, "profiles", "agent", Command::Delete);
+    assert_eq!(
+        (d.access.clone(), d.via.clone()),
+        (Access::Denied, vec!["staff".into()])
+    );
+    // anon has no INSERT grant: the policy naming anon is dead for it, and dead overall.
+    let i = cell(&m, "profiles", "anon", Command::Insert);
+    assert_eq!(i.dead_policies, vec![2]);
+    assert_eq!(cell_text(i), "no; dead policy [3]");
+    let rel = &m.relations[0];
+    assert_eq!(
+        rel.policies.iter().map(|p| p.dead).collect::<Vec<_>>(),
+        [false, false, true]
+    );
+}
+
+#[test]
+fn rls_off_schema_usage_and_views() {
+    let mut open = crate::lint::testkit::api_table("open");
+    open.rls_enabled = false;
+    let base = protected_table("base");
+    let definer = view("stats", &["base"], false);
+    let invoker = view("safe_stats", &["base"], true);
+    let mut s = snap(vec![open, base, definer, invoker], vec![]);
+    s.schemas[0]
+        .acl
+        .retain(|a| a.grantee != "anon" && a.grantee != "PUBLIC");
+    let s = s.finish();
+    let m = matrix(&s, &["anon", "authenticated"]);
+    assert_eq!(
+        cell(&m, "open", "authenticated", Command::Select).access,
+        Access::All {
+            reason: "RLS disabled".into()
+        }
+    );
+    assert_eq!(
+        cell(&m, "open", "anon", Command::Select).access,
+        Access::No {
+            reason: "no USAGE on schema public".into()
+        }
+    );
+    assert_eq!(
+        cell(&m, "stats", "authenticated", Command::Select).access,
+        Access::Bypass {
+            reason: "view runs as postgres (superuser on base)".into()
+        }
+    );
+    assert_eq!(
+        cell(&m, "safe_stats", "authenticated", Command::Select).access,
+        Access::View {
+            security_invoker: true,
+            runs_as: "authenticated".into()
+        }
+    );
+    // Relations are sorted by name.
+    let names: Vec<&str> = m.relations.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["base", "open", "safe_stats", "stats"]);
+}
+
+#[test]
+fn roles_default_and_unknown() {
+    let mut t = protected_table("notes");
+    t.acl.push(AclItem::new("reporting", "SELECT"));
+    let mut s = snap(vec![t], vec![]);
+    s.roles.push(Role::new("reporting"));
+    s.roles.push(Role::new("pg_read_all_data"));
+    let s = s.finish();
+    let cx = Ctx::new(&s, &[]);
+    let rels = relations(&cx);
+    let roles = choose_roles(&cx, &rels, &[]).unwrap();
+    assert_eq!(
+        roles,
+        [
+            "anon",
+            "authenticated",
+            "service_role",
+            "postgres",
+            "reporting"
+        ]
+    );
+    let e = choose_roles(&cx, &rels, &["authenticatd".into()]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unknown role authenticatd (did you mean authenticated?)"
+    );
+}
+
+fn hostile() -> Snapshot {
+    let mut t = protected_table("a|b<script>");
+    t.policies[0].name = "x\" <b>&'|`".into();
+    t.policies[0].using = Some("(note <> '</td>|`x`')".into());
+    snap(vec![t], vec![])
+}
+
+#[test]
+fn html_escapes_everything_and_has_no_script_or_network() {
+    let s = hostile();
+    let m = matrix(&s, &["authenticated"]);
+    let mut out = Vec::new();
+    html::render(&m, &mut out).unwrap();
+    let h = String::from_utf8(out).unwrap();
+    assert!(!h.contains("<script"), "{h}");
+    assert!(!h.contains("<b>"), "{h}");
+    assert!(!h.contains("'</td>"), "{h}");
+    assert!(h.contains("a|b&lt;script&gt;"), "{h}");
+    assert!(h.contains("&quot;x&quot; &lt;b&gt;&amp;&#39;|`"), "{h}");
+    assert!(!h.contains("http"), "{h}");
+}
+
+#[test]
+fn markdown_escapes_pipes_and_markup() {
+    let s = hostile();
+    let m = matrix(&s, &["authenticated"]);
+    let mut out = Vec::new();
+    markdown::render(&m, &mut out).unwrap();
+    let md = String::from_utf8(out).unwrap();
+    assert!(md.contains("### public.a\\|b\\<script\\>"), "{md}");
+    assert!(md.contains("``(note <> '</td>\\|`x`')``"), "{md}");
+    // Every table line has exactly 7 unescaped pipes (6 columns).
+    for l in md.lines().filter(|l| l.starts_with('|')) {
+        let n = l
+            .match_indices('|')
+            .filter(|(i, _)| *i == 0 || &l[i - 1..*i] != "\\")
+            .count();
+        assert_eq!(n, 7, "{l}");
+    }
+}
+
+#[test]
+fn renderers_snapshot() {
+    let mut t = protected_table("notes");
+    t.policies.push(policy(
+        "write own",
+        PolicyCommand::All,
+        &["authenticated"],
+        Some("(user_id = auth.uid())"),
+        Some("(user_id = auth.uid())"),
+    ));
+    let v = view("note_stats", &["notes"], true);
+    let s = snap(vec![t, v], vec![]);
+    let m = matrix(&s, &["anon", "authenticated", "service_role"]);
+    let mut out = Vec::new();
+    table::render(&m, &mut out).unwrap();
+    insta::assert_snapshot!("access_table", String::from_utf8(out).unwrap());
+    let mut out = Vec::new();
+    markdown::render(&m, &mut out).unwrap();
+    insta::assert_snapshot!("access_markdown", String::from_utf8(out).unwrap());
+    insta::assert_json_snapshot!("access_json", m);
+}
