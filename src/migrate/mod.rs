@@ -84,6 +84,9 @@ pub async fn apply_pending(
     history: &HistoryTable,
 ) -> Result<ApplySummary, MigrateError> {
     let sources = source::load(dir)?;
+    for w in sources.skip_warnings() {
+        eprintln!("{w}");
+    }
     let r = run_plan(
         client,
         &sources,
@@ -442,6 +445,11 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
     let started = Instant::now();
     // Every file is read and checked before anything touches the database.
     let sources = source::load(&o.dir)?;
+    if !o.json {
+        for w in sources.skip_warnings() {
+            eprintln!("{w}");
+        }
+    }
     let plan = match (o.baseline, o.dry_run, o.rehearse) {
         (Some(v), _, _) => Plan::Baseline(v),
         (None, true, _) => Plan::DryRun,
@@ -577,6 +585,11 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
 /// `deskctl status`.
 pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<ExitCode> {
     let sources = source::load(&o.dir)?;
+    if !o.json {
+        for w in sources.skip_warnings() {
+            eprintln!("{w}");
+        }
+    }
     let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
     // Belt and braces: this session cannot write.
     db.client

@@ -7,6 +7,15 @@
 //! first `_` and before `.sql`, with every maximal run of characters outside `[A-Za-z0-9_]`
 //! replaced by one `_`. `20251204000000_live-chat v2.sql` → version 20251204000000, name
 //! `live_chat_v2`.
+//!
+//! A Supabase-layout directory is taken exactly as the Supabase CLI takes it
+//! (`pkg/migration/list.go`): entries in file-name order, files matching `^([0-9]+)_(.*)\.sql$`
+//! are migrations, every other file is skipped with the CLI's warning (`local_*.sql`, `.gitkeep`,
+//! `README.md`...), and a first file `<14 digits>_init.sql` older than 20211209000000 is skipped.
+//! The CLI orders by file NAME: when the digit widths differ (`20240102_b.sql` next to
+//! `20240101000000_a.sql`), the shorter versions are right-padded with zeros to the widest width
+//! (at least 14) so that refinery's numeric order is the name order; `version_text` keeps the
+//! digits as written (what `supabase_migrations.schema_migrations` records).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +52,9 @@ impl Layout {
 #[derive(Debug, Clone)]
 pub struct MigrationFile {
     pub version: i64,
+    /// The version as written in the file name (Supabase: the digits, which the Supabase CLI
+    /// records as text; refinery: the number).
+    pub version_text: String,
     /// The name refinery records (Supabase names mapped by the rule above).
     pub name: String,
     pub path: PathBuf,
@@ -75,6 +87,8 @@ pub struct Sources {
     /// `None` for a directory without migration files.
     pub layout: Option<Layout>,
     pub files: Vec<MigrationFile>,
+    /// Files skipped the way the Supabase CLI skips them, with its reason (Supabase layout only).
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 impl Sources {
@@ -84,6 +98,49 @@ impl Sources {
             .ok()
             .map(|i| &self.files[i])
     }
+
+    /// The skipped files as the Supabase CLI words them ("Skipping migration F... (why)").
+    pub fn skip_warnings(&self) -> Vec<String> {
+        self.skipped
+            .iter()
+            .map(|(p, why)| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                format!("Skipping migration {name}... ({why})")
+            })
+            .collect()
+    }
+}
+
+/// The Supabase CLI's warning for a file that does not match `<timestamp>_name.sql`.
+pub const SUPABASE_SKIP_PATTERN: &str = "file name must match pattern \"<timestamp>_name.sql\"";
+
+/// The Supabase CLI's migration file rule: `^([0-9]+)_(.*)\.sql$` → (digits, name part).
+pub fn supabase_match(file_name: &str) -> Option<(&str, &str)> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let (digits, rest) = stem.split_once('_')?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((digits, rest))
+}
+
+/// The CLI skips a FIRST entry `<14 digits>_init.sql` older than 20211209000000 (old CLI init files).
+fn is_legacy_init(file_name: &str) -> bool {
+    match supabase_match(file_name) {
+        Some((digits, "init")) if digits.len() == 14 => {
+            digits.parse::<u64>().is_ok_and(|t| t < 20211209000000)
+        }
+        _ => false,
+    }
+}
+
+/// Is `dir` a Supabase project's migrations folder (`.../supabase/migrations`)?
+fn is_supabase_dir(dir: &Path) -> bool {
+    dir.file_name().is_some_and(|n| n == "migrations")
+        && dir
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == "supabase")
 }
 
 /// The refinery name for a Supabase file's name part.
@@ -107,6 +164,7 @@ enum Parsed {
     Ok {
         layout: Layout,
         version: i64,
+        digits: String,
         name: String,
     },
     Bad(String),
@@ -159,6 +217,7 @@ fn parse_file_name(file_name: &str) -> Parsed {
             Parsed::Ok {
                 layout: Layout::Refinery,
                 version,
+                digits: version.to_string(),
                 name: name.to_string(),
             }
         }
@@ -184,6 +243,7 @@ fn parse_file_name(file_name: &str) -> Parsed {
             Parsed::Ok {
                 layout: Layout::Supabase,
                 version,
+                digits: digits.to_string(),
                 name,
             }
         }
@@ -214,7 +274,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         source,
     })?;
     let mut problems: Vec<SourceProblem> = Vec::new();
-    let mut found: Vec<(Layout, i64, String, PathBuf)> = Vec::new();
+    let mut found: Vec<(Layout, i64, String, PathBuf, String)> = Vec::new();
     let mut paths: Vec<PathBuf> = Vec::new();
     for entry in entries {
         match entry {
@@ -227,10 +287,41 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
             }
         }
     }
-    paths.sort();
-    for path in paths {
+    // The Supabase CLI reads the directory in file-name order (Go's fs.ReadDir: byte order).
+    paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    let supabase_dir = is_supabase_dir(dir)
+        || paths.iter().any(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(supabase_match)
+                .is_some()
+        });
+    let refinery_named = paths.iter().any(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('V') && n.contains("__"))
+    });
+    // Skip like the CLI only where the directory is clearly a Supabase one (a refinery file there
+    // is the mixed-layout error below, not a file to skip).
+    let cli_rules = supabase_dir && !refinery_named;
+    let mut skipped: Vec<(PathBuf, String)> = Vec::new();
+    for (i, path) in paths.into_iter().enumerate() {
         if path.is_dir() {
             continue;
+        }
+        if cli_rules {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if i == 0 && is_legacy_init(name) {
+                skipped.push((
+                    path,
+                    "replace \"init\" with a different file name to apply this migration".into(),
+                ));
+                continue;
+            }
+            if supabase_match(name).is_none() {
+                skipped.push((path, SUPABASE_SKIP_PATTERN.into()));
+                continue;
+            }
         }
         let Some(os_name) = path.file_name() else {
             continue;
@@ -253,6 +344,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
             Parsed::Ok {
                 layout,
                 version,
+                digits,
                 name,
             } => {
                 if name.chars().count() > MAX_NAME_CHARS {
@@ -261,7 +353,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
                         format!("the name is longer than {MAX_NAME_CHARS} characters (the history table's limit)"),
                     ));
                 } else {
-                    found.push((layout, version, name, path));
+                    found.push((layout, version, name, path, digits));
                 }
             }
         }
@@ -303,6 +395,12 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         (false, false) => None,
     };
 
+    // The Supabase CLI orders by file name: with digit strings of different widths, pad them so
+    // that the numeric order refinery uses is that name order.
+    if layout == Some(Layout::Supabase) {
+        pad_mixed_widths(&mut found, &mut problems);
+    }
+
     // Duplicate versions.
     let mut by_version: BTreeMap<i64, Vec<&PathBuf>> = BTreeMap::new();
     for f in &found {
@@ -330,7 +428,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
 
     // Contents.
     let mut files = Vec::with_capacity(found.len());
-    for (_, version, name, path) in found {
+    for (_, version, name, path, version_text) in found {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) => {
@@ -378,6 +476,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         });
         files.push(MigrationFile {
             version,
+            version_text,
             name,
             path,
             checksum: migration.checksum(),
@@ -400,7 +499,60 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         dir: dir.to_path_buf(),
         layout,
         files,
+        skipped,
     })
+}
+
+/// Mixed digit widths in a Supabase directory: right-pad every version with zeros to the widest
+/// width (at least 14, the CLI's timestamp width), so `20240102` becomes 20240102000000, then
+/// make sure refinery's numeric order is the CLI's file-name order (it can differ only when one
+/// version's digits are a prefix of another's followed by more than zeros: refused, naming both).
+fn pad_mixed_widths(
+    found: &mut [(Layout, i64, String, PathBuf, String)],
+    problems: &mut Vec<SourceProblem>,
+) {
+    let widths: std::collections::BTreeSet<usize> = found.iter().map(|f| f.4.len()).collect();
+    if widths.len() < 2 {
+        return;
+    }
+    let width = widths.last().copied().unwrap_or(14).max(14);
+    if width > 18 {
+        if let Some(f) = found.iter().find(|f| f.4.len() == width) {
+            problems.push(SourceProblem::new(
+                &f.3,
+                format!(
+                    "versions of different widths are padded to the widest ({width} digits) to keep the Supabase CLI's file-name order, and {width} digits do not fit a 64-bit integer"
+                ),
+            ));
+        }
+        return;
+    }
+    for f in found.iter_mut() {
+        let padded = format!("{:0<width$}", f.4);
+        match padded.parse::<i64>() {
+            Ok(v) => f.1 = v,
+            Err(_) => problems.push(SourceProblem::new(
+                &f.3,
+                format!("version {padded} (padded) does not fit a 64-bit integer"),
+            )),
+        }
+    }
+    // `found` is in file-name order: the padded versions must rise strictly with it.
+    for pair in found.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a.1 > b.1 {
+            problems.push(SourceProblem::new(
+                &b.3,
+                format!(
+                    "the Supabase CLI runs it after {} (file-name order), but its version {} reads as {} against {} when padded to {width} digits; give both the same number of digits",
+                    a.3.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                    b.4,
+                    b.1,
+                    a.1
+                ),
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -513,6 +665,78 @@ mod tests {
         let s = load(d.path()).unwrap();
         assert_eq!(s.files[0].transaction_control, Some((1, "BEGIN".into())));
         assert!(s.files[0].body().starts_with("begin"));
+    }
+
+    #[test]
+    fn supabase_cli_order_and_skips() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "20240102_b.sql", b"select 2;");
+        write(d.path(), "20240101000000_a.sql", b"select 1;");
+        write(d.path(), "20240103120000_c.sql", b"select 3;");
+        write(d.path(), "local_dev_only.sql", b"select 'local';");
+        write(d.path(), "notes.SQL", b"select 4;");
+        write(d.path(), ".gitkeep", b"");
+        let s = load(d.path()).unwrap();
+        let order: Vec<(&str, i64)> = s
+            .files
+            .iter()
+            .map(|f| (f.version_text.as_str(), f.version))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("20240101000000", 20240101000000),
+                ("20240102", 20240102000000),
+                ("20240103120000", 20240103120000)
+            ]
+        );
+        let w = s.skip_warnings();
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w.iter().any(|l| l
+            == "Skipping migration local_dev_only.sql... (file name must match pattern \"<timestamp>_name.sql\")"));
+        assert!(w.iter().any(|l| l.contains("notes.SQL")));
+    }
+
+    #[test]
+    fn same_width_versions_are_unchanged() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "20240102_b.sql", b"select 2;");
+        write(d.path(), "20240101_a.sql", b"select 1;");
+        let s = load(d.path()).unwrap();
+        assert_eq!(s.files[0].version, 20240101);
+        assert!(s.skipped.is_empty());
+    }
+
+    #[test]
+    fn name_order_that_numbers_cannot_follow_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        // By name 202401011_b sorts before 20240101_a ('1' < '_'); padded, it is larger.
+        write(d.path(), "20240101_a.sql", b"select 1;");
+        write(d.path(), "202401011_b.sql", b"select 2;");
+        write(d.path(), "20240101000000_c.sql", b"select 3;");
+        let text = load(d.path()).unwrap_err().to_string();
+        assert!(text.contains("file-name order"), "{text}");
+    }
+
+    #[test]
+    fn old_init_file_first_is_skipped() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "20211101000000_init.sql", b"select 0;");
+        write(d.path(), "20240101000000_a.sql", b"select 1;");
+        let s = load(d.path()).unwrap();
+        assert_eq!(s.files.len(), 1);
+        assert!(s.skip_warnings()[0].contains("replace \"init\""));
+    }
+
+    #[test]
+    fn supabase_folder_with_only_local_files_is_empty() {
+        let d = tempfile::tempdir().unwrap();
+        let m = d.path().join("supabase/migrations");
+        std::fs::create_dir_all(&m).unwrap();
+        write(&m, "local_x.sql", b"select 1;");
+        let s = load(&m).unwrap();
+        assert!(s.files.is_empty());
+        assert_eq!(s.skipped.len(), 1);
     }
 
     #[test]
