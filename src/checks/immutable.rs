@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::impersonate::{
+use super::behaviour::{
     describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude,
     settings_statement, validate_sql, As, AsList, Got, Originals, SqlList,
 };
@@ -132,7 +132,7 @@ impl Immutable {
                 }
                 Some(r) => {
                     if snap.role(r).is_none() {
-                        return Err(super::impersonate::unknown_role(snap, r));
+                        return Err(super::behaviour::unknown_role(snap, r));
                     }
                     Who {
                         label: a.label(snap),

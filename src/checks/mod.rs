@@ -18,10 +18,10 @@
 //! nothing more.
 
 pub mod absent;
+pub mod behaviour;
 pub mod count;
 pub mod exists;
 pub mod immutable;
-pub mod impersonate;
 pub mod loader;
 pub mod model;
 pub mod policies;

@@ -1,10 +1,10 @@
 //! `[[rejects]]`: a statement (after optional setup) must fail with a given SQLSTATE — a
 //! duplicate insert → 23505, a check-constraint violation → 23514 — optionally as a role.
-//! Runs inside the run's rolled-back transaction through the `impersonate` step machinery.
+//! Runs inside the run's rolled-back transaction through the behaviour engine (`behaviour`).
 
 use serde::Deserialize;
 
-use super::impersonate::{run_steps, validate_sql, As, ExpectKeys, RunRules, SqlList, Step};
+use super::behaviour::{run_steps, validate_sql, As, ExpectKeys, RunRules, SqlList, Step};
 use super::model::{Ctx, Validator};
 use super::scenario::validate_setup;
 use super::{Outcome, ProbeCheck, ProbeEnv};
@@ -87,7 +87,7 @@ impl ProbeCheck for Rejects {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::impersonate::Expect;
+    use crate::checks::behaviour::Expect;
     use crate::checks::loader::load_str;
     use crate::checks::Spec;
 

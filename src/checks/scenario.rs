@@ -2,11 +2,11 @@
 //! as a role with JWT claims and settings (`as`), each with one expectation (row count, exact
 //! rows, a value, no error, or an error SQLSTATE). Steps see the earlier steps' writes, so user A
 //! can write and user B fail to read. Runs inside the run's rolled-back transaction; the
-//! machinery (safety refusals, impersonation, comparison) is in `impersonate`.
+//! machinery (safety refusals, impersonation, comparison) is in `behaviour`.
 
 use serde::Deserialize;
 
-use super::impersonate::{
+use super::behaviour::{
     join_path, run_steps, validate_sql, As, ExpectKeys, RunRules, Scalar, SqlList, Step,
 };
 use super::model::{Ctx, Validator};
@@ -197,7 +197,7 @@ impl ProbeCheck for Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::impersonate::Expect;
+    use crate::checks::behaviour::Expect;
     use crate::checks::loader::load_str;
     use crate::checks::Spec;
 

@@ -1,12 +1,10 @@
 //! `[[sql]]`: a query whose single value (boolean, number, text) is compared with `expect` — the
 //! seeds' ad-hoc verification queries. Runs as the connecting user (like psql) unless `as` is
-//! given, inside the run's rolled-back transaction, through the `impersonate` step machinery.
+//! given, inside the run's rolled-back transaction, through the behaviour engine (`behaviour`).
 
 use serde::Deserialize;
 
-use super::impersonate::{
-    run_steps, validate_sql, As, ExpectKeys, RunRules, Scalar, SqlList, Step,
-};
+use super::behaviour::{run_steps, validate_sql, As, ExpectKeys, RunRules, Scalar, SqlList, Step};
 use super::model::{Ctx, Validator};
 use super::scenario::validate_setup;
 use super::{Outcome, ProbeCheck, ProbeEnv};
@@ -72,7 +70,7 @@ impl ProbeCheck for Sql {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::impersonate::Expect;
+    use crate::checks::behaviour::Expect;
     use crate::checks::loader::load_str;
     use crate::checks::Spec;
 
