@@ -156,6 +156,16 @@ deskctl access --database-url postgres://app@db/app --roles anon,authenticated -
     )]
     Access(AccessArgs),
 
+    /// Compare the security posture of two databases or snapshot files (exit 1 when they differ)
+    #[command(
+        after_help = "A and B: a database (postgres://… URL or key=value string), @ephemeral[:DIR] (a throwaway \
+cluster with DIR's migrations applied) or a check file written by `deskctl snapshot`.\n\nExamples:\n  \
+deskctl diff \"$STAGING_URL\" \"$PRODUCTION_URL\"\n  \
+deskctl diff checks/baseline.toml \"$DATABASE_URL\" --format json\n  \
+deskctl diff --preset supabase @ephemeral:migrations @ephemeral:broken/rls-disabled/migrations"
+    )]
+    Diff(DiffArgs),
+
     /// Connect and report server, user, RLS bypass, TLS and Supabase roles
     #[command(
         after_help = "Examples:\n  deskctl ping --database-url 'postgres://app@db.example.com/app?sslmode=verify-full'\n  \
@@ -347,6 +357,24 @@ pub struct AccessArgs {
     /// Write to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The "before" side: database URL, @ephemeral[:DIR] or snapshot check file
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The "after" side: database URL, @ephemeral[:DIR] or snapshot check file
+    #[arg(value_name = "B")]
+    pub b: String,
+    /// Schema(s) to compare [default: the snapshot file's, else public]
+    #[arg(long = "schema", value_name = "S")]
+    pub schemas: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SimpleFormat,
     #[command(flatten)]
     pub dir: MigrationsDirArg,
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod diff;
 pub mod lint;
 pub mod migrate;
 pub mod ping;
@@ -69,6 +70,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Verify(a) => verify::run(&cfg, cfg.verify_options(&a)?).await,
             Command::Diagnose(a) => lint::run_diagnose(&cfg, cfg.diagnose_options(&a)?).await,
             Command::Snapshot(a) => lint::run_snapshot(&cfg, cfg.snapshot_options(&a)?).await,
+            Command::Diff(a) => {
+                let o = commands::diff::DiffOptions::resolve(&cfg, &a)?;
+                commands::diff::run(&cfg, o).await
+            }
             Command::Access(a) => {
                 let o = commands::access::AccessOptions::resolve(&cfg, &a)?;
                 commands::access::run(&cfg, o).await

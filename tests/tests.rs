@@ -5,6 +5,7 @@ mod common;
 mod access;
 mod behaviour;
 mod connect;
+mod diff;
 mod examples;
 mod lint;
 mod migrate;

@@ -3,3 +3,4 @@
 //! Must not hold business logic.
 
 pub mod access;
+pub mod diff;
