@@ -276,6 +276,12 @@ pub struct VerifyArgs {
     /// lock_timeout for behaviour checks, in milliseconds
     #[arg(long, value_name = "MS")]
     pub lock_wait: Option<u64>,
+    /// Run only the checks whose id or kind matches (glob, `*` = any run; repeatable or comma-separated)
+    #[arg(long, value_name = "PATTERN")]
+    pub only: Vec<String>,
+    /// Leave out the checks whose id or kind matches (glob; repeatable or comma-separated)
+    #[arg(long, value_name = "PATTERN")]
+    pub skip: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -299,6 +299,9 @@ pub struct VerifyOptions {
     pub lock_timeout: Duration,
     pub format: ReportFormat,
     pub output: Option<PathBuf>,
+    /// `--only` / `--skip` globs on check ids and kinds.
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
 }
 
 /// Options for `diagnose`.
@@ -384,6 +387,8 @@ impl RunConfig {
             ),
             format: a.output.format.unwrap_or_default(),
             output: a.output.output.clone(),
+            only: crate::verify::filter::patterns(&a.only),
+            skip: crate::verify::filter::patterns(&a.skip),
         })
     }
 

@@ -5,6 +5,7 @@ mod common;
 mod access;
 mod behaviour;
 mod connect;
+mod dba;
 mod diff;
 mod examples;
 mod lint;

@@ -412,10 +412,7 @@ fn from_exists(p: &mut Posture, schema: &str, o: &Object) {
                 n.to_string(),
                 PublicationPosture {
                     all_tables: None,
-                    members: o
-                        .tables
-                        .as_ref()
-                        .map(|t| t.iter().map(&key).collect()),
+                    members: o.tables.as_ref().map(|t| t.iter().map(&key).collect()),
                 },
             );
         }

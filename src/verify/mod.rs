@@ -4,6 +4,7 @@
 //! rolled back, and hand the report to the renderers. Owns the order of those steps and the exit
 //! code; must not change data, render by itself, or query the catalog per check.
 
+pub mod filter;
 pub mod probe;
 
 use std::process::ExitCode;
@@ -23,6 +24,10 @@ pub use probe::ProbeSettings;
 pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let checks = checks::load_paths(&o.paths)?;
+    let (checks, unmatched_skip) = filter::select(checks, &o.only, &o.skip)?;
+    for p in unmatched_skip {
+        eprintln!("warning: --skip {p} matches no check id or kind");
+    }
     let loaded = started.elapsed();
     let scope = checks::scope_for(&checks, &o.schemas);
     let ephemeral = matches!(cfg.target, DbTarget::Ephemeral { .. });
