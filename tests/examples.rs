@@ -10,13 +10,13 @@ use std::thread;
 use crate::common::{deskctl, output_text, repo};
 
 /// One `deskctl verify ... --format json` run.
-struct Run {
+pub(crate) struct Run {
     /// Which migrations directory (for messages).
-    label: String,
-    code: Option<i32>,
+    pub(crate) label: String,
+    pub(crate) code: Option<i32>,
     /// (id, status) of every result, in report order.
-    results: Vec<(String, String)>,
-    output: String,
+    pub(crate) results: Vec<(String, String)>,
+    pub(crate) output: String,
 }
 
 impl Run {
@@ -29,7 +29,7 @@ impl Run {
     }
 }
 
-fn verify_json(migrations: &Path, checks: &Path) -> Run {
+pub(crate) fn verify_json(migrations: &Path, checks: &Path) -> Run {
     let out = deskctl()
         .current_dir(repo())
         .args([
@@ -72,7 +72,7 @@ fn verify_json(migrations: &Path, checks: &Path) -> Run {
 }
 
 /// `broken/*/` directories holding a `migrations/` directory, sorted.
-fn variants(system: &Path) -> Vec<PathBuf> {
+pub(crate) fn variants(system: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(system.join("broken")) else {
         return Vec::new();
     };

@@ -11,4 +11,5 @@ mod examples;
 mod lint;
 mod migrate;
 mod report;
+mod snapshot_variants;
 mod verify;

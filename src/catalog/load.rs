@@ -68,9 +68,10 @@ const SESSION: &str = include_str!("queries/session.sql");
 const ROLES: &str = include_str!("queries/roles.sql");
 const PUBLICATIONS: &str = include_str!("queries/publications.sql");
 const EXTENSIONS: &str = include_str!("queries/extensions.sql");
+const STORAGE: &str = include_str!("queries/storage.sql");
 
 /// The number of queries one snapshot costs (fixed).
-pub const QUERY_COUNT: usize = 15;
+pub const QUERY_COUNT: usize = 16;
 
 /// The per-relation facts, read by relation oid through each catalog's index.
 struct PerRelation {
@@ -83,7 +84,7 @@ struct PerRelation {
     view_deps: Vec<Row>,
 }
 
-/// Read the snapshot: 15 queries whatever the number of checks or objects, pipelined on
+/// Read the snapshot: 16 queries whatever the number of checks or objects, pipelined on
 /// `client`. The relation query goes first; the per-relation queries (columns, constraints,
 /// indexes, policies, triggers, sequence owners, view dependencies) follow with its oids, so they
 /// read their catalogs through indexes instead of scanning pg_class again; the others run
@@ -138,7 +139,17 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             },
         ))
     };
-    let ((relations, per), functions, enums, schemas, session, roles, publications, extensions) = tokio::try_join!(
+    let (
+        (relations, per),
+        functions,
+        enums,
+        schemas,
+        session,
+        roles,
+        publications,
+        extensions,
+        storage,
+    ) = tokio::try_join!(
         per_relation,
         client.query(FUNCTIONS, &p1),
         client.query(ENUMS, &p1),
@@ -147,6 +158,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         client.query(ROLES, &[]),
         client.query(PUBLICATIONS, &p1),
         client.query(EXTENSIONS, &[]),
+        client.query(STORAGE, &[]),
     )?;
     client.batch_execute("reset jit").await?;
     let PerRelation {
@@ -163,6 +175,8 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         scope: s.clone(),
         current_user: session.get(0),
         server_version_num: session.get(1),
+        stats_reset_age_s: session.get(2),
+        uptime_s: session.get::<_, Option<f64>>(3).unwrap_or(0.0),
         ..Default::default()
     };
 
@@ -212,6 +226,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         if let Some(v) = rel.view.as_mut() {
             v.definition = r.get(10);
         }
+        rel.from_extension = r.get(11);
         by_oid.insert(rel.oid, snap.relations.len());
         snap.relations.push(rel);
     }
@@ -247,6 +262,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             columns: r.get::<_, Option<Vec<String>>>(7).unwrap_or_default(),
             on_delete: FkAction::from_code(char_of(r, 8)),
             on_update: FkAction::from_code(char_of(r, 9)),
+            to_primary_key: r.get(11),
         });
         let keys: Vec<i16> = r.get(3);
         let columns = column_names(&snap.relations[i], &keys);
@@ -299,6 +315,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             keys,
             predicate: r.get(8),
             definition: r.get(9),
+            scans: r.get(11),
         });
     }
 
@@ -385,6 +402,8 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             volatility: Volatility::from_code(char_of(r, 10)),
             owner: r.get(11),
             acl: parse_acl(&r.get::<_, Vec<String>>(12)),
+            body: r.get(13),
+            from_extension: r.get(14),
         })
         .collect();
 
@@ -430,8 +449,34 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             name: r.get(0),
             version: r.get(1),
             schema: r.get(2),
+            default_version: r.get(3),
+            version_available: r.get(4),
         })
         .collect();
+
+    for r in &storage {
+        let kind: String = r.get(0);
+        let name: Option<String> = r.get(1);
+        if kind == "bucket" {
+            snap.storage.public_buckets.extend(name);
+            continue;
+        }
+        let mut roles: Vec<String> = r
+            .get::<_, Option<Vec<Oid>>>(4)
+            .unwrap_or_default()
+            .into_iter()
+            .map(role_name)
+            .collect();
+        roles.sort();
+        snap.storage.object_policies.push(Policy {
+            name: name.unwrap_or_default(),
+            command: PolicyCommand::from_polcmd(char_of(r, 2)),
+            permissive: r.get::<_, Option<bool>>(3).unwrap_or(true),
+            roles,
+            using: r.get(5),
+            with_check: None,
+        });
+    }
 
     Ok(snap.finish())
 }

@@ -229,6 +229,8 @@ pub struct ForeignKey {
     pub columns: Vec<String>,
     pub on_delete: FkAction,
     pub on_update: FkAction,
+    /// The referenced key is the target's primary key (else another unique index).
+    pub to_primary_key: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -304,6 +306,9 @@ pub struct Index {
     pub predicate: Option<String>,
     /// `pg_get_indexdef` (when the scope read definitions).
     pub definition: Option<String>,
+    /// Index scans since the statistics were last reset (`pg_stat_user_indexes.idx_scan`);
+    /// `None` when unknown.
+    pub scans: Option<i64>,
 }
 
 impl Index {
@@ -535,6 +540,8 @@ pub struct Relation {
     pub view: Option<ViewInfo>,
     /// Sequences.
     pub sequence: Option<SequenceInfo>,
+    /// An extension owns it (created by CREATE EXTENSION).
+    pub from_extension: bool,
 }
 
 impl Relation {
@@ -557,6 +564,7 @@ impl Relation {
             triggers: Vec::new(),
             view: matches!(kind, RelKind::View | RelKind::MaterializedView).then(ViewInfo::default),
             sequence: (kind == RelKind::Sequence).then(SequenceInfo::default),
+            from_extension: false,
         }
     }
 
@@ -679,6 +687,10 @@ pub struct Function {
     pub owner: String,
     /// Default ACL (EXECUTE to PUBLIC) when none was ever granted.
     pub acl: Vec<AclItem>,
+    /// `prosrc`: the body of a SQL or PL/pgSQL function (a C function's symbol).
+    pub body: Option<String>,
+    /// An extension owns it.
+    pub from_extension: bool,
 }
 
 impl Function {
@@ -697,11 +709,19 @@ impl Function {
             volatility: Volatility::Volatile,
             owner: "postgres".to_string(),
             acl: Vec::new(),
+            body: None,
+            from_extension: false,
         }
     }
 
     pub fn qual(&self) -> QualName {
         QualName::new(&self.schema, &self.name)
+    }
+
+    /// Returns `trigger` / `event_trigger`: only ever run by a trigger, never callable directly
+    /// (PostgreSQL refuses `SELECT f()` for them).
+    pub fn is_trigger_function(&self) -> bool {
+        matches!(self.returns.as_str(), "trigger" | "event_trigger")
     }
 
     /// `name(argtype, ...)`.
@@ -738,6 +758,19 @@ pub struct Extension {
     pub name: String,
     pub version: String,
     pub schema: String,
+    /// The version `CREATE EXTENSION` would install today (`None`: no control file).
+    pub default_version: Option<String>,
+    /// The installed version is one the server still ships a script for.
+    pub version_available: bool,
+}
+
+/// Supabase Storage as far as diagnose needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Storage {
+    /// Ids of the buckets with `public = true`.
+    pub public_buckets: Vec<String>,
+    /// The policies on `storage.objects` (USING deparsed).
+    pub object_policies: Vec<Policy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -796,6 +829,12 @@ pub struct Snapshot {
     pub roles: Vec<Role>,
     pub current_user: String,
     pub server_version_num: i32,
+    /// Seconds since this database's statistics were last reset (`None`: never reset).
+    pub stats_reset_age_s: Option<f64>,
+    /// Seconds since the server started.
+    pub uptime_s: f64,
+    /// Supabase Storage's public buckets and storage.objects policies (empty without Storage).
+    pub storage: Storage,
     /// Lookup maps built by [`Snapshot::finish`] (opaque; public only so that
     /// `Snapshot { .., ..Default::default() }` works).
     #[serde(skip)]
@@ -1022,6 +1061,7 @@ mod tests {
             valid: true,
             predicate: None,
             definition: None,
+            scans: None,
         };
         assert_eq!(ix.key_texts(), ["a", "lower(b) DESC", "c"]);
         assert!(ix.key(1).expression && !ix.key(2).expression);

@@ -160,8 +160,8 @@ impl Count {
         by_name && by_pattern
     }
 
-    /// The counted objects, as display names (for the detail).
-    fn counted(&self, ctx: &Ctx, snap: &Snapshot) -> Result<Vec<String>, String> {
+    /// The counted objects (for the detail): each with the table it belongs to, when it does.
+    fn counted(&self, ctx: &Ctx, snap: &Snapshot) -> Result<Vec<Counted>, String> {
         let schema = ctx.schema;
         let mut out = Vec::new();
         if let Some(kind) = self.object.relkind() {
@@ -174,7 +174,7 @@ impl Count {
                         continue;
                     }
                 }
-                out.push(r.name.clone());
+                out.push(Counted::bare(r.name.clone()));
             }
             // Listed names in other schemas.
             if let Some(ns) = &self.names {
@@ -182,7 +182,7 @@ impl Count {
                     let q = ctx.qual(n);
                     if q.schema != schema {
                         if let Some(r) = snap.relation(&q).filter(|r| r.kind == kind) {
-                            out.push(ctx.show_rel(r));
+                            out.push(Counted::bare(ctx.show_rel(r)));
                         }
                     }
                 }
@@ -201,7 +201,7 @@ impl Count {
                         && (f.schema == schema || self.names.is_some())
                         && self.name_ok(ctx, &f.schema, &f.name)
                     {
-                        out.push(f.signature());
+                        out.push(Counted::bare(f.signature()));
                     }
                 }
             }
@@ -246,7 +246,7 @@ impl Count {
                             .as_deref()
                             .is_none_or(|p| super::model::like(p, n));
                         if named_ok && pat_ok {
-                            out.push(format!("{}.{n}", ctx.show_rel(r)));
+                            out.push(Counted::on(ctx.show_rel(r), n));
                         }
                     }
                 }
@@ -272,7 +272,7 @@ impl Count {
                             .as_deref()
                             .is_none_or(|p| super::model::like(p, v));
                         if named_ok && pat_ok {
-                            out.push(format!("{}.{v}", e.name));
+                            out.push(Counted::on(e.name.clone(), v));
                         }
                     }
                 }
@@ -290,6 +290,35 @@ impl Count {
             _ => {}
         }
         Ok(out)
+    }
+}
+
+/// One counted object: its name and, for policies, triggers, indexes and enum values, what it
+/// belongs to (kept apart: names may contain dots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Counted {
+    table: Option<String>,
+    name: String,
+}
+
+impl Counted {
+    fn bare(name: String) -> Counted {
+        Counted { table: None, name }
+    }
+
+    fn on(table: String, name: &str) -> Counted {
+        Counted {
+            table: Some(table),
+            name: name.to_string(),
+        }
+    }
+
+    /// `table.name` or `name`, as shown in details.
+    fn shown(&self) -> String {
+        match &self.table {
+            Some(t) => format!("{t}.{}", self.name),
+            None => self.name.clone(),
+        }
     }
 }
 
@@ -392,8 +421,8 @@ impl StaticCheck for Count {
                 .iter()
                 .filter(|x| {
                     let q = ctx.qual(x);
-                    !counted.iter().any(|c| {
-                        c == x
+                    !counted.iter().map(Counted::shown).any(|c| {
+                        c == *x
                             || c.ends_with(&format!(".{}", q.name))
                             || c.starts_with(&format!("{}(", q.name))
                     })
@@ -406,7 +435,9 @@ impl StaticCheck for Count {
         } else if self.object.on_tables() {
             let mut per: Vec<(String, usize)> = Vec::new();
             for c in &counted {
-                let t = c.rsplit_once('.').map(|x| x.0).unwrap_or(c).to_string();
+                // The table as recorded, never re-split from the display text: a policy named
+                // "v1.2 insert" belongs to its table, not to "<table>.v1".
+                let t = c.table.clone().unwrap_or_else(|| c.name.clone());
                 match per.iter_mut().find(|(n, _)| *n == t) {
                     Some(e) => e.1 += 1,
                     None => per.push((t, 1)),
@@ -425,7 +456,8 @@ impl StaticCheck for Count {
                 detail.push_str(&format!(" ({})", parts.join(", ")));
             }
         } else if !counted.is_empty() {
-            detail.push_str(&format!("; found: {}", list(&counted, 20)));
+            let shown: Vec<String> = counted.iter().map(Counted::shown).collect();
+            detail.push_str(&format!("; found: {}", list(&shown, 20)));
         }
         Outcome::fail(detail).with_component(row)
     }
@@ -498,6 +530,33 @@ mod tests {
         assert_eq!(
             o.detail,
             "3 policies on chat_sessions, chat_session_activity, expected >= 4 (chat_sessions 2, chat_session_activity 1)"
+        );
+    }
+
+    #[test]
+    fn dotted_policy_names_count_under_their_table() {
+        let mut s = snap();
+        let t = s
+            .relations
+            .iter_mut()
+            .find(|r| r.name == "chat_sessions")
+            .unwrap();
+        t.policies.push(Policy::new(
+            "v1.2 insert",
+            PolicyCommand::Insert,
+            &["public"],
+        ));
+        let s = s.finish();
+        let checks = load_str(
+            std::path::Path::new("t.toml"),
+            "[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\"]\nexpect = 9\n",
+        )
+        .unwrap();
+        let o = checks[0].evaluate_static(&s).unwrap();
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "3 policies on chat_sessions, expected 9 (chat_sessions 3)"
         );
     }
 

@@ -127,6 +127,7 @@ impl Kind {
                 "search_path",
                 "volatility",
                 "owner",
+                "body",
             ],
             Kind::Trigger => &["table", "function", "timing", "events", "level", "enabled"],
             Kind::View => &["security_invoker", "columns", "reads", "owner"],
@@ -198,6 +199,9 @@ pub struct Object {
     pub language: Option<String>,
     pub security_definer: Option<bool>,
     pub search_path: Option<BoolOrText>,
+    /// The body's fingerprint (`deskctl snapshot` writes it for SECURITY DEFINER functions):
+    /// `sha256:<16 hex>` over the body's tokens, layout and comments aside.
+    pub body: Option<String>,
     pub volatility: Option<String>,
     pub timing: Option<String>,
     pub events: Option<Vec<String>>,
@@ -305,6 +309,7 @@ impl Object {
         push("language", self.language.is_some());
         push("security_definer", self.security_definer.is_some());
         push("search_path", self.search_path.is_some());
+        push("body", self.body.is_some());
         push("volatility", self.volatility.is_some());
         push("timing", self.timing.is_some());
         push("events", self.events.is_some());
@@ -925,7 +930,20 @@ impl Object {
                 problems.push(missing_relation(ctx, snap, tq, "table", &|k| k.is_table()));
                 return raw.to_string();
             };
-            if !r.indexes.iter().any(|ix| matches(ix).is_empty()) {
+            if !r
+                .indexes
+                .iter()
+                .any(|ix| ix.valid && matches(ix).is_empty())
+            {
+                // A matching index that is INVALID does not count: say so and how to rebuild it.
+                if let Some(ix) = r
+                    .indexes
+                    .iter()
+                    .find(|ix| !ix.valid && matches(ix).is_empty())
+                {
+                    problems.push(invalid_index(ctx, r, ix));
+                    return format!("(a matching one) on {}", ctx.show_rel(r));
+                }
                 let want = format!(
                     "{}index{}",
                     if self.unique == Some(true) {
@@ -996,6 +1014,9 @@ impl Object {
                 }
                 for d in matches(ix) {
                     problems.push(format!("{}: {d}", ix.name));
+                }
+                if !ix.valid {
+                    problems.push(invalid_index(ctx, r, ix));
                 }
                 ix.name.clone()
             }
@@ -1351,6 +1372,19 @@ impl Object {
             }
             _ => {}
         }
+        if let Some(want) = &self.body {
+            let have = f
+                .body
+                .as_deref()
+                .map(|b| format!("sha256:{}", crate::sqltext::expr::body_fingerprint(b)));
+            if have.as_deref() != Some(want.as_str()) {
+                d.push(format!(
+                    "body changed (fingerprint {}, expected {want}): review it with \\sf {}",
+                    have.as_deref().unwrap_or("unknown"),
+                    QualName::new(&f.schema, &f.name)
+                ));
+            }
+        }
         if let Some(v) = self.volatility.as_deref().and_then(Volatility::parse) {
             if v != f.volatility {
                 d.push(format!("is {}, expected {}", f.volatility.word(), v.word()));
@@ -1542,8 +1576,18 @@ impl Object {
                     Some(t) => QualName::new(&t.schema, ctx.qual(raw).name),
                     None => ctx.qual(raw),
                 };
-                snap.index(&q)
-                    .map(|(r, i)| format!("index {} exists on {}", i.name, ctx.show_rel(r)))
+                snap.index(&q).map(|(r, i)| {
+                    let mut s = format!("index {} exists on {}", i.name, ctx.show_rel(r));
+                    if !i.valid {
+                        // Left behind by a failed CREATE INDEX CONCURRENTLY: say how to drop it.
+                        s.push_str(&format!(
+                            " (INVALID, e.g. left by a failed CREATE INDEX CONCURRENTLY; drop it: \
+DROP INDEX CONCURRENTLY {};)",
+                            QualName::new(&r.schema, &i.name).quoted()
+                        ));
+                    }
+                    s
+                })
             }
             Kind::Constraint => table.and_then(|q| snap.relation(q)).and_then(|r| {
                 r.constraint(raw)
@@ -1692,6 +1736,24 @@ impl StaticCheck for Exists {
     }
 }
 
+/// An INVALID index (a failed or interrupted CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY):
+/// queries do not use it and, unique, it enforces nothing. Names it and says how to rebuild it.
+fn invalid_index(ctx: &Ctx, r: &crate::catalog::Relation, ix: &crate::catalog::Index) -> String {
+    let q = QualName::new(&r.schema, &ix.name).quoted();
+    format!(
+        "{}: index on {} is INVALID (a failed or interrupted CREATE INDEX CONCURRENTLY or \
+REINDEX): queries do not use it{}; rebuild it: REINDEX INDEX CONCURRENTLY {q}; (or DROP INDEX \
+CONCURRENTLY {q}; and create it again)",
+        ix.name,
+        ctx.show_rel(r),
+        if ix.unique {
+            " and it enforces no uniqueness"
+        } else {
+            ""
+        }
+    )
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1747,6 +1809,7 @@ pub(crate) mod tests {
             valid: true,
             predicate: None,
             definition: None,
+            scans: None,
         }];
         sessions.triggers = vec![Trigger {
             name: "set_chat_session_number".into(),
@@ -1772,6 +1835,7 @@ pub(crate) mod tests {
                 columns: vec!["id".into()],
                 on_delete: FkAction::Cascade,
                 on_update: FkAction::NoAction,
+                to_primary_key: true,
             }),
             validated: true,
         }];
@@ -1786,6 +1850,7 @@ pub(crate) mod tests {
                 valid: true,
                 predicate: None,
                 definition: None,
+                scans: None,
             },
             Index {
                 name: "idx_chat_messages_session_created".into(),
@@ -1796,6 +1861,7 @@ pub(crate) mod tests {
                 valid: true,
                 predicate: None,
                 definition: None,
+                scans: None,
             },
         ];
         let mut stats = Relation::new("public", "chat_session_stats", RelKind::View);
@@ -1835,6 +1901,8 @@ pub(crate) mod tests {
                 name: "pgcrypto".into(),
                 version: "1.3".into(),
                 schema: "extensions".into(),
+                default_version: Some("1.3".into()),
+                version_available: true,
             }],
             roles: vec![sr, Role::new("anon")],
             ..Default::default()
@@ -1955,6 +2023,48 @@ pub(crate) mod tests {
         .to_string();
         assert!(e.contains("a trigger executes one function"), "{e}");
         assert!(e.contains("`table` is empty"), "{e}");
+    }
+
+    #[test]
+    fn an_invalid_index_fails_exists_naming_it_and_how_to_rebuild() {
+        let mut s = snap();
+        let r = s
+            .relations
+            .iter_mut()
+            .find(|r| r.name == "chat_sessions")
+            .unwrap();
+        r.indexes[0].valid = false;
+        let s = s.finish();
+        let run = |toml: &str| {
+            let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
+            checks[0].evaluate_static(&s).unwrap()
+        };
+        for toml in [
+            "[[exists]]\nindex = \"idx_chat_sessions_status\"\n",
+            "[[exists]]\nindex = \"*\"\ntable = \"chat_sessions\"\ncolumns = [\"status\"]\n",
+        ] {
+            let o = run(toml);
+            assert_eq!(o.status, Status::Fail, "{toml}: {o:?}");
+            assert!(
+                o.detail
+                    .contains("idx_chat_sessions_status: index on chat_sessions is INVALID")
+                    && o.detail.contains(
+                        "REINDEX INDEX CONCURRENTLY \"public\".\"idx_chat_sessions_status\";"
+                    ),
+                "{}",
+                o.detail
+            );
+        }
+        let o = run("[[absent]]\nindex = \"idx_chat_sessions_status\"\n");
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.detail
+                .contains("INVALID, e.g. left by a failed CREATE INDEX CONCURRENTLY; drop it: DROP INDEX CONCURRENTLY \"public\".\"idx_chat_sessions_status\";"),
+            "{}",
+            o.detail
+        );
+        // The valid index still passes.
+        passes("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub struct Policies {
     pub expect: Option<Vec<Expected>>,
     #[serde(default)]
     pub exact: bool,
+    /// How `using` / `with_check` are compared: `"contains"` (default: the expression contains
+    /// the text, whitespace and casts aside) or `"exact"` (the same expression as PostgreSQL's
+    /// parser reads both; an expression not given must be absent). `deskctl snapshot` writes
+    /// `"exact"`: a weakened policy that still contains the old text is a change.
+    pub expressions: Option<String>,
     /// Coverage form.
     pub tables: Option<Names>,
     pub pattern: Option<String>,
@@ -87,6 +92,12 @@ fn show_policy(p: &Policy) -> String {
 }
 
 impl Policies {
+    fn exact_expressions(&self) -> bool {
+        self.expressions
+            .as_deref()
+            .is_some_and(|x| x.eq_ignore_ascii_case("exact"))
+    }
+
     fn is_coverage(&self) -> bool {
         self.commands.is_some()
     }
@@ -167,7 +178,7 @@ impl Policies {
         for e in expected {
             match table.policy(&e.name) {
                 Some(p) => problems.extend(
-                    mismatches(e, p)
+                    mismatches(e, p, self.exact_expressions())
                         .into_iter()
                         .map(|m| format!("{tname}: policy \"{}\" {m}", e.name)),
                 ),
@@ -271,8 +282,9 @@ impl Policies {
     }
 }
 
-/// How a present policy differs from the expectation.
-fn mismatches(e: &Expected, p: &Policy) -> Vec<String> {
+/// How a present policy differs from the expectation. `exact`: USING / WITH CHECK must be the
+/// same expressions (compared by PostgreSQL's parser), absent when not given.
+fn mismatches(e: &Expected, p: &Policy, exact: bool) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(c) = e.command.as_deref().and_then(PolicyCommand::parse) {
         if c != p.command {
@@ -305,6 +317,21 @@ fn mismatches(e: &Expected, p: &Policy) -> Vec<String> {
         ("USING", &e.using, &p.using),
         ("WITH CHECK", &e.with_check, &p.with_check),
     ] {
+        if exact {
+            let one = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            match (want, have) {
+                (Some(w), Some(h)) if crate::sqltext::expr::same(w, h) => {}
+                (Some(w), Some(h)) => {
+                    out.push(format!("{what} is `{}`, expected `{}`", one(h), one(w)))
+                }
+                (Some(w), None) => {
+                    out.push(format!("has no {what} expression, expected `{}`", one(w)))
+                }
+                (None, Some(h)) => out.push(format!("has {what} `{}`, expected none", one(h))),
+                (None, None) => {}
+            }
+            continue;
+        }
         if let Some(w) = want {
             match have {
                 Some(h) if squash_sql(h).contains(&squash_sql(w)) => {}
@@ -406,6 +433,9 @@ impl StaticCheck for Policies {
             if self.all {
                 v.not_here("all", "belongs to the coverage form (with `commands`)");
             }
+            if let Some(x) = &self.expressions {
+                v.word("expressions", "comparison", x, &["contains", "exact"]);
+            }
         } else {
             self.selection().validate(v, "tables");
             for (i, c) in self.commands.iter().flatten().enumerate() {
@@ -442,10 +472,12 @@ impl StaticCheck for Policies {
     }
 
     fn needs_expressions(&self) -> bool {
-        self.expect
-            .iter()
-            .flatten()
-            .any(|e| e.using.is_some() || e.with_check.is_some())
+        self.exact_expressions()
+            || self
+                .expect
+                .iter()
+                .flatten()
+                .any(|e| e.using.is_some() || e.with_check.is_some())
     }
 
     fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {

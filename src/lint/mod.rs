@@ -453,7 +453,7 @@ pub(crate) async fn open_and_migrate(
 /// Read the snapshot inside a REPEATABLE READ, READ ONLY transaction that is rolled back: one
 /// consistent view of the catalogs, and no way to write.
 /// `diagnose` reads expressions (policy USING / WITH CHECK, index predicates): `diagnose_scope`;
-/// `snapshot` records none: `Scope::without_expressions`, which skips deparsing every table.
+/// `snapshot` records policy expressions too (what decides access), but no definitions.
 pub async fn read_snapshot(
     client: &tokio_postgres::Client,
     scope: &Scope,
@@ -547,7 +547,7 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
 
 pub async fn run_snapshot(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
     let db = open_and_migrate(cfg, &o.migrations, &o.history, "snapshot").await?;
-    let snap = read_snapshot(&db.client, &Scope::without_expressions(o.schemas.clone())).await;
+    let snap = read_snapshot(&db.client, &Scope::with_expressions(o.schemas.clone())).await;
     db.close().await;
     let snap = snap?;
     check_schemas(&snap, &o.schemas)?;

@@ -98,6 +98,23 @@ pub fn toml_str(s: &str) -> String {
     out
 }
 
+/// A SQL expression as a TOML string: one line when short, else a multi-line literal string
+/// broken between tokens (the comparison ignores layout), so that a diff shows the changed line.
+fn toml_expr(e: &str) -> String {
+    let lines = crate::sqltext::expr::wrap(e, 90);
+    let multi = lines.len() > 1
+        && !e.contains("\'\'\'")
+        && lines.iter().all(|l| !l.chars().any(|c| c.is_control()));
+    if multi {
+        format!(
+            "\'\'\'\n{}\'\'\'",
+            lines.iter().map(|l| format!("{l}\n")).collect::<String>()
+        )
+    } else {
+        toml_str(&lines.join(" "))
+    }
+}
+
 /// A TOML array of strings: inline when short, else items filled into indented lines of at most
 /// 100 characters (one item per line when an item is longer).
 fn toml_list(items: &[String]) -> String {
@@ -397,41 +414,40 @@ impl Section<'_, '_> {
                 .filter(|t| t.rls_enabled || !t.policies.is_empty())
                 .collect();
             if !with_policies.is_empty() {
-                w.banner("Policies of each table (name, command, roles); exact: no other policy");
+                w.banner(
+                    "Policies of each table (name, command, roles, USING / WITH CHECK as the server \
+deparses them); exact: no other policy",
+                );
                 for t in with_policies {
                     let mut ps: Vec<&Policy> = t.policies.iter().collect();
                     ps.sort_by(|a, b| {
                         (command_rank(a.command), &a.name).cmp(&(command_rank(b.command), &b.name))
                     });
-                    let mut list = String::from("[");
-                    if !ps.is_empty() {
-                        list.push('\n');
-                        for p in ps {
-                            let mut roles = p.roles.clone();
-                            roles.sort();
-                            let _ = write!(
-                                list,
-                                "  {{ name = {}, command = {}, roles = {}",
-                                toml_str(&p.name),
-                                toml_str(p.command.sql()),
-                                toml_list(&roles).replace('\n', " ")
-                            );
-                            if !p.permissive {
-                                list.push_str(", permissive = false");
+                    let mut keys = vec![
+                        ("table", toml_str(&self.name(&t.qual()))),
+                        ("exact", "true".to_string()),
+                        ("expressions", toml_str("exact")),
+                    ];
+                    if ps.is_empty() {
+                        keys.push(("expect", "[]".to_string()));
+                    }
+                    w.check("policies", cs, &keys);
+                    for p in ps {
+                        let mut roles = p.roles.clone();
+                        roles.sort();
+                        let _ = writeln!(w.out, "\n[[policies.expect]]");
+                        let _ = writeln!(w.out, "name = {}", toml_str(&p.name));
+                        let _ = writeln!(w.out, "command = {}", toml_str(p.command.sql()));
+                        let _ = writeln!(w.out, "roles = {}", toml_list(&roles));
+                        if !p.permissive {
+                            let _ = writeln!(w.out, "permissive = false");
+                        }
+                        for (key, expr) in [("using", &p.using), ("with_check", &p.with_check)] {
+                            if let Some(e) = expr {
+                                let _ = writeln!(w.out, "{key} = {}", toml_expr(e));
                             }
-                            list.push_str(" },\n");
                         }
                     }
-                    list.push(']');
-                    w.check(
-                        "policies",
-                        cs,
-                        &[
-                            ("table", toml_str(&self.name(&t.qual()))),
-                            ("exact", "true".to_string()),
-                            ("expect", list),
-                        ],
-                    );
                 }
             }
         }
@@ -514,6 +530,17 @@ impl Section<'_, '_> {
                     },
                 ));
                 keys.push(("volatility", toml_str(f.volatility.word())));
+                // A SECURITY DEFINER function runs with its owner's rights: a change to what it
+                // does is a change to who may do what.
+                if let (true, Some(b)) = (f.security_definer, &f.body) {
+                    keys.push((
+                        "body",
+                        toml_str(&format!(
+                            "sha256:{}",
+                            crate::sqltext::expr::body_fingerprint(b)
+                        )),
+                    ));
+                }
                 w.check("exists", cs, &keys);
             }
         }
@@ -770,6 +797,7 @@ mod tests {
         f.security_definer = true;
         f.config = vec!["search_path=\"\"".into()];
         f.language = "plpgsql".into();
+        f.body = Some("begin insert into activity values (p_id, p_kind); return p_id; end;".into());
         let g = function("guard_fn", &[], "trigger");
         let mut s = snap(
             vec![
@@ -868,6 +896,37 @@ mod tests {
             f.iter().any(|d| d.contains("v: security_invoker is off")),
             "{f:?}"
         );
+        let f = fails(&|b| b.relations[0].policies[0].using = Some("true OR (x = 1)".into()));
+        assert!(
+            f.iter().any(|d| d.contains(
+                "USING is `true OR (x = 1)`, expected `(( SELECT auth.uid() AS uid) = user_id)`"
+            )),
+            "{f:?}"
+        );
+        let f = fails(&|b| b.relations[0].policies[1].with_check = Some("x".into()));
+        assert!(
+            f.iter()
+                .any(|d| d.contains("has WITH CHECK `x`, expected none")),
+            "{f:?}"
+        );
+        let f = fails(&|b| {
+            b.functions[0].body = Some("begin return p_id; end;".into());
+        });
+        assert!(f.iter().any(|d| d.contains("body changed")), "{f:?}");
+        let f = fails(&|b| {
+            b.relations[0].policies[2].using = Some("(  x\n)".into());
+            b.functions[0].body = Some(
+                "begin\n  -- log it\n  insert into activity values (p_id, p_kind);\n  return p_id;\nend;"
+                    .into(),
+            );
+        });
+        assert!(f.is_empty(), "layout and comments are not changes: {f:?}");
+        let f = fails(&|b| {
+            b.relations[0].indexes[0].valid = false;
+            b.relations[0].triggers[0].enabled = crate::catalog::TriggerEnabled::Disabled;
+        });
+        assert!(f.iter().any(|d| d.contains("is INVALID")), "{f:?}");
+        assert!(f.iter().any(|d| d.contains("guard")), "{f:?}");
         let f = fails(&|b| b.functions[0].config.clear());
         assert!(
             f.iter().any(|d| d.contains("search_path is not pinned")),

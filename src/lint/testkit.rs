@@ -81,6 +81,7 @@ pub fn fk(name: &str, cols: &[&str], target: &str) -> Constraint {
             columns: vec!["id".to_string()],
             on_delete: crate::catalog::FkAction::Cascade,
             on_update: crate::catalog::FkAction::NoAction,
+            to_primary_key: true,
         }),
         validated: true,
     }
@@ -96,6 +97,7 @@ pub fn index(name: &str, cols: &[&str], primary: bool) -> crate::catalog::Index 
         valid: true,
         predicate: None,
         definition: None,
+        scans: None,
     }
 }
 

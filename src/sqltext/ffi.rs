@@ -1,6 +1,7 @@
-//! The one thing the `pg_query` crate does not expose: where in the text libpg_query found a
-//! syntax error (`PgQueryError.cursorpos`). Calls the library the crate already links, on the
-//! error path only. Must not be used for anything else.
+//! The two things the `pg_query` crate does not expose: where in the text libpg_query found a
+//! syntax error (`PgQueryError.cursorpos`), and the raw text of the PL/pgSQL parse tree (the
+//! crate's JSON decoding fails on libpg_query's malformed output for trigger functions). Calls
+//! the library the crate already links. Must not be used for anything else.
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
@@ -47,5 +48,36 @@ pub fn error_cursor(sql: &str, standard_conforming_strings: bool) -> Option<usiz
         };
         pg_query_free_parse_result(result);
         pos
+    }
+}
+
+#[repr(C)]
+struct PgQueryPlpgsqlParseResult {
+    plpgsql_funcs: *mut c_char,
+    error: *mut PgQueryError,
+}
+
+extern "C" {
+    fn pg_query_parse_plpgsql(input: *const c_char) -> PgQueryPlpgsqlParseResult;
+    fn pg_query_free_plpgsql_parse_result(result: PgQueryPlpgsqlParseResult);
+}
+
+/// libpg_query's PL/pgSQL parse tree as the raw JSON text it writes (`None` on a parse error).
+pub fn plpgsql_json(sql: &str) -> Option<String> {
+    let input = CString::new(sql).ok()?;
+    // SAFETY: as above: a valid NUL-terminated input, the result read once, then freed once.
+    unsafe {
+        let r = pg_query_parse_plpgsql(input.as_ptr());
+        let out = if r.error.is_null() && !r.plpgsql_funcs.is_null() {
+            Some(
+                std::ffi::CStr::from_ptr(r.plpgsql_funcs)
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        } else {
+            None
+        };
+        pg_query_free_plpgsql_parse_result(r);
+        out
     }
 }

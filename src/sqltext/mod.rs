@@ -3,7 +3,8 @@
 //! lexer; also the byte <-> line:column arithmetic for reporting positions. Must not run SQL, read
 //! files or decide policy: callers decide what to refuse from the [`Kind`] reported here.
 
-mod ffi;
+pub mod expr;
+pub(crate) mod ffi;
 mod kind;
 
 use pg_query::protobuf::RawStmt;

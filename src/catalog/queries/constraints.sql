@@ -18,9 +18,12 @@ select co.conrelid,
        end as ref_columns,
        co.confdeltype::text as on_delete,
        co.confupdtype::text as on_update,
-       co.convalidated
+       co.convalidated,
+       -- Foreign keys: whether the referenced key is the target's primary key (not another unique index).
+       coalesce(ri.indisprimary, false) as to_primary_key
   from unnest($1::oid[]) r(oid)
   join pg_constraint co on co.conrelid = r.oid
   left join pg_class fc on fc.oid = co.confrelid
   left join pg_namespace fn on fn.oid = fc.relnamespace
+  left join pg_index ri on co.contype = 'f' and ri.indexrelid = co.conindid
  order by co.conrelid, co.conname

@@ -1,5 +1,7 @@
 -- Functions and procedures: argument types, result, language, SECURITY DEFINER, proconfig,
--- volatility, owner, ACL (default ACL when NULL). $1: schemas (text[]).
+-- volatility, owner, ACL (default ACL when NULL), the body (prosrc: SQL / PL/pgSQL text, a C
+-- function's symbol) and whether an extension owns it (pg_depend deptype 'e', through the
+-- depender index). $1: schemas (text[]).
 select p.oid,
        n.nspname::text as schema,
        p.proname::text as name,
@@ -14,7 +16,11 @@ select p.oid,
        coalesce(p.proconfig, '{}')::text[] as config,
        p.provolatile::text as volatility,
        pg_get_userbyid(p.proowner)::text as owner,
-       coalesce(p.proacl, acldefault('f', p.proowner))::text[] as acl
+       coalesce(p.proacl, acldefault('f', p.proowner))::text[] as acl,
+       p.prosrc as body,
+       exists (select 1 from pg_depend d
+                where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.objsubid = 0
+                  and d.deptype = 'e') as from_extension
   from pg_proc p
   join pg_namespace n on n.oid = p.pronamespace
   join pg_language l on l.oid = p.prolang

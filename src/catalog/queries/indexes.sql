@@ -3,6 +3,8 @@
 -- definition, and per key column its options (indoption: bit 0 DESC, bit 1 NULLS FIRST;
 -- pg_get_indexdef(oid, k) prints only the key, not its order). $1: oids of the snapshot's tables (oid[]; read through pg_index's indrelid index),
 -- $2: read deparsed expressions (bool): the predicate, $3: read definitions (bool): the definition.
+-- scans: how often the index was used since statistics were last reset (pg_stat_user_indexes.idx_scan;
+-- NULL when the server keeps no statistics for it).
 select i.indrelid,
        ic.relname::text as name,
        i.indisunique,
@@ -18,7 +20,8 @@ select i.indrelid,
        i.indnkeyatts,
        case when $2 then pg_get_expr(i.indpred, i.indrelid, true) end as predicate,
        case when $3 then pg_get_indexdef(i.indexrelid) end as definition,
-       i.indoption::int2[] as options
+       i.indoption::int2[] as options,
+       pg_stat_get_numscans(i.indexrelid) as scans
   from unnest($1::oid[]) r(oid)
   join pg_index i on i.indrelid = r.oid
   join pg_class ic on ic.oid = i.indexrelid
