@@ -118,6 +118,11 @@ deskctl migrate --database-url postgres://app@db/app --target 20251204000001"
     )]
     Migrate(MigrateArgs),
 
+    /// Check pending migration files for unsafe or insecure SQL (PostgreSQL's parser, no database needed)
+    #[command(after_help = "Examples:\n  deskctl lint\n  \
+deskctl lint --database-url postgres://app@db/app --format github   # only files not applied yet")]
+    Lint(LintArgs),
+
     /// Show every migration: applied (when), pending, divergent or missing
     #[command(
         after_help = "Examples:\n  deskctl status --database-url postgres://app@db/app\n  \
@@ -225,6 +230,42 @@ pub struct MigrateArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: SimpleFormat,
+    /// Do not lint the pending files first (see `deskctl lint`)
+    #[arg(long)]
+    pub no_lint: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LintFormat {
+    /// `file:line:col rule (level) message` and its fix
+    #[default]
+    Text,
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other viewers)
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request)
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+    /// Lint every file, even those the database's history says are applied
+    #[arg(long)]
+    pub all: bool,
+    /// Schemas exposed to API clients (anon/authenticated) [default: [diagnose] exposed_schemas, else public]
+    #[arg(long = "exposed-schemas", value_name = "S")]
+    pub exposed_schemas: Vec<String>,
+    /// Lowest finding level that makes the exit code 1 [default: error]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: LintFormat,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,17 @@ pub struct ProjectFile {
     pub verify: VerifySection,
     #[serde(default)]
     pub diagnose: DiagnoseSection,
+    #[serde(default)]
+    pub lint: LintSection,
+}
+
+/// `[lint]`: migration lint settings.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSection {
+    /// Rule ids never run (by `deskctl lint` nor by `migrate`'s lint).
+    #[serde(default)]
+    pub disable: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -275,6 +286,30 @@ pub struct MigrateOptions {
     pub rehearse: bool,
     pub lock_timeout: Duration,
     pub json: bool,
+    /// Lint the pending files first (`--no-lint` turns it off).
+    pub lint: LintGate,
+}
+
+/// What `migrate`'s lint needs.
+#[derive(Debug, Clone)]
+pub struct LintGate {
+    pub enabled: bool,
+    pub exposed_schemas: Vec<String>,
+    pub disable: Vec<String>,
+}
+
+/// Options for `lint`.
+#[derive(Debug, Clone)]
+pub struct LintOptions {
+    pub dir: PathBuf,
+    pub history: HistoryTable,
+    /// Read the history (only with an explicit database URL) unless `--all`.
+    pub use_history: bool,
+    pub exposed_schemas: Vec<String>,
+    pub disable: Vec<String>,
+    pub fail_on: FailOn,
+    pub format: cli::LintFormat,
+    pub output: Option<PathBuf>,
 }
 
 /// Options for `status`.
@@ -343,6 +378,33 @@ impl RunConfig {
             rehearse: a.rehearse,
             lock_timeout: Duration::from_secs_f64(a.lock_timeout),
             json: a.format == SimpleFormat::Json,
+            lint: LintGate {
+                enabled: !a.no_lint,
+                exposed_schemas: self.exposed_schemas(&[]),
+                disable: self.project.lint.disable.clone(),
+            },
+        })
+    }
+
+    /// Schemas exposed to API clients: the flag, else `[diagnose] exposed_schemas`, else public.
+    pub fn exposed_schemas(&self, flag: &[String]) -> Vec<String> {
+        non_empty_or(
+            flag,
+            self.project.diagnose.exposed_schemas.as_ref(),
+            "public",
+        )
+    }
+
+    pub fn lint_options(&self, a: &cli::LintArgs) -> Result<LintOptions, ConfigError> {
+        Ok(LintOptions {
+            dir: self.migrations_dir(&a.dir),
+            history: self.history_table(&a.dir)?,
+            use_history: !a.all && matches!(self.target, DbTarget::Url(_)),
+            exposed_schemas: self.exposed_schemas(&a.exposed_schemas),
+            disable: self.project.lint.disable.clone(),
+            fail_on: a.fail_on.unwrap_or(FailOn::Error),
+            format: a.format,
+            output: a.output.clone(),
         })
     }
 

@@ -78,7 +78,13 @@ fn example_dir(example: &str, variant: Option<&str>) -> PathBuf {
 fn migrated(example: &str, variant: Option<&str>) -> TestDb {
     let db = TestDb::supabase();
     let out = deskctl()
-        .args(["migrate", "--database-url", &db.url, "--migrations"])
+        .args([
+            "migrate",
+            "--no-lint",
+            "--database-url",
+            &db.url,
+            "--migrations",
+        ])
         .arg(example_dir(example, variant))
         .output()
         .unwrap();

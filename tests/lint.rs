@@ -54,7 +54,13 @@ pub(crate) fn supabase_db() -> TestDb {
 pub(crate) fn migrated(dir: &Path) -> TestDb {
     let db = supabase_db();
     let out = deskctl()
-        .args(["migrate", "--database-url", &db.url, "--migrations"])
+        .args([
+            "migrate",
+            "--no-lint",
+            "--database-url",
+            &db.url,
+            "--migrations",
+        ])
         .arg(dir)
         .output()
         .unwrap();

@@ -18,9 +18,16 @@ fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 /// `deskctl <cmd> --database-url URL --migrations DIR <extra>`.
+/// `migrate` runs with `--no-lint`: these tests are about applying, and their files are not
+/// meant to pass the lint (tests/migrate_toolkit.rs tests the lint gate).
 fn run(cmd: &str, db: &TestDb, dir: &Path, extra: &[&str]) -> Output {
     deskctl()
         .arg(cmd)
+        .args(if cmd == "migrate" {
+            &["--no-lint"][..]
+        } else {
+            &[][..]
+        })
         .args(["--database-url", &db.url, "--migrations"])
         .arg(dir)
         .args(extra)
@@ -195,7 +202,13 @@ fn eight_concurrent_migrates_apply_every_migration_exactly_once() {
     let children: Vec<_> = (0..8)
         .map(|_| {
             Command::new(&bin)
-                .args(["migrate", "--database-url", &db.url, "--migrations"])
+                .args([
+                    "migrate",
+                    "--no-lint",
+                    "--database-url",
+                    &db.url,
+                    "--migrations",
+                ])
                 .arg(dir.path())
                 .env_remove("DATABASE_URL")
                 .env("NO_COLOR", "1")
@@ -610,7 +623,7 @@ fn status_and_migrate_on_an_ephemeral_cluster() {
     assert_eq!(v["summary"]["pending"], 2);
     assert_eq!(v["summary"]["applied"], 0);
     let out = deskctl()
-        .args(["migrate", "--ephemeral", "--migrations"])
+        .args(["migrate", "--no-lint", "--ephemeral", "--migrations"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -898,7 +911,13 @@ fn a_waiting_migrate_does_not_deadlock_create_index_concurrently_in_the_holder()
     let bin = assert_cmd::cargo::cargo_bin("deskctl");
     let spawn = || {
         Command::new(&bin)
-            .args(["migrate", "--database-url", &db.url, "--migrations"])
+            .args([
+                "migrate",
+                "--no-lint",
+                "--database-url",
+                &db.url,
+                "--migrations",
+            ])
             .arg(dir.path())
             .env_remove("DATABASE_URL")
             .stdout(Stdio::piped())
@@ -1002,7 +1021,13 @@ fn kill_9_during_a_long_migration_then_a_rerun_completes() {
     ]);
     let bin = assert_cmd::cargo::cargo_bin("deskctl");
     let mut child = Command::new(&bin)
-        .args(["migrate", "--database-url", &db.url, "--migrations"])
+        .args([
+            "migrate",
+            "--no-lint",
+            "--database-url",
+            &db.url,
+            "--migrations",
+        ])
         .arg(dir.path())
         .env_remove("DATABASE_URL")
         .stdout(Stdio::null())

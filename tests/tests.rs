@@ -10,6 +10,7 @@ mod diff;
 mod examples;
 mod lint;
 mod migrate;
+mod migrate_toolkit;
 mod report;
 mod snapshot_variants;
 mod verify;

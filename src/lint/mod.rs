@@ -5,6 +5,7 @@
 //! READ ONLY transaction that is rolled back; only `--ephemeral` migrates (a database deskctl
 //! created). Must not render by itself or query the catalog per rule.
 
+pub mod migration;
 pub mod rules;
 pub mod snapshot;
 pub mod sql;

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod history;
+pub mod lint;
 pub mod lock;
 pub mod new;
 pub mod runner;
@@ -467,6 +468,13 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
     }
     let db = db::open(cfg, PresetUse::Install).await?;
     configure_session(&db.client).await;
+    if !matches!(plan, Plan::Baseline(_)) {
+        let gate = lint::gate(&db.client, &sources, &o.history, &o.lint, o.json, cfg.color).await;
+        if !matches!(gate, Ok(None)) {
+            db.close().await;
+            return gate.map(|c| c.unwrap_or(ExitCode::SUCCESS));
+        }
+    }
     let color = cfg.color;
     let show_progress = !o.json && !cfg.quiet;
     let progress: Progress = if show_progress {

@@ -23,6 +23,9 @@ mod view_bypasses_rls;
 
 use super::Rule;
 
+/// The sensitive-name test `deskctl lint`'s migration rules share with diagnose.
+pub use sensitive_columns_exposed::sensitive;
+
 /// What each rule file needs.
 mod prelude {
     pub use crate::catalog::{PolicyCommand, QualName, RelKind, Relation};
