@@ -161,6 +161,10 @@ deskctl access --database-url postgres://app@db/app --roles anon,authenticated -
     )]
     Access(AccessArgs),
 
+    /// Set a project up: deskctl.toml, a starter check file from the migrated schema, an example scenario
+    #[command(after_help = "Examples:\n  deskctl init\n  deskctl init path/to/project --supabase")]
+    Init(InitArgs),
+
     /// Compare the security posture of two databases or snapshot files (exit 1 when they differ)
     #[command(
         after_help = "A and B: a database (postgres://… URL or key=value string), @ephemeral[:DIR] (a throwaway \
@@ -424,4 +428,16 @@ pub struct DiffArgs {
     pub format: SimpleFormat,
     #[command(flatten)]
     pub dir: MigrationsDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project directory [default: .]
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Supabase layout (supabase/migrations, the supabase preset) [default: when supabase/migrations exists]
+    #[arg(long)]
+    pub supabase: bool,
+    #[command(flatten)]
+    pub dir_args: MigrationsDirArg,
 }

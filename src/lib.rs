@@ -71,6 +71,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Verify(a) => verify::run(&cfg, cfg.verify_options(&a)?).await,
             Command::Diagnose(a) => lint::run_diagnose(&cfg, cfg.diagnose_options(&a)?).await,
             Command::Snapshot(a) => lint::run_snapshot(&cfg, cfg.snapshot_options(&a)?).await,
+            Command::Init(a) => {
+                let o = commands::init::InitOptions::resolve(&cfg, &a)?;
+                commands::init::run(&cfg, o).await
+            }
             Command::Diff(a) => {
                 let o = commands::diff::DiffOptions::resolve(&cfg, &a)?;
                 commands::diff::run(&cfg, o).await
