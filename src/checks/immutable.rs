@@ -7,9 +7,10 @@
 
 use serde::Deserialize;
 
+use super::behaviour::safety::statement_refusal;
 use super::behaviour::{
-    describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude,
-    settings_statement, validate_sql, As, AsList, Got, Originals, SqlList,
+    describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_one,
+    send_setup, settings_statement, As, AsList, Got, Originals, SqlList,
 };
 use super::model::{list, missing_relation, schemas_of, Ctx, Validator};
 use super::scenario::validate_setup;
@@ -223,16 +224,22 @@ impl Target {
     }
 }
 
+/// `where` / `set` are spliced into deskctl's own statement (`wrapped`): it must parse, with
+/// PostgreSQL's parser, as exactly that one statement, and hold nothing the safety rules refuse.
+fn fragment_problem(key: &str, wrapped: &str) -> Option<String> {
+    match crate::sqltext::parse(wrapped) {
+        Ok(stmts) if stmts.len() == 1 => {
+            statement_refusal(&stmts[0]).map(|r| format!("`{key}` contains {}: {}", r.what, r.why))
+        }
+        _ => Some(format!(
+            "`{key}` must be one SQL expression, without `;` or transaction control"
+        )),
+    }
+}
+
 fn validate_fragment(v: &mut Validator, key: &str, wrapped: &str) {
-    let mut inner = Validator::default();
-    validate_sql(&mut inner, key, wrapped);
-    let n = crate::migrate::split::split(wrapped).len();
-    if !inner.is_empty() || n != 1 {
-        v.error(
-            key,
-            format!("`{key}` must be one SQL expression, without `;` or transaction control"),
-            None,
-        );
+    if let Some(p) = fragment_problem(key, wrapped) {
+        v.error(key, p, None);
     }
 }
 
@@ -320,7 +327,26 @@ impl ProbeCheck for Immutable {
 
         // One round trip: seed, the session's settings, the row to attack.
         let names = Originals::names_for(whos.iter().map(|w| &w.as_));
-        let seed = self.seed.as_ref().map(SqlList::joined);
+        let seed = match self.seed.as_ref().map(|s| s.statements("seed")).transpose() {
+            Ok(s) => s.unwrap_or_default(),
+            Err(why) => return Outcome::error(format!("not run: {why}")),
+        };
+        for (key, wrapped) in [
+            (
+                "where",
+                self.where_
+                    .as_ref()
+                    .map(|w| format!("select 1 from t where ({w})")),
+            ),
+            (
+                "set",
+                self.set.as_ref().map(|s| format!("update t set {s}")),
+            ),
+        ] {
+            if let Some(p) = wrapped.and_then(|w| fragment_problem(key, &w)) {
+                return Outcome::error(format!("not run: {p}"));
+            }
+        }
         let target_sql = format!(
             "select ctid::text, md5(t::text), tableoid::oid::text from {table} t{} limit 1",
             self.where_
@@ -328,12 +354,7 @@ impl ProbeCheck for Immutable {
                 .map(|w| format!(" where ({w})"))
                 .unwrap_or_default()
         );
-        let f_seed = async {
-            match &seed {
-                Some(s) => Some(client.batch_execute(s).await),
-                None => None,
-            }
-        };
+        let f_seed = send_setup(client, &seed);
         let read_sql = Originals::read_statement(&names);
         let f_orig = exec_text(client, &read_sql, &names);
         let f_target = async {
@@ -344,8 +365,8 @@ impl ProbeCheck for Immutable {
             }
         };
         let (r_seed, r_orig, r_target) = futures_util::join!(f_seed, f_orig, f_target);
-        if let Some(Err(e)) = r_seed {
-            return Outcome::error(format!("seed failed: {}", error_text(&e)));
+        if let Err(e) = r_seed {
+            return Outcome::error(format!("seed failed: {e}"));
         }
         let originals = match r_orig {
             Ok(rows) if !rows.is_empty() => Originals::from_row(names, &rows[0]),
@@ -469,7 +490,7 @@ async fn attempt(
             None => None,
         }
     };
-    let f_attack = client.simple_query(&attack);
+    let f_attack = send_one(client, &attack);
     let f_verify = async {
         match &verify_sql {
             Some(v) => {

@@ -83,6 +83,9 @@ pub struct ProbeEnv<'a> {
     pub client: &'a tokio_postgres::Client,
     /// The catalog snapshot (read before any probe ran).
     pub snapshot: &'a Snapshot,
+    /// The run's `statement_timeout`: behaviour steps also keep a client-side deadline derived
+    /// from it, so a check that switched the server's timeout off still cannot hang the run.
+    pub statement_timeout: std::time::Duration,
 }
 
 /// A kind that must run SQL (behaviour checks). `run` executes inside the run's transaction,

@@ -67,7 +67,6 @@ impl ProbeCheck for Rejects {
     }
 
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
-        let setup = self.setup.as_ref().map(SqlList::joined);
         let rules = RunRules {
             connecting_rule: true,
             numbered: false,
@@ -76,9 +75,10 @@ impl ProbeCheck for Rejects {
             env.client,
             env.snapshot,
             ctx,
-            setup.as_deref(),
+            self.setup.as_ref(),
             &[self.step()],
             rules,
+            env.statement_timeout,
         )
         .await
     }

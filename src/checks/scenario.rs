@@ -173,7 +173,6 @@ impl ProbeCheck for Scenario {
 
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
         let steps = self.steps();
-        let setup = self.setup.as_ref().map(SqlList::joined);
         let rules = RunRules {
             connecting_rule: true,
             numbered: steps.len() > 1,
@@ -182,9 +181,10 @@ impl ProbeCheck for Scenario {
             env.client,
             env.snapshot,
             ctx,
-            setup.as_deref(),
+            self.setup.as_ref(),
             &steps,
             rules,
+            env.statement_timeout,
         )
         .await;
         if let Some(n) = &self.name {
@@ -270,8 +270,8 @@ message = "permission denied"
             }
         );
         assert_eq!(
-            s.setup.unwrap().joined(),
-            "insert into a values (1);\ninsert into b values (2)"
+            s.setup.unwrap().statements("setup").unwrap(),
+            vec!["insert into a values (1)", "insert into b values (2)"]
         );
     }
 

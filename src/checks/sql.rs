@@ -48,7 +48,6 @@ impl ProbeCheck for Sql {
     }
 
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
-        let setup = self.setup.as_ref().map(SqlList::joined);
         // Without `as` the query runs as the connecting user on purpose (catalog queries,
         // counts as the owner); with `as` the impersonation rules apply.
         let rules = RunRules {
@@ -59,9 +58,10 @@ impl ProbeCheck for Sql {
             env.client,
             env.snapshot,
             ctx,
-            setup.as_deref(),
+            self.setup.as_ref(),
             &[self.step()],
             rules,
+            env.statement_timeout,
         )
         .await
     }
@@ -105,6 +105,6 @@ mod tests {
         let e = load("[[sql]]\nquery = \"select 1\"\n").unwrap_err();
         assert!(e.contains("missing `expect`"), "{e}");
         let e = load("[[sql]]\nquery = \"end\"\nexpect = 1\n").unwrap_err();
-        assert!(e.contains("`query` contains END"), "{e}");
+        assert!(e.contains("`query` contains COMMIT (`end`"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 //! lexer; also the byte <-> line:column arithmetic for reporting positions. Must not run SQL, read
 //! files or decide policy: callers decide what to refuse from the [`Kind`] reported here.
 
+pub mod check;
 pub mod expr;
 pub(crate) mod ffi;
 mod kind;

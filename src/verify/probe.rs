@@ -60,6 +60,7 @@ pub async fn run_all(
     let env = ProbeEnv {
         client,
         snapshot: snap,
+        statement_timeout: settings.statement_timeout,
     };
     let mut broken: Option<String> = None;
     for &i in which {

@@ -199,7 +199,7 @@ pub fn settings_statement(as_: &As, role: Option<&str>) -> Option<(String, Vec<S
     if let Some(claims) = as_.claims_json(role) {
         params.push(claims);
         parts.push(format!(
-            "set_config('request.jwt.claims', ${}, true)",
+            "pg_catalog.set_config('request.jwt.claims', ${}, true)",
             params.len()
         ));
     }
@@ -207,7 +207,7 @@ pub fn settings_statement(as_: &As, role: Option<&str>) -> Option<(String, Vec<S
         params.push(k.clone());
         params.push(v.setting_text());
         parts.push(format!(
-            "set_config(${}, ${}, true)",
+            "pg_catalog.set_config(${}, ${}, true)",
             params.len() - 1,
             params.len()
         ));
@@ -243,7 +243,7 @@ impl Originals {
     /// `select current_setting($1, true), ...`.
     pub fn read_statement(names: &[String]) -> String {
         let cols: Vec<String> = (1..=names.len())
-            .map(|i| format!("current_setting(${i}, true)"))
+            .map(|i| format!("pg_catalog.current_setting(${i}, true)"))
             .collect();
         format!("select {}", cols.join(", "))
     }
@@ -263,7 +263,7 @@ impl Originals {
             params.push(Some(n.clone()));
             params.push(v.clone());
             parts.push(format!(
-                "set_config(${}::text, ${}::text, true)",
+                "pg_catalog.set_config(${}::text, ${}::text, true)",
                 params.len() - 1,
                 params.len()
             ));
@@ -295,7 +295,10 @@ mod tests {
         assert_eq!(j["role"], "authenticated");
         assert_eq!(As::default().claims_json(None), None);
         let (sql, params) = settings_statement(&a, Some("authenticated")).unwrap();
-        assert_eq!(sql, "select set_config('request.jwt.claims', $1, true)");
+        assert_eq!(
+            sql,
+            "select pg_catalog.set_config('request.jwt.claims', $1, true)"
+        );
         assert_eq!(params.len(), 1);
     }
 }

@@ -1,6 +1,10 @@
 //! Running behaviour steps: setup, then each step in a savepoint of its own, impersonating as it
 //! says, pipelined on the client (one round trip per step), stopping at the first step that does
-//! not meet its expectation. Must not commit or end the transaction, or open connections.
+//! not meet its expectation. Every piece of a check's SQL is parsed first (`safety::statements`)
+//! and sent statement by statement, each one also parsed by the server through the extended
+//! protocol (whose Parse refuses several commands in one string); the structural checks of
+//! `state` bracket every step, and a client-side deadline with a cancel request bounds it. Must
+//! not commit or end the transaction, or open connections.
 
 use std::fmt;
 
@@ -9,10 +13,16 @@ use serde::Deserialize;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Client;
 
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio_postgres::SimpleQueryMessage;
+
 use super::expect::{compare, Expect, Got, Verdict};
 use super::r#as::{settings_statement, As, Originals};
-use super::safety::{owner_of_query, refusal};
+use super::safety::{owner_of_query, refusal, statements};
 use super::sqlstate::error_text;
+use super::state::{state_sql, State, Touched};
 use crate::catalog::Snapshot;
 use crate::checks::model::Ctx;
 use crate::checks::Outcome;
@@ -32,13 +42,19 @@ pub struct Step {
 pub struct SqlList(pub Vec<String>);
 
 impl SqlList {
-    pub fn joined(&self) -> String {
-        self.0
-            .iter()
-            .map(|s| s.trim().trim_end_matches(';').trim())
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(";\n")
+    /// Every statement of every text, in order, as deskctl will send them, or why none is sent
+    /// (see `safety::statements`). `key` names the list in messages (`setup`, `seed`).
+    pub fn statements(&self, key: &str) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for (i, sql) in self.0.iter().enumerate() {
+            let path = if self.0.len() == 1 {
+                key.to_string()
+            } else {
+                format!("{key}.{i}")
+            };
+            out.extend(statements(&path, sql)?);
+        }
+        Ok(out)
     }
 }
 
@@ -130,22 +146,164 @@ fn prefixed(label: &str, rest: String) -> String {
     }
 }
 
+/// Limits of a run of steps.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// The client-side deadline of one round trip (a step with its setup); when it passes, a
+    /// cancel request is sent and the check is an error. `None`: no deadline.
+    pub deadline: Option<Duration>,
+}
+
+impl Limits {
+    /// A deadline that leaves the server's own `statement_timeout` room to fire first: one
+    /// timeout per statement of the round trip, plus two seconds. None when the timeout is 0.
+    pub fn for_statements(statement_timeout: Duration, statements: usize) -> Limits {
+        Limits {
+            deadline: (!statement_timeout.is_zero())
+                .then(|| statement_timeout * (statements as u32 + 1) + Duration::from_secs(2)),
+        }
+    }
+}
+
+/// Send one statement of a check's SQL: the server parses it through the extended protocol
+/// (Parse refuses several commands in one string; inside the transaction block a refused
+/// Parse aborts the transaction, so the same text cannot run after it), then runs it through
+/// the simple protocol for PostgreSQL's text output. Both are pipelined: one round trip.
+pub async fn send_one(
+    client: &Client,
+    sql: &str,
+) -> Result<Vec<SimpleQueryMessage>, tokio_postgres::Error> {
+    let (parsed, ran) = futures_util::join!(client.prepare(sql), client.simple_query(sql));
+    match parsed {
+        // 25P02: the Parse came after an earlier failure, or the statement itself failed and
+        // aborted the transaction before the client's type look-ups; the run says which.
+        Err(e) if e.code() != Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) => {
+            Err(e)
+        }
+        _ => ran,
+    }
+}
+
+/// Send a check's statements in order (pipelined): what the last gave, or the first error.
+pub async fn send_all(client: &Client, stmts: &[String]) -> Got {
+    let results = join_all(stmts.iter().map(|s| send_one(client, s))).await;
+    let mut last = Got::Rows {
+        count: 0,
+        columns: 0,
+        rows: Vec::new(),
+    };
+    let mut failed: Option<Got> = None;
+    for r in &results {
+        match r {
+            Ok(msgs) => last = Got::from_messages(msgs),
+            Err(e) => {
+                let g = Got::from_error(e);
+                // The first real error, not the "transaction is aborted" that follows it.
+                let aborted = g.error_code() == Some("25P02");
+                if failed.is_none()
+                    || (!aborted && failed.as_ref().and_then(Got::error_code) == Some("25P02"))
+                {
+                    failed = Some(g);
+                }
+            }
+        }
+    }
+    failed.unwrap_or(last)
+}
+
+/// Like `send_all` for setup/seed statements: the first real error as text.
+pub async fn send_setup(client: &Client, stmts: &[String]) -> Result<(), String> {
+    if stmts.is_empty() {
+        return Ok(());
+    }
+    match send_all(client, stmts).await {
+        Got::Error { code, message } => Err(super::sqlstate::describe_error(&code, &message)),
+        Got::Rows { .. } => Ok(()),
+    }
+}
+
+/// Run `fut` within `limits`; on the deadline, send PostgreSQL a cancel request for whatever the
+/// connection is running and return `Err` saying so.
+pub async fn bounded<T>(
+    client: &Client,
+    limits: &Limits,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, String> {
+    let Some(d) = limits.deadline else {
+        return Ok(fut.await);
+    };
+    match tokio::time::timeout(d, fut).await {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            let token = client.cancel_token();
+            let cancelled = tokio::time::timeout(
+                Duration::from_secs(5),
+                token.cancel_query(tokio_postgres::NoTls),
+            )
+            .await;
+            let how = match cancelled {
+                Ok(Ok(())) => "a cancel request was sent".to_string(),
+                Ok(Err(e)) => format!("the cancel request failed: {e}"),
+                Err(_) => "the cancel request got no answer".to_string(),
+            };
+            Err(format!(
+                "did not finish within {:.1} s (deskctl's own deadline, which holds even when the server's statement_timeout was switched off); {how}",
+                d.as_secs_f64()
+            ))
+        }
+    }
+}
+
+const FIX_RLS: &str = "run it as an API role (as = { role = \"authenticated\", claims = { sub = \"...\" } }), or add bypass = true to `as` if bypassing RLS is what it tests";
+
+fn touched_reason(t: &Touched, role: &str, ctx: &Ctx) -> String {
+    let shown = ctx.show(&crate::catalog::QualName::new(&t.schema, &t.name));
+    match t.reason.as_str() {
+        "superuser" => format!("{role} is a superuser, so RLS on {shown} does not apply to it"),
+        "bypassrls" => format!("{role} has BYPASSRLS, so RLS on {shown} does not apply to it"),
+        _ => format!(
+            "{role} owns {shown} (owner {}), which has RLS enabled but not FORCE ROW LEVEL SECURITY, so RLS does not apply to it",
+            t.owner
+        ),
+    }
+}
+
 /// Run `setup` (as the connecting user) then `steps` in order, each in a savepoint of its own,
 /// impersonating as the step says, stopping at the first step that does not meet its
-/// expectation. Every step is checked against the safety rules before anything runs. The
-/// caller's savepoint undoes everything afterwards. Statements are pipelined: one round trip
-/// per step.
+/// expectation. Every step is checked against the safety rules before anything runs, and its
+/// session state is checked around it (`state`). The caller's savepoint undoes everything
+/// afterwards. Statements are pipelined: one round trip per step.
 pub async fn run_steps(
     client: &Client,
     snap: &Snapshot,
     ctx: &Ctx<'_>,
-    setup: Option<&str>,
+    setup: Option<&SqlList>,
     steps: &[Step],
     rules: RunRules,
+    statement_timeout: Duration,
 ) -> Outcome {
     // Refuse before running anything.
+    let setup_stmts = match setup.map(|s| s.statements("setup")).transpose() {
+        Ok(s) => s.unwrap_or_default(),
+        Err(why) => return Outcome::error(format!("not run: {why}")),
+    };
     let mut roles: Vec<String> = Vec::with_capacity(steps.len());
+    let mut queries: Vec<Vec<String>> = Vec::with_capacity(steps.len());
     for (i, s) in steps.iter().enumerate() {
+        let key = if rules.numbered {
+            format!("step.{i}.query")
+        } else {
+            "query".to_string()
+        };
+        match statements(&key, &s.query) {
+            Ok(q) => queries.push(q),
+            Err(why) => {
+                return Outcome::error(prefixed(
+                    &step_label(i, s, &rules),
+                    format!("not run: {why}"),
+                ))
+            }
+        }
         let role = match s.as_.role.as_deref() {
             Some("owner") if snap.role("owner").is_none() => {
                 match owner_of_query(snap, ctx, &s.query) {
@@ -181,6 +339,7 @@ pub async fn run_steps(
         Vec::new()
     };
     let mut originals: Option<Originals> = None;
+    let mut baseline: Option<State> = None;
     let mut passed: Vec<String> = Vec::new();
     // What the previous step left behind, undone at the head of the next step's round trip:
     // `Some(true)`: it failed as expected, roll its savepoint back; `Some(false)`: keep its data,
@@ -189,6 +348,7 @@ pub async fn run_steps(
     let undo_sql =
         format!("rollback to savepoint {STEP_SAVEPOINT}; release savepoint {STEP_SAVEPOINT}");
     let release_sql = format!("release savepoint {STEP_SAVEPOINT}");
+    let baseline_sql = state_sql(&[], false);
 
     for (i, step) in steps.iter().enumerate() {
         let last = i + 1 == steps.len();
@@ -201,10 +361,17 @@ pub async fn run_steps(
             }
             a.label(snap)
         };
-        let setup_sql = if i == 0 { setup } else { None };
-        let read_originals = i == 0 && multi;
+        let first = i == 0;
+        let read_originals = first && multi;
         let pre = prelude(STEP_SAVEPOINT, role);
         let settings = settings_statement(&step.as_, role);
+        let setting_names: Vec<String> = step.as_.settings.keys().cloned().collect();
+        // Which RLS tables the step reads is only watched when a pass could come from RLS not
+        // applying; `[[sql]]` without `as` runs as the connecting user on purpose.
+        let watch_rls = step.expect.depends_on_rls()
+            && !step.as_.bypass
+            && (step.as_.role.is_some() || rules.connecting_rule);
+        let state = state_sql(&setting_names, watch_rls);
 
         let restore = match (pending, &originals) {
             (Some(false), Some(o)) => Some(o.restore_statement()),
@@ -214,8 +381,8 @@ pub async fn run_steps(
             _ => None,
         };
 
-        // One round trip: [the previous step's cleanup] [setup] [originals] savepoint + role,
-        // claims/settings, query.
+        // One round trip: [the previous step's cleanup] [baseline state, setup, originals]
+        // savepoint + role, claims/settings, state, the query, state.
         let f_clean = async {
             match (pending, &restore) {
                 (Some(true), _) => Some(client.batch_execute(&undo_sql).await),
@@ -229,10 +396,18 @@ pub async fn run_steps(
                 _ => None,
             }
         };
+        let f_base = async {
+            if first {
+                Some(client.simple_query(&baseline_sql).await)
+            } else {
+                None
+            }
+        };
         let f_setup = async {
-            match setup_sql {
-                Some(sql) => Some(client.batch_execute(sql).await),
-                None => None,
+            if first {
+                send_setup(client, &setup_stmts).await
+            } else {
+                Ok(())
             }
         };
         let f_orig = async {
@@ -250,9 +425,22 @@ pub async fn run_steps(
                 None => None,
             }
         };
-        let f_query = client.simple_query(&step.query);
-        let (r_clean, r_setup, r_orig, r_pre, r_set, r_query) =
-            futures_util::join!(f_clean, f_setup, f_orig, f_pre, f_set, f_query);
+        let f_before = client.simple_query(&state);
+        let f_query = send_all(client, &queries[i]);
+        let f_after = client.simple_query(&state);
+        let n_stmts = queries[i].len() + if first { setup_stmts.len() } else { 0 };
+        let limits = Limits::for_statements(statement_timeout, n_stmts);
+        let joined = bounded(client, &limits, async {
+            futures_util::join!(
+                f_clean, f_base, f_setup, f_orig, f_pre, f_set, f_before, f_query, f_after
+            )
+        })
+        .await;
+        let (r_clean, r_base, r_setup, r_orig, r_pre, r_set, r_before, got, r_after) = match joined
+        {
+            Ok(r) => r,
+            Err(why) => return Outcome::error(prefixed(&label, why)),
+        };
 
         if let Some(Err(e)) = r_clean {
             return Outcome::error(prefixed(
@@ -260,9 +448,19 @@ pub async fn run_steps(
                 format!("could not restore the session after the previous step: {e}"),
             ));
         }
-
-        if let Some(Err(e)) = r_setup {
-            return Outcome::error(format!("setup failed: {}", error_text(&e)));
+        if let Some(r) = r_base {
+            match r
+                .map_err(|e| error_text(&e))
+                .and_then(|m| State::from_messages(&m, &[]))
+            {
+                Ok(s) => baseline = Some(s),
+                Err(e) => {
+                    return Outcome::error(format!("could not read the session's state: {e}"))
+                }
+            }
+        }
+        if let Err(e) = r_setup {
+            return Outcome::error(format!("setup failed: {e}"));
         }
         if let Some(r) = r_orig {
             match r {
@@ -290,10 +488,90 @@ pub async fn run_steps(
                 ),
             ));
         }
-        let got = match &r_query {
-            Ok(msgs) => Got::from_messages(msgs),
-            Err(e) => Got::from_error(e),
+        let Some(base) = &baseline else {
+            return Outcome::error("internal: the session's state was not read");
         };
+        // Before the query: exactly the role and claims the step claims, the guarded settings
+        // as they were before the check's setup, the same transaction.
+        let before = match r_before
+            .map_err(|e| error_text(&e))
+            .and_then(|m| State::from_messages(&m, &setting_names))
+        {
+            Ok(s) => s,
+            Err(e) => {
+                return Outcome::error(prefixed(
+                    &label,
+                    format!("could not read the session's state before the step: {e}"),
+                ))
+            }
+        };
+        let mut wrong = before.guard_changes_since(base);
+        let want_user = role.unwrap_or(base.current_user.as_str());
+        if before.current_user != want_user {
+            wrong.push(format!(
+                "it would have run as {} instead of {want_user}",
+                before.current_user
+            ));
+        }
+        let want_claims = step.as_.claims_json(role).or_else(|| base.claims.clone());
+        if before.claims != want_claims {
+            wrong.push(format!(
+                "its request.jwt.claims would have been {} instead of {}",
+                before.claims.as_deref().unwrap_or("unset"),
+                want_claims.as_deref().unwrap_or("unset")
+            ));
+        }
+        if !wrong.is_empty() {
+            let whose = if first && !setup_stmts.is_empty() {
+                "the check's setup (or an earlier step) changed the session"
+            } else {
+                "an earlier step changed the session"
+            };
+            return Outcome::error(prefixed(
+                &label,
+                format!("not trusted: {whose}: {}", wrong.join("; ")),
+            ));
+        }
+        // After the query (when it succeeded: a failed statement's changes are undone with it):
+        // nothing of the above changed, and no RLS table the role is not bound by was read.
+        if got.error_code().is_none() {
+            let after = match r_after
+                .map_err(|e| error_text(&e))
+                .and_then(|m| State::from_messages(&m, &setting_names))
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    return Outcome::error(prefixed(
+                        &label,
+                        format!("could not read the session's state after the step: {e}"),
+                    ))
+                }
+            };
+            let changed = after.changes_since(&before);
+            if !changed.is_empty() {
+                return Outcome::error(prefixed(
+                    &label,
+                    format!(
+                        "not trusted: the step ran as {who} but changed the session: {}",
+                        changed.join("; ")
+                    ),
+                ));
+            }
+            if let Some(t) = after.touched_since(&before).first() {
+                let who_note = if step.as_.role.is_some() {
+                    String::new()
+                } else {
+                    "the step has no role and runs as the connecting user; ".to_string()
+                };
+                return Outcome::error(prefixed(
+                    &label,
+                    format!(
+                        "not trusted: {who_note}{}, the step read it, and the expectation depends on RLS; {FIX_RLS}",
+                        touched_reason(t, &before.current_user, ctx)
+                    ),
+                ));
+            }
+        }
         // A lone step without `as` (`[[sql]]`, `[[rejects]]`) needs no "as ..." in its detail.
         let who = if step.as_ == As::default() && !rules.numbered {
             String::new()
