@@ -228,6 +228,9 @@ pub struct MigrateArgs {
     /// Apply all pending migrations in one transaction and roll it back
     #[arg(long)]
     pub rehearse: bool,
+    /// Then apply the seed files of supabase/config.toml's [db.seed] (default supabase/seed.sql)
+    #[arg(long, conflicts_with_all = ["dry_run", "rehearse", "baseline"])]
+    pub seed: bool,
     /// Give up waiting for the migration lock after SECS seconds
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub lock_timeout: f64,
@@ -304,7 +307,8 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Check files (.toml) or directories of them [default: ./checks]
+    /// Check files (.toml), pgTAP test files (.sql) or directories of them [default: ./checks;
+    /// in a Supabase project also supabase/tests]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]

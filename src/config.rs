@@ -9,6 +9,9 @@ use serde::Deserialize;
 use crate::cli::{self, ColorChoice, FailOn, GlobalArgs, PresetName, ReportFormat, SimpleFormat};
 
 pub const DEFAULT_HISTORY_TABLE: &str = "refinery_schema_history";
+/// The private schema deskctl's own history table lives in unless configured otherwise (never an
+/// API-exposed schema; see `migrate::history::resolve` for databases with an older public one).
+pub const DEFAULT_HISTORY_SCHEMA: &str = "deskctl";
 pub const DEFAULT_CONFIG_FILE: &str = "deskctl.toml";
 
 /// A problem in the project config file, with file:line:col.
@@ -111,6 +114,8 @@ pub struct RunConfig {
     pub project: ProjectFile,
     /// Path of the config file that was loaded, if any.
     pub config_path: Option<PathBuf>,
+    /// `./supabase/config.toml`, when this is a Supabase project (deskctl.toml keys win).
+    pub supabase: Option<crate::project::supabase::SupabaseProject>,
 }
 
 impl RunConfig {
@@ -137,9 +142,15 @@ impl RunConfig {
         } else {
             DbTarget::Env
         };
-        let preset = g.preset.or(project.preset).map(|p| match p {
-            PresetName::Supabase => Preset::Supabase,
-        });
+        let supabase = crate::project::supabase::SupabaseProject::discover(Path::new("."))?;
+        // A Supabase project needs the Supabase preset: implied unless configured.
+        let preset = g
+            .preset
+            .or(project.preset)
+            .or(supabase.as_ref().map(|_| PresetName::Supabase))
+            .map(|p| match p {
+                PresetName::Supabase => Preset::Supabase,
+            });
         let wait = match g.wait {
             Some(s) if !(s.is_finite() && s >= 0.0) => {
                 return Err(ConfigError::Usage(format!(
@@ -158,6 +169,7 @@ impl RunConfig {
             verbose: g.verbose,
             project,
             config_path,
+            supabase,
         })
     }
 
@@ -169,6 +181,9 @@ impl RunConfig {
             .or_else(|| self.project.migrations.clone())
         {
             return d;
+        }
+        if let Some(p) = &self.supabase {
+            return p.migrations_dir();
         }
         let plain = PathBuf::from("migrations");
         if plain.is_dir() {
@@ -185,9 +200,11 @@ impl RunConfig {
         let raw = flag
             .history_table
             .clone()
-            .or_else(|| self.project.history_table.clone())
-            .unwrap_or_else(|| DEFAULT_HISTORY_TABLE.to_string());
-        HistoryTable::parse(&raw)
+            .or_else(|| self.project.history_table.clone());
+        match raw {
+            Some(raw) => HistoryTable::parse(&raw),
+            None => Ok(HistoryTable::default_private()),
+        }
     }
 }
 
@@ -196,6 +213,9 @@ impl RunConfig {
 pub struct HistoryTable {
     pub schema: Option<String>,
     pub name: String,
+    /// Nothing configured it: `deskctl.refinery_schema_history`, or an existing legacy
+    /// `refinery_schema_history` found through the search path (`migrate::history::resolve`).
+    pub is_default: bool,
 }
 
 impl HistoryTable {
@@ -215,7 +235,21 @@ impl HistoryTable {
                 "invalid history table `{raw}`: use [schema.]name with letters, digits and underscores"
             )));
         }
-        Ok(HistoryTable { schema, name })
+        Ok(HistoryTable {
+            schema,
+            name,
+            is_default: false,
+        })
+    }
+
+    /// The default: `deskctl.refinery_schema_history` (resolved against the database by
+    /// `migrate::history::resolve`).
+    pub fn default_private() -> HistoryTable {
+        HistoryTable {
+            schema: Some(DEFAULT_HISTORY_SCHEMA.to_string()),
+            name: DEFAULT_HISTORY_TABLE.to_string(),
+            is_default: true,
+        }
     }
 
     /// The name as refinery's queries need it (pasted into SQL by refinery; validated above).
@@ -288,6 +322,9 @@ pub struct MigrateOptions {
     pub json: bool,
     /// Lint the pending files first (`--no-lint` turns it off).
     pub lint: LintGate,
+    /// `--seed`: the seed files to apply after the migrations (empty: none).
+    pub seeds: Vec<PathBuf>,
+    pub seed_warnings: Vec<String>,
 }
 
 /// What `migrate`'s lint needs.
@@ -337,6 +374,10 @@ pub struct VerifyOptions {
     /// `--only` / `--skip` globs on check ids and kinds.
     pub only: Vec<String>,
     pub skip: Vec<String>,
+    /// Seed files applied after migrating (ephemeral runs of a Supabase project), and the
+    /// project root their recorded paths are relative to.
+    pub seeds: Vec<PathBuf>,
+    pub seed_warnings: Vec<String>,
 }
 
 /// Options for `diagnose`.
@@ -362,7 +403,25 @@ pub struct SnapshotOptions {
 }
 
 impl RunConfig {
+    /// The seed files of the Supabase project (`[db.seed]`), and warnings for globs matching
+    /// nothing.
+    pub fn seed_files(&self) -> (Vec<PathBuf>, Vec<String>) {
+        self.supabase
+            .as_ref()
+            .map(|p| p.seed_files())
+            .unwrap_or_default()
+    }
+
     pub fn migrate_options(&self, a: &cli::MigrateArgs) -> Result<MigrateOptions, ConfigError> {
+        let (seeds, seed_warnings) = match (a.seed, &self.supabase) {
+            (false, _) => (Vec::new(), Vec::new()),
+            (true, Some(_)) => self.seed_files(),
+            (true, None) => {
+                return Err(ConfigError::Usage(
+                    "--seed: no supabase/config.toml here; seed files come from its [db.seed] (run deskctl at the Supabase project's root)".into(),
+                ))
+            }
+        };
         if !(a.lock_timeout.is_finite() && a.lock_timeout >= 0.0) {
             return Err(ConfigError::Usage(format!(
                 "--lock-timeout takes a number of seconds >= 0, got {}",
@@ -383,14 +442,23 @@ impl RunConfig {
                 exposed_schemas: self.exposed_schemas(&[]),
                 disable: self.project.lint.disable.clone(),
             },
+            seeds,
+            seed_warnings,
         })
     }
 
-    /// Schemas exposed to API clients: the flag, else `[diagnose] exposed_schemas`, else public.
+    /// Schemas exposed to API clients: the flag, else `[diagnose] exposed_schemas`, else a Supabase
+    /// project's `[api].schemas`, else public.
     pub fn exposed_schemas(&self, flag: &[String]) -> Vec<String> {
+        // In a Supabase project, config.toml's [api].schemas come before the default.
+        let api = self.api_schemas();
         non_empty_or(
             flag,
-            self.project.diagnose.exposed_schemas.as_ref(),
+            self.project
+                .diagnose
+                .exposed_schemas
+                .as_ref()
+                .or(api.as_ref()),
             "public",
         )
     }
@@ -420,11 +488,18 @@ impl RunConfig {
     pub fn verify_options(&self, a: &cli::VerifyArgs) -> Result<VerifyOptions, ConfigError> {
         let paths = if !a.paths.is_empty() {
             a.paths.clone()
+        } else if let Some(c) = self.project.checks.clone() {
+            c
         } else {
-            self.project
-                .checks
-                .clone()
-                .unwrap_or_else(|| vec![PathBuf::from("checks")])
+            self.default_check_paths()
+        };
+        let ephemeral = matches!(self.target, DbTarget::Ephemeral { .. });
+        // On a throwaway cluster a Supabase project is set up as `supabase db reset` would:
+        // migrations, then seeds.
+        let (seeds, seed_warnings) = if ephemeral {
+            self.seed_files()
+        } else {
+            (Vec::new(), Vec::new())
         };
         let schemas = if !a.schemas.is_empty() {
             a.schemas.clone()
@@ -451,7 +526,29 @@ impl RunConfig {
             output: a.output.output.clone(),
             only: crate::verify::filter::patterns(&a.only),
             skip: crate::verify::filter::patterns(&a.skip),
+            seeds,
+            seed_warnings,
         })
+    }
+
+    /// `./checks`; in a Supabase project the existing ones of `./checks` and `supabase/tests`.
+    fn default_check_paths(&self) -> Vec<PathBuf> {
+        let checks = PathBuf::from("checks");
+        let Some(p) = &self.supabase else {
+            return vec![checks];
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        if checks.is_dir() {
+            paths.push(checks.clone());
+        }
+        paths.extend(p.tests_dir());
+        // Neither: a Supabase project is still migrated and seeded; there is just nothing to check.
+        paths
+    }
+
+    /// The Data API's schemas of a Supabase project (`[api].schemas`), when there is one.
+    fn api_schemas(&self) -> Option<Vec<String>> {
+        self.supabase.as_ref().map(|p| p.api_schemas.clone())
     }
 
     pub fn diagnose_options(&self, a: &cli::DiagnoseArgs) -> Result<DiagnoseOptions, ConfigError> {
@@ -469,8 +566,18 @@ impl RunConfig {
                 }
             },
         };
-        let schemas = non_empty_or(&a.schemas, self.project.schemas.as_ref(), "public");
-        let exposed = non_empty_or(&a.exposed_schemas, d.exposed_schemas.as_ref(), "public");
+        // A Supabase project's exposed schemas are its [api].schemas; deskctl.toml and flags win.
+        let api = self.api_schemas();
+        let schemas = non_empty_or(
+            &a.schemas,
+            self.project.schemas.as_ref().or(api.as_ref()),
+            "public",
+        );
+        let exposed = non_empty_or(
+            &a.exposed_schemas,
+            d.exposed_schemas.as_ref().or(api.as_ref()),
+            "public",
+        );
         Ok(DiagnoseOptions {
             schemas,
             exposed_schemas: exposed,

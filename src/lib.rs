@@ -12,6 +12,7 @@ pub mod diff;
 pub mod lint;
 pub mod migrate;
 pub mod ping;
+pub mod project;
 pub mod report;
 pub mod sqltext;
 pub mod verify;
@@ -98,6 +99,9 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         }
         if let Some(m) = cause.downcast_ref::<migrate::MigrateError>() {
             return m.exit_code();
+        }
+        if let Some(s) = cause.downcast_ref::<migrate::seed::SeedError>() {
+            return s.exit_code();
         }
         if cause.is::<config::ConfigError>() || cause.is::<checks::LoadErrors>() {
             return exit::INPUT;

@@ -40,16 +40,27 @@ fn json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", output_text(out)))
 }
 
+/// deskctl's default history table (a private schema, never `public`).
+const HISTORY: &str = "deskctl.refinery_schema_history";
+
 fn history(db: &TestDb) -> Vec<(i64, String)> {
-    db.query("select version::text, name from refinery_schema_history order by version::int8")
-        .into_iter()
-        .map(|r| {
-            (
-                r[0].as_deref().unwrap().parse().unwrap(),
-                r[1].clone().unwrap(),
-            )
-        })
-        .collect()
+    // The default table, or the one a test named explicitly (`refinery_schema_history`).
+    let table = if exists(db, HISTORY) {
+        HISTORY
+    } else {
+        "refinery_schema_history"
+    };
+    db.query(&format!(
+        "select version::text, name from {table} order by version::int8"
+    ))
+    .into_iter()
+    .map(|r| {
+        (
+            r[0].as_deref().unwrap().parse().unwrap(),
+            r[1].clone().unwrap(),
+        )
+    })
+    .collect()
 }
 
 fn exists(db: &TestDb, relation: &str) -> bool {
@@ -105,8 +116,8 @@ fn supabase_layout_applies_and_status_shows_it() {
     // otherwise let the anon key rewrite it); the migrating owner keeps everything.
     assert_eq!(
         db.scalar(
-            "select has_table_privilege('anon', 'refinery_schema_history', 'select,insert,update,delete')::text \
-             || has_table_privilege('authenticated', 'refinery_schema_history', 'insert')::text"
+            "select has_table_privilege('anon', 'deskctl.refinery_schema_history', 'select,insert,update,delete')::text \
+             || has_table_privilege('authenticated', 'deskctl.refinery_schema_history', 'insert')::text"
         )
         .as_deref(),
         Some("falsefalse")
@@ -169,7 +180,7 @@ fn bad_files_are_refused_before_touching_the_database() {
     let out = run("migrate", &db, mixed.path(), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(output_text(&out).contains("mixes naming layouts"));
-    assert!(!exists(&db, "refinery_schema_history"));
+    assert!(!exists(&db, HISTORY) && !exists(&db, "refinery_schema_history"));
 }
 
 // §2 ------------------------------------------------------------------------------------------
@@ -277,7 +288,7 @@ fn lock_timeout_exits_3_naming_the_holder() {
         let (client, _h) = deskctl::db::connect_target(&db.target(), None)
             .await
             .unwrap();
-        let table = deskctl::config::HistoryTable::parse("refinery_schema_history").unwrap();
+        let table = deskctl::config::HistoryTable::default_private();
         let _lock = deskctl::migrate::lock::acquire(&client, &table, Duration::ZERO, |_| {})
             .await
             .unwrap();
@@ -364,7 +375,7 @@ fn history_table_option_puts_history_where_asked() {
     );
     assert!(out.status.success(), "{}", output_text(&out));
     assert!(exists(&db, "ops.deploys"));
-    assert!(!exists(&db, "refinery_schema_history"));
+    assert!(!exists(&db, HISTORY) && !exists(&db, "refinery_schema_history"));
     let out = run(
         "status",
         &db,
@@ -578,7 +589,7 @@ fn status_never_writes_and_exit_code_is_for_ci() {
     let out = run("status", &db, dir.path(), &["--exit-code"]);
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(
-        !exists(&db, "refinery_schema_history"),
+        !exists(&db, HISTORY) && !exists(&db, "refinery_schema_history"),
         "status created the history table"
     );
 
@@ -656,7 +667,7 @@ fn dry_run_lists_in_order_and_changes_nothing() {
         text.contains("3 migration(s) would be applied; nothing changed"),
         "{text}"
     );
-    assert!(!exists(&db, "refinery_schema_history"));
+    assert!(!exists(&db, HISTORY) && !exists(&db, "refinery_schema_history"));
     assert!(!exists(&db, "two"));
     let v = json(&run(
         "migrate",
@@ -672,7 +683,7 @@ fn dry_run_lists_in_order_and_changes_nothing() {
         .map(|m| m["version"].as_i64().unwrap())
         .collect();
     assert_eq!(listed, vec![2, 3]);
-    assert!(!exists(&db, "refinery_schema_history"));
+    assert!(!exists(&db, HISTORY) && !exists(&db, "refinery_schema_history"));
 }
 
 #[test]
@@ -711,7 +722,7 @@ fn rehearse_applies_in_one_transaction_and_leaves_nothing() {
     );
     assert!(text.contains("rehearsal passed: 2 migration(s)"), "{text}");
     assert!(text.contains("nothing changed"), "{text}");
-    for rel in ["refinery_schema_history", "one", "two", "four"] {
+    for rel in [HISTORY, "refinery_schema_history", "one", "two", "four"] {
         assert!(!exists(&db, rel), "{rel} survived the rehearsal");
     }
     // A failing rehearsal reports the exact failure and still leaves nothing.
@@ -738,7 +749,7 @@ fn rehearse_applies_in_one_transaction_and_leaves_nothing() {
         text.contains("the rehearsal was rolled back; nothing changed"),
         "{text}"
     );
-    for rel in ["refinery_schema_history", "one", "two"] {
+    for rel in [HISTORY, "refinery_schema_history", "one", "two"] {
         assert!(!exists(&db, rel), "{rel} survived the rehearsal");
     }
 }
@@ -798,7 +809,7 @@ fn baseline_records_without_running_and_refuses_when_history_has_rows() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
         text.contains(
-            "refusing to baseline: the history table refinery_schema_history already has 3 row(s)"
+            "refusing to baseline: the history table deskctl.refinery_schema_history already has 3 row(s)"
         ),
         "{text}"
     );

@@ -13,4 +13,5 @@ mod migrate;
 mod migrate_toolkit;
 mod report;
 mod snapshot_variants;
+mod supabase;
 mod verify;

@@ -24,6 +24,7 @@ pub mod exists;
 pub mod immutable;
 pub mod loader;
 pub mod model;
+pub mod pgtap;
 pub mod policies;
 pub mod privileges;
 pub mod rejects;

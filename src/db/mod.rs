@@ -358,6 +358,17 @@ pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectE
         ),
     };
     let (client, conn_task) = connect_target(&target, cfg.wait).await?;
+    if let (Some(project), Some(_)) = (&cfg.supabase, &cluster) {
+        if let Ok(major) = server_major(&client).await {
+            let what = match ephemeral::find_bindir() {
+                Ok(dir) => format!("the ephemeral cluster's server ({})", dir.display()),
+                Err(_) => "the ephemeral cluster's server".to_string(),
+            };
+            if let Some(w) = project.major_version_warning(major, &what) {
+                eprintln!("warning: {w}");
+            }
+        }
+    }
     let install = match preset_use {
         PresetUse::Install => true,
         PresetUse::OnlyEphemeral => cluster.is_some(),
@@ -377,6 +388,17 @@ pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectE
         cluster,
         conn_task,
     })
+}
+
+/// The server's major version (15 for 15.8), read from `server_version_num`.
+pub async fn server_major(client: &Client) -> Result<u32, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "select (pg_catalog.current_setting('server_version_num')::int / 10000)::int4",
+            &[],
+        )
+        .await?;
+    Ok(row.get::<_, i32>(0).max(0) as u32)
 }
 
 /// Quote an identifier for SQL (always quoted: `"name"`, embedded quotes doubled).

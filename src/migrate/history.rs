@@ -1,6 +1,11 @@
-//! The migration history table, read-only: whether it exists, its rows, and the comparison of
-//! those rows with the files (drift, pending, status rows). Must not write: creating the table
-//! and recording rows is refinery's job, driven by `runner`.
+//! The migration history: which table it is (`resolve`, the ONE place that decides: deskctl's own
+//! table in the private schema `deskctl` by default, or an older `public.refinery_schema_history`),
+//! its rows, the Supabase CLI's `supabase_migrations.schema_migrations` next to it, and the
+//! comparison of both with the files (drift, pending, status rows). Reading is read-only; the
+//! only writes here are the Supabase interop ones `migrate` asks for under its lock (`adopt`:
+//! versions the Supabase CLI applied become deskctl history rows; `record_supabase`: versions
+//! deskctl applied are recorded where `supabase migration list` reads them). Applying files and
+//! writing refinery's own rows is refinery's job, driven by `runner`.
 
 use serde::Serialize;
 use tokio_postgres::Client;
@@ -19,6 +24,63 @@ pub struct AppliedRow {
     pub checksum: u64,
 }
 
+/// The `applied_on` of a version only the Supabase CLI recorded (it keeps no time).
+pub const BY_SUPABASE_CLI: &str = "by the Supabase CLI";
+
+/// The Supabase CLI's history table.
+pub const SUPABASE_TABLE: &str = "supabase_migrations.schema_migrations";
+
+/// Which history table this database uses. A configured table is taken as written. The default
+/// is `deskctl.refinery_schema_history`, unless that does not exist and an older unqualified
+/// `refinery_schema_history` is found through the search path (deskctl before 0.2 created it in
+/// `public`): then that one, with a notice saying how to move it. Every caller that needs the
+/// table's identity (history, the lock, refinery) goes through this function.
+pub async fn resolve(
+    client: &Client,
+    table: &HistoryTable,
+) -> Result<(HistoryTable, Option<String>), MigrateError> {
+    if !table.is_default {
+        return Ok((table.clone(), None));
+    }
+    let row = client
+        .query_one(
+            "select pg_catalog.to_regclass($1) is not null,
+                    (select n.nspname::text
+                       from pg_catalog.pg_class c
+                       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                      where c.oid = pg_catalog.to_regclass($2))",
+            &[&table.qualified(), &table.name],
+        )
+        .await
+        .map_err(|error| MigrateError::Database {
+            what: "looking up the history table".into(),
+            error,
+        })?;
+    let private_exists: bool = row.get(0);
+    let legacy: Option<String> = row.get(1);
+    match legacy {
+        Some(schema) if !private_exists && Some(&schema) != table.schema.as_ref() => {
+            let notice = format!(
+                "the history table is {schema}.{} (where older deskctl versions created it); \
+to move it out of the API's reach: create schema if not exists {private}; alter table {}.{} set schema {private}",
+                table.name,
+                quote_ident(&schema),
+                quote_ident(&table.name),
+                private = crate::config::DEFAULT_HISTORY_SCHEMA
+            );
+            Ok((
+                HistoryTable {
+                    schema: Some(schema),
+                    name: table.name.clone(),
+                    is_default: false,
+                },
+                Some(notice),
+            ))
+        }
+        _ => Ok((table.clone(), None)),
+    }
+}
+
 /// What the history table holds.
 #[derive(Debug, Clone, Default)]
 pub struct History {
@@ -28,6 +90,9 @@ pub struct History {
     pub rows: Vec<AppliedRow>,
     /// The version column is int4 (created by refinery without int8-versions).
     pub version_is_int4: bool,
+    /// Versions in `supabase_migrations.schema_migrations` (the Supabase CLI's history), as
+    /// text; `None` when that table does not exist.
+    pub supabase: Option<Vec<String>>,
 }
 
 impl History {
@@ -39,6 +104,46 @@ impl History {
 /// Read the history table without creating it. `table` is resolved like refinery does (unquoted,
 /// so case-folded, through the search path when unqualified).
 pub async fn read(client: &Client, table: &HistoryTable) -> Result<History, MigrateError> {
+    let (table, _) = resolve(client, table).await?;
+    let table = &table;
+    let supabase = read_supabase(client).await?;
+    let mut h = read_own(client, table).await?;
+    h.supabase = supabase;
+    Ok(h)
+}
+
+/// The versions the Supabase CLI recorded, or `None` without its table.
+pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, MigrateError> {
+    let exists: bool = client
+        .query_one(
+            "select pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null",
+            &[],
+        )
+        .await
+        .map_err(|error| MigrateError::Database {
+            what: format!("looking up {SUPABASE_TABLE}"),
+            error,
+        })?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let rows = client
+        .query(
+            "select version::text from supabase_migrations.schema_migrations order by version",
+            &[],
+        )
+        .await
+        .map_err(|error| MigrateError::Database {
+            what: format!("reading {SUPABASE_TABLE}"),
+            error,
+        })?;
+    let mut versions: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    versions.sort();
+    Ok(Some(versions))
+}
+
+async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, MigrateError> {
     let db = |what: &str| {
         let what = format!("reading the history table {table}: {what}");
         move |error| MigrateError::Database { what, error }
@@ -98,7 +203,107 @@ pub async fn read(client: &Client, table: &HistoryTable) -> Result<History, Migr
         found: Some(found),
         rows: out,
         version_is_int4: version_type.as_deref() == Some("integer"),
+        supabase: None,
     })
+}
+
+/// Files the Supabase CLI applied (its table lists their version) that deskctl's history lacks.
+pub fn applied_by_supabase_cli<'a>(
+    sources: &'a Sources,
+    history: &History,
+) -> Vec<&'a MigrationFile> {
+    let Some(cli) = &history.supabase else {
+        return Vec::new();
+    };
+    let own: std::collections::BTreeSet<i64> = history.rows.iter().map(|r| r.version).collect();
+    sources
+        .files
+        .iter()
+        .filter(|f| !own.contains(&f.version) && cli.binary_search(&f.version_text).is_ok())
+        .collect()
+}
+
+/// Record `files` in deskctl's history as applied (they were, by the Supabase CLI), creating the
+/// table when needed. Runs in one transaction; the caller holds the migration lock.
+pub async fn adopt(
+    client: &Client,
+    table: &HistoryTable,
+    files: &[&MigrationFile],
+) -> Result<(), MigrateError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let q = table.qualified();
+    let mut sql = String::from("BEGIN;\n");
+    sql.push_str(&super::runner::history_table_ddl(&q));
+    sql.push('\n');
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for f in files {
+        sql.push_str(&format!(
+            "INSERT INTO {q} (version, name, applied_on, checksum) VALUES ({}, {}, {}, {});\n",
+            f.version,
+            crate::db::quote_literal(&f.name),
+            crate::db::quote_literal(&now),
+            crate::db::quote_literal(&f.checksum.to_string())
+        ));
+    }
+    sql.push_str("COMMIT;");
+    if let Err(error) = client.batch_execute(&sql).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(MigrateError::Database {
+            what: format!("recording the versions the Supabase CLI applied in {table}"),
+            error,
+        });
+    }
+    Ok(())
+}
+
+/// Record applied `files` in `supabase_migrations.schema_migrations` the way the Supabase CLI
+/// does (its DDL, then version, name and the statements), skipping versions already there, so
+/// `supabase migration list` sees what deskctl applied.
+pub async fn record_supabase(
+    client: &Client,
+    files: &[&MigrationFile],
+) -> Result<(), MigrateError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let db = |error| MigrateError::Database {
+        what: format!("recording applied migrations in {SUPABASE_TABLE}"),
+        error,
+    };
+    client
+        .batch_execute(
+            "CREATE SCHEMA IF NOT EXISTS supabase_migrations;
+             CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);
+             ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS statements text[];
+             ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS name text",
+        )
+        .await
+        .map_err(db)?;
+    for f in files {
+        let body = f.body();
+        let statements: Vec<String> = match crate::sqltext::parse(body) {
+            Ok(sts) => sts.iter().map(|s| s.text(body).to_string()).collect(),
+            Err(_) => vec![body.to_string()],
+        };
+        let raw_name = f
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(super::source::supabase_match)
+            .map(|(_, n)| n.to_string())
+            .unwrap_or_else(|| f.name.clone());
+        client
+            .execute(
+                "INSERT INTO supabase_migrations.schema_migrations (version, name, statements)
+                 VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+                &[&f.version_text, &raw_name, &statements],
+            )
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// The state of one version, for `status` and for the plan.
@@ -180,6 +385,20 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
                     },
                 });
                 drift.push(d);
+            }
+            None if history
+                .supabase
+                .as_ref()
+                .is_some_and(|cli| cli.binary_search(&f.version_text).is_ok()) =>
+            {
+                rows.push(StatusRow {
+                    version: f.version,
+                    name: f.name.clone(),
+                    file: Some(f.path.clone()),
+                    state: State::Applied {
+                        applied_on: BY_SUPABASE_CLI.into(),
+                    },
+                })
             }
             None => {
                 let out_of_order = highest.is_some_and(|h| f.version < h);
@@ -293,6 +512,25 @@ mod tests {
         );
         assert!(text[3].contains("version 4 (four)") && text[3].contains("no file"));
         assert_eq!(c.pending.len(), 1);
+    }
+
+    #[test]
+    fn versions_the_supabase_cli_applied_are_found_by_their_digits() {
+        let (_d, s) = sources(&[
+            ("20240101000000_a.sql", "select 1;"),
+            ("20240102_b.sql", "select 2;"),
+            ("20240103000000_c.sql", "select 3;"),
+        ]);
+        let h = History {
+            supabase: Some(vec!["20240101000000".into(), "20240102".into()]),
+            ..Default::default()
+        };
+        let cli: Vec<&str> = applied_by_supabase_cli(&s, &h)
+            .iter()
+            .map(|f| f.version_text.as_str())
+            .collect();
+        assert_eq!(cli, vec!["20240101000000", "20240102"]);
+        assert!(applied_by_supabase_cli(&s, &History::default()).is_empty());
     }
 
     #[test]

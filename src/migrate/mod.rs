@@ -13,6 +13,7 @@ pub mod lint;
 pub mod lock;
 pub mod new;
 pub mod runner;
+pub mod seed;
 pub mod source;
 pub mod split;
 pub mod status;
@@ -138,6 +139,8 @@ pub async fn run_plan(
             });
         }
     }
+    let (resolved, legacy) = history::resolve(client, table).await?;
+    let table = &resolved;
     let lock = match plan {
         Plan::DryRun => None,
         _ => Some(lock::acquire(client, table, lock_timeout, on_wait).await?),
@@ -146,7 +149,21 @@ pub async fn run_plan(
     if let Some(l) = lock {
         l.release(client).await;
     }
-    result
+    result.map(|mut r| {
+        r.notices.splice(0..0, legacy);
+        r
+    })
+}
+
+/// Should this run keep `supabase_migrations.schema_migrations` up to date? For Supabase-layout
+/// files, when that table exists already or the files are a Supabase project's
+/// (`supabase/migrations`): then `supabase migration list` and `deskctl status` agree.
+fn records_for_supabase_cli(sources: &Sources, hist: &history::History) -> bool {
+    sources.layout == Some(Layout::Supabase)
+        && (hist.supabase.is_some()
+            || sources.dir.ends_with("supabase/migrations")
+            || std::fs::canonicalize(&sources.dir)
+                .is_ok_and(|d| d.ends_with("supabase/migrations")))
 }
 
 async fn run_locked(
@@ -157,7 +174,25 @@ async fn run_locked(
     target: Option<i64>,
     progress: Progress<'_>,
 ) -> Result<RunResult, MigrateError> {
-    let hist = history::read(client, table).await?;
+    let mut hist = history::read(client, table).await?;
+    let mut notices = Vec::new();
+    // Versions the Supabase CLI applied become deskctl history rows (not for a dry run or a
+    // rehearsal, which change nothing: those leave them out of refinery's list below).
+    let by_cli = history::applied_by_supabase_cli(sources, &hist);
+    if !by_cli.is_empty() && matches!(plan, Plan::Apply | Plan::Baseline(_)) {
+        history::adopt(client, table, &by_cli).await?;
+        notices.push(format!(
+            "{} migration(s) the Supabase CLI applied ({}) are now recorded in {table} too",
+            by_cli.len(),
+            history::SUPABASE_TABLE
+        ));
+        hist = history::read(client, table).await?;
+    }
+    let skip_for_refinery: std::collections::BTreeSet<i64> =
+        history::applied_by_supabase_cli(sources, &hist)
+            .iter()
+            .map(|f| f.version)
+            .collect();
     let cmp = history::compare(sources, &hist);
     if !cmp.drift.is_empty() {
         return Err(MigrateError::Drift {
@@ -197,7 +232,6 @@ alter table {} alter column version type bigint",
             });
         }
     }
-    let mut notices = Vec::new();
     if plan == Plan::Apply {
         for f in &pending {
             if let Some((line, kw)) = &f.transaction_control {
@@ -243,8 +277,12 @@ alter table {} alter column version type bigint",
             refinery_core::Target::Version,
         ),
     };
-    let migrations: Vec<refinery_core::Migration> =
-        sources.files.iter().map(|f| f.migration.clone()).collect();
+    let migrations: Vec<refinery_core::Migration> = sources
+        .files
+        .iter()
+        .filter(|f| !skip_for_refinery.contains(&f.version))
+        .map(|f| f.migration.clone())
+        .collect();
     let mut refinery_runner = refinery_core::Runner::new(&migrations)
         .set_abort_divergent(true)
         .set_abort_missing(true)
@@ -269,6 +307,31 @@ alter table {} alter column version type bigint",
         (Some(b), Some(a)) => Some(b.max(a)),
         (b, a) => b.or(a),
     };
+    if matches!(mode, runner::Mode::Apply | runner::Mode::Baseline)
+        && records_for_supabase_cli(sources, &hist)
+    {
+        let own: std::collections::BTreeSet<i64> = hist
+            .rows
+            .iter()
+            .map(|r| r.version)
+            .chain(
+                done.iter()
+                    .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Baselined))
+                    .map(|d| d.version),
+            )
+            .collect();
+        let cli = hist.supabase.clone().unwrap_or_default();
+        let missing: Vec<&MigrationFile> = sources
+            .files
+            .iter()
+            .filter(|f| own.contains(&f.version) && cli.binary_search(&f.version_text).is_err())
+            .collect();
+        if let Err(e) = history::record_supabase(client, &missing).await {
+            notices.push(format!(
+                "{e} (deskctl's own history is complete; the next migrate retries)"
+            ));
+        }
+    }
     match res {
         Ok(_) => Ok(RunResult {
             done,
@@ -280,6 +343,10 @@ alter table {} alter column version type bigint",
         Err(e) => match failure {
             Some(mut f) => {
                 f.database_version = if f.rehearsal { before } else { after };
+                if let Some(ext) = db::supabase::unavailable_extension(&f.message) {
+                    let major = db::server_major(client).await.unwrap_or(0);
+                    f.hint = Some(db::supabase::missing_extension(&ext, major));
+                }
                 Err(MigrateError::Failed(Box::new(f)))
             }
             None => Err(MigrateError::Refinery(refinery_text(&e))),
@@ -466,6 +533,13 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
             .into());
         }
     }
+    // Seed files too are read before connecting.
+    let seeds = seed::read_all(&o.seeds)?;
+    if !o.json {
+        for w in &o.seed_warnings {
+            eprintln!("WARN: {w}");
+        }
+    }
     let db = db::open(cfg, PresetUse::Install).await?;
     configure_session(&db.client).await;
     if !matches!(plan, Plan::Baseline(_)) {
@@ -500,6 +574,25 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
     if let Err(e) = &res {
         let_an_interrupt_finish(&db, e).await;
     }
+    // Seeds after the migrations, in the same run (Supabase: reset-time data).
+    let seeded = match (&res, seeds.is_empty()) {
+        (Ok(_), false) => {
+            match seed::apply(
+                &db.client,
+                &seeds,
+                cfg.supabase.as_ref().and_then(|p| p.dir.parent()),
+            )
+            .await
+            {
+                Ok(done) => done,
+                Err(e) => {
+                    db.close().await;
+                    return Err(e.into());
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
     let target = db.display.clone();
     db.close().await;
     let took = started.elapsed();
@@ -532,6 +625,18 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
             } else {
                 for n in &r.notices {
                     eprintln!("note: {n}");
+                }
+                if !cfg.quiet {
+                    for (path, outcome) in &seeded {
+                        let word = match outcome {
+                            seed::SeedOutcome::Seeded => "seeded",
+                            seed::SeedOutcome::AlreadySeeded => "seeded before, not run again:",
+                            seed::SeedOutcome::Changed => {
+                                "changed since it was seeded; not run again (seeds are reset-time data), hash updated:"
+                            }
+                        };
+                        println!("{word} {}", path.display());
+                    }
                 }
                 if plan == Plan::DryRun && !cfg.quiet {
                     if r.done.is_empty() {
@@ -617,10 +722,17 @@ pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<Exi
         command: "status",
         target,
         history_table: o.history.to_string(),
-        history_exists: hist.found.is_some(),
+        history_exists: hist.found.is_some() || hist.supabase.is_some(),
         directory: PathBuf::from(&o.dir),
         layout: sources.layout,
-        database_version: hist.highest(),
+        // Versions only the Supabase CLI recorded count too.
+        database_version: cmp
+            .rows
+            .iter()
+            .filter(|r| matches!(r.state, history::State::Applied { .. }))
+            .map(|r| r.version)
+            .max()
+            .max(hist.highest()),
         migrations: cmp.rows,
         summary,
     };

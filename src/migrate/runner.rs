@@ -322,7 +322,7 @@ fn version_of_insert(q: &str) -> Option<i64> {
 }
 
 /// Read a simple-query stream to its end: statements completed, and the error if one came.
-async fn drain(
+pub(crate) async fn drain(
     s: Result<tokio_postgres::SimpleQueryStream, tokio_postgres::Error>,
 ) -> (usize, Option<tokio_postgres::Error>) {
     let s = match s {

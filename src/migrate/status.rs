@@ -54,6 +54,9 @@ pub struct StatusDoc {
 
 fn state_text(s: &State) -> String {
     match s {
+        State::Applied { applied_on } if applied_on == super::history::BY_SUPABASE_CLI => {
+            format!("applied {applied_on}")
+        }
         State::Applied { applied_on } => format!("applied at {applied_on}"),
         State::Pending {
             out_of_order: false,

@@ -23,11 +23,18 @@ pub use probe::ProbeSettings;
 
 pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let checks = checks::load_paths(&o.paths)?;
+    // pgTAP test files (.sql) run natively next to the TOML checks.
+    let (pgtap_files, check_paths) = checks::pgtap::partition(&o.paths);
+    let checks = if check_paths.is_empty() {
+        Vec::new()
+    } else {
+        checks::load_paths(&check_paths)?
+    };
     let (checks, unmatched_skip) = filter::select(checks, &o.only, &o.skip)?;
     for p in unmatched_skip {
         eprintln!("warning: --skip {p} matches no check id or kind");
     }
+    let seeds = crate::migrate::seed::read_all(&o.seeds)?;
     let loaded = started.elapsed();
     let scope = checks::scope_for(&checks, &o.schemas);
     let ephemeral = matches!(cfg.target, DbTarget::Ephemeral { .. });
@@ -55,6 +62,13 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
                 o.migrations.display()
             );
         }
+        for w in &o.seed_warnings {
+            eprintln!("WARN: {w}");
+        }
+        let root = cfg.supabase.as_ref().and_then(|p| p.dir.parent());
+        crate::migrate::seed::apply(&db.client, &seeds, root)
+            .await
+            .context("seeding after the migrations failed")?;
     }
     let migrated = started.elapsed();
 
@@ -67,6 +81,8 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     let snap = catalog::load(&db.client, &scope).await?;
     let snapshot_ms = ms(t0.elapsed());
     let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
+    let pgtap_rows = checks::pgtap::run(&db.client, &pgtap_files, &settings).await;
+    report.results.extend(pgtap_rows);
     let timing = Timing {
         snapshot_ms,
         evaluate_ms,

@@ -1,0 +1,51 @@
+-- =============================================================================
+-- deskctl Supabase preset
+--
+-- A STAND-IN for the parts of a Supabase database that application migrations,
+-- seeds and pgTAP tests depend on, written by deskctl from the facts of
+-- Supabase's published schemas (supabase/postgres init scripts, supabase/auth
+-- and supabase/storage migrations). It is NOT Supabase: no GoTrue, PostgREST,
+-- Realtime or Storage service runs behind these objects. What is a stand-in
+-- and how it differs is listed in docs/supabase.md. In short:
+--
+--   * roles        anon, authenticated, service_role, authenticator,
+--                  supabase_admin, supabase_auth_admin, supabase_storage_admin,
+--                  supabase_realtime_admin, dashboard_user (all NOLOGIN except
+--                  authenticator, none with a password)
+--   * schemas      auth, storage, vault, realtime, supabase_functions,
+--                  graphql_public, extensions (+ USAGE grants as Supabase does)
+--   * extensions   pgcrypto, "uuid-ossp", pg_stat_statements in "extensions"
+--                  (the ones Supabase enables by default that PostgreSQL's
+--                  contrib ships); "extensions" is on the database search_path
+--   * auth         users, identities, sessions, refresh_tokens (+ its
+--                  sequence), audit_log_entries, instances, mfa_factors,
+--                  mfa_challenges, mfa_amr_claims, one_time_tokens,
+--                  schema_migrations; uid(), role(), email(), jwt()
+--   * storage      buckets, objects (owner and owner_id), migrations;
+--                  foldername(), filename(), extension()
+--   * vault        secrets, decrypted_secrets, create_secret(), update_secret()
+--                  (pgcrypto instead of pgsodium)
+--   * realtime     messages, topic(); the supabase_realtime publication
+--   * supabase_functions  hooks, migrations, http_request() (records, no HTTP)
+--   * graphql_public      graphql() placeholder (no pg_graphql)
+--   * Supabase's default privileges in schema public for the API roles
+--
+-- Properties:
+--   * idempotent: safe to run any number of times, in any database of a
+--     cluster where the (cluster-wide) roles may already exist;
+--   * transactional: contains no statement that cannot run inside a
+--     transaction block (no CREATE DATABASE, no VACUUM, no CONCURRENTLY);
+--   * the first run in a cluster needs a superuser (CREATE ROLE ...
+--     BYPASSRLS); once the roles exist, the database owner can run it
+--     (pgcrypto and uuid-ossp are trusted extensions). A non-superuser
+--     runner is made a member of anon/authenticated/service_role if it has
+--     CREATEROLE, and gets a WARNING otherwise.
+--
+-- To simulate an API request inside a transaction:
+--   begin;
+--   set local role authenticated;
+--   set local request.jwt.claims = '{"sub":"<uuid>","role":"authenticated"}';
+--   select auth.uid();   -- <uuid>
+--   rollback;
+-- =============================================================================
+
