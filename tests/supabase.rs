@@ -286,7 +286,11 @@ fn a_database_the_supabase_cli_migrated_does_not_look_unmigrated() {
 fn an_older_public_history_table_keeps_working_and_says_how_to_move_it() {
     let db = TestDb::supabase();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("V1__one.sql"), "create table one (id int);").unwrap();
+    std::fs::write(
+        dir.path().join("V1__one.sql"),
+        "create table one (id int);\nalter table one enable row level security;",
+    )
+    .unwrap();
     let m = dir.path().to_str().unwrap();
     // Where deskctl used to put it.
     let out = deskctl()
@@ -295,7 +299,11 @@ fn an_older_public_history_table_keeps_working_and_says_how_to_move_it() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-    std::fs::write(dir.path().join("V2__two.sql"), "create table two (id int);").unwrap();
+    std::fs::write(
+        dir.path().join("V2__two.sql"),
+        "create table two (id int);\nalter table two enable row level security;",
+    )
+    .unwrap();
     let out = deskctl()
         .args(["migrate", "--database-url", &db.url, "--migrations", m])
         .output()
