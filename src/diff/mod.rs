@@ -609,6 +609,18 @@ fn function(a: &FunctionPosture, b: &FunctionPosture, ac: bool, bc: bool) -> Vec
             c.effect(Effect::Review, "resolves names elsewhere now")
         });
     }
+    if let (Some(x), Some(y)) = (&a.body, &b.body) {
+        if x != y {
+            v.push(
+                d(Change::Changed, "body")
+                    .values(x.clone(), y.clone())
+                    .effect(
+                        Effect::Review,
+                        "the code that runs with its owner's rights changed",
+                    ),
+            );
+        }
+    }
     let to_grants = |m: &BTreeMap<String, bool>| -> Grants {
         m.iter()
             .map(|(r, h)| (r.clone(), BTreeMap::from([("EXECUTE".to_string(), *h)])))

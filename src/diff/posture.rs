@@ -41,7 +41,7 @@ pub struct PolicyPosture {
     pub permissive: Option<bool>,
     /// Whether `using` / `with_check` are known (a file may record names only).
     pub logic_known: bool,
-    /// Canonical text (see `sqltext::normalize_expression`).
+    /// Canonical text (see `sqltext::expr::canonical`).
     pub using: Option<String>,
     pub with_check: Option<String>,
 }
@@ -68,6 +68,8 @@ pub struct FunctionPosture {
     pub search_path_known: bool,
     /// role → EXECUTE held.
     pub execute: BTreeMap<String, bool>,
+    /// `sha256:<16 hex>` of the body's tokens (`sqltext::expr::body_fingerprint`), when known.
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -101,7 +103,7 @@ pub struct Posture {
 
 /// Canonical expression text: PostgreSQL's deparser, else the words joined by single spaces.
 pub fn canonical(expr: &str) -> String {
-    crate::sqltext::normalize_expression(expr)
+    crate::sqltext::expr::canonical(expr)
         .unwrap_or_else(|| expr.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -210,6 +212,10 @@ pub fn from_snapshot(cx: &Ctx, source: &str) -> Posture {
                 search_path: f.search_path().map(str::to_string),
                 search_path_known: true,
                 execute,
+                body: f
+                    .body
+                    .as_deref()
+                    .map(|b| format!("sha256:{}", crate::sqltext::expr::body_fingerprint(b))),
             },
         );
     }
@@ -395,6 +401,7 @@ fn from_exists(p: &mut Posture, schema: &str, o: &Object) {
                     search_path,
                     search_path_known: known,
                     execute: BTreeMap::new(),
+                    body: o.body.clone(),
                 },
             );
         }

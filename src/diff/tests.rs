@@ -173,6 +173,23 @@ fn policies_added_roles_and_definer_functions() {
         Change::Added,
         Some(Effect::Widens)
     )));
+    // A definer function whose body changes (layout and comments do not count).
+    let mut g = f2();
+    g.body = Some("select  1 -- note".into());
+    let x = snap(vec![], vec![g.clone()]);
+    g.body = Some("select 1".into());
+    let same = snap(vec![], vec![g.clone()]);
+    assert!(compare(&of(&x), &of(&same)).equal);
+    g.body = Some("select 2".into());
+    let y = snap(vec![], vec![g]);
+    assert_eq!(
+        whats(&compare(&of(&x), &of(&y))),
+        [(
+            "function public.exec_sql(text): body".to_string(),
+            Change::Changed,
+            Some(Effect::Review)
+        )]
+    );
     // And back: the removals narrow.
     let back = whats(&compare(&of(&b), &of(&a)));
     assert!(back.contains(&(
@@ -180,6 +197,12 @@ fn policies_added_roles_and_definer_functions() {
         Change::Removed,
         Some(Effect::Narrows)
     )));
+}
+
+fn f2() -> crate::catalog::Function {
+    let mut f = crate::lint::testkit::function("exec_sql", &["text"], "void");
+    f.security_definer = true;
+    f
 }
 
 #[test]

@@ -259,20 +259,3 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 
 #[cfg(test)]
 mod tests;
-
-/// An SQL expression (a policy's USING / WITH CHECK as `pg_get_expr` prints it, or as someone
-/// wrote it) in one canonical spelling: PostgreSQL's parser reads `SELECT (<expr>)` and the
-/// deparser prints it back, so whitespace, line breaks and redundant parentheses do not matter.
-/// `None` when the text is not one expression.
-pub fn normalize_expression(expr: &str) -> Option<String> {
-    let sql = format!("SELECT ({expr})");
-    let parsed = pg_query::parse(&sql, pg_query::ParserOptions::DEFAULT).ok()?;
-    if parsed.protobuf.stmts.len() != 1 {
-        return None;
-    }
-    let text = parsed
-        .protobuf
-        .deparse(pg_query::DeparseOptions::default())
-        .ok()?;
-    Some(text.strip_prefix("SELECT ").unwrap_or(&text).to_string())
-}
