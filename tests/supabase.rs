@@ -320,6 +320,17 @@ fn an_older_public_history_table_keeps_working_and_says_how_to_move_it() {
             .as_deref(),
         Some("2")
     );
+    let out = deskctl()
+        .args(["status", "--database-url", &db.url, "--migrations", m])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc = json(&out);
+    assert_eq!(
+        doc["history_table"], "public.refinery_schema_history",
+        "{doc:#}"
+    );
+    assert_eq!(doc["database_version"], 2, "{doc:#}");
     assert_eq!(
         db.scalar("select (to_regclass('deskctl.refinery_schema_history') is null)::text")
             .as_deref(),

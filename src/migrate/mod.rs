@@ -712,6 +712,11 @@ pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<Exi
             what: "making the session read-only".into(),
             error,
         })?;
+    // The table actually used (an older public one, when that is what this database has).
+    let table = history::resolve(&db.client, &o.history)
+        .await
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_else(|_| o.history.to_string());
     let hist = history::read(&db.client, &o.history).await;
     let target = db.display.clone();
     db.close().await;
@@ -721,7 +726,7 @@ pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<Exi
     let doc = status::StatusDoc {
         command: "status",
         target,
-        history_table: o.history.to_string(),
+        history_table: table,
         history_exists: hist.found.is_some() || hist.supabase.is_some(),
         directory: PathBuf::from(&o.dir),
         layout: sources.layout,
