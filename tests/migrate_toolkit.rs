@@ -30,11 +30,15 @@ fn stdout(o: &Output) -> String {
 }
 
 fn history_rows(db: &TestDb) -> usize {
-    let exists = db.scalar("select (to_regclass('refinery_schema_history') is not null)::text");
+    // deskctl's default history table lives in the private schema `deskctl`.
+    let table = "deskctl.refinery_schema_history";
+    let exists = db.scalar(&format!(
+        "select (to_regclass('{table}') is not null)::text"
+    ));
     if exists.as_deref() != Some("true") {
         return 0;
     }
-    db.scalar("select count(*)::text from refinery_schema_history")
+    db.scalar(&format!("select count(*)::text from {table}"))
         .unwrap()
         .parse()
         .unwrap()
