@@ -699,10 +699,6 @@ fn rehearse_applies_in_one_transaction_and_leaves_nothing() {
             "create table two (id int references one (id));\ninsert into two select id from one;",
         ),
         (
-            "V3__idx.sql",
-            "-- deskctl:no-transaction\ncreate index concurrently one_id on one (id);",
-        ),
-        (
             "V4__own_tx.sql",
             "begin;\ncreate table four (id int);\ncommit;",
         ),
@@ -712,19 +708,39 @@ fn rehearse_applies_in_one_transaction_and_leaves_nothing() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("rehearsed 1 one ("), "{text}");
     assert!(text.contains("rehearsed 2 two ("), "{text}");
+    // Its own BEGIN/COMMIT become savepoints inside the rehearsal's transaction.
+    assert!(text.contains("rehearsed 4 own_tx ("), "{text}");
     assert!(
-        text.contains("skipped   3 idx: it runs outside a transaction"),
+        text.contains("holds its own BEGIN (line 1): rehearsed with savepoints"),
         "{text}"
     );
-    assert!(
-        text.contains("skipped   4 own_tx: it contains its own BEGIN (line 1)"),
-        "{text}"
-    );
-    assert!(text.contains("rehearsal passed: 2 migration(s)"), "{text}");
+    assert!(text.contains("rehearsal passed: 3 migration(s)"), "{text}");
     assert!(text.contains("nothing changed"), "{text}");
     for rel in [HISTORY, "refinery_schema_history", "one", "two", "four"] {
         assert!(!exists(&db, rel), "{rel} survived the rehearsal");
     }
+    // A statement that cannot run in the rehearsal's transaction: refused before anything is
+    // sent, naming file:line and the statement; --target rehearses what comes before it.
+    std::fs::write(
+        dir.path().join("V3__idx.sql"),
+        "-- deskctl:no-transaction\ncreate index concurrently one_id on one (id);",
+    )
+    .unwrap();
+    let out = run("migrate", &db, dir.path(), &["--rehearse"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("refusing to rehearse"), "{text}");
+    assert!(
+        text.contains("V3__idx.sql:2:1: `create index concurrently one_id on one (id)`"),
+        "{text}"
+    );
+    assert!(text.contains("--target"), "{text}");
+    let out = run("migrate", &db, dir.path(), &["--rehearse", "--target", "2"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    for rel in ["refinery_schema_history", "one", "two", "four"] {
+        assert!(!exists(&db, rel), "{rel} survived the rehearsal");
+    }
+    std::fs::remove_file(dir.path().join("V3__idx.sql")).unwrap();
     // A failing rehearsal reports the exact failure and still leaves nothing.
     std::fs::write(
         dir.path().join("V2__two.sql"),
@@ -840,7 +856,8 @@ fn no_transaction_file_runs_create_index_concurrently() {
         .as_deref(),
         Some("true")
     );
-    // Without the marker the same statement fails inside the migration's transaction.
+    // Without the marker the file runs in parts, as the Supabase CLI runs it: the statements
+    // around the CONCURRENTLY one in transactions, it alone, then the history row.
     let db2 = TestDb::new();
     let plain = dir_with(&[
         (
@@ -854,10 +871,20 @@ fn no_transaction_file_runs_create_index_concurrently() {
     ]);
     let out = run("migrate", &db2, plain.path(), &[]);
     let text = output_text(&out);
-    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("cannot run inside a transaction block (SQLSTATE 25001)"),
+        text.contains(
+            "ran in parts, as the Supabase CLI runs it: CREATE INDEX CONCURRENTLY (line 1)"
+        ),
         "{text}"
+    );
+    assert_eq!(versions(&history(&db2)), vec![1, 2]);
+    assert_eq!(
+        db2.scalar(
+            "select indisvalid::text from pg_index where indexrelid = 'tickets_tag'::regclass"
+        )
+        .as_deref(),
+        Some("true")
     );
 }
 

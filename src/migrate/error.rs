@@ -140,6 +140,9 @@ pub struct Failure {
     pub statement: Option<String>,
     /// INVALID indexes left by a non-transactional file.
     pub invalid_indexes: Vec<String>,
+    /// A transactional file run in parts: the statements that ran on their own (line, what).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ran_in_parts: Vec<(usize, String)>,
     /// Migrations applied by this run before the failure: (version, name).
     pub applied_before: Vec<(i64, String)>,
     /// The highest applied version after the failure (None: none applied).
@@ -215,7 +218,18 @@ impl fmt::Display for Failure {
                 Some(v) => write!(f, "\n  the database stays at version {v}")?,
                 None => write!(f, "\n  the database has no migrations applied")?,
             }
-            if self.no_transaction {
+            if !self.ran_in_parts.is_empty() {
+                let list: Vec<String> = self
+                    .ran_in_parts
+                    .iter()
+                    .map(|(l, w)| format!("{w} at line {l}"))
+                    .collect();
+                write!(
+                    f,
+                    " (this file ran in parts because {} cannot run inside a transaction block: the parts before the failing one stay applied)",
+                    list.join(", ")
+                )?;
+            } else if self.no_transaction {
                 write!(
                     f,
                     " (this file ran outside a transaction: its statements before the failing one stay applied)"
@@ -223,6 +237,27 @@ impl fmt::Display for Failure {
             }
         }
         Ok(())
+    }
+}
+
+/// A statement that keeps a rehearsal from being guaranteed to change nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unrehearsable {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The statement's first line (none when the file does not parse).
+    pub statement: Option<String>,
+    pub why: String,
+}
+
+impl fmt::Display for Unrehearsable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if let Some(s) = &self.statement {
+            write!(f, "`{s}`: ")?;
+        }
+        write!(f, "{}", self.why)
     }
 }
 
@@ -326,6 +361,10 @@ pub enum MigrateError {
     },
     #[error("refinery: {0}")]
     Refinery(String),
+    #[error("refusing to rehearse: {} statement(s) cannot run inside the rehearsal's transaction (which deskctl always rolls back); nothing was sent:\n{}\nhint: rehearse the migrations before them with --target VERSION; files marked `{}` run outside a transaction and can only be applied", problems.len(), list(problems), super::source::NO_TRANSACTION_MARKER)]
+    RehearsalRefused { problems: Vec<Unrehearsable> },
+    #[error("the rehearsal stopped: its transaction changed after {what}; it was rolled back as far as PostgreSQL allows — check the database")]
+    RehearsalEscaped { what: String },
 }
 
 impl MigrateError {
@@ -341,12 +380,14 @@ impl MigrateError {
             | MigrateError::BaselineUnknown { .. }
             | MigrateError::InvalidName(_)
             | MigrateError::Exists(_)
-            | MigrateError::Write { .. } => INPUT,
+            | MigrateError::Write { .. }
+            | MigrateError::RehearsalRefused { .. } => INPUT,
             MigrateError::LockTimeout { .. }
             | MigrateError::Failed(_)
             | MigrateError::Database { .. }
             | MigrateError::History { .. }
-            | MigrateError::Refinery(_) => DATABASE,
+            | MigrateError::Refinery(_)
+            | MigrateError::RehearsalEscaped { .. } => DATABASE,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The migration lock: a session-level advisory lock whose key derives from the database and the
-//! history table, taken by polling `pg_try_advisory_lock` every 100 ms until a timeout. Must never
+//! The migration lock: a session-level advisory lock, one per database (the key is a constant;
+//! advisory locks are per database), taken by polling `pg_try_advisory_lock` every 100 ms until a timeout. Must never
 //! call the blocking `pg_advisory_lock` (a waiting session deadlocks with CREATE INDEX
 //! CONCURRENTLY in the holder) and must not print (the caller decides how to say it waits).
 
@@ -23,19 +23,12 @@ fn db_err(what: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
     move |error| MigrateError::Database { what, error }
 }
 
-/// The lock key for this database and history table.
-pub async fn key(client: &Client, table: &HistoryTable) -> Result<i64, MigrateError> {
-    // refinery pastes the name unquoted, so PostgreSQL folds it to lower case: so do we.
-    let name = table.qualified().to_ascii_lowercase();
-    let row = client
-        .query_one(
-            "select pg_catalog.hashtextextended('deskctl migrate:' || pg_catalog.current_database() || ':' || $1::text, 0)",
-            &[&name],
-        )
-        .await
-        .map_err(db_err("computing the migration lock key"))?;
-    Ok(row.get(0))
-}
+/// The lock key: one lock per database, whatever the history table is called. Advisory locks
+/// are scoped to the current database by the server, so a constant key cannot be spelled two
+/// ways (`refinery_schema_history`, `public.refinery_schema_history`, quoted, another
+/// search_path): every deskctl migrating this database takes the same lock. The value is the
+/// bytes of "deskctl" (big-endian), fixed forever.
+pub const KEY: i64 = i64::from_be_bytes(*b"deskctl\0");
 
 /// The pid of the session holding advisory lock `key` in this database, if any.
 pub async fn holder(client: &Client, key: i64) -> Result<Option<i32>, MigrateError> {
@@ -54,15 +47,16 @@ pub async fn holder(client: &Client, key: i64) -> Result<Option<i32>, MigrateErr
     Ok(row.map(|r| r.get(0)))
 }
 
-/// Take the lock, polling until `timeout`. `on_wait(pid)` is called once, when the first try
+/// Take the lock, polling until `timeout`. `_table` does not enter the key (one lock per
+/// database); it stays in the signature for callers that name what they migrate. `on_wait(pid)` is called once, when the first try
 /// fails, with the holder's pid when it can be seen.
 pub async fn acquire(
     client: &Client,
-    table: &HistoryTable,
+    _table: &HistoryTable,
     timeout: Duration,
     mut on_wait: impl FnMut(Option<i32>),
 ) -> Result<MigrationLock, MigrateError> {
-    let key = key(client, table).await?;
+    let key = KEY;
     let start = Instant::now();
     let try_lock = client
         .prepare("select pg_catalog.pg_try_advisory_lock($1)")

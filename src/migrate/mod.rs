@@ -4,14 +4,16 @@
 //! `runner::Driver`, report — and its table/JSON output. Must not parse flags (config does) nor
 //! open connections itself beyond `crate::db::open`.
 //!
-//! Files: `source` (layouts, validation), `split` (statements, positions), `lock`, `history`
-//! (read-only), `runner` (refinery's connection), `status`, `new`, `error`. See docs/migrate.md.
+//! Files: `source` (layouts, validation), `lock`, `history` (read-only), `runner` (refinery's
+//! connection), `rehearse` (`--rehearse`), `status`, `new`, `error`. SQL text is read by
+//! `crate::sqltext` only. See docs/migrate.md.
 
 pub mod error;
 pub mod history;
 pub mod lint;
 pub mod lock;
 pub mod new;
+pub mod rehearse;
 pub mod runner;
 pub mod seed;
 pub mod source;
@@ -131,6 +133,34 @@ pub async fn run_plan(
     progress: Progress<'_>,
     on_wait: impl FnMut(Option<i32>),
 ) -> Result<RunResult, MigrateError> {
+    run_plan_with(
+        client,
+        sources,
+        table,
+        plan,
+        target,
+        lock_timeout,
+        progress,
+        on_wait,
+        None,
+    )
+    .await
+}
+
+/// `run_plan`, with SQL (`(name, text)`, a preset) that a rehearsal runs first inside its
+/// transaction, so it is rolled back with it.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_plan_with(
+    client: &Client,
+    sources: &Sources,
+    table: &HistoryTable,
+    plan: Plan,
+    target: Option<i64>,
+    lock_timeout: Duration,
+    progress: Progress<'_>,
+    on_wait: impl FnMut(Option<i32>),
+    rehearsal_preset: Option<(&str, &str)>,
+) -> Result<RunResult, MigrateError> {
     if let Plan::Baseline(v) = plan {
         if sources.by_version(v).is_none() {
             return Err(MigrateError::BaselineUnknown {
@@ -145,7 +175,16 @@ pub async fn run_plan(
         Plan::DryRun => None,
         _ => Some(lock::acquire(client, table, lock_timeout, on_wait).await?),
     };
-    let result = run_locked(client, sources, table, plan, target, progress).await;
+    let result = run_locked(
+        client,
+        sources,
+        table,
+        plan,
+        target,
+        progress,
+        rehearsal_preset,
+    )
+    .await;
     if let Some(l) = lock {
         l.release(client).await;
     }
@@ -173,6 +212,7 @@ async fn run_locked(
     plan: Plan,
     target: Option<i64>,
     progress: Progress<'_>,
+    rehearsal_preset: Option<(&str, &str)>,
 ) -> Result<RunResult, MigrateError> {
     let mut hist = history::read(client, table).await?;
     let mut notices = Vec::new();
@@ -265,8 +305,45 @@ alter table {} alter column version type bigint",
         });
     }
 
+    if plan == Plan::Rehearse {
+        let version: String = client
+            .query_one(
+                "select pg_catalog.current_setting('server_version_num')",
+                &[],
+            )
+            .await
+            .map_err(|error| MigrateError::Database {
+                what: "reading the server version".into(),
+                error,
+            })?
+            .get(0);
+        // Versions the Supabase CLI applied are not pending.
+        let pending: Vec<&MigrationFile> = pending
+            .iter()
+            .copied()
+            .filter(|f| !skip_for_refinery.contains(&f.version))
+            .collect();
+        let plans = rehearse::plan(&pending, version.parse().unwrap_or(i32::MAX))
+            .map_err(|problems| MigrateError::RehearsalRefused { problems })?;
+        return match rehearse::run(client, &plans, rehearsal_preset, progress).await {
+            Ok(r) => {
+                notices.extend(r.notices);
+                Ok(RunResult {
+                    done: r.done,
+                    notices,
+                    before,
+                    after: before,
+                    left_pending,
+                })
+            }
+            Err(MigrateError::Failed(mut f)) => {
+                f.database_version = before;
+                Err(MigrateError::Failed(f))
+            }
+            Err(e) => Err(e),
+        };
+    }
     let mode = match plan {
-        Plan::Rehearse => runner::Mode::Rehearse,
         Plan::Baseline(_) => runner::Mode::Baseline,
         _ => runner::Mode::Apply,
     };
@@ -286,15 +363,10 @@ alter table {} alter column version type bigint",
     let mut refinery_runner = refinery_core::Runner::new(&migrations)
         .set_abort_divergent(true)
         .set_abort_missing(true)
-        .set_grouped(mode == runner::Mode::Rehearse)
         .set_target(rtarget);
     refinery_runner.set_migration_table_name(table.qualified());
     let mut driver = runner::Driver::new(client, &sources.files, mode, progress);
     let res = refinery_runner.run_async(&mut driver).await;
-    if mode == runner::Mode::Rehearse {
-        // Everything the rehearsal did, including the history table, goes.
-        let _ = client.batch_execute("ROLLBACK").await;
-    }
     notices.append(&mut driver.notices);
     let done = std::mem::take(&mut driver.done);
     let failure = driver.failure.take();
@@ -540,7 +612,18 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
             eprintln!("WARN: {w}");
         }
     }
-    let db = db::open(cfg, PresetUse::Install).await?;
+    // --dry-run and --rehearse change nothing: the preset goes only into a cluster deskctl
+    // created, or into the rehearsal's transaction (rolled back with it), never for real.
+    let writes = matches!(plan, Plan::Apply | Plan::Baseline(_));
+    let db = db::open(
+        cfg,
+        if writes {
+            PresetUse::Install
+        } else {
+            PresetUse::OnlyEphemeral
+        },
+    )
+    .await?;
     configure_session(&db.client).await;
     if !matches!(plan, Plan::Baseline(_)) {
         let gate = lint::gate(&db.client, &sources, &o.history, &o.lint, o.json, cfg.color).await;
@@ -549,6 +632,22 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
             return gate.map(|c| c.unwrap_or(ExitCode::SUCCESS));
         }
     }
+    if plan == Plan::DryRun {
+        // Belt and braces: this session cannot write.
+        db.client
+            .batch_execute("set default_transaction_read_only = on")
+            .await
+            .map_err(|error| MigrateError::Database {
+                what: "making the session read-only".into(),
+                error,
+            })?;
+    }
+    let rehearsal_preset = match (plan, cfg.preset, db.cluster.is_some()) {
+        (Plan::Rehearse, Some(crate::config::Preset::Supabase), false) => {
+            Some(("supabase", db::supabase::SQL))
+        }
+        _ => None,
+    };
     let color = cfg.color;
     let show_progress = !o.json && !cfg.quiet;
     let progress: Progress = if show_progress {
@@ -560,7 +659,7 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
     } else {
         None
     };
-    let res = run_plan(
+    let res = run_plan_with(
         &db.client,
         &sources,
         &o.history,
@@ -569,6 +668,7 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
         o.lock_timeout,
         progress,
         wait_notice,
+        rehearsal_preset,
     )
     .await;
     if let Err(e) = &res {

@@ -2,8 +2,9 @@
 //! `AsyncQuery` and `AsyncMigrate` around a tokio-postgres `Client`, so refinery's `Runner` keeps
 //! the ordering and its divergent/missing checks while deskctl adds per-migration progress and
 //! timing, exact failures (the `DbError` with position mapped to file:line:col), files run outside
-//! a transaction, rehearsal (roll back instead of commit) and baseline. Must not take the lock,
-//! read the files or print: the caller does.
+//! a transaction or in parts, INVALID-index refusal, and baseline. Statement boundaries and kinds
+//! come from `sqltext` (PostgreSQL's parser). Must not take the lock, read the files or print: the
+//! caller does.
 //!
 //! A transactional migration is one round trip: `BEGIN`, then the file followed by refinery's
 //! history INSERT as one simple-protocol query, then `COMMIT`, pipelined. An error stops the file's
@@ -21,17 +22,25 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::error::{Failure, Phase};
 use super::source::MigrationFile;
-use super::split::{self, Statement};
+use crate::sqltext::{self, Kind, Statement};
 
-/// How the driver treats what refinery hands it.
+/// How the driver treats what refinery hands it (`--rehearse` does not go through refinery:
+/// see `rehearse`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// One transaction per migration (non-transactional files: none).
     Apply,
-    /// Everything in one transaction that the caller rolls back (refinery grouped mode).
-    Rehearse,
     /// Only record history rows (refinery's fake target).
     Baseline,
+}
+
+/// One part of a file that does not run as one transaction: statement indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Consecutive statements in one transaction.
+    Tx(Vec<usize>),
+    /// One statement on its own, outside any transaction block.
+    Alone(usize),
 }
 
 /// What happened to one migration.
@@ -80,6 +89,7 @@ pub struct Driver<'a> {
     pub done: Vec<Done>,
     pub failure: Option<Failure>,
     pub notices: Vec<String>,
+    server_version: Option<i32>,
 }
 
 impl<'a> Driver<'a> {
@@ -98,6 +108,7 @@ impl<'a> Driver<'a> {
             done: Vec::new(),
             failure: None,
             notices: Vec::new(),
+            server_version: None,
         }
     }
 
@@ -142,51 +153,42 @@ impl<'a> Driver<'a> {
 
     fn fail(&mut self, mut f: Failure) -> DriverError {
         f.applied_before = self.applied_so_far();
-        f.rehearsal = self.mode == Mode::Rehearse;
         self.failure = Some(f);
         DriverError::Failed
     }
 
-    /// Run a transactional migration (or a rehearsal step, already inside the transaction).
+    /// Run a transactional migration: one transaction with its history row, or in parts when
+    /// it holds statements that cannot run in a transaction block (see `parts`).
     async fn apply_transactional(
         &mut self,
         file: &'a MigrationFile,
         insert: &str,
-        own_transaction: bool,
     ) -> Result<(), DriverError> {
         let t0 = Instant::now();
         let body = file.body();
+        let statements = sqltext::split_lenient(body);
+        let parts = self.parts(&statements, false).await?;
+        if parts.iter().any(|p| matches!(p, Part::Alone(_))) {
+            return self.apply_in_parts(file, &statements, &parts, insert).await;
+        }
         let mut msg = String::with_capacity(body.len() + insert.len() + 4);
         msg.push_str(body);
         msg.push_str("\n;\n");
         msg.push_str(insert);
         // Queue every request before reading any answer: one round trip.
-        let begin = if own_transaction {
-            Some(self.client.simple_query_raw("BEGIN").await)
-        } else {
-            None
-        };
+        let begin = self.client.simple_query_raw("BEGIN").await;
         let main = self.client.simple_query_raw(&msg).await;
-        let commit = if own_transaction {
-            Some(self.client.simple_query_raw("COMMIT").await)
-        } else {
-            None
-        };
-        if let Some(b) = begin {
-            if let (_, Some(e)) = drain(b).await {
-                let f = failure(file, &e, None, 0, Phase::Connection);
-                return Err(self.fail(f));
-            }
+        let commit = self.client.simple_query_raw("COMMIT").await;
+        if let (_, Some(e)) = drain(begin).await {
+            let f = failure(file, &e, None, 0, Phase::Connection);
+            return Err(self.fail(f));
         }
         let (completed, err) = drain(main).await;
         if let Some(e) = err {
-            if let Some(c) = commit {
-                let _ = drain(c).await; // rolls the aborted transaction back
-            }
-            let statements = split::split(body);
+            let _ = drain(commit).await; // rolls the aborted transaction back
             let positioned_in_body = match e.as_db_error().and_then(|d| d.position()) {
                 Some(ErrorPosition::Original(p)) => {
-                    Some(split::char_pos_to_byte(&msg, *p as usize) < body.len())
+                    Some(sqltext::char_pos_to_byte(&msg, *p as usize) < body.len())
                 }
                 _ => None,
             };
@@ -196,36 +198,128 @@ impl<'a> Driver<'a> {
             };
             return Err(self.fail(f));
         }
-        if let Some(c) = commit {
-            if let (_, Some(e)) = drain(c).await {
-                let f = failure(file, &e, None, 0, Phase::Commit);
-                return Err(self.fail(f));
-            }
+        if let (_, Some(e)) = drain(commit).await {
+            let f = failure(file, &e, None, 0, Phase::Commit);
+            return Err(self.fail(f));
         }
-        let outcome = if own_transaction {
-            Outcome::Applied
-        } else {
-            Outcome::Rehearsed
-        };
-        self.record(file, outcome, t0.elapsed(), None);
+        self.record(file, Outcome::Applied, t0.elapsed(), None);
         Ok(())
     }
 
-    /// Run a `-- deskctl:no-transaction` file: statement by statement in autocommit, then check
-    /// for INVALID indexes it left, then record it.
-    async fn apply_no_transaction(
+    /// How a file runs: a `-- deskctl:no-transaction` file statement by statement; a
+    /// transactional file holding statements that cannot run in a transaction block (CREATE
+    /// INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE before PostgreSQL 12, ...) the way the
+    /// Supabase CLI runs it: the statements between them in transactions, each of them alone.
+    /// Otherwise one part: the whole file in one transaction.
+    async fn parts(
+        &mut self,
+        statements: &[Statement],
+        no_transaction: bool,
+    ) -> Result<Vec<Part>, DriverError> {
+        let mut parts = Vec::new();
+        let mut group = Vec::new();
+        for (i, st) in statements.iter().enumerate() {
+            if no_transaction || self.needs_own_transaction(st).await? {
+                if !group.is_empty() {
+                    parts.push(Part::Tx(std::mem::take(&mut group)));
+                }
+                parts.push(Part::Alone(i));
+            } else {
+                group.push(i);
+            }
+        }
+        if !group.is_empty() {
+            parts.push(Part::Tx(group));
+        }
+        Ok(parts)
+    }
+
+    async fn needs_own_transaction(&mut self, st: &Statement) -> Result<bool, DriverError> {
+        if matches!(st.kind(), Kind::NoTransaction(_)) {
+            return Ok(true);
+        }
+        if st.node.as_ref().is_some_and(sqltext::adds_enum_value) {
+            return Ok(self.server_version().await? < 120_000);
+        }
+        Ok(false)
+    }
+
+    async fn server_version(&mut self) -> Result<i32, DriverError> {
+        if let Some(v) = self.server_version {
+            return Ok(v);
+        }
+        let v: String = self
+            .client
+            .query_one(
+                "select pg_catalog.current_setting('server_version_num')",
+                &[],
+            )
+            .await?
+            .get(0);
+        let v = v.parse().unwrap_or(i32::MAX);
+        self.server_version = Some(v);
+        Ok(v)
+    }
+
+    /// Run a file in parts (see `parts`), then refuse to record it while an index it creates is
+    /// INVALID (an interrupted or failed CREATE INDEX CONCURRENTLY), then record it.
+    async fn apply_in_parts(
         &mut self,
         file: &'a MigrationFile,
+        statements: &[Statement],
+        parts: &[Part],
         insert: &str,
     ) -> Result<(), DriverError> {
         let t0 = Instant::now();
         let body = file.body();
+        let alone: Vec<(usize, String)> = parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Alone(i) if !file.no_transaction => {
+                    let st = &statements[*i];
+                    let what = st
+                        .kind()
+                        .describe()
+                        .unwrap_or_else(|| "ALTER TYPE ... ADD VALUE".into());
+                    Some((sqltext::line_col(body, st.start).0, what))
+                }
+                _ => None,
+            })
+            .collect();
+        let mark = |mut f: Failure| {
+            f.no_transaction = true;
+            f.ran_in_parts = alone.clone();
+            f
+        };
+        // An index this file creates that exists INVALID (left by an interrupted run): running
+        // the file again would fail on it, or skip it (IF NOT EXISTS) and record a broken index.
+        let leftovers = invalid_named_indexes(self.client, statements).await?;
+        if !leftovers.is_empty() {
+            let f = Failure {
+                message: format!(
+                    "index {} that this file creates already exists and is INVALID (left by an interrupted CREATE INDEX CONCURRENTLY); nothing of this file was run",
+                    leftovers.join(", ")
+                ),
+                invalid_indexes: leftovers,
+                ..blank_failure(file, Phase::InvalidIndex)
+            };
+            return Err(self.fail(mark(f)));
+        }
         let before = invalid_indexes(self.client).await?;
         let mut fail = None;
-        for st in split::split(body) {
-            let (_, err) = drain(self.client.simple_query_raw(st.text(body)).await).await;
-            if let Some(e) = err {
-                fail = Some(failure(file, &e, Some(&st), st.start, Phase::Statement));
+        for part in parts {
+            let err = match part {
+                Part::Alone(i) => {
+                    let st = &statements[*i];
+                    drain(self.client.simple_query_raw(st.text(body)).await)
+                        .await
+                        .1
+                        .map(|e| failure(file, &e, Some(st), st.start, Phase::Statement))
+                }
+                Part::Tx(ix) => self.run_group(file, statements, ix).await,
+            };
+            if err.is_some() {
+                fail = err;
                 break;
             }
         }
@@ -242,8 +336,7 @@ impl<'a> Driver<'a> {
             .collect();
         if let Some(mut f) = fail {
             f.invalid_indexes = left;
-            f.no_transaction = true;
-            return Err(self.fail(f));
+            return Err(self.fail(mark(f)));
         }
         if !left.is_empty() {
             let f = Failure {
@@ -253,46 +346,59 @@ impl<'a> Driver<'a> {
                     left.join(", ")
                 ),
                 invalid_indexes: left,
-                no_transaction: true,
                 ..blank_failure(file, Phase::InvalidIndex)
             };
-            return Err(self.fail(f));
+            return Err(self.fail(mark(f)));
         }
         if let Err(e) = self.client.batch_execute(insert).await {
-            let mut f = failure(file, &e, None, 0, Phase::History);
-            f.no_transaction = true;
-            return Err(self.fail(f));
+            let f = failure(file, &e, None, 0, Phase::History);
+            return Err(self.fail(mark(f)));
+        }
+        if !alone.is_empty() {
+            let list: Vec<String> = alone
+                .iter()
+                .map(|(l, w)| format!("{w} (line {l})"))
+                .collect();
+            self.notices.push(format!(
+                "{} ran in parts, as the Supabase CLI runs it: {} cannot run inside a transaction block, so each ran on its own and the statements around them in their own transactions (not atomic; mark the file `{}` to say so)",
+                file.path.display(),
+                list.join(", "),
+                super::source::NO_TRANSACTION_MARKER
+            ));
         }
         self.record(file, Outcome::Applied, t0.elapsed(), None);
         Ok(())
     }
 
-    async fn rehearse(&mut self, queries: &[&str]) -> Result<usize, DriverError> {
-        for pair in queries.chunks(2) {
-            let [_, insert] = pair else {
-                return Err(DriverError::Internal(
-                    "refinery sent an unpaired grouped query".into(),
-                ));
-            };
-            let file = self.file_of(insert)?;
-            let skip = if file.no_transaction {
-                Some("it runs outside a transaction (-- deskctl:no-transaction), so it cannot be rehearsed".to_string())
-            } else {
-                file.transaction_control.as_ref().map(|(line, kw)| {
-                    format!("it contains its own {kw} (line {line}), which would end the rehearsal's transaction")
-                })
-            };
-            if let Some(reason) = skip {
-                self.notices.push(format!(
-                    "skipped V{}__{}: {reason}",
-                    file.version, file.name
-                ));
-                self.record(file, Outcome::Skipped, Duration::ZERO, Some(reason));
-                continue;
-            }
-            self.apply_transactional(file, insert, false).await?;
+    /// Statements `ix` (consecutive) of a file in one transaction: BEGIN, their text, COMMIT,
+    /// pipelined. The failure, if any.
+    async fn run_group(
+        &mut self,
+        file: &MigrationFile,
+        statements: &[Statement],
+        ix: &[usize],
+    ) -> Option<Failure> {
+        let body = file.body();
+        let (first, last) = (&statements[*ix.first()?], &statements[*ix.last()?]);
+        let begin = self.client.simple_query_raw("BEGIN").await;
+        let main = self
+            .client
+            .simple_query_raw(&body[first.start..last.end])
+            .await;
+        let commit = self.client.simple_query_raw("COMMIT").await;
+        if let (_, Some(e)) = drain(begin).await {
+            return Some(failure(file, &e, None, 0, Phase::Connection));
         }
-        Ok(queries.len())
+        let (completed, err) = drain(main).await;
+        if let Some(e) = err {
+            let _ = drain(commit).await; // rolls the aborted transaction back
+            let st = ix.get(completed).map(|&i| &statements[i]);
+            return Some(failure(file, &e, st, first.start, Phase::Statement));
+        }
+        if let (_, Some(e)) = drain(commit).await {
+            return Some(failure(file, &e, None, 0, Phase::Commit));
+        }
+        None
     }
 
     async fn baseline(&mut self, queries: &[&str]) -> Result<usize, DriverError> {
@@ -357,7 +463,54 @@ async fn invalid_indexes(client: &Client) -> Result<Vec<(i64, String)>, DriverEr
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-fn blank_failure(file: &MigrationFile, phase: Phase) -> Failure {
+/// The indexes named by the CREATE INDEX statements of a file that exist and are INVALID:
+/// qualified names. An index lives in its table's schema (the written one, else the one the
+/// table resolves to through the search path).
+async fn invalid_named_indexes(
+    client: &Client,
+    statements: &[Statement],
+) -> Result<Vec<String>, DriverError> {
+    let mut out = Vec::new();
+    for idx in statements
+        .iter()
+        .filter_map(|s| s.node.as_ref().and_then(sqltext::created_index))
+    {
+        let Some(name) = idx.name else { continue };
+        let row = client
+            .query_opt(
+                "select pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+                   from pg_catalog.pg_class c
+                   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                   join pg_catalog.pg_index i on i.indexrelid = c.oid
+                  where c.relname = $1 and not i.indisvalid
+                    and n.nspname = coalesce($2::text,
+                          (select tn.nspname from pg_catalog.pg_class t
+                             join pg_catalog.pg_namespace tn on tn.oid = t.relnamespace
+                            where t.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($3::text))))",
+                &[&name, &idx.table_schema, &idx.table],
+            )
+            .await?;
+        if let Some(r) = row {
+            let q: String = r.get(0);
+            if !out.contains(&q) {
+                out.push(q);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A statement's first line for messages, at most `max` characters, ` …` when cut.
+pub(super) fn first_line(text: &str, max: usize) -> String {
+    let first = text.lines().next().unwrap_or("").trim();
+    let mut shown: String = first.chars().take(max).collect();
+    if shown.len() < first.len() || text.lines().nth(1).is_some() {
+        shown.push_str(" …");
+    }
+    shown
+}
+
+pub(super) fn blank_failure(file: &MigrationFile, phase: Phase) -> Failure {
     Failure {
         version: file.version,
         name: file.name.clone(),
@@ -372,6 +525,7 @@ fn blank_failure(file: &MigrationFile, phase: Phase) -> Failure {
         context: None,
         statement: None,
         invalid_indexes: Vec::new(),
+        ran_in_parts: Vec::new(),
         applied_before: Vec::new(),
         database_version: None,
         no_transaction: file.no_transaction,
@@ -390,7 +544,7 @@ fn inline_block_line(context: &str) -> Option<usize> {
 /// Build the failure record. `statement` is the failing statement when known; `sent_at` is the
 /// byte offset in the file body where the text that was sent starts (PostgreSQL positions count
 /// characters from there).
-fn failure(
+pub(super) fn failure(
     file: &MigrationFile,
     e: &tokio_postgres::Error,
     statement: Option<&Statement>,
@@ -410,33 +564,33 @@ fn failure(
                 let mut at = statement.map(|s| s.start);
                 if let Some(ErrorPosition::Original(p)) = db.position() {
                     let sent = &body[sent_at..];
-                    at = Some(sent_at + split::char_pos_to_byte(sent, *p as usize));
-                    let (l, c) = split::line_col(body, at.unwrap_or(0));
+                    at = Some(sent_at + sqltext::char_pos_to_byte(sent, *p as usize));
+                    let (l, c) = sqltext::line_col(body, at.unwrap_or(0));
                     f.line = Some(l);
                     f.column = Some(c);
                 } else if let (Some(st), Some(n)) =
                     (statement, f.context.as_deref().and_then(inline_block_line))
                 {
                     // A DO block: its body's line N is the file's line (opening $$ line + N - 1).
-                    if let Some(first) = split::body_start_line(body, st) {
-                        f.line = Some(first + n - 1);
+                    if let Some(first) = sqltext::dollar_quote_start(body, st) {
+                        f.line = Some(sqltext::line_col(body, first).0 + n - 1);
                     }
                 }
                 if f.line.is_none() {
                     if let Some(a) = at {
-                        let (l, c) = split::line_col(body, a);
+                        let (l, c) = sqltext::line_col(body, a);
                         f.line = Some(l);
                         f.column = Some(c);
                     }
                 }
                 if let Some(st) = statement {
-                    let text = st.text(body);
-                    let first = text.lines().next().unwrap_or("").trim();
-                    let mut shown: String = first.chars().take(120).collect();
-                    if shown.len() < first.len() || text.lines().nth(1).is_some() {
-                        shown.push_str(" …");
-                    }
-                    f.statement = Some(shown);
+                    // As written, with its `;` when one ends it.
+                    let end = if body[st.end..].starts_with(';') {
+                        st.end + 1
+                    } else {
+                        st.end
+                    };
+                    f.statement = Some(first_line(&body[st.start..end], 120));
                 }
             }
         }
@@ -491,9 +645,6 @@ impl AsyncTransaction for Driver<'_> {
         self.calls += 1;
         if self.calls == 1 {
             // refinery first asserts the history table exists.
-            if self.mode == Mode::Rehearse {
-                self.client.batch_execute("BEGIN").await?;
-            }
             self.client.batch_execute(&queries.join("\n")).await?;
             return Ok(queries.len());
         }
@@ -507,13 +658,15 @@ impl AsyncTransaction for Driver<'_> {
                 };
                 let file = self.file_of(insert)?;
                 if file.no_transaction {
-                    self.apply_no_transaction(file, insert).await?;
+                    let statements = sqltext::split_lenient(file.body());
+                    let parts = self.parts(&statements, true).await?;
+                    self.apply_in_parts(file, &statements, &parts, insert)
+                        .await?;
                 } else {
-                    self.apply_transactional(file, insert, true).await?;
+                    self.apply_transactional(file, insert).await?;
                 }
                 Ok(2)
             }
-            Mode::Rehearse => self.rehearse(&queries).await,
             Mode::Baseline => self.baseline(&queries).await,
         }
     }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::{MigrateError, SourceProblem};
-use super::split;
+use crate::sqltext::{self, Kind, TxControl};
 
 /// The marker that makes a file run outside a transaction (must be its first line).
 pub const NO_TRANSACTION_MARKER: &str = "-- deskctl:no-transaction";
@@ -447,7 +447,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
             }
         };
         if let Some(at) = sql.find('\0') {
-            let (line, _) = split::line_col(&sql, at);
+            let (line, _) = sqltext::line_col(&sql, at);
             problems.push(SourceProblem::new(
                 &path,
                 format!("contains a NUL character (line {line}), which PostgreSQL cannot receive"),
@@ -470,10 +470,18 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
             .lines()
             .next()
             .is_some_and(|l| l.trim_end() == NO_TRANSACTION_MARKER);
-        let transaction_control = split::split(body).iter().find_map(|st| {
-            st.transaction_control()
-                .map(|kw| (split::line_col(body, st.start).0, kw))
-        });
+        let transaction_control =
+            sqltext::split_lenient(body)
+                .iter()
+                .find_map(|st| match st.kind() {
+                    Kind::TransactionControl(t)
+                        if t.ends_transaction()
+                            || matches!(t, TxControl::Begin | TxControl::StartTransaction) =>
+                    {
+                        Some((sqltext::line_col(body, st.start).0, t.to_string()))
+                    }
+                    _ => None,
+                });
         files.push(MigrationFile {
             version,
             version_text,

@@ -163,6 +163,17 @@ pub fn classify(node: &NodeEnum) -> Kind {
     }
 }
 
+/// `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN`: a new transaction starts at once.
+pub fn and_chain(node: &NodeEnum) -> bool {
+    matches!(node, NodeEnum::TransactionStmt(t) if t.chain)
+}
+
+/// `ALTER TYPE ... ADD VALUE`: cannot run inside a transaction block before PostgreSQL 12
+/// (callers decide with the server's version).
+pub fn adds_enum_value(node: &NodeEnum) -> bool {
+    matches!(node, NodeEnum::AlterEnumStmt(a) if !a.new_val.is_empty() && a.old_val.is_empty())
+}
+
 /// For `SET standard_conforming_strings ...` / `RESET ...`: the value it switches to.
 pub fn standard_conforming_strings(node: &NodeEnum) -> Option<bool> {
     let NodeEnum::VariableSetStmt(s) = node else {

@@ -6,12 +6,14 @@
 pub mod check;
 pub mod expr;
 pub(crate) mod ffi;
+mod index;
 mod kind;
 
 use pg_query::protobuf::RawStmt;
 pub use pg_query::NodeEnum;
 
-pub use kind::{Kind, TxControl};
+pub use index::{created_index, CreatedIndex};
+pub use kind::{adds_enum_value, and_chain, Kind, TxControl};
 
 /// One top-level statement of a SQL text, as PostgreSQL's parser delimits it.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +161,8 @@ fn switches(raw: &RawStmt, scs: bool) -> bool {
 /// Statement boundaries even when the text does not parse (a migration with a syntax error the
 /// server should report, or syntax newer than this parser): PostgreSQL's parser when it accepts
 /// the text, otherwise PostgreSQL's own lexer (statements end at top-level semicolons; a
-/// `BEGIN ATOMIC` body is then not kept whole). Nodes are `None` in the fallback.
+/// `BEGIN ATOMIC` body is then not kept whole). In the fallback each piece is parsed on its own:
+/// its node is `Some` when that piece parses as exactly one statement, `None` otherwise.
 pub fn split_lenient(sql: &str) -> Vec<Statement> {
     if let Ok(stmts) = parse(sql) {
         return stmts;
@@ -173,9 +176,29 @@ pub fn split_lenient(sql: &str) -> Vec<Statement> {
         .into_iter()
         .filter_map(|p| {
             let start = p.as_ptr() as usize - base;
-            trimmed(sql, start, start + p.len())
+            let mut st = trimmed(sql, start, start + p.len())?;
+            if let Ok(mut one) = parse(st.text(sql)) {
+                if one.len() == 1 {
+                    st.node = one.pop().and_then(|s| s.node);
+                }
+            }
+            Some(st)
         })
         .collect()
+}
+
+/// Byte offset (in `sql`) of the first dollar-quoted string constant of `stmt` (`$$`, `$body$`),
+/// as PostgreSQL's lexer sees it: where a DO block's or function's body starts.
+pub fn dollar_quote_start(sql: &str, stmt: &Statement) -> Option<usize> {
+    let text = stmt.text(sql);
+    let scan = pg_query::scan(text).ok()?;
+    scan.tokens
+        .iter()
+        .find(|t| {
+            t.token == pg_query::protobuf::Token::Sconst as i32
+                && text[t.start as usize..].starts_with('$')
+        })
+        .map(|t| stmt.start + t.start as usize)
 }
 
 /// The byte range of a raw statement with leading blanks/comments and the `;` excluded.

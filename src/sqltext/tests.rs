@@ -183,7 +183,9 @@ fn lenient_split_falls_back_to_postgres_lexer() {
             "insert into t values (';')"
         ]
     );
-    assert!(s.iter().all(|s| s.node.is_none()));
+    // Each piece is parsed on its own: only the bad one has no node.
+    let parsed: Vec<bool> = s.iter().map(|s| s.node.is_some()).collect();
+    assert_eq!(parsed, vec![true, false, true]);
     // Unterminated quote: one statement, nothing lost.
     let bad = "select 'abc; commit";
     assert_eq!(split_lenient(bad).len(), 1);
@@ -196,4 +198,60 @@ fn positions_in_multibyte_text() {
     assert_eq!(s[1].text(sql), "select ü");
     assert_eq!(line_col(sql, s[1].start), (1, 13));
     assert_eq!(char_pos_to_byte(sql, 13), s[1].start);
+}
+
+#[test]
+fn lenient_pieces_that_parse_alone_keep_their_node() {
+    let sql = "select frm where;\ncommit;\ncreate index concurrently i on t (a)";
+    let s = split_lenient(sql);
+    assert_eq!(s.len(), 3);
+    assert_eq!(s[0].kind(), Kind::Other);
+    assert!(s[0].node.is_none());
+    assert_eq!(s[1].kind(), Kind::TransactionControl(TxControl::Commit));
+    assert_eq!(
+        s[2].kind(),
+        Kind::NoTransaction("CREATE INDEX CONCURRENTLY")
+    );
+}
+
+#[test]
+fn dollar_quote_start_skips_strings_comments_and_parameters() {
+    let sql = "select 1;\ndo -- $$ not here\n'$x$' ||\n$body$\nbegin\nend\n$body$";
+    let s = parse(sql);
+    // `do 'x' || $body$` is not valid SQL: take the lenient split, which keeps the piece.
+    let st = match s {
+        Ok(s) => s[1].clone(),
+        Err(_) => split_lenient(sql)[1].clone(),
+    };
+    let at = dollar_quote_start(sql, &st).expect("a dollar quote");
+    assert_eq!(line_col(sql, at), (4, 1));
+    let sql = "select $1, a$b$ from t";
+    let st = &split_lenient(sql)[0];
+    assert_eq!(dollar_quote_start(sql, st), None);
+}
+
+#[test]
+fn chains_enum_values_and_created_indexes() {
+    let node = |sql: &str| parse(sql).unwrap().remove(0).node.unwrap();
+    assert!(and_chain(&node("commit and chain")));
+    assert!(and_chain(&node("rollback and chain")));
+    assert!(!and_chain(&node("commit")));
+    assert!(adds_enum_value(&node(
+        "alter type e add value if not exists 'x'"
+    )));
+    assert!(!adds_enum_value(&node(
+        "alter type e rename value 'a' to 'b'"
+    )));
+    let i = created_index(&node(
+        "create unique index concurrently if not exists \"Idx\" on app.T (a)",
+    ))
+    .unwrap();
+    assert_eq!(i.name.as_deref(), Some("Idx"));
+    assert_eq!(i.table_schema.as_deref(), Some("app"));
+    assert_eq!(i.table, "t");
+    assert!(i.concurrent && i.if_not_exists);
+    let unnamed = created_index(&node("create index on t (a)")).unwrap();
+    assert_eq!(unnamed.name, None);
+    assert!(!unnamed.concurrent);
+    assert_eq!(created_index(&node("select 1")), None);
 }
