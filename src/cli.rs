@@ -123,6 +123,13 @@ deskctl migrate --database-url postgres://app@db/app --target 20251204000001"
 deskctl lint --database-url postgres://app@db/app --format github   # only files not applied yet")]
     Lint(LintArgs),
 
+    /// Repair the migration history by hand: mark versions applied or reverted, accept an edited file
+    #[command(
+        after_help = "Examples:\n  deskctl history repair --applied 20251204000000\n  \
+deskctl history repair --reverted 3\n  deskctl history rechecksum 2 --note 'comment typo fixed'"
+    )]
+    History(HistoryArgs),
+
     /// Show every migration: applied (when), pending, divergent or missing
     #[command(
         after_help = "Examples:\n  deskctl status --database-url postgres://app@db/app\n  \
@@ -240,6 +247,12 @@ pub struct MigrateArgs {
     /// Do not lint the pending files first (see `deskctl lint`)
     #[arg(long)]
     pub no_lint: bool,
+    /// Also apply pending versions below the highest applied one (listed first), e.g. a branch merged late
+    #[arg(long, conflicts_with_all = ["dry_run", "rehearse", "baseline"])]
+    pub out_of_order: bool,
+    /// After a successful run, write the schema (pg_dump --schema-only, from the server's own binaries) to FILE
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "rehearse"])]
+    pub dump: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -273,6 +286,57 @@ pub struct LintArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: HistoryAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryAction {
+    /// Mark versions as applied (without running them) or as reverted (remove their history rows)
+    Repair(RepairArgs),
+    /// Accept the current content (checksum and name) of applied files after a deliberate edit
+    Rechecksum(RechecksumArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct HistoryCommon {
+    #[command(flatten)]
+    pub dir: MigrationsDirArg,
+    /// Why (kept in the audit row)
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Wait up to SECS for a running migration to finish [default: 0, refuse at once]
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub lock_timeout: f64,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SimpleFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["applied", "reverted"])))]
+pub struct RepairArgs {
+    /// Record these versions as applied without running them
+    #[arg(long, value_name = "V", num_args = 1..)]
+    pub applied: Vec<i64>,
+    /// Remove these versions' history rows (their changes are not undone)
+    #[arg(long, value_name = "V", num_args = 1..)]
+    pub reverted: Vec<i64>,
+    #[command(flatten)]
+    pub common: HistoryCommon,
+}
+
+#[derive(Debug, Args)]
+pub struct RechecksumArgs {
+    /// Versions whose files were edited on purpose
+    #[arg(value_name = "V", required = true)]
+    pub versions: Vec<i64>,
+    #[command(flatten)]
+    pub common: HistoryCommon,
 }
 
 #[derive(Debug, Args)]

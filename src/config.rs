@@ -325,6 +325,10 @@ pub struct MigrateOptions {
     /// `--seed`: the seed files to apply after the migrations (empty: none).
     pub seeds: Vec<PathBuf>,
     pub seed_warnings: Vec<String>,
+    /// Apply pending versions below the highest applied one.
+    pub out_of_order: bool,
+    /// Write `pg_dump --schema-only` here after a successful run.
+    pub dump: Option<PathBuf>,
 }
 
 /// What `migrate`'s lint needs.
@@ -333,6 +337,19 @@ pub struct LintGate {
     pub enabled: bool,
     pub exposed_schemas: Vec<String>,
     pub disable: Vec<String>,
+}
+
+/// Options for `history repair` / `history rechecksum`.
+#[derive(Debug, Clone)]
+pub struct RepairOptions {
+    pub dir: PathBuf,
+    pub history: HistoryTable,
+    pub applied: Vec<i64>,
+    pub reverted: Vec<i64>,
+    pub rechecksum: Vec<i64>,
+    pub note: Option<String>,
+    pub lock_timeout: Duration,
+    pub json: bool,
 }
 
 /// Options for `lint`.
@@ -444,6 +461,8 @@ impl RunConfig {
             },
             seeds,
             seed_warnings,
+            out_of_order: a.out_of_order,
+            dump: a.dump.clone(),
         })
     }
 
@@ -461,6 +480,31 @@ impl RunConfig {
                 .or(api.as_ref()),
             "public",
         )
+    }
+
+    pub fn repair_options(&self, a: &cli::HistoryAction) -> Result<RepairOptions, ConfigError> {
+        let (common, applied, reverted, rechecksum) = match a {
+            cli::HistoryAction::Repair(r) => {
+                (&r.common, r.applied.clone(), r.reverted.clone(), vec![])
+            }
+            cli::HistoryAction::Rechecksum(r) => (&r.common, vec![], vec![], r.versions.clone()),
+        };
+        if !(common.lock_timeout.is_finite() && common.lock_timeout >= 0.0) {
+            return Err(ConfigError::Usage(format!(
+                "--lock-timeout takes a number of seconds >= 0, got {}",
+                common.lock_timeout
+            )));
+        }
+        Ok(RepairOptions {
+            dir: self.migrations_dir(&common.dir),
+            history: self.history_table(&common.dir)?,
+            applied,
+            reverted,
+            rechecksum,
+            note: common.note.clone(),
+            lock_timeout: Duration::from_secs_f64(common.lock_timeout),
+            json: common.format == SimpleFormat::Json,
+        })
     }
 
     pub fn lint_options(&self, a: &cli::LintArgs) -> Result<LintOptions, ConfigError> {

@@ -67,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Ping(a) => ping::run(&cfg, a.format == cli::SimpleFormat::Json).await,
             Command::Migrate(a) => migrate::run_migrate(&cfg, cfg.migrate_options(&a)?).await,
+            Command::History(a) => migrate::repair::run(&cfg, cfg.repair_options(&a.action)?).await,
             Command::Lint(a) => migrate::lint::run(&cfg, cfg.lint_options(&a)?).await,
             Command::Status(a) => migrate::run_status(&cfg, cfg.status_options(&a)?).await,
             Command::Verify(a) => verify::run(&cfg, cfg.verify_options(&a)?).await,

@@ -295,3 +295,288 @@ fn migrate_leaves_syntax_errors_to_the_server_and_no_lint_skips_the_gate() {
     assert!(out.status.success(), "{}", output_text(&out));
     assert_eq!(history_rows(&db), 1);
 }
+
+// §2 repair -----------------------------------------------------------------------------------
+
+fn history(db: &TestDb) -> Vec<(String, String, String)> {
+    db.query("select version::text, name, checksum from refinery_schema_history order by version")
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].clone().unwrap(),
+                r[2].clone().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn log_rows(db: &TestDb) -> Vec<(String, String, Option<String>, Option<String>)> {
+    db.query("select action, version::text, checksum_before, note from refinery_schema_history_log order by id")
+        .into_iter()
+        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap(), r[2].clone(), r[3].clone()))
+        .collect()
+}
+
+#[test]
+fn repair_applied_reverted_and_rechecksum_change_the_history_and_are_logged() {
+    let db = TestDb::new();
+    let dir = dir_with(&[
+        ("V1__a.sql", "create table a (id int);\n"),
+        ("V2__b.sql", "create table b (id int);\n"),
+        ("V3__c.sql", "create table c (id int);\n"),
+    ]);
+    let hist = |extra: &[&str]| {
+        deskctl()
+            .arg("history")
+            .args(extra)
+            .args(["--database-url", &db.url, "--migrations"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    // --applied on a fresh database: the history table is created, nothing is run.
+    let out = hist(&["repair", "--applied", "1", "2", "--note", "adopted by hand"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("marked version 1 (a) as applied without running"),
+        "{text}"
+    );
+    assert!(
+        text.contains("recorded 2 change(s) in refinery_schema_history_log"),
+        "{text}"
+    );
+    assert_eq!(history(&db).len(), 2);
+    assert_eq!(
+        db.scalar("select (to_regclass('a') is null)::text")
+            .as_deref(),
+        Some("true")
+    );
+    // Applying again changes nothing, and says so.
+    let text = stdout(&hist(&["repair", "--applied", "1"]));
+    assert!(
+        text.contains("version 1 (a) is already in the history"),
+        "{text}"
+    );
+    // migrate now runs only V3.
+    let out = with_db("migrate", &db, dir.path(), &["--no-lint"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("applied 1 migration(s)"),
+        "{}",
+        output_text(&out)
+    );
+
+    // A deliberate edit of V2: migrate refuses naming rechecksum; rechecksum accepts it.
+    std::fs::write(
+        dir.path().join("V2__b.sql"),
+        "-- b, documented\ncreate table b (id int);\n",
+    )
+    .unwrap();
+    let out = with_db("migrate", &db, dir.path(), &["--no-lint"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        output_text(&out).contains("deskctl history rechecksum 2"),
+        "{}",
+        output_text(&out)
+    );
+    let before = history(&db)[1].2.clone();
+    let out = hist(&["rechecksum", "2"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("version 2: checksum {before} → ")),
+        "{text}"
+    );
+    assert_ne!(history(&db)[1].2, before);
+    assert!(with_db("migrate", &db, dir.path(), &["--no-lint"])
+        .status
+        .success());
+
+    // --reverted removes the row (not the table); a missing file's row is how drift is repaired.
+    std::fs::remove_file(dir.path().join("V3__c.sql")).unwrap();
+    let out = with_db("migrate", &db, dir.path(), &["--no-lint"]);
+    assert!(
+        output_text(&out).contains("deskctl history repair --reverted 3"),
+        "{}",
+        output_text(&out)
+    );
+    let text = stdout(&hist(&["repair", "--reverted", "3"]));
+    assert!(text.contains("removed version 3 (c"), "{text}");
+    assert_eq!(history(&db).len(), 2);
+    assert_eq!(
+        db.scalar("select (to_regclass('c') is not null)::text")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(with_db("migrate", &db, dir.path(), &["--no-lint"])
+        .status
+        .success());
+
+    let log = log_rows(&db);
+    let actions: Vec<&str> = log.iter().map(|l| l.0.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "repair-applied",
+            "repair-applied",
+            "rechecksum",
+            "repair-reverted"
+        ]
+    );
+    assert_eq!(log[0].3.as_deref(), Some("adopted by hand"));
+    assert_eq!(log[2].2.as_deref(), Some(before.as_str()));
+    // The log is not readable by the API roles' PUBLIC.
+    assert_eq!(
+        db.scalar(
+            "select has_table_privilege('public', 'refinery_schema_history_log', 'select')::text"
+        ),
+        Some("false".into())
+    );
+    // Bad input: a version with no file.
+    let out = hist(&["repair", "--applied", "9"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        output_text(&out).contains("--applied 9: no migration file"),
+        "{}",
+        output_text(&out)
+    );
+}
+
+#[test]
+fn repair_refuses_while_a_migration_holds_the_lock() {
+    let db = TestDb::new();
+    let dir = dir_with(&[("V1__slow.sql", "select pg_sleep(3);\n")]);
+    let bin = assert_cmd::cargo::cargo_bin("deskctl");
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "migrate",
+            "--no-lint",
+            "--database-url",
+            &db.url,
+            "--migrations",
+        ])
+        .arg(dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the migration is running (its sleep is visible).
+    let t0 = std::time::Instant::now();
+    while db
+        .scalar(
+            "select count(*)::text from pg_stat_activity where query like 'select pg_sleep(3)%'",
+        )
+        .as_deref()
+        != Some("1")
+    {
+        assert!(t0.elapsed().as_secs() < 20, "migration never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = deskctl()
+        .args([
+            "history",
+            "repair",
+            "--applied",
+            "1",
+            "--database-url",
+            &db.url,
+            "--migrations",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("while a migration is running"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(child.wait().unwrap().success());
+    assert_eq!(history(&db).len(), 1);
+}
+
+// §3 out of order -----------------------------------------------------------------------------
+
+#[test]
+fn out_of_order_is_refused_by_default_and_applied_with_the_flag() {
+    let db = TestDb::new();
+    let dir = dir_with(&[
+        ("V1__a.sql", "create table a (id int);\n"),
+        ("V3__c.sql", "create table c (id int);\n"),
+    ]);
+    assert!(with_db("migrate", &db, dir.path(), &["--no-lint"])
+        .status
+        .success());
+    std::fs::write(
+        dir.path().join("V2__late.sql"),
+        "create table late (id int);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("V4__d.sql"), "create table d (id int);\n").unwrap();
+    let out = with_db("migrate", &db, dir.path(), &["--no-lint"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        output_text(&out).contains("deskctl migrate --out-of-order"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(history(&db).len(), 2);
+
+    let out = with_db("migrate", &db, dir.path(), &["--no-lint", "--out-of-order"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = stdout(&out);
+    let listed = text
+        .find("out of order: 1 pending version(s) below the highest applied version 3")
+        .unwrap();
+    let applied_late = text.find("applied   2 late").unwrap();
+    let applied_4 = text.find("applied   4 d").unwrap();
+    assert!(listed < applied_late && applied_late < applied_4, "{text}");
+    assert!(text.contains("applied 2 migration(s)"), "{text}");
+    let versions: Vec<String> = history(&db).into_iter().map(|h| h.0).collect();
+    assert_eq!(versions, ["1", "2", "3", "4"]);
+    assert_eq!(
+        db.scalar("select (to_regclass('late') is not null)::text")
+            .as_deref(),
+        Some("true")
+    );
+}
+
+#[test]
+fn out_of_order_still_refuses_other_drift_and_stops_on_a_failing_late_file() {
+    let db = TestDb::new();
+    let dir = dir_with(&[
+        ("V1__a.sql", "create table a (id int);\n"),
+        ("V3__c.sql", "select 3;\n"),
+    ]);
+    assert!(with_db("migrate", &db, dir.path(), &["--no-lint"])
+        .status
+        .success());
+    std::fs::write(
+        dir.path().join("V2__late.sql"),
+        "select 1;\nselect * from nowhere;\n",
+    )
+    .unwrap();
+    let out = with_db("migrate", &db, dir.path(), &["--no-lint", "--out-of-order"]);
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("V2__late.sql:2:15"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(history(&db).len(), 2);
+    std::fs::write(dir.path().join("V2__late.sql"), "select 1;\n").unwrap();
+    std::fs::write(
+        dir.path().join("V1__a.sql"),
+        "create table a (id bigint);\n",
+    )
+    .unwrap();
+    let out = with_db("migrate", &db, dir.path(), &["--no-lint", "--out-of-order"]);
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("V1__a.sql: version 1 was applied"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(history(&db).len(), 2);
+}

@@ -124,6 +124,13 @@ impl<'a> Ctx<'a> {
             if r.name == history.name && schema_ok && shaped && r.kind.is_table() {
                 self.skip.push(r.qual());
             }
+            // Its audit log (`deskctl history repair`, repeatable migrations): migrate/repair.rs.
+            let log_shaped = ["action", "version", "checksum_before", "checksum_after"]
+                .iter()
+                .all(|c| r.column(c).is_some());
+            if r.name == format!("{}_log", history.name) && schema_ok && log_shaped {
+                self.skip.push(r.qual());
+            }
         }
         self
     }

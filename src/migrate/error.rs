@@ -77,7 +77,8 @@ impl fmt::Display for Drift {
                 write!(
                     f,
                     "{}: version {version} was applied at {applied_on}, but {what} since; \
-restore the applied file and put the change in a new migration",
+restore the applied file and put the change in a new migration (or accept a deliberate, \
+harmless edit with `deskctl history rechecksum {version}`)",
                     file.display()
                 )
             }
@@ -88,7 +89,8 @@ restore the applied file and put the change in a new migration",
             } => write!(
                 f,
                 "version {version} ({name}) was applied at {applied_on} but has no file in the \
-migrations directory; restore V{version}__{name} (or point --migrations at the right directory)"
+migrations directory; restore V{version}__{name} (or point --migrations at the right directory; \
+`deskctl history repair --reverted {version}` if it was undone)"
             ),
             Drift::BelowApplied {
                 version,
@@ -97,7 +99,7 @@ migrations directory; restore V{version}__{name} (or point --migrations at the r
             } => write!(
                 f,
                 "{}: version {version} was never applied but is below the highest applied version \
-{highest}; give it a version above {highest}",
+{highest}; give it a version above {highest}, or apply it anyway with `deskctl migrate --out-of-order`",
                 file.display()
             ),
         }

@@ -13,7 +13,9 @@ pub mod history;
 pub mod lint;
 pub mod lock;
 pub mod new;
+pub mod out_of_order;
 pub mod rehearse;
+pub mod repair;
 pub mod runner;
 pub mod seed;
 pub mod source;
@@ -659,18 +661,30 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
     } else {
         None
     };
-    let res = run_plan_with(
-        &db.client,
-        &sources,
-        &o.history,
-        plan,
-        o.target,
-        o.lock_timeout,
-        progress,
-        wait_notice,
-        rehearsal_preset,
-    )
-    .await;
+    let late = match o.out_of_order {
+        true => out_of_order::for_migrate(&db.client, &sources, &o, color, show_progress).await,
+        false => Ok(Vec::new()),
+    };
+    let res = match late {
+        Err(e) => Err(e),
+        Ok(mut late) => run_plan_with(
+            &db.client,
+            &sources,
+            &o.history,
+            plan,
+            o.target,
+            o.lock_timeout,
+            progress,
+            wait_notice,
+            rehearsal_preset,
+        )
+        .await
+        .map(|mut r| {
+            late.append(&mut r.done);
+            r.done = late;
+            r
+        }),
+    };
     if let Err(e) = &res {
         let_an_interrupt_finish(&db, e).await;
     }

@@ -1,0 +1,305 @@
+//! `deskctl history repair --applied V | --reverted V` and `deskctl history rechecksum V`: edit the
+//! history table by hand, the way `supabase migration repair` does, under the migration lock (so
+//! never while a migration runs), in one transaction with an audit row in the log table next to
+//! the history (`<history>_log`), and say what changed. Must not run migration files.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use super::source::{self, Sources};
+use super::{history, lock, runner, MigrateError};
+use crate::config::{HistoryTable, RepairOptions, RunConfig};
+use crate::db::{self, PresetUse};
+
+/// The log table next to the history table: `<schema.>` + `<name>_log`.
+pub fn log_table(table: &HistoryTable) -> String {
+    format!("{}_log", table.qualified())
+}
+
+/// Creates the log table (once) with the history table's privileges treatment: nothing for
+/// PUBLIC, anon and authenticated.
+pub fn log_table_ddl(table: &HistoryTable) -> String {
+    let log = log_table(table);
+    format!(
+        "DO $deskctl$
+BEGIN
+  IF pg_catalog.to_regclass('{log}') IS NULL THEN
+    CREATE TABLE {log}(
+      id int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+      action text NOT NULL,
+      version int8,
+      name text,
+      checksum_before text,
+      checksum_after text,
+      by_role text NOT NULL DEFAULT current_user,
+      note text);
+    REVOKE ALL ON TABLE {log} FROM PUBLIC;
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'anon') THEN
+      REVOKE ALL ON TABLE {log} FROM anon;
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authenticated') THEN
+      REVOKE ALL ON TABLE {log} FROM authenticated;
+    END IF;
+  END IF;
+END
+$deskctl$;"
+    )
+}
+
+/// One change made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub action: &'static str,
+    pub version: i64,
+    pub name: String,
+    pub checksum_before: Option<String>,
+    pub checksum_after: Option<String>,
+    /// What happened, in words.
+    pub text: String,
+}
+
+fn db_err(what: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
+    let what = what.to_string();
+    move |error| MigrateError::Database { what, error }
+}
+
+/// Insert one audit row (inside the caller's transaction).
+pub async fn log(
+    client: &Client,
+    table: &HistoryTable,
+    c: &Change,
+    note: Option<&str>,
+) -> Result<(), MigrateError> {
+    client
+        .execute(
+            &format!(
+                "insert into {} (action, version, name, checksum_before, checksum_after, note) values ($1, $2, $3, $4, $5, $6)",
+                log_table(table)
+            ),
+            &[&c.action, &c.version, &c.name, &c.checksum_before, &c.checksum_after, &note],
+        )
+        .await
+        .map_err(db_err("writing the audit row"))?;
+    Ok(())
+}
+
+/// Work out the changes against the history as it is.
+fn plan(
+    o: &RepairOptions,
+    sources: &Sources,
+    hist: &history::History,
+) -> Result<(Vec<Change>, Vec<String>), MigrateError> {
+    let mut changes = Vec::new();
+    let mut unchanged = Vec::new();
+    let row = |v: i64| hist.rows.iter().find(|r| r.version == v);
+    let bad = |problem: String| MigrateError::History {
+        table: o.history.to_string(),
+        problem,
+    };
+    for &v in &o.applied {
+        let Some(f) = sources.by_version(v) else {
+            return Err(bad(format!(
+                "--applied {v}: no migration file in {} has that version",
+                sources.dir.display()
+            )));
+        };
+        if let Some(r) = row(v) {
+            unchanged.push(format!(
+                "version {v} ({}) is already in the history (applied at {}); nothing changed",
+                r.name, r.applied_on
+            ));
+            continue;
+        }
+        changes.push(Change {
+            action: "repair-applied",
+            version: v,
+            name: f.name.clone(),
+            checksum_before: None,
+            checksum_after: Some(f.checksum.to_string()),
+            text: format!(
+                "marked version {v} ({}) as applied without running {}",
+                f.name,
+                f.path.display()
+            ),
+        });
+    }
+    for &v in &o.reverted {
+        let Some(r) = row(v) else {
+            unchanged.push(format!(
+                "version {v} is not in the history; nothing changed"
+            ));
+            continue;
+        };
+        changes.push(Change {
+            action: "repair-reverted",
+            version: v,
+            name: r.name.clone(),
+            checksum_before: Some(r.checksum.to_string()),
+            checksum_after: None,
+            text: format!("removed version {v} ({}, applied at {}) from the history; its schema changes were NOT undone, and `deskctl migrate` will run it again if its file is present", r.name, r.applied_on),
+        });
+    }
+    for &v in &o.rechecksum {
+        let Some(r) = row(v) else {
+            return Err(bad(format!("rechecksum {v}: version {v} is not in the history (use `deskctl history repair --applied {v}`)")));
+        };
+        let Some(f) = sources.by_version(v) else {
+            return Err(bad(format!(
+                "rechecksum {v}: no migration file in {} has that version",
+                sources.dir.display()
+            )));
+        };
+        if r.checksum == f.checksum && r.name == f.name {
+            unchanged.push(format!(
+                "version {v} ({}): the history already matches {}; nothing changed",
+                r.name,
+                f.path.display()
+            ));
+            continue;
+        }
+        let renamed = if r.name != f.name {
+            format!(", name `{}` → `{}`", r.name, f.name)
+        } else {
+            String::new()
+        };
+        changes.push(Change {
+            action: "rechecksum",
+            version: v,
+            name: f.name.clone(),
+            checksum_before: Some(r.checksum.to_string()),
+            checksum_after: Some(f.checksum.to_string()),
+            text: format!("version {v}: checksum {} → {}{renamed} (accepted the edited {}; it is not run again)", r.checksum, f.checksum, f.path.display()),
+        });
+    }
+    Ok((changes, unchanged))
+}
+
+async fn apply(
+    client: &Client,
+    table: &HistoryTable,
+    changes: &[Change],
+    note: Option<&str>,
+) -> Result<(), MigrateError> {
+    let t = table.qualified();
+    client
+        .batch_execute(&runner::history_table_ddl(&t))
+        .await
+        .map_err(db_err("creating the history table"))?;
+    client
+        .batch_execute(&log_table_ddl(table))
+        .await
+        .map_err(db_err("creating the log table"))?;
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(db_err("starting the repair"))?;
+    let res = async {
+        for c in changes {
+            match c.action {
+                "repair-applied" => {
+                    let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    client
+                        .execute(
+                            &format!("insert into {t} (version, name, applied_on, checksum) values ($1, $2, $3, $4)"),
+                            &[&c.version, &c.name, &applied_on, &c.checksum_after],
+                        )
+                        .await
+                        .map_err(db_err("inserting the history row"))?;
+                }
+                "repair-reverted" => {
+                    client
+                        .execute(&format!("delete from {t} where version = $1"), &[&c.version])
+                        .await
+                        .map_err(db_err("deleting the history row"))?;
+                }
+                _ => {
+                    client
+                        .execute(
+                            &format!("update {t} set checksum = $2, name = $3 where version = $1"),
+                            &[&c.version, &c.checksum_after, &c.name],
+                        )
+                        .await
+                        .map_err(db_err("updating the history row"))?;
+                }
+            }
+            log(client, table, c, note).await?;
+        }
+        Ok::<(), MigrateError>(())
+    }
+    .await;
+    match res {
+        Ok(()) => client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(db_err("committing the repair")),
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// `deskctl history repair` / `rechecksum`.
+pub async fn run(cfg: &RunConfig, o: RepairOptions) -> anyhow::Result<ExitCode> {
+    let sources = source::load(&o.dir)?;
+    let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
+    let res = async {
+        // Never under a running migration: the lock `migrate` holds, not waited for long.
+        let l = lock::acquire(&db.client, &o.history, o.lock_timeout, |_| {}).await?;
+        let res = async {
+            let hist = history::read(&db.client, &o.history).await?;
+            let (changes, unchanged) = plan(&o, &sources, &hist)?;
+            if !changes.is_empty() {
+                apply(&db.client, &o.history, &changes, o.note.as_deref()).await?;
+            }
+            Ok::<_, MigrateError>((changes, unchanged))
+        }
+        .await;
+        l.release(&db.client).await;
+        res
+    }
+    .await;
+    db.close().await;
+    let (changes, unchanged) = match res {
+        Err(MigrateError::LockTimeout { holder, .. }) => {
+            anyhow::bail!(MigrateError::History {
+                table: o.history.to_string(),
+                problem: format!(
+                    "refusing to change it while a migration is running{} (the migration lock is held); try again when it ends",
+                    holder.map(|p| format!(" (pid {p})")).unwrap_or_default()
+                ),
+            })
+        }
+        r => r?,
+    };
+    if o.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "command": "history",
+                "history_table": o.history.to_string(),
+                "log_table": log_table(&o.history),
+                "changes": changes,
+                "unchanged": unchanged,
+            }))?
+        );
+    } else {
+        for c in &changes {
+            println!("{}", c.text);
+        }
+        for u in &unchanged {
+            println!("{u}");
+        }
+        if !changes.is_empty() {
+            println!(
+                "recorded {} change(s) in {}",
+                changes.len(),
+                log_table(&o.history)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
