@@ -8,6 +8,7 @@ mod connect;
 mod dba;
 mod diff;
 mod examples;
+mod hostile_checks;
 mod lint;
 mod migrate;
 mod migrate_toolkit;

@@ -87,6 +87,9 @@ pub struct ProbeEnv<'a> {
     /// The run's `statement_timeout`: behaviour steps also keep a client-side deadline derived
     /// from it, so a check that switched the server's timeout off still cannot hang the run.
     pub statement_timeout: std::time::Duration,
+    /// Every RLS-enabled table of the database (read once per run): behaviour steps watch the
+    /// ones their effective role is not bound by.
+    pub rls_tables: &'a [behaviour::state::RlsTable],
 }
 
 /// A kind that must run SQL (behaviour checks). `run` executes inside the run's transaction,

@@ -78,7 +78,7 @@ impl ProbeCheck for Rejects {
             self.setup.as_ref(),
             &[self.step()],
             rules,
-            env.statement_timeout,
+            env,
         )
         .await
     }

@@ -184,7 +184,7 @@ impl ProbeCheck for Scenario {
             self.setup.as_ref(),
             &steps,
             rules,
-            env.statement_timeout,
+            env,
         )
         .await;
         if let Some(n) = &self.name {

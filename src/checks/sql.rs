@@ -61,7 +61,7 @@ impl ProbeCheck for Sql {
             self.setup.as_ref(),
             &[self.step()],
             rules,
-            env.statement_timeout,
+            env,
         )
         .await
     }

@@ -57,10 +57,25 @@ pub async fn run_all(
         }
         return out;
     }
+    // Which tables RLS protects, for the steps' run-time checks (one catalog read).
+    let rls_tables = match crate::checks::behaviour::state::read_rls_tables(client).await {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = client.batch_execute("rollback").await;
+            for &i in which {
+                out.push(checks[i].result(
+                    Outcome::error(format!("could not read which tables have RLS: {e}")),
+                    0.0,
+                ));
+            }
+            return out;
+        }
+    };
     let env = ProbeEnv {
         client,
         snapshot: snap,
         statement_timeout: settings.statement_timeout,
+        rls_tables: &rls_tables,
     };
     let mut broken: Option<String> = None;
     for &i in which {

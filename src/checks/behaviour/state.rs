@@ -7,11 +7,13 @@
 //! Comparing the reads turns "the step changed its role / claims / a timeout / the
 //! transaction" and "the step read a table RLS does not bind it on" into errors, whatever SQL
 //! text did it (set_config in a SELECT, a function doing SET ROLE, dynamic SQL, a view).
-//! Builds SQL from deskctl's own text and quoted setting names only; must not run SQL itself.
+//! Builds SQL from deskctl's own text, oids and quoted setting names only; runs one catalog
+//! read per run (`read_rls_tables`) and nothing else.
 
 use serde_json::Value;
 use tokio_postgres::SimpleQueryMessage;
 
+use crate::catalog::Snapshot;
 use crate::db::quote_literal;
 
 /// Settings compared between the reads (besides role and claims), and with the baseline read
@@ -24,32 +26,98 @@ pub const WATCHED: &[&str] = &[
     "track_counts",
 ];
 
-/// Every name below is schema-qualified (and operators spelled OPERATOR(pg_catalog.=)), so a
-/// check that changes `search_path` cannot put its own functions in their place.
-fn touched_sql() -> &'static str {
-    "(select pg_catalog.json_agg(pg_catalog.json_build_array(n.nspname, c.relname, \
-       case when r.rolsuper then 'superuser' when r.rolbypassrls then 'bypassrls' else 'owner' end, \
-       pg_catalog.pg_get_userbyid(c.relowner), \
-       pg_catalog.json_build_array(pg_catalog.pg_stat_get_xact_blocks_fetched(c.oid), \
-         pg_catalog.pg_stat_get_xact_numscans(c.oid), pg_catalog.pg_stat_get_xact_tuples_returned(c.oid), \
-         pg_catalog.pg_stat_get_xact_tuples_fetched(c.oid), pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid), \
-         pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)), \
-       (select pg_catalog.json_agg(pg_catalog.json_build_array(pg_catalog.pg_stat_get_xact_blocks_fetched(i.indexrelid), \
-          pg_catalog.pg_stat_get_xact_numscans(i.indexrelid))) \
-        from pg_catalog.pg_index i where i.indrelid OPERATOR(pg_catalog.=) c.oid))) \
-     from pg_catalog.pg_class c \
-     join pg_catalog.pg_namespace n on n.oid OPERATOR(pg_catalog.=) c.relnamespace \
-     cross join (select a.rolsuper, a.rolbypassrls from pg_catalog.pg_roles a \
-       where a.rolname OPERATOR(pg_catalog.=) current_user) r \
-     where c.relrowsecurity \
-       and (c.relkind OPERATOR(pg_catalog.=) 'r' or c.relkind OPERATOR(pg_catalog.=) 'p') \
-       and (r.rolsuper or r.rolbypassrls \
-            or (not c.relforcerowsecurity and pg_catalog.pg_has_role(c.relowner, 'USAGE'))))"
+/// An RLS-enabled table of the database (read once per run) and its indexes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RlsTable {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub owner: String,
+    pub forced: bool,
+    pub indexes: Vec<u32>,
+}
+
+/// Every RLS-enabled table of the database with its indexes: ONE catalog read per run (not
+/// limited to the checks' schemas: a step may reach any table through dynamic SQL).
+pub async fn read_rls_tables(
+    client: &tokio_postgres::Client,
+) -> Result<Vec<RlsTable>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "select c.oid, n.nspname::text, c.relname::text, pg_catalog.pg_get_userbyid(c.relowner)::text, \
+                    c.relforcerowsecurity, \
+                    array(select i.indexrelid from pg_catalog.pg_index i where i.indrelid = c.oid) \
+             from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace \
+             where c.relrowsecurity and c.relkind in ('r', 'p')",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| RlsTable {
+            oid: r.get(0),
+            schema: r.get(1),
+            name: r.get(2),
+            owner: r.get(3),
+            forced: r.get(4),
+            indexes: r.get(5),
+        })
+        .collect())
+}
+
+/// Why RLS does not bind `role` on a table, from the snapshot's roles: `superuser`,
+/// `bypassrls`, `owner` (the owner or a member with its privileges, table not forced), or None.
+pub fn bypass_kind(snap: &Snapshot, role: &str, t: &RlsTable) -> Option<&'static str> {
+    let info = snap.role(role)?;
+    if info.superuser {
+        Some("superuser")
+    } else if info.bypass_rls {
+        Some("bypassrls")
+    } else if !t.forced && super::safety::owns(snap, role, &t.owner) {
+        Some("owner")
+    } else {
+        None
+    }
+}
+
+/// The RLS tables `role` is not bound by, with why.
+pub fn unbound<'t>(
+    snap: &Snapshot,
+    role: &str,
+    tables: &'t [RlsTable],
+) -> Vec<(&'t RlsTable, &'static str)> {
+    tables
+        .iter()
+        .filter_map(|t| bypass_kind(snap, role, t).map(|k| (t, k)))
+        .collect()
+}
+
+/// The relations whose counters are read: each table, then its indexes, table after table.
+fn flattened(tables: &[(&RlsTable, &'static str)]) -> Vec<u32> {
+    tables
+        .iter()
+        .flat_map(|(t, _)| std::iter::once(t.oid).chain(t.indexes.iter().copied()))
+        .collect()
+}
+
+/// Access counters of the given tables and their indexes, one array per relation in
+/// `flattened` order (schema-qualified functions: a check that changes `search_path` cannot
+/// replace them).
+fn counters_sql(tables: &[(&RlsTable, &'static str)]) -> String {
+    let oids: Vec<String> = flattened(tables).iter().map(u32::to_string).collect();
+    format!(
+        "(select pg_catalog.json_agg(pg_catalog.json_build_array( \
+           pg_catalog.pg_stat_get_xact_blocks_fetched(u.o), pg_catalog.pg_stat_get_xact_numscans(u.o), \
+           pg_catalog.pg_stat_get_xact_tuples_inserted(u.o), pg_catalog.pg_stat_get_xact_tuples_updated(u.o), \
+           pg_catalog.pg_stat_get_xact_tuples_deleted(u.o)) order by u.n) \
+         from pg_catalog.unnest('{{{}}}'::pg_catalog.oid[]) with ordinality u(o, n))",
+        oids.join(",")
+    )
 }
 
 /// The state statement: one row, all text. `settings`: the step's own `as.settings` names;
-/// `rls`: also read the access counters of RLS tables the effective role bypasses.
-pub fn state_sql(settings: &[String], rls: bool) -> String {
+/// `watch`: RLS tables whose access counters to read (those the effective role is not bound by).
+pub fn state_sql(settings: &[String], watch: &[(&RlsTable, &'static str)]) -> String {
     let mut cols = vec![
         "pg_catalog.now()".to_string(),
         "current_user".to_string(),
@@ -66,7 +134,11 @@ pub fn state_sql(settings: &[String], rls: bool) -> String {
             quote_literal(s)
         ));
     }
-    cols.push(if rls { touched_sql() } else { "null" }.to_string());
+    cols.push(if watch.is_empty() {
+        "null".to_string()
+    } else {
+        counters_sql(watch)
+    });
     format!("select {}", cols.join(", "))
 }
 
@@ -84,19 +156,8 @@ pub struct State {
     pub watched: Vec<String>,
     /// The step's `as.settings`, in the order asked.
     pub settings: Vec<(String, Option<String>)>,
-    /// RLS tables the effective role bypasses, with their access counters.
-    pub touched: Vec<Touched>,
-}
-
-/// An RLS table the effective role is not bound by, and how much it had been accessed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Touched {
-    pub schema: String,
-    pub name: String,
-    /// `superuser`, `bypassrls` or `owner`.
-    pub reason: String,
-    pub owner: String,
-    pub count: i64,
+    /// Access counters (summed) of the watched relations, in `flattened` order.
+    pub counters: Vec<i64>,
 }
 
 impl State {
@@ -115,9 +176,9 @@ impl State {
         let get = |i: usize| row.get(i).map(str::to_string);
         let req = |i: usize| get(i).unwrap_or_default();
         let n = 5 + WATCHED.len();
-        let touched = match get(n + settings.len()) {
+        let counters = match get(n + settings.len()) {
             None => Vec::new(),
-            Some(j) => parse_touched(&j)?,
+            Some(j) => parse_counters(&j)?,
         };
         Ok(State {
             tx_start: req(0),
@@ -131,7 +192,7 @@ impl State {
                 .enumerate()
                 .map(|(i, s)| (s.clone(), get(n + i)))
                 .collect(),
-            touched,
+            counters,
         })
     }
 
@@ -218,19 +279,24 @@ impl State {
         }
     }
 
-    /// RLS tables (bypassed by the effective role) whose access counters moved since `before`.
-    pub fn touched_since<'a>(&'a self, before: &State) -> Vec<&'a Touched> {
-        self.touched
-            .iter()
-            .filter(|t| {
-                let was = before
-                    .touched
-                    .iter()
-                    .find(|b| b.schema == t.schema && b.name == t.name)
-                    .map_or(0, |b| b.count);
-                t.count != was
-            })
-            .collect()
+    /// The watched tables (see `state_sql`) whose access counters moved since `before`.
+    pub fn touched_since<'w>(
+        &self,
+        before: &State,
+        watch: &[(&'w RlsTable, &'static str)],
+    ) -> Vec<(&'w RlsTable, &'static str)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        for &(t, why) in watch {
+            let n = 1 + t.indexes.len();
+            let range = i..(i + n).min(self.counters.len());
+            let moved = self.counters.get(range.clone()) != before.counters.get(range);
+            if moved {
+                out.push((t, why));
+            }
+            i += n;
+        }
+        out
     }
 }
 
@@ -245,32 +311,16 @@ fn show(v: Option<&str>) -> String {
     }
 }
 
-/// `[[schema, name, reason, owner, [counters...], [[index counters...], ...] | null], ...]`.
-fn parse_touched(j: &str) -> Result<Vec<Touched>, String> {
+/// `[[c1, c2, ...], ...]`: one array of counters per relation, summed.
+fn parse_counters(j: &str) -> Result<Vec<i64>, String> {
     let v: Value =
         serde_json::from_str(j).map_err(|e| format!("could not read the access counters: {e}"))?;
-    let sum = |v: &Value| -> i64 {
-        fn go(v: &Value) -> i64 {
-            match v {
-                Value::Number(n) => n.as_i64().unwrap_or(0),
-                Value::Array(a) => a.iter().map(go).sum(),
-                _ => 0,
-            }
-        }
-        go(v)
-    };
     Ok(v.as_array()
         .map(|rows| {
             rows.iter()
-                .filter_map(|r| {
-                    let s = |i: usize| r.get(i)?.as_str().map(str::to_string);
-                    Some(Touched {
-                        schema: s(0)?,
-                        name: s(1)?,
-                        reason: s(2)?,
-                        owner: s(3)?,
-                        count: sum(r.get(4)?) + r.get(5).map_or(0, sum),
-                    })
+                .map(|r| {
+                    r.as_array()
+                        .map_or(0, |a| a.iter().filter_map(Value::as_i64).sum())
                 })
                 .collect()
         })
@@ -296,7 +346,7 @@ mod tests {
                 "on".into(),
             ],
             settings: vec![("app.x".into(), Some("1".into()))],
-            touched: Vec::new(),
+            counters: Vec::new(),
         }
     }
 
@@ -331,21 +381,35 @@ mod tests {
 
     #[test]
     fn touched_tables_are_the_ones_whose_counters_moved() {
-        let t = parse_touched(
-            r#"[["public","notes","owner","app",[1,1,0,0,0,0,0],[[1,1]]],["public","b","superuser","x",[0,0,0,0,0,0,0],null]]"#,
-        )
-        .unwrap();
-        assert_eq!(t[0].count, 4);
-        assert_eq!(t[1].count, 0);
+        let t = |oid: u32, name: &str, indexes: Vec<u32>| RlsTable {
+            oid,
+            schema: "public".into(),
+            name: name.into(),
+            owner: "app".into(),
+            forced: false,
+            indexes,
+        };
+        let (a, b) = (t(1, "a", vec![10, 11]), t(2, "b", vec![]));
+        let watch = vec![(&a, "owner"), (&b, "superuser")];
+        let sql = state_sql(&["app.x".into()], &watch);
+        assert!(
+            sql.contains("unnest('{1,10,11,2}'::pg_catalog.oid[])"),
+            "{sql}"
+        );
+        assert!(state_sql(&["a'b".into()], &[]).contains("'a''b'"));
+        let c = parse_counters("[[1,1,0,0,0],[0,0,0,0,0],[2,0,0,0,0],[0,0,0,0,0]]").unwrap();
+        assert_eq!(c, vec![2, 0, 2, 0]);
         let mut before = state();
-        before.touched = t.clone();
+        before.counters = c.clone();
         let mut after = before.clone();
-        assert!(after.touched_since(&before).is_empty());
-        after.touched[1].count = 3;
-        let moved = after.touched_since(&before);
-        assert_eq!(moved.len(), 1);
-        assert_eq!(moved[0].name, "b");
-        assert!(state_sql(&["app.x".into()], true).contains("pg_roles a where a.rolname"));
-        assert!(state_sql(&["a'b".into()], false).contains("'a''b'"));
+        assert!(after.touched_since(&before, &watch).is_empty());
+        after.counters[3] = 1; // b
+        after.counters[1] = 5; // an index of a
+        let moved: Vec<&str> = after
+            .touched_since(&before, &watch)
+            .iter()
+            .map(|(t, _)| t.name.as_str())
+            .collect();
+        assert_eq!(moved, vec!["a", "b"]);
     }
 }

@@ -22,7 +22,7 @@ use super::expect::{compare, Expect, Got, Verdict};
 use super::r#as::{settings_statement, As, Originals};
 use super::safety::{owner_of_query, refusal, statements};
 use super::sqlstate::error_text;
-use super::state::{state_sql, State, Touched};
+use super::state::{state_sql, unbound, RlsTable, State};
 use crate::catalog::Snapshot;
 use crate::checks::model::Ctx;
 use crate::checks::Outcome;
@@ -256,9 +256,9 @@ pub async fn bounded<T>(
 
 const FIX_RLS: &str = "run it as an API role (as = { role = \"authenticated\", claims = { sub = \"...\" } }), or add bypass = true to `as` if bypassing RLS is what it tests";
 
-fn touched_reason(t: &Touched, role: &str, ctx: &Ctx) -> String {
+fn touched_reason(t: &RlsTable, why: &str, role: &str, ctx: &Ctx) -> String {
     let shown = ctx.show(&crate::catalog::QualName::new(&t.schema, &t.name));
-    match t.reason.as_str() {
+    match why {
         "superuser" => format!("{role} is a superuser, so RLS on {shown} does not apply to it"),
         "bypassrls" => format!("{role} has BYPASSRLS, so RLS on {shown} does not apply to it"),
         _ => format!(
@@ -280,8 +280,9 @@ pub async fn run_steps(
     setup: Option<&SqlList>,
     steps: &[Step],
     rules: RunRules,
-    statement_timeout: Duration,
+    env: &crate::checks::ProbeEnv<'_>,
 ) -> Outcome {
+    let statement_timeout = env.statement_timeout;
     // Refuse before running anything.
     let setup_stmts = match setup.map(|s| s.statements("setup")).transpose() {
         Ok(s) => s.unwrap_or_default(),
@@ -348,7 +349,7 @@ pub async fn run_steps(
     let undo_sql =
         format!("rollback to savepoint {STEP_SAVEPOINT}; release savepoint {STEP_SAVEPOINT}");
     let release_sql = format!("release savepoint {STEP_SAVEPOINT}");
-    let baseline_sql = state_sql(&[], false);
+    let baseline_sql = state_sql(&[], &[]);
 
     for (i, step) in steps.iter().enumerate() {
         let last = i + 1 == steps.len();
@@ -371,7 +372,13 @@ pub async fn run_steps(
         let watch_rls = step.expect.depends_on_rls()
             && !step.as_.bypass
             && (step.as_.role.is_some() || rules.connecting_rule);
-        let state = state_sql(&setting_names, watch_rls);
+        let effective = role.unwrap_or(snap.current_user.as_str());
+        let watch = if watch_rls {
+            unbound(snap, effective, env.rls_tables)
+        } else {
+            Vec::new()
+        };
+        let state = state_sql(&setting_names, &watch);
 
         let restore = match (pending, &originals) {
             (Some(false), Some(o)) => Some(o.restore_statement()),
@@ -557,7 +564,7 @@ pub async fn run_steps(
                     ),
                 ));
             }
-            if let Some(t) = after.touched_since(&before).first() {
+            if let Some((t, why)) = after.touched_since(&before, &watch).first() {
                 let who_note = if step.as_.role.is_some() {
                     String::new()
                 } else {
@@ -567,7 +574,7 @@ pub async fn run_steps(
                     &label,
                     format!(
                         "not trusted: {who_note}{}, the step read it, and the expectation depends on RLS; {FIX_RLS}",
-                        touched_reason(t, &before.current_user, ctx)
+                        touched_reason(t, why, &before.current_user, ctx)
                     ),
                 ));
             }
