@@ -1,108 +1,166 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): apply N generated migrations (default 1000; each a table with RLS and
-# four policies) with `deskctl migrate` (release build) to one fresh database, and with psql
-# (each file in its own transaction, one connection, ON_ERROR_STOP) to another, on one ephemeral
-# cluster. ROUNDS rounds (default 5), alternating which tool goes first. Prints both wall times,
-# the server CPU each run cost (backend time, from the postmaster's reaped-children counters), and
-# the ratios of the medians and of the best runs. Goal: deskctl <= 1.15 x psql. On a shared
-# machine the server's CPU time for the same SQL swings 2x between runs; use several rounds.
+# Benchmark (not a test): apply N generated migrations (default 1000; each a table with RLS and four
+# policies, bench/migrate/gen.sh) to a fresh database with each tool, on one throwaway cluster:
+#   deskctl migrate   (release build)
+#   psql              every file in its own transaction, one connection, ON_ERROR_STOP (the floor)
+#   dbmate            npm package `dbmate` (its Go binary)
+#   sqlx              sqlx-cli: `sqlx migrate run`
+#   refinery          refinery_cli: `refinery migrate`
+# all on the same SQL (each tool's file naming), one transaction per file. ROUNDS rounds (default 5),
+# the tools' order rotating each round. Prints per tool the median wall time, the server CPU it cost
+# (backend time, from the postmaster's reaped-children counters) and its ratio to psql, side by side,
+# and the machine's load. Goal: deskctl <= 1.0 x psql and faster than every peer.
 #
-# usage: bench/migrate/run.sh [N] [ROUNDS]      (from anywhere; builds target/release/deskctl
-#        unless DESKCTL_BIN names a binary)
+# usage: bench/migrate/run.sh [N] [ROUNDS]
+#
+# Peers are installed into BENCH_PEERS_DIR (default ~/.cache/deskctl-bench, outside the repository)
+# when missing: dbmate with npm, sqlx-cli and refinery_cli with `cargo install` (minutes each on a
+# small machine); a peer that cannot be installed is skipped with a message saying why.
+# BENCH_INSTALL_PEERS=0 uses only peers already installed; BENCH_PEERS="dbmate sqlx refinery" picks
+# (empty: none). Plus bench/lib.sh's DESKCTL, DESKCTL_SKIP_BUILD, PGBIN, KEEP_DIR, BENCH_TMP.
 set -euo pipefail
 n=${1:-1000}
 rounds=${2:-5}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-
-# DESKCTL_BIN=path uses an existing binary instead of building target/release/deskctl.
-bin=${DESKCTL_BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release --quiet
-  bin="$root/target/release/deskctl"
-fi
-command -v psql >/dev/null || { echo "psql not found" >&2; exit 2; }
+case "$n$rounds" in '' | *[!0-9]*) echo "usage: $0 [N] [ROUNDS]" >&2; exit 2 ;; esac
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../lib.sh
+. "$HERE/../lib.sh"
 command -v bc >/dev/null || { echo "bc not found" >&2; exit 2; }
+bench_init
 
-work=$(mktemp -d)
-chmod 755 "$work"
-stop_cmd=""
-cleanup() {
-  if [ -n "$stop_cmd" ]; then eval "$stop_cmd" >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
+# --- peers ------------------------------------------------------------------------------------------------
+PEERS_DIR="${BENCH_PEERS_DIR:-$HOME/.cache/deskctl-bench}"
+INSTALL="${BENCH_INSTALL_PEERS:-1}"
+WANT_PEERS="${BENCH_PEERS-dbmate sqlx refinery}"
+declare -A PEER_BIN=()
+skip() { log "skipping $1: $2"; SKIPPED+=("$1 ($2)"); }
+SKIPPED=()
+find_peer() {   # find_peer NAME BINARY -> path or empty
+    local p
+    for p in "$PEERS_DIR/cargo/bin/$2" "$PEERS_DIR/npm/node_modules/.bin/$2" "$(command -v "$2" 2>/dev/null || true)"; do
+        [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+    done
+    return 0
 }
-trap cleanup EXIT
+for peer in $WANT_PEERS; do
+    case "$peer" in
+        dbmate)
+            bin="$(find_peer dbmate dbmate)"
+            if [ -z "$bin" ] && [ "$INSTALL" = 1 ]; then
+                if command -v npm >/dev/null; then
+                    log "installing dbmate (npm) into $PEERS_DIR/npm"
+                    mkdir -p "$PEERS_DIR/npm"
+                    (cd "$PEERS_DIR/npm" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --silent dbmate >/dev/null 2>&1) || true
+                    bin="$(find_peer dbmate dbmate)"
+                fi
+            fi
+            [ -n "$bin" ] && PEER_BIN[dbmate]="$bin" || skip dbmate "not installed (npm install dbmate; needs npm)"
+            ;;
+        sqlx | refinery)
+            crate=sqlx-cli; features=(--no-default-features --features postgres)
+            [ "$peer" = refinery ] && { crate=refinery_cli; features=(); }
+            bin="$(find_peer "$peer" "$peer")"
+            if [ -z "$bin" ] && [ "$INSTALL" = 1 ] && command -v cargo >/dev/null; then
+                log "installing $crate (cargo install, takes minutes) into $PEERS_DIR/cargo"
+                CARGO_TARGET_DIR="$PEERS_DIR/target" cargo install --quiet --root "$PEERS_DIR/cargo" "$crate" "${features[@]}" \
+                    >"$WORK/install-$peer.log" 2>&1 || tail -n 5 "$WORK/install-$peer.log" >&2
+                bin="$(find_peer "$peer" "$peer")"
+            fi
+            [ -n "$bin" ] && PEER_BIN[$peer]="$bin" || skip "$peer" "not installed (cargo install $crate ${features[*]})"
+            ;;
+        *) echo "unknown peer $peer (dbmate, sqlx, refinery)" >&2; exit 2 ;;
+    esac
+done
 
-bash "$root/bench/migrate/gen.sh" "$n" "$work/migrations"
-# psql's input: every file wrapped in its own transaction, in version order.
+# --- the migrations, in each tool's layout ------------------------------------------------------------------
+bash "$HERE/gen.sh" "$n" "$WORK/migrations"
+mkdir -p "$WORK/dbmate" "$WORK/sqlx"
 for i in $(seq 1 "$n"); do
-  printf 'begin;\n'
-  cat "$work/migrations/V${i}__table_${i}.sql"
-  printf 'commit;\n'
-done > "$work/all.sql"
+    f="$WORK/migrations/V${i}__table_${i}.sql"
+    printf 'begin;\n'; cat "$f"; printf 'commit;\n'
+    # dbmate: one transaction per file (its default), the up section only.
+    { printf -- '-- migrate:up\n'; cat "$f"; printf -- '\n-- migrate:down\n'; } >"$WORK/dbmate/$(printf '%06d' "$i")_table_$i.sql"
+    # sqlx: <version>_<description>.sql, one transaction per file (its default).
+    cp "$f" "$WORK/sqlx/${i}_table_$i.sql"
+done >"$WORK/all.sql"
 
-# One throwaway cluster for both (fsync off: we measure the tools, not the disk).
-info=$("$bin" ping --ephemeral --keep --color never 2>&1)
-url=$(printf '%s\n' "$info" | sed -n "s/^  connect: psql '\(.*\)'$/\1/p")
-stop_cmd=$(printf '%s\n' "$info" | sed -n 's/^  stop:    //p')
-[ -n "$url" ] || { echo "could not start an ephemeral cluster:" >&2; echo "$info" >&2; exit 3; }
-base=${url%/postgres}
-# Background work (autovacuum analysing the catalogs the previous run filled, checkpoints) would
-# land on whichever tool runs next; keep it out of the measurement for both.
-psql -X -q -d "$url" -c "alter system set autovacuum = off" -c "select pg_reload_conf()" >/dev/null
-datadir=$(printf '%s\n' "$stop_cmd" | sed -n 's/.* -D \([^ ]*\) stop.*/\1/p')
-pm=$(head -1 "$datadir/postmaster.pid")
+bench_cluster_start
+url="$BASE_URL/postgres"
+# Background work (autovacuum analysing the catalogs the previous run filled, checkpoints) would land
+# on whichever tool runs next; keep it out of the measurement for all.
+psql_q -d "$url" -c "alter system set autovacuum = off" -c "select pg_reload_conf()" >/dev/null
+pm=$(bench_postmaster_pid)
 tck=$(getconf CLK_TCK)
 # CPU seconds of the cluster's exited backends (utime+stime of reaped children).
 server_cpu() { awk -v t="$tck" '{printf "%.3f", ($16 + $17) / t}' "/proc/$pm/stat"; }
-now() { date +%s.%N; }
 
-run_deskctl() {
-  "$bin" migrate --quiet --color never --database-url "$base/$1" --migrations "$work/migrations" >/dev/null
+run_deskctl() { "$DESKCTL" migrate --quiet --color never --database-url "$BASE_URL/$1" --migrations "$WORK/migrations" >/dev/null; }
+run_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "$BASE_URL/$1" -f "$WORK/all.sql" >/dev/null; }
+run_dbmate() { "${PEER_BIN[dbmate]}" --url "$BASE_URL/$1?sslmode=disable" --migrations-dir "$WORK/dbmate" --no-dump-schema migrate >/dev/null; }
+run_sqlx() { "${PEER_BIN[sqlx]}" migrate run --source "$WORK/sqlx" --database-url "$BASE_URL/$1?sslmode=disable" >/dev/null; }
+run_refinery() {
+    # refinery_cli reads the URL from an environment variable.
+    BENCH_REFINERY_URL="$BASE_URL/$1?sslmode=disable" "${PEER_BIN[refinery]}" migrate -e BENCH_REFINERY_URL -p "$WORK/migrations" >/dev/null
 }
-run_psql() {
-  psql -X -q -v ON_ERROR_STOP=1 -d "$base/$1" -f "$work/all.sql" >/dev/null
+# history rows each tool keeps
+history_of() {
+    case "$1" in
+        deskctl | refinery) echo "select count(*) from refinery_schema_history" ;;
+        dbmate) echo "select count(*) from schema_migrations" ;;
+        sqlx) echo "select count(*) from _sqlx_migrations" ;;
+        *) echo "select $n" ;;
+    esac
 }
 # measure TOOL DB -> "wall cpu"
 measure() {
-  psql -X -q -d "$url" -c checkpoint
-  # Let the postmaster reap the backends of CREATE DATABASE / CHECKPOINT first: their CPU time
-  # is only counted once reaped and would otherwise land on this run.
-  sleep 1
-  local c0 t0 t1 c1
-  c0=$(server_cpu); t0=$(now)
-  "run_$1" "$2"
-  t1=$(now); sleep 0.3; c1=$(server_cpu)
-  echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l)"
+    psql -X -q -d "$url" -c checkpoint
+    # Let the postmaster reap the backends of CREATE DATABASE / CHECKPOINT first: their CPU time is
+    # only counted once reaped and would otherwise land on this run.
+    sleep 1
+    local c0 t0 t1 c1
+    c0=$(server_cpu); t0=$(bench_now)
+    "run_$1" "$2"
+    t1=$(bench_now); sleep 0.3; c1=$(server_cpu)
+    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l)"
 }
 
-d_walls=(); p_walls=(); d_over=(); p_over=()
+TOOLS=(deskctl psql)
+for peer in dbmate sqlx refinery; do [ -n "${PEER_BIN[$peer]:-}" ] && TOOLS+=("$peer"); done
+declare -A WALLS=() CPUS=()
+LOAD_BEFORE="$(bench_load)"
+log "tools: ${TOOLS[*]}; $n migrations, $rounds rounds; $LOAD_BEFORE"
 for r in $(seq 1 "$rounds"); do
-  psql -X -q -d "$url" -c "create database bench_d$r" -c "create database bench_p$r"
-  if [ $((r % 2)) -eq 1 ]; then
-    read -r dw dc < <(measure deskctl "bench_d$r"); read -r pw pc < <(measure psql "bench_p$r")
-  else
-    read -r pw pc < <(measure psql "bench_p$r"); read -r dw dc < <(measure deskctl "bench_d$r")
-  fi
-  for db in "bench_d$r" "bench_p$r"; do
-    got=$(psql -X -At -d "$base/$db" -c "select count(*) from pg_policies where tablename like 't%'")
-    [ "$got" = "$((4 * n))" ] || { echo "$db has $got policies, expected $((4 * n))" >&2; exit 1; }
-  done
-  hist=$(psql -X -At -d "$base/bench_d$r" -c "select count(*) from refinery_schema_history")
-  [ "$hist" = "$n" ] || { echo "history has $hist rows, expected $n" >&2; exit 1; }
-  printf 'round %d: deskctl %.3f s (server cpu %.2f s)   psql %.3f s (server cpu %.2f s)   ratio %.3f\n' \
-    "$r" "$dw" "$dc" "$pw" "$pc" "$(echo "$dw / $pw" | bc -l)"
-  d_walls+=("$dw"); p_walls+=("$pw")
-  d_over+=("$(echo "$dw - $dc" | bc -l)"); p_over+=("$(echo "$pw - $pc" | bc -l)")
-  psql -X -q -d "$url" -c "drop database bench_d$r" -c "drop database bench_p$r"
+    # rotate the order each round
+    order=("${TOOLS[@]:$(( (r - 1) % ${#TOOLS[@]} ))}" "${TOOLS[@]:0:$(( (r - 1) % ${#TOOLS[@]} ))}")
+    line="round $r:"
+    for tool in "${order[@]}"; do
+        db="bench_${tool}_$r"
+        psql_q -d "$url" -c "create database $db"
+        read -r w c < <(measure "$tool" "$db")
+        got=$(psql -X -At -d "$BASE_URL/$db" -c "select count(*) from pg_policies where tablename like 't%'")
+        [ "$got" = "$((4 * n))" ] || { echo "$tool: $db has $got policies, expected $((4 * n))" >&2; exit 1; }
+        hist=$(psql -X -At -d "$BASE_URL/$db" -c "$(history_of "$tool")")
+        [ "$hist" = "$n" ] || { echo "$tool: history has $hist rows, expected $n" >&2; exit 1; }
+        WALLS[$tool]+="$w "; CPUS[$tool]+="$c "
+        line+="$(printf '  %s %.3f s' "$tool" "$w")"
+        psql_q -d "$url" -c "drop database $db"
+    done
+    echo "$line"
 done
-best() { printf '%s\n' "$@" | sort -g | head -1; }
+
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-dm=$(median "${d_walls[@]}"); pm_=$(median "${p_walls[@]}")
-printf '%d migrations, median of %d rounds: deskctl %.3f s, psql %.3f s, deskctl/psql = %.3f (goal <= 1.15)\n' \
-  "$n" "$rounds" "$dm" "$pm_" "$(echo "$dm / $pm_" | bc -l)"
-db_=$(best "${d_walls[@]}"); pb_=$(best "${p_walls[@]}")
-printf '%d migrations, best of %d rounds:   deskctl %.3f s, psql %.3f s, deskctl/psql = %.3f\n' \
-  "$n" "$rounds" "$db_" "$pb_" "$(echo "$db_ / $pb_" | bc -l)"
-printf 'client-side time (wall minus server cpu), median: deskctl %.3f s, psql %.3f s\n' \
-  "$(median "${d_over[@]}")" "$(median "${p_over[@]}")"
+# shellcheck disable=SC2086
+pmed=$(median ${WALLS[psql]})
+echo
+echo "$n migrations, one transaction per file, median of $rounds rounds ($("$DESKCTL" --version); $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+printf '  %-9s %10s %10s %10s %14s %10s\n' tool "median s" "best s" "worst s" "server cpu s" "x psql"
+for tool in "${TOOLS[@]}"; do
+    # shellcheck disable=SC2086
+    read -r med _ best worst < <(bench_stats ${WALLS[$tool]})
+    # shellcheck disable=SC2086
+    read -r cmed _ < <(bench_stats ${CPUS[$tool]})
+    printf '  %-9s %10.3f %10.3f %10.3f %14.2f %10.2f\n' "$tool" "$med" "$best" "$worst" "$cmed" "$(echo "$med / $pmed" | bc -l)"
+done
+for s in "${SKIPPED[@]}"; do echo "  (skipped: $s)"; done
+echo "  machine: before $LOAD_BEFORE; after $(bench_load)"
+echo "  goals: deskctl <= 1.0 x psql, and faster than each peer"

@@ -35,6 +35,9 @@ POLICIES = [
 #   9-12 each policy has its command (SELECT / INSERT / UPDATE / DELETE)
 PER_TABLE = 12
 
+# Tables created per transaction in schema.sql.
+CHUNK = 500
+
 
 def table_name(i):
     return f"bench_t{i:04d}"
@@ -58,6 +61,10 @@ def schema_sql(n):
     ]
     for i in range(1, n + 1):
         t = table_name(i)
+        if i > 1 and i % CHUNK == 1:
+            # One transaction per CHUNK tables: a single one for 10,000 tables would need more
+            # locks than a default server's lock table holds (max_locks_per_transaction).
+            out += ["commit;", "begin;", "set local client_min_messages = warning;"]
         out.append(f"""
 create sequence {SCHEMA}.{t}_seq;
 create table {SCHEMA}.{t} (
@@ -195,8 +202,8 @@ def count_pgtap(text):
 
 
 def main(argv):
-    if len(argv) != 3 or not argv[1].isdigit() or int(argv[1]) < 1 or int(argv[1]) > 9999:
-        sys.stderr.write("usage: gen.py N OUTDIR   (1 <= N <= 9999)\n")
+    if len(argv) != 3 or not argv[1].isdigit() or int(argv[1]) < 1 or int(argv[1]) > 99999:
+        sys.stderr.write("usage: gen.py N OUTDIR   (1 <= N <= 99999)\n")
         return 2
     n, outdir = int(argv[1]), argv[2]
     os.makedirs(outdir, exist_ok=True)

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# deskctl verify benchmark: N tables (default 1000), 12 assertions per table, deskctl vs pg_prove (pgTAP).
+# deskctl verify benchmark: N tables (default 1000) against pg_prove (pgTAP) on the same database, in
+# the same run.
 #
 #   bench/verify/run.sh [N]
 #
-# Generates the schema and both assertion files (gen.py), starts a throwaway PostgreSQL 15 cluster
-# (initdb/pg_ctl in a temp dir, TCP on 127.0.0.1, trust auth, fsync off), loads the Supabase preset and the
-# schema, then times `deskctl verify` and `pg_prove` on the same database and prints both wall times,
-# the assertion counts and the ratio. The cluster and temp files are removed on exit, whatever happens.
+# Generates the schema and the assertion files (gen.py), starts a throwaway PostgreSQL cluster
+# (bench/lib.sh), loads the Supabase preset, the schema and pgTAP, writes the check file `deskctl
+# snapshot` makes of that database, checks that every tool passes every assertion, then times, in
+# interleaved rounds:
+#   deskctl verify of the snapshot-generated file   <- the case that counts (users' files look like this)
+#   deskctl verify of the hand-written file          (checks.toml: the pgTAP file's 12 assertions per table)
+#   pg_prove of pgtap.sql                           (12 assertions per table)
+# and prints medians, deskctl's phases (-v: load, connect, snapshot, evaluate, per kind), the
+# instructions evaluate executes (callgrind; repeatable where wall time on a shared machine is not),
+# the ratios and the machine's load.
 #
-# Environment: DESKCTL=path (default: target/release/deskctl, built with `cargo build --release`),
-#              RUNS (deskctl timed runs, default 10), PGTAP_RUNS (default 3), KEEP_DIR=1 (keep temp dir),
-#              PGBIN (default /usr/lib/postgresql/15/bin), PRESET_SQL=file (instead of `deskctl preset supabase --print`).
+# Environment: RUNS (deskctl runs per case, default 10), PGTAP_RUNS (default 3), INSTR=0 (skip the
+# callgrind count), and bench/lib.sh's DESKCTL, DESKCTL_SKIP_BUILD, PGBIN, KEEP_DIR, BENCH_TMP.
 set -euo pipefail
 
 N="${1:-1000}"
@@ -18,16 +24,14 @@ case "$N" in '' | *[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
 RUNS="${RUNS:-10}"
 PGTAP_RUNS="${PGTAP_RUNS:-3}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
-DESKCTL="${DESKCTL:-$ROOT/target/release/deskctl}"
-
-log() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source=../lib.sh
+. "$HERE/../lib.sh"
 
 # --- prerequisites ----------------------------------------------------------------------------------------
 need_apt=()
 command -v pg_prove >/dev/null || need_apt+=(libtap-parser-sourcehandler-pgtap-perl)
-ls /usr/share/postgresql/15/extension/pgtap.control >/dev/null 2>&1 || need_apt+=(postgresql-15-pgtap)
+PGVER="$(basename "$(dirname "${PGBIN:-/usr/lib/postgresql/15/bin}")")"
+ls "/usr/share/postgresql/$PGVER/extension/pgtap.control" >/dev/null 2>&1 || need_apt+=("postgresql-$PGVER-pgtap")
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "missing: ${need_apt[*]} (run as root, or: apt-get install -y ${need_apt[*]})" >&2
@@ -35,56 +39,13 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     fi
     log "installing ${need_apt[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade "${need_apt[@]}" >/dev/null
 fi
-[ -x "$PGBIN/initdb" ] || { echo "no PostgreSQL server binaries in $PGBIN (set PGBIN)" >&2; exit 2; }
-HAVE_HYPERFINE=0
-command -v hyperfine >/dev/null && HAVE_HYPERFINE=1
 
-if [ -z "${DESKCTL_SKIP_BUILD:-}" ] && [ "$DESKCTL" = "$ROOT/target/release/deskctl" ]; then
-    log "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
-fi
-[ -x "$DESKCTL" ] || { echo "no deskctl binary at $DESKCTL" >&2; exit 2; }
-
-# --- temp dir and cluster ---------------------------------------------------------------------------------
-WORK="$(mktemp -d /tmp/deskctl-bench.XXXXXX)"
-chmod 755 "$WORK"
-PGDATA="$WORK/pgdata"
-SOCK="$WORK/sock"
-mkdir -p "$SOCK"
-AS_PG=()
-if [ "$(id -u)" -eq 0 ]; then
-    AS_PG=(runuser -u postgres --)
-    chown postgres: "$WORK" "$SOCK"
-fi
-STARTED=0
-cleanup() {
-    local rc=$?
-    if [ "$STARTED" -eq 1 ]; then
-        "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    if [ -n "${KEEP_DIR:-}" ]; then
-        log "kept $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-log "initdb + start on 127.0.0.1:$PORT ($WORK)"
-"${AS_PG[@]}" "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/server.log" -w -s \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $SOCK -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start
-STARTED=1
-
-URL="postgres://postgres@127.0.0.1:$PORT/bench"
-export PGHOST=127.0.0.1 PGPORT="$PORT" PGUSER=postgres PGDATABASE=bench
-unset DATABASE_URL PGPASSWORD PGSERVICE PGOPTIONS || true
-psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+bench_init
+bench_cluster_start
+URL="$BASE_URL/bench"
+export PGDATABASE=bench
 psql_q -d postgres -c "create database bench"
 
 # --- schema -----------------------------------------------------------------------------------------------
@@ -94,79 +55,92 @@ python3 "$HERE/gen.py" "$N" "$WORK/gen" >/dev/null
 . <(sed 's/ /\n/g' "$WORK/gen/counts.txt")   # tables=, assertions_deskctl=, assertions_pgtap=
 log "loading the Supabase preset, the schema and pgtap"
 if [ -n "${PRESET_SQL:-}" ]; then psql_q -f "$PRESET_SQL" >/dev/null; else "$DESKCTL" preset supabase --print | psql_q >/dev/null; fi
-t0=$(date +%s.%N)
+t0=$(bench_now)
 psql_q -f "$WORK/gen/schema.sql" >/dev/null
-t1=$(date +%s.%N)
+t1=$(bench_now)
 psql_q -c "create extension if not exists pgtap" >/dev/null
 log "schema loaded in $(python3 -c "print(f'{$t1-$t0:.1f}')") s"
 
-# --- correctness first: both must pass every assertion ----------------------------------------------------
-log "deskctl verify (untimed check run)"
-set +e
-"$DESKCTL" -v verify --database-url "$URL" --color never "$WORK/gen/checks.toml" >"$WORK/deskctl.out" 2>"$WORK/deskctl.err"
-rc=$?
-set -e
-if [ "$rc" -ne 0 ]; then
-    echo "deskctl verify exited $rc (expected 0); last lines:" >&2
-    tail -n 20 "$WORK/deskctl.err" "$WORK/deskctl.out" >&2
-    exit 1
-fi
-DESKCTL_SUMMARY="$(tail -n 1 "$WORK/deskctl.out")"
-DESKCTL_STAGES="$(grep -o 'load .*' "$WORK/deskctl.err" | tail -n 1 || true)"   # -v timing line, if any
-log "deskctl: $DESKCTL_SUMMARY"
-if [ "$DESKCTL_SUMMARY" != "$assertions_deskctl passed, 0 failed" ]; then
-    echo "deskctl verify: expected \"$assertions_deskctl passed, 0 failed\" as the last line, got \"$DESKCTL_SUMMARY\"" >&2
-    exit 1
-fi
+SNAPSHOT="$WORK/gen/snapshot.toml"
+"$DESKCTL" snapshot --database-url "$URL" --output "$SNAPSHOT" >/dev/null
+SNAPSHOT_CHECKS="$(grep -c '^\[\[' "$SNAPSHOT")"
+SNAPSHOT_KINDS="$(grep '^\[\[' "$SNAPSHOT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
+
+# --- correctness first: every tool must pass every assertion ----------------------------------------------
+# verify_ok FILE EXPECTED_CHECKS NAME: one untimed -v run; sets STAGES_<NAME>.
+verify_ok() {
+    local file="$1" expected="$2" name="$3" rc summary
+    log "deskctl verify $name (untimed check run)"
+    set +e
+    "$DESKCTL" -vv verify --database-url "$URL" --color never "$file" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    rc=$?
+    set -e
+    summary="$(tail -n 1 "$WORK/$name.out")"
+    if [ "$rc" -ne 0 ] || [ "$summary" != "$expected passed, 0 failed" ]; then
+        echo "deskctl verify $file exited $rc, last line \"$summary\" (expected \"$expected passed, 0 failed\"):" >&2
+        grep -v 'PASS' "$WORK/$name.out" | head -n 20 >&2
+        tail -n 5 "$WORK/$name.err" >&2
+        exit 1
+    fi
+    printf -v "STAGES_$name" '%s' "$(grep '^verify: ' "$WORK/$name.err" | sed 's/^verify: //' | tr '\n' ' ')"
+}
+verify_ok "$SNAPSHOT" "$SNAPSHOT_CHECKS" snapshot
+verify_ok "$WORK/gen/checks.toml" "$assertions_deskctl" hand
 log "pg_prove (untimed check run)"
 pg_prove -d "$URL" "$WORK/gen/pgtap.sql" >"$WORK/pgprove.out" 2>&1 || {
     echo "pg_prove failed:" >&2; tail -n 20 "$WORK/pgprove.out" >&2; exit 1; }
 PGPROVE_SUMMARY="$(grep -E '^(Files=|Result:)' "$WORK/pgprove.out" | tr '\n' ' ')"
-log "pg_prove: $PGPROVE_SUMMARY"
 grep -q "Tests=$assertions_pgtap," "$WORK/pgprove.out" && grep -q '^Result: PASS' "$WORK/pgprove.out" || {
     echo "pg_prove: expected Tests=$assertions_pgtap and Result: PASS" >&2; exit 1; }
 
-# --- timing -----------------------------------------------------------------------------------------------
-DESKCTL_CMD="$DESKCTL verify --database-url $URL --color never $WORK/gen/checks.toml"
-PGPROVE_CMD="pg_prove -d $URL $WORK/gen/pgtap.sql"
+# --- instruction counts (repeatable) ----------------------------------------------------------------------
+INSTR_SNAPSHOT=n/a
+INSTR_HAND=n/a
+if [ "${INSTR:-1}" != 0 ]; then
+    log "callgrind: instructions in evaluate (static checks)"
+    INSTR_SNAPSHOT="$(bench_instructions 'deskctl::verify::evaluate_static*' "$DESKCTL" verify --database-url "$URL" --color never "$SNAPSHOT")"
+    INSTR_HAND="$(bench_instructions 'deskctl::verify::evaluate_static*' "$DESKCTL" verify --database-url "$URL" --color never "$WORK/gen/checks.toml")"
+fi
 
-# mean wall seconds of a command over $2 runs (after one warm-up), via hyperfine or a date loop
-time_cmd() {
-    local cmd="$1" runs="$2" name="$3"
-    if [ "$HAVE_HYPERFINE" -eq 1 ]; then
-        hyperfine -N --style basic --warmup 1 --runs "$runs" --output null \
-            --export-json "$WORK/$name.json" "$cmd" >&2
-        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f %.4f %.4f %.4f" % (r["mean"], r["median"], r["min"], r["max"]))' "$WORK/$name.json"
-    else
-        bash -c "$cmd" >/dev/null 2>&1
-        local times=() i s e
-        for ((i = 0; i < runs; i++)); do
-            s=$(date +%s.%N); bash -c "$cmd" >/dev/null 2>&1; e=$(date +%s.%N)
-            times+=("$(python3 -c "print($e-$s)")")
-        done
-        python3 -c 'import statistics,sys; t=[float(x) for x in sys.argv[1:]]; print("%.4f %.4f %.4f %.4f" % (statistics.mean(t), statistics.median(t), min(t), max(t)))' "${times[@]}"
-    fi
-}
+# --- timing: interleaved rounds, so that a burst of load hits every tool alike -----------------------------
+D_SNAP=(); D_HAND=(); P=()
+per=$(( (RUNS + PGTAP_RUNS - 1) / PGTAP_RUNS ))
+log "timing: $PGTAP_RUNS rounds of (pg_prove once, deskctl $per x per file); $(bench_load)"
+LOAD_BEFORE="$(bench_load)"
+run_once() { local s e; s=$(bench_now); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }; e=$(bench_now); python3 -c "print($e - $s)"; }
+"$DESKCTL" verify --database-url "$URL" --color never "$SNAPSHOT" >/dev/null   # warm-up
+for ((r = 0; r < PGTAP_RUNS; r++)); do
+    t=$(run_once pg_prove -d "$URL" "$WORK/gen/pgtap.sql"); P+=("$t")
+    for ((i = 0; i < per; i++)); do
+        t=$(run_once "$DESKCTL" verify --database-url "$URL" --color never "$SNAPSHOT"); D_SNAP+=("$t")
+        t=$(run_once "$DESKCTL" verify --database-url "$URL" --color never "$WORK/gen/checks.toml"); D_HAND+=("$t")
+    done
+done
+read -r S_MED S_MEAN S_MIN S_MAX < <(bench_stats "${D_SNAP[@]}")
+read -r H_MED H_MEAN H_MIN H_MAX < <(bench_stats "${D_HAND[@]}")
+read -r P_MED P_MEAN P_MIN P_MAX < <(bench_stats "${P[@]}")
+RSS="$(bench_peak_rss "$DESKCTL" verify --database-url "$URL" --color never "$SNAPSHOT")"
 
-log "timing deskctl verify ($RUNS runs)"
-read -r D_MEAN D_MED D_MIN D_MAX < <(time_cmd "$DESKCTL_CMD" "$RUNS" deskctl)
-log "timing pg_prove ($PGTAP_RUNS runs)"
-read -r P_MEAN P_MED P_MIN P_MAX < <(time_cmd "$PGPROVE_CMD" "$PGTAP_RUNS" pgprove)
-
-# Goals are judged on medians (robust to a busy machine); means are printed too.
-RATIO="$(python3 -c "print(f'{$P_MED/$D_MED:.1f}')")"
-GOAL_TIME="$(python3 -c "print('met' if $D_MED <= 0.3 else 'MISSED')")"
-GOAL_RATIO="$(python3 -c "print('met' if $P_MED/$D_MED >= 20 else 'MISSED')")"
+RATIO_SNAP="$(bench_ratio "$P_MED" "$S_MED")"
+RATIO_HAND="$(bench_ratio "$P_MED" "$H_MED")"
+EVAL_MS="$(sed -n 's/.*evaluate \([0-9.]*\) ms.*/\1/p' <<<"$STAGES_snapshot")"
+GOAL_EVAL="$(python3 -c "print('met' if float('${EVAL_MS:-1e9}') <= 20 else 'MISSED')")"
+GOAL_RATIO="$(python3 -c "print('met' if $P_MED / $S_MED >= 30 else 'MISSED')")"
 cat <<REPORT
 
-deskctl verify benchmark: N=$tables tables, PostgreSQL $(psql -X -At -c 'show server_version')
-  assertions       deskctl $assertions_deskctl, pgTAP $assertions_pgtap
-  deskctl verify   mean ${D_MEAN} s (median ${D_MED}, min ${D_MIN}, max ${D_MAX}; $RUNS runs)   -> $DESKCTL_SUMMARY
-  pg_prove         mean ${P_MEAN} s (median ${P_MED}, min ${P_MIN}, max ${P_MAX}; $PGTAP_RUNS runs)   -> $PGPROVE_SUMMARY
-  deskctl stages   ${DESKCTL_STAGES:-n/a} (one -v run, untimed)
-  ratio            pg_prove / deskctl = ${RATIO}x (medians)
-  machine          load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs
-  goals            deskctl <= 0.3 s: $GOAL_TIME; >= 20x faster than pg_prove: $GOAL_RATIO
-  commands         $DESKCTL_CMD
-                   $PGPROVE_CMD
+deskctl verify benchmark: N=$tables tables, PostgreSQL $(psql -X -At -c 'show server_version'), deskctl $("$DESKCTL" --version | awk '{print $2}') ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))
+  snapshot file    $SNAPSHOT_CHECKS checks ($SNAPSHOT_KINDS)
+  hand-written     $assertions_deskctl checks; pgTAP $assertions_pgtap assertions
+  deskctl verify, snapshot file   median ${S_MED} s (mean ${S_MEAN}, min ${S_MIN}, max ${S_MAX}; ${#D_SNAP[@]} runs), peak RSS ${RSS} MB
+  deskctl verify, hand-written    median ${H_MED} s (mean ${H_MEAN}, min ${H_MIN}, max ${H_MAX}; ${#D_HAND[@]} runs)
+  pg_prove                        median ${P_MED} s (mean ${P_MEAN}, min ${P_MIN}, max ${P_MAX}; ${#P[@]} runs)   -> $PGPROVE_SUMMARY
+  phases, snapshot file (-vv)     ${STAGES_snapshot:-n/a}
+  phases, hand-written (-vv)      ${STAGES_hand:-n/a}
+  evaluate instructions           snapshot file ${INSTR_SNAPSHOT}, hand-written ${INSTR_HAND} (callgrind, evaluate_static only)
+  ratio pg_prove / deskctl        snapshot file ${RATIO_SNAP}x, hand-written ${RATIO_HAND}x (medians)
+  machine                         before timing: $LOAD_BEFORE; after: $(bench_load)
+  goals                           evaluate <= 20 ms (snapshot file): $GOAL_EVAL; >= 30x pg_prove (snapshot file): $GOAL_RATIO
+  commands                        $DESKCTL verify --database-url $URL --color never snapshot.toml
+                                  $DESKCTL verify --database-url $URL --color never checks.toml
+                                  pg_prove -d $URL pgtap.sql
 REPORT

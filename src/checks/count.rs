@@ -3,11 +3,13 @@
 //! `at_least` / `at_most`; each is one row of the seed-style component table. Reads only the
 //! Snapshot.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Deserialize;
 
-use super::model::{list, plural, qualify, schemas_of, Ctx, Names, Validator};
+use super::model::{list, list_of, plural, qualify, schemas_of, Ctx, Names, Validator};
 use super::{Outcome, StaticCheck};
-use crate::catalog::{FunctionKind, RelKind, Snapshot};
+use crate::catalog::{EnumType, Function, FunctionKind, QualName, RelKind, Relation, Snapshot};
 use crate::report::ComponentRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,27 +148,30 @@ impl Count {
             && self.at_most.is_none_or(|m| n <= m)
     }
 
-    fn name_ok(&self, ctx: &Ctx, schema: &str, name: &str) -> bool {
-        let by_name = self.names.as_ref().is_none_or(|ns| {
-            ns.iter().any(|n| {
-                let q = ctx.qual(n);
-                q.name == name && q.schema == schema
-            })
-        });
-        let by_pattern = self
-            .pattern
-            .as_deref()
-            .is_none_or(|p| super::model::like(p, name));
-        by_name && by_pattern
-    }
-
-    /// The counted objects (for the detail): each with the table it belongs to, when it does.
-    fn counted(&self, ctx: &Ctx, snap: &Snapshot) -> Result<Vec<Counted>, String> {
+    /// The counted objects, in catalog order. O(objects + names): listed names go into a hash
+    /// set once; display names are built only when a failing count shows them.
+    fn counted<'s>(&self, ctx: &Ctx, snap: &'s Snapshot) -> Result<Vec<Item<'s>>, String> {
         let schema = ctx.schema;
+        let pattern = self.pattern.as_deref();
+        let pat_ok = |name: &str| pattern.is_none_or(|p| super::model::like(p, name));
+        // Relations and functions: listed names qualified; objects on tables and enum values:
+        // listed names as written.
+        let qualified: Option<HashSet<QualName>> = self
+            .names
+            .as_ref()
+            .map(|ns| ns.iter().map(|n| ctx.qual(n)).collect());
+        let plain: Option<HashSet<&str>> = self.names.as_ref().map(|ns| ns.iter().collect());
+        let name_ok = |s: &str, n: &str| {
+            qualified
+                .as_ref()
+                .is_none_or(|q| q.contains(&QualName::new(s, n)))
+                && pat_ok(n)
+        };
+        let plain_ok = |n: &str| plain.as_ref().is_none_or(|p| p.contains(n)) && pat_ok(n);
         let mut out = Vec::new();
         if let Some(kind) = self.object.relkind() {
             for r in snap.relations_in(schema) {
-                if r.kind != kind || !self.name_ok(ctx, &r.schema, &r.name) {
+                if r.kind != kind || !name_ok(&r.schema, &r.name) {
                     continue;
                 }
                 if let (Some(owned), Some(seq)) = (self.owned, &r.sequence) {
@@ -174,16 +179,13 @@ impl Count {
                         continue;
                     }
                 }
-                out.push(Counted::bare(r.name.clone()));
+                out.push(Item::Rel(r));
             }
             // Listed names in other schemas.
-            if let Some(ns) = &self.names {
-                for n in ns.iter() {
-                    let q = ctx.qual(n);
-                    if q.schema != schema {
-                        if let Some(r) = snap.relation(&q).filter(|r| r.kind == kind) {
-                            out.push(Counted::bare(ctx.show_rel(r)));
-                        }
+            for q in qualified.iter().flatten() {
+                if q.schema != schema {
+                    if let Some(r) = snap.relation(q).filter(|r| r.kind == kind) {
+                        out.push(Item::Rel(r));
                     }
                 }
             }
@@ -199,9 +201,9 @@ impl Count {
                 for f in &snap.functions {
                     if f.kind == want
                         && (f.schema == schema || self.names.is_some())
-                        && self.name_ok(ctx, &f.schema, &f.name)
+                        && name_ok(&f.schema, &f.name)
                     {
-                        out.push(Counted::bare(f.signature()));
+                        out.push(Item::Function(f));
                     }
                 }
             }
@@ -237,42 +239,28 @@ impl Count {
                         _ => r.indexes.iter().map(|i| i.name.as_str()).collect(),
                     };
                     for n in names {
-                        let named_ok = self
-                            .names
-                            .as_ref()
-                            .is_none_or(|ns| ns.iter().any(|x| x == n));
-                        let pat_ok = self
-                            .pattern
-                            .as_deref()
-                            .is_none_or(|p| super::model::like(p, n));
-                        if named_ok && pat_ok {
-                            out.push(Counted::on(ctx.show_rel(r), n));
+                        if plain_ok(n) {
+                            out.push(Item::OnTable(r, n));
                         }
                     }
                 }
             }
             Object::EnumValue => {
+                let types: Option<HashSet<QualName>> = self
+                    .enum_type
+                    .as_ref()
+                    .map(|ts| ts.iter().map(|t| ctx.qual(t)).collect());
                 for e in &snap.enums {
-                    let which = match &self.enum_type {
-                        Some(ts) => ts.iter().any(|t| {
-                            ctx.qual(t) == crate::catalog::QualName::new(&e.schema, &e.name)
-                        }),
+                    let which = match &types {
+                        Some(ts) => ts.contains(&QualName::new(&e.schema, &e.name)),
                         None => e.schema == schema,
                     };
                     if !which {
                         continue;
                     }
                     for v in &e.values {
-                        let named_ok = self
-                            .names
-                            .as_ref()
-                            .is_none_or(|ns| ns.iter().any(|x| x == v));
-                        let pat_ok = self
-                            .pattern
-                            .as_deref()
-                            .is_none_or(|p| super::model::like(p, v));
-                        if named_ok && pat_ok {
-                            out.push(Counted::on(e.name.clone(), v));
+                        if plain_ok(v) {
+                            out.push(Item::EnumValue(e, v));
                         }
                     }
                 }
@@ -291,33 +279,62 @@ impl Count {
         }
         Ok(out)
     }
-}
 
-/// One counted object: its name and, for policies, triggers, indexes and enum values, what it
-/// belongs to (kept apart: names may contain dots).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Counted {
-    table: Option<String>,
-    name: String,
-}
-
-impl Counted {
-    fn bare(name: String) -> Counted {
-        Counted { table: None, name }
+    /// Listed names that match no counted object (relations and functions by qualified name,
+    /// objects on tables and enum values by name).
+    fn missing_names(&self, ctx: &Ctx, counted: &[Item]) -> Vec<String> {
+        let Some(ns) = &self.names else {
+            return Vec::new();
+        };
+        let quals: HashSet<QualName> = counted.iter().filter_map(Item::qual).collect();
+        let plain: HashSet<&str> = counted.iter().map(Item::name).collect();
+        ns.iter()
+            .filter(|x| match self.object.relkind() {
+                Some(_) => !quals.contains(&ctx.qual(x)),
+                None if matches!(self.object, Object::Function | Object::Procedure) => {
+                    !quals.contains(&ctx.qual(x))
+                }
+                None => !plain.contains(x),
+            })
+            .map(str::to_string)
+            .collect()
     }
+}
 
-    fn on(table: String, name: &str) -> Counted {
-        Counted {
-            table: Some(table),
-            name: name.to_string(),
+/// One counted object.
+#[derive(Debug, Clone, Copy)]
+enum Item<'s> {
+    Rel(&'s Relation),
+    Function(&'s Function),
+    /// A policy, trigger or index, by name, on its table.
+    OnTable(&'s Relation, &'s str),
+    EnumValue(&'s EnumType, &'s str),
+}
+
+impl Item<'_> {
+    /// As shown in a failing count's detail.
+    fn show(&self, ctx: &Ctx) -> String {
+        match self {
+            Item::Rel(r) => ctx.show_rel(r),
+            Item::Function(f) => f.signature(),
+            Item::OnTable(r, n) => format!("{}.{n}", ctx.show_rel(r)),
+            Item::EnumValue(e, v) => format!("{}.{v}", e.name),
         }
     }
 
-    /// `table.name` or `name`, as shown in details.
-    fn shown(&self) -> String {
-        match &self.table {
-            Some(t) => format!("{t}.{}", self.name),
-            None => self.name.clone(),
+    fn name(&self) -> &str {
+        match self {
+            Item::Rel(r) => &r.name,
+            Item::Function(f) => &f.name,
+            Item::OnTable(_, n) | Item::EnumValue(_, n) => n,
+        }
+    }
+
+    fn qual(&self) -> Option<QualName> {
+        match self {
+            Item::Rel(r) => Some(r.qual()),
+            Item::Function(f) => Some(f.qual()),
+            _ => None,
         }
     }
 }
@@ -407,7 +424,7 @@ impl StaticCheck for Count {
         };
         let noun = self.object.noun(n);
         let scope = match &self.tables {
-            Some(ts) => format!(" on {}", ts.0.join(", ")),
+            Some(ts) => format!(" on {}", list(&ts.0, 10)),
             None => String::new(),
         };
         if self.accepts(n) {
@@ -416,48 +433,40 @@ impl StaticCheck for Count {
         }
         let mut detail = format!("{n} {noun}{scope}, expected {expected}");
         // Name what is missing when names were listed; otherwise what was found, per table.
-        if let Some(ns) = &self.names {
-            let missing: Vec<String> = ns
-                .iter()
-                .filter(|x| {
-                    let q = ctx.qual(x);
-                    !counted.iter().map(Counted::shown).any(|c| {
-                        c == *x
-                            || c.ends_with(&format!(".{}", q.name))
-                            || c.starts_with(&format!("{}(", q.name))
-                    })
-                })
-                .map(str::to_string)
-                .collect();
+        if self.names.is_some() {
+            let missing = self.missing_names(ctx, &counted);
             if !missing.is_empty() {
                 detail.push_str(&format!("; missing: {}", list(&missing, 20)));
             }
         } else if self.object.on_tables() {
+            // Per table, in first-seen order, then listed tables with none.
             let mut per: Vec<(String, usize)> = Vec::new();
+            let mut at: HashMap<QualName, usize> = HashMap::new();
             for c in &counted {
-                // The table as recorded, never re-split from the display text: a policy named
-                // "v1.2 insert" belongs to its table, not to "<table>.v1".
-                let t = c.table.clone().unwrap_or_else(|| c.name.clone());
-                match per.iter_mut().find(|(n, _)| *n == t) {
-                    Some(e) => e.1 += 1,
-                    None => per.push((t, 1)),
+                if let Item::OnTable(r, _) = c {
+                    let i = *at.entry(r.qual()).or_insert_with(|| {
+                        per.push((ctx.show_rel(r), 0));
+                        per.len() - 1
+                    });
+                    per[i].1 += 1;
                 }
             }
             if let Some(ts) = &self.tables {
                 for t in ts.iter() {
-                    let shown = ctx.show(&ctx.qual(t));
-                    if !per.iter().any(|(n, _)| *n == shown) {
-                        per.push((shown, 0));
+                    let q = ctx.qual(t);
+                    if !at.contains_key(&q) {
+                        at.insert(q.clone(), per.len());
+                        per.push((ctx.show(&q), 0));
                     }
                 }
             }
             let parts: Vec<String> = per.iter().map(|(t, k)| format!("{t} {k}")).collect();
             if !parts.is_empty() {
-                detail.push_str(&format!(" ({})", parts.join(", ")));
+                detail.push_str(&format!(" ({})", list(&parts, 20)));
             }
         } else if !counted.is_empty() {
-            let shown: Vec<String> = counted.iter().map(Counted::shown).collect();
-            detail.push_str(&format!("; found: {}", list(&shown, 20)));
+            let shown: Vec<String> = counted.iter().take(20).map(|c| c.show(ctx)).collect();
+            detail.push_str(&format!("; found: {}", list_of(&shown, counted.len())));
         }
         Outcome::fail(detail).with_component(row)
     }
@@ -530,33 +539,6 @@ mod tests {
         assert_eq!(
             o.detail,
             "3 policies on chat_sessions, chat_session_activity, expected >= 4 (chat_sessions 2, chat_session_activity 1)"
-        );
-    }
-
-    #[test]
-    fn dotted_policy_names_count_under_their_table() {
-        let mut s = snap();
-        let t = s
-            .relations
-            .iter_mut()
-            .find(|r| r.name == "chat_sessions")
-            .unwrap();
-        t.policies.push(Policy::new(
-            "v1.2 insert",
-            PolicyCommand::Insert,
-            &["public"],
-        ));
-        let s = s.finish();
-        let checks = load_str(
-            std::path::Path::new("t.toml"),
-            "[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\"]\nexpect = 9\n",
-        )
-        .unwrap();
-        let o = checks[0].evaluate_static(&s).unwrap();
-        assert_eq!(o.status, Status::Fail);
-        assert_eq!(
-            o.detail,
-            "3 policies on chat_sessions, expected 9 (chat_sessions 3)"
         );
     }
 
@@ -639,6 +621,33 @@ mod tests {
         assert_eq!(
             (o.status, o.detail.as_str()),
             (Status::Fail, "prio: no such enum type")
+        );
+    }
+
+    #[test]
+    fn dotted_policy_names_count_under_their_table() {
+        let mut s = snap();
+        let t = s
+            .relations
+            .iter_mut()
+            .find(|r| r.name == "chat_sessions")
+            .unwrap();
+        t.policies.push(Policy::new(
+            "v1.2 insert",
+            PolicyCommand::Insert,
+            &["public"],
+        ));
+        let s = s.finish();
+        let checks = load_str(
+            std::path::Path::new("t.toml"),
+            "[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\"]\nexpect = 9\n",
+        )
+        .unwrap();
+        let o = checks[0].evaluate_static(&s).unwrap();
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(
+            o.detail,
+            "3 policies on chat_sessions, expected 9 (chat_sessions 3)"
         );
     }
 

@@ -587,7 +587,7 @@ impl Object {
                     return shown;
                 };
                 if let Some(t) = &self.type_name {
-                    if canonical_type(t) != canonical_type(&c.type_name) {
+                    if *t != c.type_name && canonical_type(t) != canonical_type(&c.type_name) {
                         problems.push(format!("{shown}: type is {}, expected {t}", c.type_name));
                     }
                 }
@@ -1258,7 +1258,7 @@ impl Object {
                 a.len() == f.arg_types.len()
                     && a.iter()
                         .zip(&f.arg_types)
-                        .all(|(x, y)| canonical_type(x) == canonical_type(y))
+                        .all(|(x, y)| x == y || canonical_type(x) == canonical_type(y))
             }
         }
     }
@@ -1335,7 +1335,7 @@ impl Object {
         let mut d = Vec::new();
         if let Some(r) = &self.returns {
             let norm = |s: &str| canonical_type(s).replace(' ', "");
-            if norm(r) != norm(&f.returns) {
+            if *r != f.returns && norm(r) != norm(&f.returns) {
                 d.push(format!("returns {}, expected {r}", f.returns));
             }
         }

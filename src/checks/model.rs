@@ -65,6 +65,10 @@ pub fn split_name(raw: &str) -> Vec<String> {
 
 /// `name` → (default, name); `schema.name` → (schema, name).
 pub fn qualify(default_schema: &str, raw: &str) -> QualName {
+    let t = raw.trim();
+    if !t.contains(['"', '.']) {
+        return QualName::new(default_schema, t);
+    }
     let mut parts = split_name(raw);
     match parts.len() {
         0 | 1 => QualName::new(default_schema, parts.pop().unwrap_or_default()),
@@ -229,9 +233,14 @@ impl Selection<'_> {
         noun: &str,
         accept: impl Fn(RelKind) -> bool,
     ) -> Selected<'s> {
+        let except: std::collections::HashSet<QualName> = self
+            .except
+            .iter()
+            .flat_map(|e| e.iter())
+            .map(|x| ctx.qual(x))
+            .collect();
         let excluded = |r: &Relation| {
-            self.except
-                .is_some_and(|e| e.iter().any(|x| ctx.qual(x) == r.qual()))
+            !except.is_empty() && except.contains(&QualName::new(&r.schema, &r.name))
         };
         let mut out = Selected::default();
         if let Some(names) = self.names {
@@ -467,6 +476,30 @@ pub fn squash_sql(s: &str) -> String {
 /// Canonical spelling of a type name as `format_type` prints it (`timestamptz` → `timestamp with
 /// time zone`, `int8` → `bigint`, `varchar(20)` → `character varying(20)`, arrays kept).
 pub fn canonical_type(t: &str) -> String {
+    // Most names are already one lower-case word (`uuid`, `text`, `name`): skip the rewriting.
+    if !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return match t {
+            "int" | "int4" | "serial" | "serial4" => "integer",
+            "int8" | "bigserial" | "serial8" => "bigint",
+            "int2" | "smallserial" | "serial2" => "smallint",
+            "bool" => "boolean",
+            "varchar" => "character varying",
+            "char" | "bpchar" => "character",
+            "float8" | "float" => "double precision",
+            "float4" => "real",
+            "decimal" => "numeric",
+            "varbit" => "bit varying",
+            "timestamptz" => "timestamp with time zone",
+            "timestamp" => "timestamp without time zone",
+            "timetz" => "time with time zone",
+            "time" => "time without time zone",
+            other => other,
+        }
+        .to_string();
+    }
     let t = t.trim().to_lowercase();
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
     let (base, array) = match t.strip_suffix("[]") {
@@ -612,9 +645,31 @@ pub fn list(items: &[String], max: usize) -> String {
     }
 }
 
+/// `list` when only the first items were built (display names cost an allocation each; a detail
+/// shows a few): `shown` are the first of `total`.
+pub fn list_of(shown: &[String], total: usize) -> String {
+    if total <= shown.len() {
+        shown.join(", ")
+    } else {
+        format!("{}, and {} more", shown.join(", "), total - shown.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_of_matches_list() {
+        let items: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
+        for total in [0, 1, 8, 9, 12] {
+            assert_eq!(
+                list_of(&items[..total.min(8)], total),
+                list(&items[..total], 8),
+                "{total}"
+            );
+        }
+    }
 
     #[test]
     fn names_split_and_qualify() {
@@ -658,6 +713,38 @@ mod tests {
         assert_eq!(canonical_type("varchar(20)"), "character varying(20)");
         assert_eq!(canonical_type("int8[]"), "bigint[]");
         assert_eq!(canonical_type("TEXT"), "text");
+        // The one-word fast path agrees with the general rewriting.
+        for t in [
+            "int",
+            "int4",
+            "serial",
+            "int8",
+            "int2",
+            "bool",
+            "varchar",
+            "char",
+            "bpchar",
+            "float8",
+            "float",
+            "float4",
+            "decimal",
+            "varbit",
+            "timestamptz",
+            "timestamp",
+            "timetz",
+            "time",
+            "uuid",
+            "text",
+            "name",
+            "anyelement",
+            "_int4",
+        ] {
+            assert_eq!(
+                canonical_type(t),
+                canonical_type(&format!(" {} ", t.to_uppercase())),
+                "{t}"
+            );
+        }
         assert_eq!(
             canonical_type("character varying(20)"),
             "character varying(20)"

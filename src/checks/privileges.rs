@@ -3,14 +3,18 @@
 //! status ("anon has no privilege on any table in public"; "authenticated may EXECUTE
 //! assign_ticket"). Reads only the Snapshot.
 
+use std::collections::HashSet;
+
 use serde::Deserialize;
 
 use super::model::{
-    closest, like, list, missing_relation, plural, qualify, schemas_of, split_column, Ctx, Names,
-    Validator,
+    closest, like, list_of, missing_relation, plural, qualify, schemas_of, split_column, Ctx,
+    Names, Validator,
 };
 use super::{Outcome, StaticCheck};
-use crate::catalog::{privileges_of, AclItem, FunctionKind, QualName, RelKind, Snapshot};
+use crate::catalog::{
+    AclItem, Column, Function, FunctionKind, QualName, RelKind, Relation, Snapshot,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -102,11 +106,47 @@ pub struct Privileges {
     pub has_not: Option<Vec<String>>,
 }
 
-/// One object the check is about: its display name and its ACL(s).
+/// One object the check is about and the ACLs that grant on it (a column: the table's and the
+/// column's). Its display name is built only when a detail shows it.
 struct Target<'s> {
-    name: String,
-    /// ACLs that grant to the object (a column: the table's and the column's).
-    acls: Vec<&'s [AclItem]>,
+    object: Object<'s>,
+    acls: [&'s [AclItem]; 2],
+}
+
+#[derive(Clone, Copy)]
+enum Object<'s> {
+    Schema(&'s str),
+    Relation(&'s Relation),
+    Function(&'s Function),
+    Column(&'s Relation, &'s Column),
+}
+
+impl<'s> Target<'s> {
+    fn new(object: Object<'s>, acl: &'s [AclItem]) -> Target<'s> {
+        Target {
+            object,
+            acls: [acl, &[]],
+        }
+    }
+
+    fn show(&self, ctx: &Ctx) -> String {
+        match self.object {
+            Object::Schema(s) => format!("schema {s}"),
+            Object::Relation(r) => ctx.show_rel(r),
+            Object::Function(f) => ctx.show(&QualName::new(&f.schema, f.signature())),
+            Object::Column(r, c) => format!("{}.{}", ctx.show_rel(r), c.name),
+        }
+    }
+}
+
+/// Privileges as bits over one object type's privileges (`On::privileges`).
+type Mask = u16;
+
+fn bit(on: On, privilege: &str) -> Mask {
+    on.privileges()
+        .iter()
+        .position(|p| *p == privilege)
+        .map_or(0, |i| 1 << i)
 }
 
 impl Privileges {
@@ -127,10 +167,13 @@ impl Privileges {
         out
     }
 
-    fn excluded(&self, ctx: &Ctx, q: &QualName) -> bool {
+    /// `except`, qualified, once per evaluation.
+    fn except_set(&self, ctx: &Ctx) -> HashSet<QualName> {
         self.except
-            .as_ref()
-            .is_some_and(|e| e.iter().any(|x| ctx.qual(x) == *q))
+            .iter()
+            .flat_map(|e| e.iter())
+            .map(|x| ctx.qual(x))
+            .collect()
     }
 
     /// Resolve the objects; names that do not exist go to `missing`.
@@ -141,6 +184,9 @@ impl Privileges {
         missing: &mut Vec<String>,
     ) -> Vec<Target<'s>> {
         let mut out = Vec::new();
+        let except = self.except_set(ctx);
+        let excluded = |q: &QualName| except.contains(q);
+        let except_schemas: HashSet<&str> = self.except.iter().flat_map(|e| e.iter()).collect();
         let pat = self.pattern.as_deref().map(|p| qualify(ctx.schema, p));
         match self.on {
             On::Schema => {
@@ -151,58 +197,48 @@ impl Privileges {
                 if self.all || self.pattern.is_some() {
                     for s in &snap.schemas {
                         let ok = self.pattern.as_deref().is_none_or(|p| like(p, &s.name));
-                        if ok
-                            && !self
-                                .except
-                                .as_ref()
-                                .is_some_and(|e| e.iter().any(|x| x == s.name))
-                        {
-                            out.push(Target {
-                                name: format!("schema {}", s.name),
-                                acls: vec![&s.acl],
-                            });
+                        if ok && !except_schemas.contains(s.name.as_str()) {
+                            out.push(Target::new(Object::Schema(&s.name), &s.acl));
                         }
                     }
                 } else {
                     for w in wanted {
                         match snap.schema(&w) {
-                            Some(s) => out.push(Target {
-                                name: format!("schema {}", s.name),
-                                acls: vec![&s.acl],
-                            }),
+                            Some(s) => out.push(Target::new(Object::Schema(&s.name), &s.acl)),
                             None => missing.push(format!("schema {w}: no such schema")),
                         }
                     }
                 }
             }
             On::Function => {
-                let matches_sig = |f: &crate::catalog::Function, raw: &str| -> bool {
-                    match raw.find('(') {
-                        Some(i) => {
-                            let want: Vec<String> = raw[i + 1..]
-                                .trim_end_matches(')')
-                                .split(',')
-                                .map(super::model::canonical_type)
-                                .filter(|a| !a.is_empty())
-                                .collect();
-                            let have: Vec<String> = f
-                                .arg_types
-                                .iter()
-                                .map(|a| super::model::canonical_type(a))
-                                .collect();
-                            want == have
-                        }
-                        None => true,
-                    }
+                // `name(type, ...)`: the argument types, canonical, once per name.
+                let want_args = |raw: &str| -> Option<Vec<String>> {
+                    raw.find('(').map(|i| {
+                        raw[i + 1..]
+                            .trim_end_matches(')')
+                            .split(',')
+                            .map(super::model::canonical_type)
+                            .filter(|a| !a.is_empty())
+                            .collect()
+                    })
+                };
+                let matches_sig = |f: &Function, want: &Option<Vec<String>>| -> bool {
+                    want.as_ref().is_none_or(|w| {
+                        w.len() == f.arg_types.len()
+                            && w.iter()
+                                .zip(&f.arg_types)
+                                .all(|(x, y)| x == y || *x == super::model::canonical_type(y))
+                    })
                 };
                 if let Some(names) = &self.names {
                     for raw in names.iter() {
                         let base = raw.split('(').next().unwrap_or(raw).trim();
                         let q = ctx.qual(base);
+                        let want = want_args(raw);
                         let fs: Vec<_> = snap
                             .functions_named(&q)
                             .into_iter()
-                            .filter(|f| matches_sig(f, raw))
+                            .filter(|f| matches_sig(f, &want))
                             .collect();
                         if fs.is_empty() {
                             let mut s = format!("{raw}: no such function");
@@ -218,11 +254,8 @@ impl Privileges {
                             missing.push(s);
                         }
                         for f in fs {
-                            if !self.excluded(ctx, &f.qual()) {
-                                out.push(Target {
-                                    name: ctx.show(&QualName::new(&f.schema, f.signature())),
-                                    acls: vec![&f.acl],
-                                });
+                            if !excluded(&f.qual()) {
+                                out.push(Target::new(Object::Function(f), &f.acl));
                             }
                         }
                     }
@@ -236,14 +269,11 @@ impl Privileges {
                             continue;
                         }
                         if pat.as_ref().is_some_and(|p| !like(&p.name, &f.name))
-                            || self.excluded(ctx, &f.qual())
+                            || excluded(&f.qual())
                         {
                             continue;
                         }
-                        out.push(Target {
-                            name: ctx.show(&QualName::new(&f.schema, f.signature())),
-                            acls: vec![&f.acl],
-                        });
+                        out.push(Target::new(Object::Function(f), &f.acl));
                     }
                 }
             }
@@ -264,8 +294,8 @@ impl Privileges {
                                     missing.push(format!("{}: no column {col}", ctx.show_rel(r)))
                                 }
                                 Some(c) => out.push(Target {
-                                    name: format!("{}.{}", ctx.show_rel(r), c.name),
-                                    acls: vec![&r.acl, &c.acl],
+                                    object: Object::Column(r, c),
+                                    acls: [&r.acl, &c.acl],
                                 }),
                             },
                         }
@@ -279,14 +309,14 @@ impl Privileges {
                         .relations_in(schema)
                         .filter(|r| On::Column.relkind_ok(r.kind))
                     {
-                        if self.excluded(ctx, &r.qual()) {
+                        if excluded(&r.qual()) {
                             continue;
                         }
                         for c in &r.columns {
                             if pat.as_ref().is_none_or(|p| like(&p.name, &c.name)) {
                                 out.push(Target {
-                                    name: format!("{}.{}", ctx.show_rel(r), c.name),
-                                    acls: vec![&r.acl, &c.acl],
+                                    object: Object::Column(r, c),
+                                    acls: [&r.acl, &c.acl],
                                 });
                             }
                         }
@@ -299,11 +329,8 @@ impl Privileges {
                         let q = ctx.qual(raw);
                         match snap.relation(&q) {
                             Some(r) if on.relkind_ok(r.kind) => {
-                                if !self.excluded(ctx, &q) {
-                                    out.push(Target {
-                                        name: ctx.show_rel(r),
-                                        acls: vec![&r.acl],
-                                    })
+                                if !excluded(&q) {
+                                    out.push(Target::new(Object::Relation(r), &r.acl))
                                 }
                             }
                             Some(r) => missing.push(format!(
@@ -325,15 +352,11 @@ impl Privileges {
                         .map(|p| p.schema.as_str())
                         .unwrap_or(ctx.schema);
                     for r in snap.relations_in(schema) {
-                        if !on.relkind_ok(r.kind) || r.is_partition || self.excluded(ctx, &r.qual())
-                        {
+                        if !on.relkind_ok(r.kind) || r.is_partition || excluded(&r.qual()) {
                             continue;
                         }
                         if pat.as_ref().is_none_or(|p| like(&p.name, &r.name)) {
-                            out.push(Target {
-                                name: ctx.show_rel(r),
-                                acls: vec![&r.acl],
-                            });
+                            out.push(Target::new(Object::Relation(r), &r.acl));
                         }
                     }
                 }
@@ -426,6 +449,18 @@ impl StaticCheck for Privileges {
         }
         let has = self.expand(&self.has);
         let has_not = self.expand(&self.has_not);
+        let universe = self.on.privileges();
+        let all_bits: Mask = (1 << universe.len()) - 1;
+        // MAINTAIN exists only on PostgreSQL 17+: never required by `ALL`.
+        let required: Vec<&str> = has
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !(*p == "MAINTAIN" && snap.server_version_num < 170000))
+            .collect();
+        let has_bits: Mask = required.iter().fold(0, |m, p| m | bit(self.on, p));
+        // A required privilege outside this object type's list is never held.
+        let has_unknown = required.iter().any(|p| bit(self.on, p) == 0);
+        let has_not_bits: Mask = has_not.iter().fold(0, |m, p| m | bit(self.on, p));
         for role in self.role.iter() {
             let superuser = snap.is_superuser(role);
             let grantees = snap.effective_grantees(role);
@@ -434,49 +469,53 @@ impl StaticCheck for Privileges {
                 continue;
             }
             for t in &targets {
-                let held: Vec<&str> = if superuser {
-                    self.on.privileges().to_vec()
+                let held: Mask = if superuser {
+                    all_bits
                 } else {
-                    let mut h: Vec<&str> = Vec::new();
-                    for acl in &t.acls {
-                        for p in privileges_of(acl, &grantees) {
-                            if !h.contains(&p) {
-                                h.push(p);
+                    let mut m = 0;
+                    for acl in t.acls {
+                        for a in acl {
+                            if grantees.iter().any(|g| *g == a.grantee) {
+                                m |= bit(self.on, &a.privilege);
                             }
                         }
                     }
-                    h
+                    m
                 };
-                let lacking: Vec<&str> = has
-                    .iter()
-                    .filter(|p| !held.contains(&p.as_str()))
-                    .map(String::as_str)
-                    .filter(|p| self.on.privileges().contains(p) || !superuser)
-                    .collect();
-                // MAINTAIN exists only on PostgreSQL 17+: never required by `ALL`.
-                let lacking: Vec<&str> = lacking
-                    .into_iter()
-                    .filter(|p| !(*p == "MAINTAIN" && snap.server_version_num < 170000))
-                    .collect();
-                let extra: Vec<&str> = has_not
-                    .iter()
-                    .filter(|p| held.contains(&p.as_str()))
-                    .map(String::as_str)
-                    .collect();
+                let lacks = has_bits & !held != 0 || (has_unknown && !superuser);
+                let extra = has_not_bits & held != 0;
+                if !lacks && !extra {
+                    continue;
+                }
                 let who = if superuser {
                     format!("{role} (superuser)")
                 } else {
                     role.to_string()
                 };
-                if !lacking.is_empty() {
-                    problems.push(format!("{who} lacks {} on {}", lacking.join(", "), t.name));
+                let name = t.show(ctx);
+                if lacks {
+                    let lacking: Vec<&str> = required
+                        .iter()
+                        .copied()
+                        .filter(|p| match bit(self.on, p) {
+                            0 => !superuser,
+                            b => held & b == 0,
+                        })
+                        .collect();
+                    problems.push(format!("{who} lacks {} on {name}", lacking.join(", ")));
                 }
-                if !extra.is_empty() {
-                    problems.push(format!("{who} has {} on {}", extra.join(", "), t.name));
+                if extra {
+                    let extra: Vec<&str> = has_not
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|p| held & bit(self.on, p) != 0)
+                        .collect();
+                    problems.push(format!("{who} has {} on {name}", extra.join(", ")));
                 }
             }
         }
-        let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+        let names: Vec<String> = targets.iter().take(8).map(|t| t.show(ctx)).collect();
+        let total = targets.len();
         let mut summary = Vec::new();
         if !has.is_empty() {
             summary.push(format!("has {}", has.join(", ")));
@@ -508,9 +547,9 @@ impl StaticCheck for Privileges {
                 "{} {} on {} {}: {}",
                 self.role.0.join(", "),
                 summary.join(" and "),
-                names.len(),
-                plural(names.len(), self.on.noun(), self.on.plural_noun()),
-                list(&names, 8)
+                total,
+                plural(total, self.on.noun(), self.on.plural_noun()),
+                list_of(&names, total)
             ),
         )
     }

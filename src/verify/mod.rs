@@ -105,6 +105,9 @@ snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
             report.duration_ms
         );
     }
+    if cfg.verbose > 1 {
+        eprintln!("verify: evaluate by kind: {}", by_kind(&report.results));
+    }
 
     report.only_problems = cfg.quiet;
     crate::report::write_report(
@@ -184,7 +187,9 @@ pub async fn evaluate_loaded(
     ms(t1.elapsed())
 }
 
-/// Evaluate the static checks against a snapshot; probe checks are left `None`.
+/// Evaluate the static checks against a snapshot; probe checks are left `None`. Never inlined:
+/// bench/verify counts the instructions spent here (callgrind `--toggle-collect`).
+#[inline(never)]
 pub fn evaluate_static(checks: &[Check], snap: &Snapshot) -> Vec<Option<CheckResult>> {
     checks
         .iter()
@@ -194,6 +199,31 @@ pub fn evaluate_static(checks: &[Check], snap: &Snapshot) -> Vec<Option<CheckRes
                 .map(|o| c.result(o, ms(t.elapsed())))
         })
         .collect()
+}
+
+/// Checks and time per kind, slowest first: `count 7 checks 0.4 ms, exists 2078 checks 3.1 ms`.
+fn by_kind(results: &[CheckResult]) -> String {
+    let mut kinds: Vec<(&str, usize, f64)> = Vec::new();
+    for r in results {
+        match kinds.iter_mut().find(|k| k.0 == r.kind) {
+            Some(k) => {
+                k.1 += 1;
+                k.2 += r.duration_ms;
+            }
+            None => kinds.push((&r.kind, 1, r.duration_ms)),
+        }
+    }
+    kinds.sort_by(|a, b| b.2.total_cmp(&a.2));
+    kinds
+        .iter()
+        .map(|(k, n, t)| {
+            format!(
+                "{k} {n} {} {t:.1} ms",
+                crate::checks::model::plural(*n, "check", "checks")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn ms(d: std::time::Duration) -> f64 {
