@@ -59,6 +59,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECONDS")]
     pub wait: Option<f64>,
 
+    /// Longest wait for a lock, in seconds: catalog reads and migrations give up and name the
+    /// blocking session instead of hanging; migrate also waits this long for the migration lock
+    /// [default: 5; migration lock 60]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub lock_timeout: Option<f64>,
+
     /// When to use colour [default: auto; NO_COLOR disables it]
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
     pub color: Option<ColorChoice>,
@@ -238,9 +244,6 @@ pub struct MigrateArgs {
     /// Then apply the seed files of supabase/config.toml's [db.seed] (default supabase/seed.sql)
     #[arg(long, conflicts_with_all = ["dry_run", "rehearse", "baseline"])]
     pub seed: bool,
-    /// Give up waiting for the migration lock after SECS seconds
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub lock_timeout: f64,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: SimpleFormat,
@@ -424,6 +427,9 @@ pub struct SnapshotArgs {
     /// Write the check file to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// With --output: replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
     #[command(flatten)]
     pub dir: MigrationsDirArg,
 }

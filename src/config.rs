@@ -43,6 +43,8 @@ pub struct ProjectFile {
     pub checks: Option<Vec<PathBuf>>,
     pub schemas: Option<Vec<String>>,
     pub history_table: Option<String>,
+    /// Longest wait for a lock (ms), as `--lock-timeout`.
+    pub lock_timeout_ms: Option<u64>,
     #[serde(default)]
     pub verify: VerifySection,
     #[serde(default)]
@@ -108,6 +110,8 @@ pub struct RunConfig {
     pub target: DbTarget,
     pub preset: Option<Preset>,
     pub wait: Option<Duration>,
+    /// `--lock-timeout` / `lock_timeout_ms`, when given.
+    pub lock_timeout: Option<Duration>,
     pub color: bool,
     pub quiet: bool,
     pub verbose: u8,
@@ -151,19 +155,18 @@ impl RunConfig {
             .map(|p| match p {
                 PresetName::Supabase => Preset::Supabase,
             });
-        let wait = match g.wait {
-            Some(s) if !(s.is_finite() && s >= 0.0) => {
-                return Err(ConfigError::Usage(format!(
-                    "--wait takes a number of seconds >= 0, got {s}"
-                )))
-            }
-            Some(s) => Some(Duration::from_secs_f64(s)),
-            None => None,
+        let wait = g.wait.map(|s| seconds("--wait", s)).transpose()?;
+        let lock_timeout = match (g.lock_timeout, project.lock_timeout_ms) {
+            (Some(s), _) => Some(seconds("--lock-timeout", s)?),
+            (None, Some(ms)) => Some(millis("lock_timeout_ms", ms)?),
+            (None, None) => None,
         };
+
         Ok(RunConfig {
             target,
             preset,
             wait,
+            lock_timeout,
             color: decide_color(g.color),
             quiet: g.quiet,
             verbose: g.verbose,
@@ -232,7 +235,8 @@ impl HistoryTable {
         };
         if !valid(&name) || schema.as_deref().is_some_and(|s| !valid(s)) {
             return Err(ConfigError::Usage(format!(
-                "invalid history table `{raw}`: use [schema.]name with letters, digits and underscores"
+                "invalid history table `{}`: use [schema.]name with letters, digits and underscores",
+                shown(raw)
             )));
         }
         Ok(HistoryTable {
@@ -290,10 +294,78 @@ pub fn load_project_file(path: &Path) -> Result<ProjectFile, ConfigError> {
             path: path.to_path_buf(),
             line,
             col,
-            message: e.message().to_string(),
+            message: scrub_secrets(e.message(), &text),
         }
     })
 }
+
+/// A value from the user as an error message may quote it: masked if it is a connection string
+/// holding a password (the same parser as connecting decides).
+pub fn shown(raw: &str) -> String {
+    if crate::db::conninfo::secrets(raw).is_empty() {
+        raw.to_string()
+    } else {
+        crate::db::conninfo::mask_password(raw)
+    }
+}
+
+/// A serde message about `text` with every connection string the file holds (wherever it was
+/// written) masked by the parser deskctl connects with, and its passwords replaced by `***`.
+fn scrub_secrets(message: &str, text: &str) -> String {
+    fn strings(v: &toml::Value, out: &mut Vec<String>) {
+        match v {
+            toml::Value::String(s) => out.push(s.clone()),
+            toml::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            toml::Value::Table(t) => t.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    if let Ok(t) = toml::from_str::<toml::Table>(text) {
+        t.values().for_each(|v| strings(v, &mut all));
+    }
+    let mut out = message.to_string();
+    for s in all {
+        let secrets = crate::db::conninfo::secrets(&s);
+        if secrets.is_empty() {
+            continue;
+        }
+        let masked = crate::db::conninfo::mask_password(&s);
+        out = out.replace(&s, &masked);
+        out = out.replace(format!("{s:?}").trim_matches('"'), &masked);
+        for p in secrets.iter().filter(|p| p.chars().count() >= 3) {
+            out = out.replace(p.as_str(), "***");
+        }
+    }
+    out
+}
+
+/// The longest duration any flag takes: a day. Longer is surely a typo, and never overflows.
+pub const MAX_SECONDS: f64 = 86_400.0;
+
+/// A number of seconds from a flag: finite, >= 0 and at most `MAX_SECONDS`.
+pub fn seconds(flag: &str, s: f64) -> Result<Duration, ConfigError> {
+    if !(s.is_finite() && (0.0..=MAX_SECONDS).contains(&s)) {
+        return Err(ConfigError::Usage(format!(
+            "{flag} takes a number of seconds from 0 to {MAX_SECONDS}, got {s}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+/// Milliseconds for a PostgreSQL timeout setting: 1 to 2147483647 (PostgreSQL's limit; 0 would
+/// switch the limit off).
+pub fn millis(what: &str, ms: u64) -> Result<Duration, ConfigError> {
+    if !(1..=2_147_483_647).contains(&ms) {
+        return Err(ConfigError::Usage(format!(
+            "{what} takes milliseconds from 1 to 2147483647, got {ms}"
+        )));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// The lock timeout for catalog reads and migration statements.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -415,6 +487,8 @@ pub struct DiagnoseOptions {
 pub struct SnapshotOptions {
     pub schemas: Vec<String>,
     pub output: Option<PathBuf>,
+    /// Replace an existing output file.
+    pub force: bool,
     pub migrations: PathBuf,
     pub history: HistoryTable,
 }
@@ -439,12 +513,6 @@ impl RunConfig {
                 ))
             }
         };
-        if !(a.lock_timeout.is_finite() && a.lock_timeout >= 0.0) {
-            return Err(ConfigError::Usage(format!(
-                "--lock-timeout takes a number of seconds >= 0, got {}",
-                a.lock_timeout
-            )));
-        }
         Ok(MigrateOptions {
             dir: self.migrations_dir(&a.dir),
             history: self.history_table(&a.dir)?,
@@ -452,7 +520,7 @@ impl RunConfig {
             baseline: a.baseline,
             dry_run: a.dry_run,
             rehearse: a.rehearse,
-            lock_timeout: Duration::from_secs_f64(a.lock_timeout),
+            lock_timeout: self.lock_timeout.unwrap_or(Duration::from_secs(60)),
             json: a.format == SimpleFormat::Json,
             lint: LintGate {
                 enabled: !a.no_lint,
@@ -550,22 +618,32 @@ impl RunConfig {
         } else {
             self.project.schemas.clone().unwrap_or_default()
         };
+        let migrations = self.migrations_dir(&a.dir);
+        if let Some(out) = &a.output.output {
+            let mut inputs: Vec<(&Path, Option<&str>)> =
+                paths.iter().map(|p| (p.as_path(), Some("toml"))).collect();
+            inputs.push((migrations.as_path(), Some("sql")));
+            inputs.extend(self.config_path.as_deref().map(|c| (c, None)));
+            crate::report::refuse_output_over_inputs(out, &inputs)?;
+        }
         Ok(VerifyOptions {
             paths,
-            migrations: self.migrations_dir(&a.dir),
             history: self.history_table(&a.dir)?,
             migrate: a.migrate || matches!(self.target, DbTarget::Ephemeral { .. }),
+            migrations,
             schemas,
-            statement_timeout: Duration::from_millis(
+            statement_timeout: millis(
+                "--statement-timeout",
                 a.statement_timeout
                     .or(self.project.verify.statement_timeout_ms)
                     .unwrap_or(5_000),
-            ),
-            lock_timeout: Duration::from_millis(
+            )?,
+            lock_timeout: millis(
+                "--lock-wait",
                 a.lock_wait
                     .or(self.project.verify.lock_timeout_ms)
                     .unwrap_or(2_000),
-            ),
+            )?,
             format: a.output.format.unwrap_or_default(),
             output: a.output.output.clone(),
             only: crate::verify::filter::patterns(&a.only),
@@ -605,7 +683,8 @@ impl RunConfig {
                 Some("info") => FailOn::Info,
                 Some(other) => {
                     return Err(ConfigError::Usage(format!(
-                        "deskctl.toml: diagnose.fail_on must be error, warn or info, got `{other}`"
+                        "deskctl.toml: diagnose.fail_on must be error, warn or info, got `{}`",
+                        shown(other)
                     )))
                 }
             },
@@ -622,12 +701,18 @@ impl RunConfig {
             d.exposed_schemas.as_ref().or(api.as_ref()),
             "public",
         );
+        let migrations = self.migrations_dir(&a.dir);
+        if let Some(out) = &a.output.output {
+            let mut inputs = vec![(migrations.as_path(), Some("sql"))];
+            inputs.extend(self.config_path.as_deref().map(|c| (c, None)));
+            crate::report::refuse_output_over_inputs(out, &inputs)?;
+        }
         Ok(DiagnoseOptions {
             schemas,
             exposed_schemas: exposed,
             fail_on,
             exclusions: d.exclude.clone(),
-            migrations: self.migrations_dir(&a.dir),
+            migrations,
             history: self.history_table(&a.dir)?,
             format: a.output.format.unwrap_or_default(),
             output: a.output.output.clone(),
@@ -638,6 +723,7 @@ impl RunConfig {
         Ok(SnapshotOptions {
             schemas: non_empty_or(&a.schemas, self.project.schemas.as_ref(), "public"),
             output: a.output.clone(),
+            force: a.force,
             migrations: self.migrations_dir(&a.dir),
             history: self.history_table(&a.dir)?,
         })

@@ -30,6 +30,8 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     pub const INPUT: u8 = 2;
     pub const DATABASE: u8 = 3;
+    /// An error deskctl does not recognise: a bug, not the user's input.
+    pub const INTERNAL: u8 = 4;
 }
 
 /// Run one command line.
@@ -92,10 +94,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The exit code for an error that prevented a report.
+/// The exit code for an error that prevented a report. Bad input (2) only for errors known to be
+/// about the user's input; an error nobody classified is internal (4), never "bad input".
 pub fn exit_code_of(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if cause.is::<db::ConnectError>() || cause.is::<tokio_postgres::Error>() {
+        if let Some(c) = cause.downcast_ref::<db::ConnectError>() {
+            return match c {
+                db::ConnectError::ConnInfo(_) | db::ConnectError::Tls(_) => exit::INPUT,
+                _ => exit::DATABASE,
+            };
+        }
+        if cause.is::<db::conninfo::ConnInfoError>() || cause.is::<db::tls::TlsSetupError>() {
+            return exit::INPUT;
+        }
+        if cause.is::<tokio_postgres::Error>()
+            || cause.is::<db::ConnectionLost>()
+            || cause.is::<db::LockTimeout>()
+        {
             return exit::DATABASE;
         }
         if let Some(m) = cause.downcast_ref::<migrate::MigrateError>() {
@@ -104,11 +119,14 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         if let Some(s) = cause.downcast_ref::<migrate::seed::SeedError>() {
             return s.exit_code();
         }
-        if cause.is::<config::ConfigError>() || cause.is::<checks::LoadErrors>() {
+        if cause.is::<config::ConfigError>()
+            || cause.is::<checks::LoadErrors>()
+            || cause.is::<report::OutputError>()
+        {
             return exit::INPUT;
         }
     }
-    exit::INPUT
+    exit::INTERNAL
 }
 
 /// The whole cause chain, one screen, never a password (connection strings are masked where

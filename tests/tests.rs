@@ -9,6 +9,7 @@ mod dba;
 mod diff;
 mod examples;
 mod hostile_checks;
+mod hostile_io;
 mod lint;
 mod migrate;
 mod migrate_toolkit;

@@ -61,7 +61,12 @@ impl AccessOptions {
 
 pub async fn run(cfg: &RunConfig, o: AccessOptions) -> anyhow::Result<ExitCode> {
     let db = lint::open_and_migrate(cfg, &o.migrations, &o.history, "access").await?;
-    let snap = lint::read_snapshot(&db.client, &Scope::with_expressions(o.schemas.clone())).await;
+    let snap = db
+        .watch_locks(
+            "reading the catalog",
+            lint::read_snapshot(&db.client, &Scope::with_expressions(o.schemas.clone())),
+        )
+        .await;
     let display = db.display.clone();
     db.close().await;
     let snap = snap?;

@@ -152,7 +152,12 @@ async fn side(
     let mut c = cfg.clone();
     c.target = target;
     let db = lint::open_and_migrate(&c, &migrations, &o.history, "diff").await?;
-    let snap = lint::read_snapshot(&db.client, &Scope::with_expressions(schemas.to_vec())).await;
+    let snap = db
+        .watch_locks(
+            "reading the catalog",
+            lint::read_snapshot(&db.client, &Scope::with_expressions(schemas.to_vec())),
+        )
+        .await;
     let display = match s {
         Source::Ephemeral(_) => format!("@ephemeral:{}", migrations.display()),
         _ => db.display.clone(),

@@ -41,6 +41,12 @@ pub enum ConnectError {
     },
 }
 
+/// The server connection closed while a command was using it (server restart, network loss,
+/// the backend terminated). Exit code 3, even when a report was written.
+#[derive(Debug, thiserror::Error)]
+#[error("the connection to the database was lost during {0}")]
+pub struct ConnectionLost(pub &'static str);
+
 /// An open connection, and the cluster it lives on when that is ours.
 pub struct Db {
     pub client: Client,
@@ -49,9 +55,69 @@ pub struct Db {
     pub sslmode: SslMode,
     pub cluster: Option<EphemeralCluster>,
     conn_task: tokio::task::JoinHandle<()>,
+    /// Where the connection goes (for a second connection that looks at our lock waits).
+    target: ConnTarget,
+    /// The session's `lock_timeout`.
+    pub lock_timeout: Duration,
+}
+
+/// A statement gave up waiting for a lock (`lock_timeout`, SQLSTATE 55P03). Exit code 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: gave up after {secs} s waiting for a lock{blockers}\n  hint: {hint}")]
+pub struct LockTimeout {
+    pub what: String,
+    pub secs: f64,
+    /// "on relation public.t (AccessShareLock wanted), held by pid 123 (AccessExclusiveLock): ..."
+    pub blockers: String,
+    pub hint: &'static str,
+    #[source]
+    pub source: tokio_postgres::Error,
 }
 
 impl Db {
+    /// Run `fut` (queries on `self.client`) so that a lock wait ends in a `LockTimeout` naming
+    /// the locked relation and the blocking pids: if `fut` is still running at 3/4 of the lock
+    /// timeout, a second connection records what our session waits for and who holds it.
+    pub async fn watch_locks<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> anyhow::Result<T> {
+        let pid: i32 = match self
+            .client
+            .query_one("select pg_catalog.pg_backend_pid()", &[])
+            .await
+        {
+            Ok(r) => r.get(0),
+            Err(e) => return Err(e.into()),
+        };
+        let mut fut = std::pin::pin!(fut);
+        let watch = async {
+            tokio::time::sleep(self.lock_timeout * 3 / 4).await;
+            blockers(&self.target, pid).await
+        };
+        let (result, seen) = tokio::select! {
+            r = &mut fut => (r, None),
+            seen = watch => (fut.await, seen),
+        };
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+                Err(LockTimeout {
+                    what: what.to_string(),
+                    secs: self.lock_timeout.as_secs_f64(),
+                    blockers: seen.map(|s| format!(" {s}")).unwrap_or_default(),
+                    hint:
+                        "another session holds the lock (a long transaction, or DDL in progress): \
+let it finish, or raise --lock-timeout",
+                    source: e,
+                }
+                .into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Stop the ephemeral cluster (if any) now, reporting errors; dropping does the same silently.
     pub async fn close(self) {
         let Db {
@@ -322,6 +388,50 @@ check host and port, or raise connect_timeout"
     }
 }
 
+/// What session `pid` waits for and who blocks it, from a second connection; `None` when it is
+/// not waiting on a lock or the second connection fails.
+async fn blockers(target: &ConnTarget, pid: i32) -> Option<String> {
+    let (client, task) = connect_once(target).await.ok()?;
+    let rows = client
+        .query(
+            "select coalesce(w.relation::pg_catalog.regclass::text, w.locktype), w.mode,
+                    b.pid, coalesce(string_agg(distinct h.mode, ', '), '?'),
+                    coalesce(pg_catalog.left(b.query, 80), '')
+               from pg_catalog.pg_locks w
+               cross join lateral pg_catalog.unnest(pg_catalog.pg_blocking_pids(w.pid)) as bp(pid)
+               join pg_catalog.pg_stat_activity b on b.pid = bp.pid
+               left join pg_catalog.pg_locks h on h.pid = bp.pid and h.granted
+                    and h.locktype = w.locktype and h.relation is not distinct from w.relation
+              where w.pid = $1 and not w.granted
+              group by 1, 2, 3, 5
+              order by 3",
+            &[&pid],
+        )
+        .await
+        .ok();
+    drop(client);
+    task.abort();
+    let rows = rows?;
+    let first = rows.first()?;
+    let (what, wanted): (String, String) = (first.get(0), first.get(1));
+    let held: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let (bpid, mode, query): (i32, String, String) = (r.get(2), r.get(3), r.get(4));
+            let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            if query.is_empty() {
+                format!("pid {bpid} ({mode})")
+            } else {
+                format!("pid {bpid} ({mode}; last statement: {query})")
+            }
+        })
+        .collect();
+    Some(format!(
+        "on {what} ({wanted} wanted), held by {}",
+        held.join(", ")
+    ))
+}
+
 /// Resolve the configured target to connection settings (no connection is made).
 pub fn resolve_target(cfg: &RunConfig) -> Result<Option<ConnTarget>, ConnectError> {
     Ok(match &cfg.target {
@@ -369,6 +479,19 @@ pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectE
             }
         }
     }
+    // Every statement deskctl runs waits at most this long for a lock (0 s: 1 ms, as 0 would
+    // switch the limit off). Behaviour checks set their own inside their transaction.
+    let lock_timeout = cfg
+        .lock_timeout
+        .unwrap_or(crate::config::DEFAULT_LOCK_TIMEOUT)
+        .max(Duration::from_millis(1));
+    client
+        .batch_execute(&format!(
+            "set lock_timeout = {}",
+            lock_timeout.as_millis().min(2_147_483_647)
+        ))
+        .await
+        .map_err(|e| classify(e, &target))?;
     let install = match preset_use {
         PresetUse::Install => true,
         PresetUse::OnlyEphemeral => cluster.is_some(),
@@ -387,6 +510,8 @@ pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectE
         sslmode: target.sslmode,
         cluster,
         conn_task,
+        target,
+        lock_timeout,
     })
 }
 

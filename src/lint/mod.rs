@@ -510,7 +510,12 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
     validate_exclusions(&o.exclusions)?;
     let db = open_and_migrate(cfg, &o.migrations, &o.history, "diagnose").await?;
     let t = Instant::now();
-    let snap = read_snapshot(&db.client, &diagnose_scope(o.schemas.clone())).await;
+    let snap = db
+        .watch_locks(
+            "reading the catalog",
+            read_snapshot(&db.client, &diagnose_scope(o.schemas.clone())),
+        )
+        .await;
     let display = db.display.clone();
     db.close().await;
     let snap = snap?;
@@ -554,16 +559,21 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
 }
 
 pub async fn run_snapshot(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
+    crate::report::refuse_existing_output(o.output.as_deref(), o.force)?;
     let db = open_and_migrate(cfg, &o.migrations, &o.history, "snapshot").await?;
-    let snap = read_snapshot(&db.client, &Scope::with_expressions(o.schemas.clone())).await;
+    let snap = db
+        .watch_locks(
+            "reading the catalog",
+            read_snapshot(&db.client, &Scope::with_expressions(o.schemas.clone())),
+        )
+        .await;
     db.close().await;
     let snap = snap?;
     check_schemas(&snap, &o.schemas)?;
     let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);
     let text = snapshot::write(&cx, &o.schemas);
     match &o.output {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write the check file to {}", path.display()))?,
+        Some(path) => crate::report::write_new_file(path, &text, o.force, "the check file")?,
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

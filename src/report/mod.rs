@@ -10,7 +10,6 @@ pub mod tap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::ReportFormat;
@@ -182,22 +181,132 @@ pub fn write_report(
     output: Option<&Path>,
     color: bool,
 ) -> anyhow::Result<()> {
+    let err = |target: String| {
+        move |source| OutputError {
+            what: "the report",
+            target,
+            source,
+        }
+    };
     match output {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            let file = std::fs::File::create(path).map_err(err(path.display().to_string()))?;
             let mut w = std::io::BufWriter::new(file);
             render(report, format, false, &mut w)
                 .and_then(|()| w.flush())
-                .with_context(|| format!("cannot write the report to {}", path.display()))
+                .map_err(err(path.display().to_string()))?;
+            Ok(())
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
             match render(report, format, color, &mut w).and_then(|()| w.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => r.context("cannot write the report to standard output"),
+                r => Ok(r.map_err(err("standard output".to_string()))?),
             }
         }
+    }
+}
+
+/// Writing an output (report, check file) failed: the destination is the user's choice, so this
+/// is bad input (exit 2), e.g. a directory that does not exist.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {what} to {target}")]
+pub struct OutputError {
+    pub what: &'static str,
+    pub target: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// What an output path must not be: an input of the same run. `inputs` are files, or directories
+/// with the file extension read from them (`*.toml` below a checks directory).
+pub fn refuse_output_over_inputs(
+    output: &Path,
+    inputs: &[(&Path, Option<&str>)],
+) -> Result<(), crate::config::ConfigError> {
+    let Some(out) = resolved(output) else {
+        return Ok(());
+    };
+    for (input, ext) in inputs {
+        let Ok(inp) = std::fs::canonicalize(input) else {
+            continue;
+        };
+        let clash = if inp.is_dir() {
+            out.starts_with(&inp) && ext.is_none_or(|e| out.extension().is_some_and(|x| x == e))
+        } else {
+            out == inp
+        };
+        if clash {
+            return Err(crate::config::ConfigError::Usage(format!(
+                "--output {} is {} this run reads ({}): choose another file",
+                output.display(),
+                if inp.is_dir() {
+                    "inside a directory"
+                } else {
+                    "a file"
+                },
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The absolute, symlink-free path `p` names (for a file not yet there: its directory's, joined).
+fn resolved(p: &Path) -> Option<std::path::PathBuf> {
+    if let Ok(c) = std::fs::canonicalize(p) {
+        return Some(c);
+    }
+    let name = p.file_name()?;
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::canonicalize(parent).ok().map(|d| d.join(name))
+}
+
+/// Write a new file: refused when `path` exists unless `force` (then replaced). Creating with
+/// `create_new` means a file appearing meanwhile is not clobbered either.
+pub fn write_new_file(
+    path: &Path,
+    text: &str,
+    force: bool,
+    what: &'static str,
+) -> anyhow::Result<()> {
+    refuse_existing_output(Some(path), force)?;
+    let err = |source| OutputError {
+        what,
+        target: path.display().to_string(),
+        source,
+    };
+    let mut f = if force {
+        std::fs::File::create(path)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    }
+    .map_err(err)?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.flush())
+        .map_err(err)?;
+    Ok(())
+}
+
+/// `--output FILE` without `--force` when FILE exists: refused before any work is done.
+pub fn refuse_existing_output(
+    output: Option<&Path>,
+    force: bool,
+) -> Result<(), crate::config::ConfigError> {
+    match output {
+        Some(p) if !force && std::fs::symlink_metadata(p).is_ok() => {
+            Err(crate::config::ConfigError::Usage(format!(
+                "{} already exists: pass --force to overwrite it",
+                p.display()
+            )))
+        }
+        _ => Ok(()),
     }
 }

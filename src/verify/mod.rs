@@ -78,7 +78,9 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     };
     let mut report = Report::new("verify", &db.display);
     let t0 = Instant::now();
-    let snap = catalog::load(&db.client, &scope).await?;
+    let snap = db
+        .watch_locks("reading the catalog", catalog::load(&db.client, &scope))
+        .await?;
     let snapshot_ms = ms(t0.elapsed());
     let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
     let pgtap_rows = checks::pgtap::run(&db.client, &pgtap_files, &settings).await;
@@ -88,6 +90,7 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
         evaluate_ms,
     };
     report.duration_ms = ms(started.elapsed());
+    let lost = db.client.is_closed();
     db.close().await;
 
     if cfg.verbose > 0 {
@@ -116,6 +119,10 @@ snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
         o.output.as_deref(),
         cfg.color && o.output.is_none(),
     )?;
+    if lost {
+        // The rows say what could not run; the exit code says why: database trouble, not a FAIL.
+        return Err(db::ConnectionLost("verify").into());
+    }
     let t = report.totals();
     // This is the command's last step before the process exits: freeing the checks, the snapshot
     // and the report object by object would cost ~10 ms on 12,000 checks for nothing.
