@@ -102,7 +102,16 @@ impl Db {
         };
         match result {
             Ok(v) => Ok(v),
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+            // Pipelined reads in one transaction may surface "transaction aborted" (25P02) for
+            // the statement after the one that timed out: a wait we saw explains it.
+            Err(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+                    || (seen.is_some()
+                        && e.code()
+                            == Some(
+                                &tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION,
+                            )) =>
+            {
                 Err(LockTimeout {
                     what: what.to_string(),
                     secs: self.lock_timeout.as_secs_f64(),
