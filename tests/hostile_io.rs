@@ -368,25 +368,58 @@ fn connection_lost_mid_run_is_exit_3() {
     let db = TestDb::new();
     db.exec("create table t (id int)");
     let dir = tempfile::tempdir().unwrap();
-    // The first probe ends our own session (as a DBA's pg_terminate_backend would).
+    // While the first probe sleeps, a DBA ends deskctl's session (pg_terminate_backend).
     let checks = write(
         dir.path(),
         "c.toml",
         r#"
 [[sql]]
-id = "kill-self"
-query = "select pg_terminate_backend(pg_backend_pid())"
+id = "sleepy"
+query = "select pg_sleep(3) is not null"
 expect = true
 
 [[rls]]
 tables = ["t"]
 "#,
     );
+    let killer = {
+        let db_url = db.url.clone();
+        let name = db.name.clone();
+        std::thread::spawn(move || {
+            let t = deskctl::db::conninfo::parse(&db_url).unwrap();
+            rt().block_on(async {
+                let (c, _h) = deskctl::db::connect_target(&t, None).await.unwrap();
+                for _ in 0..100 {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let n: i64 = c
+                        .query_one(
+                            "select count(pg_terminate_backend(pid)) from pg_stat_activity
+                              where datname = $1 and query like '%pg_sleep(3)%'
+                                and pid <> pg_backend_pid()",
+                            &[&name],
+                        )
+                        .await
+                        .unwrap()
+                        .get(0);
+                    if n > 0 {
+                        return;
+                    }
+                }
+            })
+        })
+    };
     let out = deskctl()
-        .args(["verify", "--database-url", &db.url])
+        .args([
+            "verify",
+            "--statement-timeout",
+            "20000",
+            "--database-url",
+            &db.url,
+        ])
         .arg(&checks)
         .output()
         .unwrap();
+    killer.join().unwrap();
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
