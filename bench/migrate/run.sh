@@ -105,7 +105,8 @@ run_refinery() {
 # history rows each tool keeps
 history_of() {
     case "$1" in
-        deskctl | refinery) echo "select count(*) from refinery_schema_history" ;;
+        # deskctl keeps refinery's table in its own schema (an older public one still works)
+        deskctl | refinery) echo "select count(*) from $(psql -X -At -d "$BASE_URL/$2" -c "select coalesce(to_regclass('deskctl.refinery_schema_history'), to_regclass('refinery_schema_history'))")" ;;
         dbmate) echo "select count(*) from schema_migrations" ;;
         sqlx) echo "select count(*) from _sqlx_migrations" ;;
         *) echo "select $n" ;;
@@ -139,7 +140,7 @@ for r in $(seq 1 "$rounds"); do
         read -r w c < <(measure "$tool" "$db")
         got=$(psql -X -At -d "$BASE_URL/$db" -c "select count(*) from pg_policies where tablename like 't%'")
         [ "$got" = "$((4 * n))" ] || { echo "$tool: $db has $got policies, expected $((4 * n))" >&2; exit 1; }
-        hist=$(psql -X -At -d "$BASE_URL/$db" -c "$(history_of "$tool")")
+        hist=$(psql -X -At -d "$BASE_URL/$db" -c "$(history_of "$tool" "$db")")
         [ "$hist" = "$n" ] || { echo "$tool: history has $hist rows, expected $n" >&2; exit 1; }
         WALLS[$tool]+="$w "; CPUS[$tool]+="$c "
         line+="$(printf '  %s %.3f s' "$tool" "$w")"
