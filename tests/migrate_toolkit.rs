@@ -299,7 +299,7 @@ fn migrate_leaves_syntax_errors_to_the_server_and_no_lint_skips_the_gate() {
 // §2 repair -----------------------------------------------------------------------------------
 
 fn history(db: &TestDb) -> Vec<(String, String, String)> {
-    db.query("select version::text, name, checksum from refinery_schema_history order by version")
+    db.query("select version::text, name, checksum from deskctl.refinery_schema_history order by version")
         .into_iter()
         .map(|r| {
             (
@@ -312,7 +312,7 @@ fn history(db: &TestDb) -> Vec<(String, String, String)> {
 }
 
 fn log_rows(db: &TestDb) -> Vec<(String, String, Option<String>, Option<String>)> {
-    db.query("select action, version::text, checksum_before, note from refinery_schema_history_log order by id")
+    db.query("select action, version::text, checksum_before, note from deskctl.refinery_schema_history_log order by id")
         .into_iter()
         .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap(), r[2].clone(), r[3].clone()))
         .collect()
@@ -344,7 +344,7 @@ fn repair_applied_reverted_and_rechecksum_change_the_history_and_are_logged() {
         "{text}"
     );
     assert!(
-        text.contains("recorded 2 change(s) in refinery_schema_history_log"),
+        text.contains("recorded 2 change(s) in deskctl.refinery_schema_history_log"),
         "{text}"
     );
     assert_eq!(history(&db).len(), 2);
@@ -428,7 +428,7 @@ fn repair_applied_reverted_and_rechecksum_change_the_history_and_are_logged() {
     // The log is not readable by the API roles' PUBLIC.
     assert_eq!(
         db.scalar(
-            "select has_table_privilege('public', 'refinery_schema_history_log', 'select')::text"
+            "select has_table_privilege('public', 'deskctl.refinery_schema_history_log', 'select')::text"
         ),
         Some("false".into())
     );

@@ -44,6 +44,8 @@ pub async fn apply(
 ) -> Result<Vec<Done>, MigrateError> {
     let l = lock::acquire(client, table, lock_timeout, on_wait).await?;
     let res = async {
+        let (table, _) = history::resolve(client, table).await?;
+        let table = &table;
         let hist = history::read(client, table).await?;
         let cmp = history::compare(sources, &hist);
         let other: Vec<Drift> = cmp

@@ -250,12 +250,13 @@ pub async fn run(cfg: &RunConfig, o: RepairOptions) -> anyhow::Result<ExitCode> 
         // Never under a running migration: the lock `migrate` holds, not waited for long.
         let l = lock::acquire(&db.client, &o.history, o.lock_timeout, |_| {}).await?;
         let res = async {
-            let hist = history::read(&db.client, &o.history).await?;
+            let (table, _) = history::resolve(&db.client, &o.history).await?;
+            let hist = history::read(&db.client, &table).await?;
             let (changes, unchanged) = plan(&o, &sources, &hist)?;
             if !changes.is_empty() {
-                apply(&db.client, &o.history, &changes, o.note.as_deref()).await?;
+                apply(&db.client, &table, &changes, o.note.as_deref()).await?;
             }
-            Ok::<_, MigrateError>((changes, unchanged))
+            Ok::<_, MigrateError>((changes, unchanged, table))
         }
         .await;
         l.release(&db.client).await;
@@ -263,7 +264,7 @@ pub async fn run(cfg: &RunConfig, o: RepairOptions) -> anyhow::Result<ExitCode> 
     }
     .await;
     db.close().await;
-    let (changes, unchanged) = match res {
+    let (changes, unchanged, table) = match res {
         Err(MigrateError::LockTimeout { holder, .. }) => {
             anyhow::bail!(MigrateError::History {
                 table: o.history.to_string(),
@@ -280,8 +281,8 @@ pub async fn run(cfg: &RunConfig, o: RepairOptions) -> anyhow::Result<ExitCode> 
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "command": "history",
-                "history_table": o.history.to_string(),
-                "log_table": log_table(&o.history),
+                "history_table": table.to_string(),
+                "log_table": log_table(&table),
                 "changes": changes,
                 "unchanged": unchanged,
             }))?
