@@ -10,6 +10,7 @@ mod diff;
 mod examples;
 mod hostile_checks;
 mod hostile_io;
+mod hostile_migrate;
 mod lint;
 mod migrate;
 mod migrate_toolkit;

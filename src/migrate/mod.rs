@@ -19,7 +19,6 @@ pub mod repair;
 pub mod runner;
 pub mod seed;
 pub mod source;
-pub mod split;
 pub mod status;
 
 use std::path::{Path, PathBuf};
