@@ -196,7 +196,14 @@ fn journal_before_with_plain_views_names_the_tables_then_the_views() {
     .unwrap();
     db.exec(&views_sql);
     let (out, f) = diagnose_json(&db, &[]);
-    assert_journal_before(&out, &f);
+    // Over tables without RLS the plain views are warnings (security-definer-view); the errors
+    // are the tables.
+    let (warn, errors): (Vec<Found>, Vec<Found>) = f
+        .into_iter()
+        .partition(|x| x.rule == "security-definer-view");
+    assert_journal_before(&out, &errors);
+    assert_eq!(warn.len(), 6, "{warn:#?}");
+    assert!(warn.iter().all(|x| x.level == "warn"));
 
     for t in JOURNAL_TABLES {
         db.exec(&format!(
@@ -395,6 +402,40 @@ create table zoo_child_indexed (id int primary key, parent_id int references zoo
 create index on zoo_child_indexed (parent_id);
 
 create table zoo_nokey (note text);
+
+create view zoo_users_v as select id, email from auth.users;
+create view zoo_users_inv with (security_invoker = true) as select id from auth.users;
+
+create extension file_fdw;
+create server zoo_files foreign data wrapper file_fdw;
+create foreign table zoo_remote (line text) server zoo_files options (filename '/dev/null');
+create foreign table zoo_remote_hidden (line text) server zoo_files options (filename '/dev/null');
+revoke all on zoo_remote_hidden from anon, authenticated;
+
+create table zoo_fk_phone (id int primary key, phone text references auth.users (phone));
+create table zoo_fk_id (id int primary key, user_id uuid references auth.users (id));
+create index on zoo_fk_id (user_id);
+
+create table zoo_regs (id int primary key, handler regproc);
+create table zoo_regclass (id int primary key, t regclass, r regrole);
+
+create table zoo_dup (id int primary key, a int);
+create index zoo_dup_a1 on zoo_dup (a);
+create index zoo_dup_a2 on zoo_dup (a);
+
+create view zoo_open_view as select * from zoo_open;
+create view zoo_open_inv with (security_invoker = true) as select * from zoo_open;
+create materialized view zoo_open_mv as select count(*) as n from zoo_open;
+
+create function zoo_invoker_fn() returns int language sql as 'select 1';
+
+create function zoo_touch() returns trigger language plpgsql set search_path = '' as
+  $$ begin new.updated_at = now(); return new; end $$;
+create function zoo_cleanup() returns trigger language plpgsql set search_path = '' as
+  $$ begin delete from public.zoo_child where parent_id = old.id; return old; end $$;
+create table zoo_tickets (id int primary key, updated_at timestamptz);
+create trigger zoo_tickets_touch before update on zoo_tickets for each row execute function zoo_touch();
+create trigger zoo_tickets_cleanup before delete on zoo_tickets for each row execute function zoo_cleanup();
 "#;
 
 #[test]
@@ -433,8 +474,32 @@ fn every_rule_triggers_on_its_bad_object_and_not_on_its_good_twin() {
         ("unindexed-foreign-key", "zoo_child", "zoo_child_indexed"),
         ("unindexed-policy-column", "zoo_perrow", "zoo_private"),
         ("no-primary-key", "zoo_nokey", "zoo_open"),
+        ("auth-users-exposed", "zoo_users_v", "zoo_users_inv"),
+        ("foreign-table-in-api", "zoo_remote", "zoo_remote_hidden"),
+        ("fkey-to-auth-unique", "zoo_fk_phone", "zoo_fk_id"),
+        ("unsupported-reg-types", "zoo_regs", "zoo_regclass"),
+        ("duplicate-index", "zoo_dup", "zoo_private"),
+        ("security-definer-view", "zoo_open_view", "zoo_open_inv"),
+        ("security-definer-view", "zoo_open_view", "zoo_plain_view"),
+        ("materialized-view-in-api", "zoo_open_mv", "zoo_mv"),
+        ("extension-in-public", "file_fdw", "plpgsql"),
+        (
+            "function-search-path-mutable",
+            "zoo_invoker_fn()",
+            "zoo_definer_open()",
+        ),
+        ("audit-log-truncate", "zoo_audit_log", "zoo_tickets"),
     ];
-    let rules: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    // Rules whose objects live outside schema public: tested by
+    // `rules_outside_public_trigger_and_do_not_trigger`.
+    let elsewhere = [
+        "insecure-queue-exposed-in-api",
+        "public-bucket-allows-listing",
+        "extension-versions-outdated",
+        "unused-index",
+    ];
+    let mut rules: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    rules.extend(elsewhere);
     for r in deskctl::lint::rules::RULES {
         assert!(
             rules.contains(&r.id),
@@ -459,6 +524,103 @@ fn every_rule_triggers_on_its_bad_object_and_not_on_its_good_twin() {
         a.hint
     );
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// The rules whose objects are not in schema public: pgmq queues, Storage buckets, extensions,
+/// index statistics.
+#[test]
+fn rules_outside_public_trigger_and_do_not_trigger() {
+    let db = supabase_db();
+    db.exec(
+        r#"
+create schema pgmq;
+create schema pgmq_public;
+grant usage on schema pgmq to anon, authenticated;
+create table pgmq.q_jobs (msg_id bigint primary key, message jsonb);
+create table pgmq.q_safe (msg_id bigint primary key, message jsonb);
+alter table pgmq.q_safe enable row level security;
+create table pgmq.meta (queue_name text primary key);
+grant select on pgmq.q_jobs, pgmq.q_safe, pgmq.meta to anon, authenticated;
+
+insert into storage.buckets (id, name, public) values
+  ('avatars', 'avatars', true), ('photos', 'photos', true), ('docs', 'docs', false);
+create policy "Public read avatars" on storage.objects for select to public
+  using (bucket_id = 'avatars');
+create policy "Own photos" on storage.objects for select to authenticated
+  using (bucket_id = 'photos' and owner = (select auth.uid()));
+create policy "Read docs" on storage.objects for select to authenticated
+  using (bucket_id = 'docs');
+
+create schema zoo_ext;
+create extension pg_trgm with schema zoo_ext version '1.5';
+
+create table notes (id int primary key, body text);
+create index notes_body_idx on notes (body);
+alter table notes enable row level security;
+"#,
+    );
+    let (out, f) = diagnose_json(
+        &db,
+        &[
+            "--exposed-schemas",
+            "public",
+            "--exposed-schemas",
+            "pgmq_public",
+        ],
+    );
+    let text = output_text(&out);
+    let got = |rule: &str| -> Vec<String> {
+        let mut v: Vec<String> = f
+            .iter()
+            .filter(|x| x.rule == rule)
+            .map(|x| x.id.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        got("insecure-queue-exposed-in-api"),
+        ["insecure-queue-exposed-in-api:pgmq.q_jobs"],
+        "{text}"
+    );
+    assert_eq!(
+        got("public-bucket-allows-listing"),
+        ["public-bucket-allows-listing:storage.buckets/avatars"],
+        "{text}"
+    );
+    assert_eq!(
+        got("extension-versions-outdated"),
+        ["extension-versions-outdated:zoo_ext.pg_trgm"],
+        "{text}"
+    );
+    assert!(got("extension-in-public").is_empty(), "{text}");
+    // pgmq is read for its rule only: nothing else is diagnosed there.
+    assert!(
+        !f.iter()
+            .any(|x| x.rule != "insecure-queue-exposed-in-api" && x.id.contains(":pgmq.")),
+        "{f:#?}"
+    );
+    // A fresh server: unused-index judges nothing and says why on its row.
+    assert!(got("unused-index").is_empty(), "{text}");
+    let v = json(&out);
+    let row = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "unused-index")
+        .unwrap();
+    let detail = row["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("not judged: the statistics are too fresh (")
+            && detail.contains("1 index without scans"),
+        "{detail}"
+    );
+    // Without pgmq_public exposed the queue is not reachable through the API.
+    let (_, f) = diagnose_json(&db, &[]);
+    assert!(
+        !f.iter().any(|x| x.rule == "insecure-queue-exposed-in-api"),
+        "{f:#?}"
+    );
 }
 
 #[test]

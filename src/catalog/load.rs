@@ -316,6 +316,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             predicate: r.get(8),
             definition: r.get(9),
             scans: r.get(11),
+            method: r.get::<_, Option<String>>(12).unwrap_or_default(),
         });
     }
 

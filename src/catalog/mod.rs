@@ -309,6 +309,8 @@ pub struct Index {
     /// Index scans since the statistics were last reset (`pg_stat_user_indexes.idx_scan`);
     /// `None` when unknown.
     pub scans: Option<i64>,
+    /// Access method (`btree`, `gin`, ...); empty when unknown.
+    pub method: String,
 }
 
 impl Index {
@@ -1062,6 +1064,7 @@ mod tests {
             predicate: None,
             definition: None,
             scans: None,
+            method: "btree".into(),
         };
         assert_eq!(ix.key_texts(), ["a", "lower(b) DESC", "c"]);
         assert!(ix.key(1).expression && !ix.key(2).expression);

@@ -1810,6 +1810,7 @@ pub(crate) mod tests {
             predicate: None,
             definition: None,
             scans: None,
+            method: "btree".into(),
         }];
         sessions.triggers = vec![Trigger {
             name: "set_chat_session_number".into(),
@@ -1851,6 +1852,7 @@ pub(crate) mod tests {
                 predicate: None,
                 definition: None,
                 scans: None,
+                method: "btree".into(),
             },
             Index {
                 name: "idx_chat_messages_session_created".into(),
@@ -1862,6 +1864,7 @@ pub(crate) mod tests {
                 predicate: None,
                 definition: None,
                 scans: None,
+                method: "btree".into(),
             },
         ];
         let mut stats = Relation::new("public", "chat_session_stats", RelKind::View);

@@ -103,6 +103,9 @@ pub struct Ctx<'a> {
     pub exposed: Vec<String>,
     /// Relations never diagnosed: deskctl's own migration history table.
     pub skip: Vec<QualName>,
+    /// Schemas read only for the rules that look there on purpose (`pgmq`), not diagnosed as
+    /// the user's: [`Ctx::relations`] leaves them out.
+    pub extra: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -111,7 +114,23 @@ impl<'a> Ctx<'a> {
             snap,
             exposed: exposed.to_vec(),
             skip: Vec::new(),
+            extra: Vec::new(),
         }
+    }
+
+    /// Relations of a schema read for specific rules only (see `extra`), in catalog order.
+    pub fn extra_relations(&self, schema: &str) -> impl Iterator<Item = &'a Relation> + '_ {
+        let schema = schema.to_string();
+        self.snap
+            .relations
+            .iter()
+            .filter(move |r| r.schema == schema)
+    }
+
+    /// Seconds of activity the statistics cover (since the last reset, else since the server
+    /// started: a lower bound, as clean restarts keep them).
+    pub fn stats_window_s(&self) -> f64 {
+        self.snap.stats_reset_age_s.unwrap_or(self.snap.uptime_s)
     }
 
     /// Leave out the migration history table (refinery's shape) wherever it is.
@@ -140,7 +159,15 @@ impl<'a> Ctx<'a> {
         self.snap
             .relations
             .iter()
-            .filter(move |r| !self.skip.contains(&r.qual()))
+            .filter(move |r| !self.skip.contains(&r.qual()) && !self.extra.contains(&r.schema))
+    }
+
+    /// Functions of the scanned schemas (not of the `extra` ones), in catalog order.
+    pub fn functions(&self) -> impl Iterator<Item = &'a catalog::Function> + '_ {
+        self.snap
+            .functions
+            .iter()
+            .filter(move |f| !self.extra.contains(&f.schema))
     }
 
     /// Ordinary and partitioned tables.
@@ -231,6 +258,17 @@ impl<'a> Ctx<'a> {
             }
         }
         out
+    }
+
+    /// The API roles that hold one of `wanted` on `r` through the API ([`Ctx::api_access`]),
+    /// by name, with what they hold.
+    pub fn api_roles_holding<'r>(
+        &self,
+        r: &'r Relation,
+        wanted: &[&str],
+    ) -> (Vec<String>, Vec<(&'static str, Vec<&'r str>)>) {
+        let access = self.api_access(r, wanted);
+        (access.iter().map(|(r, _)| r.to_string()).collect(), access)
     }
 
     /// Whether `role` may EXECUTE the function.
@@ -393,7 +431,10 @@ pub fn diagnose(cx: &Ctx, exclusions: &[Exclusion]) -> Diagnosis {
             .partition(|f| excluded(exclusions, rule.id, f));
         total_excluded += gone.len();
         if kept.is_empty() {
-            let mut detail = format!("none found: {}", rule.what);
+            let mut detail = match rules::note(rule.id, cx) {
+                Some(n) => format!("{n} ({})", rule.what),
+                None => format!("none found: {}", rule.what),
+            };
             if !gone.is_empty() {
                 detail.push_str(&format!(" ({} excluded by [diagnose] exclude)", gone.len()));
             }
@@ -484,6 +525,10 @@ pub fn diagnose_scope(schemas: Vec<String>) -> Scope {
     Scope::with_expressions(schemas)
 }
 
+/// Schemas diagnose reads beyond the requested ones, for the rules that look there on purpose
+/// (`insecure-queue-exposed-in-api`: pgmq's queue tables); not diagnosed otherwise.
+pub const EXTRA_SCHEMAS: &[&str] = &["pgmq"];
+
 /// Requested schemas that do not exist are input errors (a typo would diagnose nothing).
 pub(crate) fn check_schemas(snap: &Snapshot, requested: &[String]) -> Result<(), ConfigError> {
     let missing: Vec<&String> = requested
@@ -510,10 +555,17 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
     validate_exclusions(&o.exclusions)?;
     let db = open_and_migrate(cfg, &o.migrations, &o.history, "diagnose").await?;
     let t = Instant::now();
+    let extra: Vec<String> = EXTRA_SCHEMAS
+        .iter()
+        .filter(|s| !o.schemas.iter().any(|x| x == *s))
+        .map(|s| s.to_string())
+        .collect();
+    let mut read = o.schemas.clone();
+    read.extend(extra.iter().cloned());
     let snap = db
         .watch_locks(
             "reading the catalog",
-            read_snapshot(&db.client, &diagnose_scope(o.schemas.clone())),
+            read_snapshot(&db.client, &diagnose_scope(read)),
         )
         .await;
     let display = db.display.clone();
@@ -523,7 +575,8 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
     check_schemas(&snap, &o.schemas)?;
 
     let t = Instant::now();
-    let cx = Ctx::new(&snap, &o.exposed_schemas).skipping_history(&o.history);
+    let mut cx = Ctx::new(&snap, &o.exposed_schemas).skipping_history(&o.history);
+    cx.extra = extra;
     let d = diagnose(&cx, &o.exclusions);
     let mut report = Report::new("diagnose", &display);
     report.results = d.results;

@@ -550,6 +550,16 @@ pub fn qident(q: &QualName) -> String {
     format!("{}.{}", ident(&q.schema), ident(&q.name))
 }
 
+/// A function as ALTER / REVOKE name it: `schema.name(argtype, ...)`, quoted when needed.
+pub fn function_ref(f: &crate::catalog::Function) -> String {
+    format!(
+        "{}.{}({})",
+        ident(&f.schema),
+        ident(&f.name),
+        f.arg_types.join(", ")
+    )
+}
+
 /// A column list: `(a, "B")`.
 pub fn columns(cols: &[String]) -> String {
     format!(

@@ -98,6 +98,7 @@ pub fn index(name: &str, cols: &[&str], primary: bool) -> crate::catalog::Index 
         predicate: None,
         definition: None,
         scans: None,
+        method: "btree".into(),
     }
 }
 

@@ -21,7 +21,8 @@ select i.indrelid,
        case when $2 then pg_get_expr(i.indpred, i.indrelid, true) end as predicate,
        case when $3 then pg_get_indexdef(i.indexrelid) end as definition,
        i.indoption::int2[] as options,
-       pg_stat_get_numscans(i.indexrelid) as scans
+       pg_stat_get_numscans(i.indexrelid) as scans,
+       (select am.amname::text from pg_am am where am.oid = ic.relam) as method
   from unnest($1::oid[]) r(oid)
   join pg_index i on i.indrelid = r.oid
   join pg_class ic on ic.oid = i.indexrelid

@@ -7,18 +7,31 @@
 
 mod audit_log_truncate;
 mod auth_call_per_row;
+mod auth_users_exposed;
+mod duplicate_index;
+mod extension_in_public;
+mod extension_versions_outdated;
+mod fkey_to_auth_unique;
+mod foreign_table_in_api;
+mod function_search_path_mutable;
+mod insecure_queue_exposed_in_api;
+mod materialized_view_in_api;
 mod multiple_permissive_policies;
 mod no_primary_key;
 mod policy_always_true;
 mod policy_exists_rls_disabled;
 mod policy_user_metadata;
+mod public_bucket_allows_listing;
 mod rls_disabled_exposed;
 mod rls_enabled_no_policy;
 mod security_definer_exposed;
 mod security_definer_search_path;
+mod security_definer_view;
 mod sensitive_columns_exposed;
 mod unindexed_foreign_key;
 mod unindexed_policy_column;
+mod unsupported_reg_types;
+mod unused_index;
 mod view_bypasses_rls;
 
 use super::Rule;
@@ -39,19 +52,47 @@ pub static RULES: &[&Rule] = &[
     &rls_disabled_exposed::RULE,
     &policy_exists_rls_disabled::RULE,
     &view_bypasses_rls::RULE,
+    &auth_users_exposed::RULE,
+    &foreign_table_in_api::RULE,
+    &insecure_queue_exposed_in_api::RULE,
+    &fkey_to_auth_unique::RULE,
     &sensitive_columns_exposed::RULE,
     &policy_user_metadata::RULE,
     &security_definer_search_path::RULE,
     &security_definer_exposed::RULE,
+    &security_definer_view::RULE,
+    &materialized_view_in_api::RULE,
+    &public_bucket_allows_listing::RULE,
     &policy_always_true::RULE,
     &audit_log_truncate::RULE,
     &auth_call_per_row::RULE,
     &multiple_permissive_policies::RULE,
+    &duplicate_index::RULE,
+    &extension_in_public::RULE,
+    &extension_versions_outdated::RULE,
+    &unsupported_reg_types::RULE,
     &rls_enabled_no_policy::RULE,
     &unindexed_foreign_key::RULE,
     &unindexed_policy_column::RULE,
     &no_primary_key::RULE,
+    &function_search_path_mutable::RULE,
+    &unused_index::RULE,
 ];
+
+/// A rule's remark about its own run.
+pub type NoteFn = fn(&super::Ctx) -> Option<String>;
+
+/// Remarks some rules make about their own run (shown on the rule's row when it found nothing),
+/// e.g. `unused-index` when the statistics are too fresh to judge.
+pub static NOTES: &[(&str, NoteFn)] = &[(unused_index::RULE.id, unused_index::note)];
+
+/// The note of rule `id` for this run, if any.
+pub fn note(id: &str, cx: &super::Ctx) -> Option<String> {
+    NOTES
+        .iter()
+        .find(|(r, _)| *r == id)
+        .and_then(|(_, f)| f(cx))
+}
 
 /// A rule by id.
 pub fn rule(id: &str) -> Option<&'static Rule> {
@@ -92,6 +133,11 @@ mod tests {
                 Level::Info => "info",
             };
             let heading = format!("### `{}` ({level})", r.id);
+            let row = format!("| `{}` | ", r.id);
+            assert!(
+                doc.contains(&row),
+                "docs/diagnose.md's splinter table lacks `{row}`"
+            );
             assert!(doc.contains(&heading), "docs/diagnose.md lacks `{heading}`");
             for text in [r.what, r.why, r.fix] {
                 assert!(

@@ -19,11 +19,10 @@ pub const ROW_PRIVILEGES: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE"];
 fn check(cx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables().filter(|t| !t.rls_enabled) {
-        let access = cx.api_access(t, ROW_PRIVILEGES);
+        let (roles, access) = cx.api_roles_holding(t, ROW_PRIVILEGES);
         if access.is_empty() {
             continue;
         }
-        let roles: Vec<String> = access.iter().map(|(r, _)| r.to_string()).collect();
         out.push(Finding::new(
             t.qual(),
             format!(

@@ -15,11 +15,11 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for f in &cx.snap.functions {
+    for f in cx.functions() {
         if !f.security_definer
             || !cx.is_exposed(&f.schema)
             || !matches!(f.kind, FunctionKind::Function | FunctionKind::Procedure)
-            || matches!(f.returns.as_str(), "trigger" | "event_trigger")
+            || f.is_trigger_function()
         {
             continue;
         }
@@ -51,10 +51,8 @@ fn check(cx: &Ctx) -> Vec<Finding> {
                 }
             ),
             format!(
-                "REVOKE EXECUTE ON FUNCTION {}.{}({}) FROM PUBLIC, {};",
-                ident(&f.schema),
-                ident(&f.name),
-                f.arg_types.join(", "),
+                "REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC, {};",
+                sql::function_ref(f),
                 who.join(", ")
             ),
         ));

@@ -13,9 +13,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx) -> Vec<Finding> {
-    cx.snap
-        .functions
-        .iter()
+    cx.functions()
         .filter(|f| f.security_definer && f.search_path().is_none())
         .map(|f| {
             let sig = QualName::new(&f.schema, f.signature());
@@ -27,10 +25,8 @@ fn check(cx: &Ctx) -> Vec<Finding> {
                     f.owner
                 ),
                 format!(
-                    "ALTER FUNCTION {}.{}({}) SET search_path = '';",
-                    ident(&f.schema),
-                    ident(&f.name),
-                    f.arg_types.join(", ")
+                    "ALTER FUNCTION {} SET search_path = '';",
+                    sql::function_ref(f)
                 ),
             )
         })

@@ -15,9 +15,9 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-/// Tables with RLS enabled that `v` reads, through any chain of views.
-fn rls_tables_read<'a>(cx: &Ctx<'a>, v: &'a Relation) -> Vec<&'a Relation> {
-    let mut out: Vec<&Relation> = Vec::new();
+/// Every relation `v` reads, through any chain of views (those outside the scanned schemas
+/// included, by name), sorted.
+pub(super) fn reads(cx: &Ctx, v: &Relation) -> Vec<QualName> {
     let mut seen: HashSet<QualName> = HashSet::new();
     let mut stack: Vec<QualName> = v
         .view
@@ -28,18 +28,22 @@ fn rls_tables_read<'a>(cx: &Ctx<'a>, v: &'a Relation) -> Vec<&'a Relation> {
         if !seen.insert(q.clone()) {
             continue;
         }
-        let Some(r) = cx.snap.relation(&q) else {
-            continue;
-        };
-        if r.kind.is_table() && r.rls_enabled && !out.iter().any(|o| o.qual() == r.qual()) {
-            out.push(r);
-        }
-        if let Some(info) = &r.view {
+        if let Some(info) = cx.snap.relation(&q).and_then(|r| r.view.as_ref()) {
             stack.extend(info.depends_on.iter().cloned());
         }
     }
-    out.sort_by_key(|r| r.qual());
+    let mut out: Vec<QualName> = seen.into_iter().collect();
+    out.sort();
     out
+}
+
+/// Tables with RLS enabled that `v` reads, through any chain of views.
+pub(super) fn rls_tables_read<'a>(cx: &Ctx<'a>, v: &'a Relation) -> Vec<&'a Relation> {
+    reads(cx, v)
+        .iter()
+        .filter_map(|q| cx.snap.relation(q))
+        .filter(|r| r.kind.is_table() && r.rls_enabled)
+        .collect()
 }
 
 fn check(cx: &Ctx) -> Vec<Finding> {
