@@ -10,9 +10,17 @@ use pg_query::protobuf::Token;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// The expression in PostgreSQL's canonical spelling ([`super::normalize_expression`]).
+/// The expression in PostgreSQL's canonical spelling: parsed as `SELECT (<expr>)` and deparsed
+/// (whitespace, comments and redundant parentheses gone; keywords, casts and literals kept).
+/// `None` when it is not one expression.
 pub fn canonical(expr: &str) -> Option<String> {
-    super::normalize_expression(expr)
+    let sql = format!("SELECT ({expr})");
+    let parsed = pg_query::parse(&sql, pg_query::ParserOptions::DEFAULT).ok()?;
+    if parsed.protobuf.stmts.len() != 1 {
+        return None;
+    }
+    let text = parsed.deparse(Default::default()).ok()?;
+    Some(text.strip_prefix("SELECT ").unwrap_or(&text).to_string())
 }
 
 /// Whether two expressions are the same logic as PostgreSQL's parser reads them. Texts that do
