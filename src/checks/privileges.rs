@@ -475,7 +475,7 @@ impl StaticCheck for Privileges {
                     let mut m = 0;
                     for acl in t.acls {
                         for a in acl {
-                            if grantees.iter().any(|g| *g == a.grantee) {
+                            if grantees.contains(&a.grantee) {
                                 m |= bit(self.on, &a.privilege);
                             }
                         }
