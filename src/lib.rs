@@ -116,6 +116,9 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         if let Some(m) = cause.downcast_ref::<migrate::MigrateError>() {
             return m.exit_code();
         }
+        if let Some(d) = cause.downcast_ref::<migrate::dump::DumpError>() {
+            return d.exit_code();
+        }
         if let Some(s) = cause.downcast_ref::<migrate::seed::SeedError>() {
             return s.exit_code();
         }

@@ -580,3 +580,68 @@ fn out_of_order_still_refuses_other_drift_and_stops_on_a_failing_late_file() {
     );
     assert_eq!(history(&db).len(), 2);
 }
+
+#[test]
+fn migrate_dump_writes_the_schema_after_an_applying_run_only() {
+    let db = TestDb::new();
+    let dir = dir_with(&[(
+        "V1__dumped.sql",
+        "create table dumped_t (id int primary key);\nalter table dumped_t enable row level security;\ncreate policy dumped_p on dumped_t for select using (id > 0);\n",
+    )]);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("schema.sql");
+    let f = file.to_str().unwrap();
+    // Refused before anything runs: a rehearsal writes no dump, and a dump among the
+    // migrations would be read as a migration next time.
+    for (extra, why) in [
+        (vec!["--dry-run", "--dump", f], "cannot be used with"),
+        (vec!["--rehearse", "--dump", f], "cannot be used with"),
+    ] {
+        let mut args = vec!["--no-lint"];
+        args.extend(extra);
+        let o = with_db("migrate", &db, dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+        assert!(output_text(&o).contains(why), "{}", output_text(&o));
+    }
+    let inside = dir.path().join("schema.sql");
+    let o = with_db(
+        "migrate",
+        &db,
+        dir.path(),
+        &["--no-lint", "--dump", inside.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+    assert!(
+        output_text(&o).contains("inside the migrations directory"),
+        "{}",
+        output_text(&o)
+    );
+    assert!(!file.exists() && !inside.exists());
+    assert_eq!(
+        history_rows(&db),
+        0,
+        "nothing may be applied when the dump path is refused"
+    );
+
+    let o = with_db("migrate", &db, dir.path(), &["--no-lint", "--dump", f]);
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert!(stdout(&o).contains("schema written to"), "{}", stdout(&o));
+    let first = std::fs::read_to_string(&file).unwrap();
+    for want in [
+        "CREATE TABLE public.dumped_t",
+        "ALTER TABLE public.dumped_t ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY dumped_p ON public.dumped_t FOR SELECT USING ((id > 0))",
+    ] {
+        assert!(first.contains(want), "missing {want:?} in:\n{first}");
+    }
+    // Nothing pending: the same schema gives the same file, byte for byte (no random key).
+    let o = with_db("migrate", &db, dir.path(), &["--no-lint", "--dump", f]);
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), first);
+    // No temporary file is left beside it.
+    let left: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}

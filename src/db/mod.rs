@@ -128,6 +128,11 @@ let it finish, or raise --lock-timeout",
     }
 
     /// Stop the ephemeral cluster (if any) now, reporting errors; dropping does the same silently.
+    /// Where this connection goes (the password included: never print it, use `display`).
+    pub fn target(&self) -> &ConnTarget {
+        &self.target
+    }
+
     pub async fn close(self) {
         let Db {
             client,

@@ -8,6 +8,7 @@
 //! connection), `rehearse` (`--rehearse`), `status`, `new`, `error`. SQL text is read by
 //! `crate::sqltext` only. See docs/migrate.md.
 
+pub mod dump;
 pub mod error;
 pub mod history;
 pub mod lint;
@@ -606,6 +607,11 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
             .into());
         }
     }
+    // --dump writes the schema an applying run leaves (clap refuses it with --dry-run and
+    // --rehearse); its path is checked before connecting.
+    if let Some(file) = &o.dump {
+        dump::check_path(file, &o.dir)?;
+    }
     // Seed files too are read before connecting.
     let seeds = seed::read_all(&o.seeds)?;
     if !o.json {
@@ -706,8 +712,13 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
         }
         _ => Vec::new(),
     };
+    let dumped = match (&res, &o.dump) {
+        (Ok(_), Some(file)) => Some(dump::write(db.target(), file).await.map(|()| file.clone())),
+        _ => None,
+    };
     let target = db.display.clone();
     db.close().await;
+    let dumped = dumped.transpose()?;
     let took = started.elapsed();
     let mut doc = MigrateDoc {
         command: "migrate",
@@ -767,6 +778,9 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
                     }
                 }
                 println!("{}", summary_text(plan, &r, took, &target));
+                if let (Some(file), false) = (&dumped, cfg.quiet) {
+                    println!("schema written to {}", file.display());
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
