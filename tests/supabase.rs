@@ -188,6 +188,12 @@ fn migrate_seed_records_history_where_the_supabase_cli_reads_it() {
     let a = text.find("20240101000000 profiles").unwrap();
     let b = text.find("20240102000000 storage").unwrap();
     let c = text.find("20240103120000 app_schema").unwrap();
+    // app_schema ends with CREATE INDEX CONCURRENTLY: the file ran in parts and the index is valid.
+    assert_eq!(
+        db.scalar("select indisvalid::text from pg_index where indexrelid = 'public.profiles_updated_at_idx'::regclass")
+            .as_deref(),
+        Some("true")
+    );
     assert!(a < b && b < c, "{text}");
     assert!(text.contains("seeded supabase/seed.sql"), "{text}");
     // The seed went into auth.users and auth.identities; vault decrypts what create_secret stored.

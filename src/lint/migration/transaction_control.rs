@@ -1,15 +1,18 @@
-//! `transaction-control` (error): BEGIN / COMMIT / ROLLBACK / SAVEPOINT ... inside a migration
+//! `transaction-control` (warning): BEGIN / COMMIT / ROLLBACK / SAVEPOINT ... inside a migration
 //! that runs in deskctl's transaction, or a statement that cannot run inside one (CREATE INDEX
-//! CONCURRENTLY, VACUUM ...) in such a file. Kinds come from `sqltext` (PostgreSQL's parser).
+//! CONCURRENTLY, VACUUM ...) in such a file. Both still apply (the file's own transaction
+//! control is honoured; a file with such a statement runs in parts, as the Supabase CLI runs
+//! it), so this is a warning about atomicity, not an error that stops `migrate`. Kinds come from
+//! `sqltext` (PostgreSQL's parser).
 
 use super::prelude::*;
 use crate::sqltext::Kind;
 
 pub static RULE: Rule = Rule {
     id: "transaction-control",
-    level: Level::Error,
+    level: Level::Warn,
     what: "transaction control (BEGIN, COMMIT, ...) or a statement that cannot run in a transaction, inside a transactional migration",
-    why: "deskctl runs each migration and its history row in one transaction: a COMMIT in the file ends it early (the file is no longer atomic), and CREATE INDEX CONCURRENTLY or VACUUM fail inside it",
+    why: "deskctl runs each migration and its history row in one transaction: with its own COMMIT, or with CREATE INDEX CONCURRENTLY / VACUUM (which make deskctl run the file in parts, as the Supabase CLI does), the file is no longer atomic: if a later statement fails, the earlier parts stay applied",
     fix: "remove BEGIN/COMMIT (deskctl supplies the transaction), or put the statement in its own file whose first line is -- deskctl:no-transaction",
     check,
 };
@@ -29,9 +32,9 @@ fn check(set: &Set) -> Vec<Hit> {
                 )),
                 Kind::NoTransaction(_) => Some(s.hit(
                     format!(
-                        "{what} cannot run inside the transaction deskctl runs this migration in"
+                        "{what} cannot run inside a transaction: this migration will run in parts (not atomically)"
                     ),
-                    "move it to its own migration whose first line is -- deskctl:no-transaction",
+                    "move it to its own migration whose first line is -- deskctl:no-transaction, so the rest of the file stays atomic",
                 )),
                 _ => None,
             }
