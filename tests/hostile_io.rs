@@ -614,3 +614,72 @@ fn catalog_reads_time_out_naming_relation_and_pid() {
         client.batch_execute("rollback").await.unwrap();
     });
 }
+
+#[test]
+fn nothing_checked_is_never_green() {
+    let dir = tempfile::tempdir().unwrap();
+    // Refused while loading, before any connection: the URL points nowhere, so a load that
+    // went on to connect would exit 3, not 2.
+    let nowhere = "postgres://nobody@127.0.0.1:1/x";
+    for (name, text) in [
+        ("empty.toml", ""),
+        ("blank.toml", "  \n\t\n\n"),
+        ("comments.toml", "# only a comment\n# and another\n"),
+        ("schema-only.toml", "schema = \"public\"\n"),
+    ] {
+        let f = write(dir.path(), name, text);
+        let o = deskctl()
+            .args(["verify", "--database-url", nowhere])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let t = output_text(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {t}");
+        assert!(
+            t.contains("holds no checks") && t.contains(name),
+            "{name}: {t}"
+        );
+    }
+    // Every check filtered away is not a pass either.
+    let db = TestDb::new();
+    let f = write(
+        dir.path(),
+        "one.toml",
+        "[[rls]]\nid = \"only-one\"\ntables = [\"t\"]\n",
+    );
+    let o = deskctl()
+        .args(["verify", "--database-url", &db.url, "--skip", "only-one"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let t = output_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("no checks to run"), "{t}");
+}
+
+#[test]
+fn migrate_target_that_no_file_has_is_refused_and_nothing_runs() {
+    let db = TestDb::new();
+    let dir = dir_with_migration();
+    let o = deskctl()
+        .args([
+            "migrate",
+            "--no-lint",
+            "--database-url",
+            &db.url,
+            "--migrations",
+        ])
+        .arg(dir.path())
+        .args(["--target", "999"])
+        .output()
+        .unwrap();
+    let t = output_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("--target 999: no migration file"), "{t}");
+    assert_eq!(
+        db.scalar("select (to_regclass('deskctl.refinery_schema_history') is null)::text")
+            .as_deref(),
+        Some("true"),
+        "nothing may be written"
+    );
+}

@@ -374,6 +374,8 @@ fn a_failing_seed_is_reported_as_file_line_col() {
             ("supabase/migrations/20240101000000_t.sql", "create table public.t (id int primary key);\n"),
             ("supabase/seed.sql", "insert into public.t values (1);\n"),
             ("supabase/seeds/b.sql", "-- second seed\ninsert into public.t values (2);\ninsert into public.t values (1);\n"),
+            // verify refuses to run no checks at all, so give it one.
+            ("checks/ok.toml", "[[rls]]\ntables = [\"t\"]\nenabled = false\n"),
         ],
     );
     let out = run_in(d.path(), &["verify", "--ephemeral"]);

@@ -115,6 +115,19 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
             reparsed: None,
         };
         let file_checks = file.load();
+        if file_checks.is_empty() && file.problems.is_empty() {
+            // No false green: a file that holds no check proves nothing.
+            file.problems.push(Problem {
+                file: path.to_path_buf(),
+                line: 1,
+                col: 1,
+                message: "holds no checks (the file is empty, or has only comments and file keys)".into(),
+                hint: Some(
+                    "a check file needs at least one check table, e.g. [[rls]] or [[scenario]] (docs/checks.md)"
+                        .into(),
+                ),
+            });
+        }
         for (check, id_span) in file_checks {
             if let Some(first) = ids.get(&check.id) {
                 let (line, col) = match &id_span {

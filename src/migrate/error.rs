@@ -352,6 +352,8 @@ pub enum MigrateError {
     BaselineHasHistory { table: String, rows: usize },
     #[error("--baseline {version}: no migration file in {} has that version", dir.display())]
     BaselineUnknown { version: i64, dir: PathBuf },
+    #[error("--target {version}: no migration file in {} has that version (a typo would silently stop at the wrong place)", dir.display())]
+    TargetUnknown { version: i64, dir: PathBuf },
     #[error("invalid migration name `{0}`: use letters, digits and underscores (at most 200), starting with a letter")]
     InvalidName(String),
     #[error("{} already exists; deskctl new never overwrites", .0.display())]
@@ -380,6 +382,7 @@ impl MigrateError {
             | MigrateError::Drift { .. }
             | MigrateError::BaselineHasHistory { .. }
             | MigrateError::BaselineUnknown { .. }
+            | MigrateError::TargetUnknown { .. }
             | MigrateError::InvalidName(_)
             | MigrateError::Exists(_)
             | MigrateError::Write { .. }

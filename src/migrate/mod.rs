@@ -607,6 +607,15 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
             .into());
         }
     }
+    if let Some(t) = o.target {
+        if sources.by_version(t).is_none() {
+            return Err(MigrateError::TargetUnknown {
+                version: t,
+                dir: sources.dir.clone(),
+            }
+            .into());
+        }
+    }
     // --dump writes the schema an applying run leaves (clap refuses it with --dry-run and
     // --rehearse); its path is checked before connecting.
     if let Some(file) = &o.dump {

@@ -31,6 +31,13 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
         checks::load_paths(&check_paths)?
     };
     let (checks, unmatched_skip) = filter::select(checks, &o.only, &o.skip)?;
+    if checks.is_empty() && pgtap_files.is_empty() {
+        // No false green: a run that checks nothing does not pass.
+        anyhow::bail!(crate::config::ConfigError::Usage(
+            "no checks to run: no check file or pgTAP test was found (the default paths are ./checks, and supabase/tests in a Supabase project), or --only/--skip left every check out"
+                .into()
+        ));
+    }
     for p in unmatched_skip {
         eprintln!("warning: --skip {p} matches no check id or kind");
     }
