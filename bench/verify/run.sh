@@ -63,8 +63,8 @@ log "schema loaded in $(python3 -c "print(f'{$t1-$t0:.1f}')") s"
 
 SNAPSHOT="$WORK/gen/snapshot.toml"
 "$DESKCTL" snapshot --database-url "$URL" --output "$SNAPSHOT" >/dev/null
-SNAPSHOT_CHECKS="$(grep -c '^\[\[' "$SNAPSHOT")"
-SNAPSHOT_KINDS="$(grep '^\[\[' "$SNAPSHOT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
+SNAPSHOT_CHECKS="$(grep -cE '^\[\[[a-z_]+\]\]' "$SNAPSHOT")"
+SNAPSHOT_KINDS="$(grep -E '^\[\[[a-z_]+\]\]' "$SNAPSHOT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
 
 # --- correctness first: every tool must pass every assertion ----------------------------------------------
 # verify_ok FILE EXPECTED_CHECKS NAME: one untimed -v run; sets STAGES_<NAME>.
