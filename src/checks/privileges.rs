@@ -211,16 +211,20 @@ impl Privileges {
                 }
             }
             On::Function => {
-                // `name(type, ...)`: the argument types, canonical, once per name.
+                // `name(type, ...)`: the argument types read by PostgreSQL's parser (commas in
+                // `numeric(10,2)` or a quoted type name do not split), canonical. A text with
+                // parentheses the grammar rejects matches no function.
                 let want_args = |raw: &str| -> Option<Vec<String>> {
-                    raw.find('(').map(|i| {
-                        raw[i + 1..]
-                            .trim_end_matches(')')
-                            .split(',')
-                            .map(super::model::canonical_type)
-                            .filter(|a| !a.is_empty())
-                            .collect()
-                    })
+                    raw.contains('(')
+                        .then(|| match crate::sqltext::signature(raw) {
+                            Some(sig) => sig
+                                .args
+                                .unwrap_or_default()
+                                .iter()
+                                .map(|a| super::model::canonical_type(a))
+                                .collect(),
+                            None => vec![String::from("(not a signature)")],
+                        })
                 };
                 let matches_sig = |f: &Function, want: &Option<Vec<String>>| -> bool {
                     want.as_ref().is_none_or(|w| {
@@ -240,7 +244,15 @@ impl Privileges {
                             .into_iter()
                             .filter(|f| matches_sig(f, &want))
                             .collect();
-                        if fs.is_empty() {
+                        let same_name = snap.functions_named(&q);
+                        if fs.is_empty() && !same_name.is_empty() {
+                            let sigs: Vec<String> =
+                                same_name.iter().map(|f| f.signature()).collect();
+                            missing.push(format!(
+                                "{raw}: no function with these argument types; there is {}",
+                                sigs.join(", ")
+                            ));
+                        } else if fs.is_empty() {
                             let mut s = format!("{raw}: no such function");
                             if let Some(c) = closest(
                                 &q.name,
@@ -584,6 +596,8 @@ mod tests {
         f.acl = acl(&[("authenticated", "EXECUTE")]);
         let mut g = Function::new("public", "assign_ticket", &["uuid"], "void");
         g.acl = acl(&[("postgres", "EXECUTE")]);
+        let mut h = Function::new("public", "price", &["numeric", "text[]"], "numeric");
+        h.acl = acl(&[("authenticated", "EXECUTE")]);
         let mut authenticator = Role::new("authenticator");
         authenticator.member_of = vec!["authenticated".into()];
         let mut pg = Role::new("postgres");
@@ -596,7 +610,7 @@ mod tests {
                 acl: acl(&[("anon", "USAGE")]),
             }],
             relations: vec![t, u, v],
-            functions: vec![f, g],
+            functions: vec![f, g, h],
             roles: vec![
                 Role::new("anon"),
                 Role::new("authenticated"),
@@ -641,6 +655,30 @@ mod tests {
             o.detail,
             "asign_ticket: no such function (did you mean assign_ticket?)"
         );
+    }
+
+    #[test]
+    fn signatures_are_read_by_the_parser() {
+        // The comma inside numeric(10,2) does not split the argument list; typmods are ignored
+        // as PostgreSQL ignores them in a routine's arguments.
+        let o = eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"price(numeric(10,2), text[])\"]\nhas = [\"EXECUTE\"]\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        let o = eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"price(decimal, pg_catalog.text[])\"]\nhas = [\"EXECUTE\"]\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        for bad in [
+            "price(numeric, text)",
+            "price(numeric(10,2)",
+            "price(numeric); drop table x",
+        ] {
+            let o = eval(&format!("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"{bad}\"]\nhas = [\"EXECUTE\"]\n"));
+            assert_eq!(
+                o.detail,
+                format!(
+                    "{bad}: no function with these argument types; there is price(numeric, text[])"
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

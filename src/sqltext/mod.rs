@@ -8,12 +8,14 @@ pub mod expr;
 pub(crate) mod ffi;
 mod index;
 mod kind;
+mod signature;
 
 use pg_query::protobuf::RawStmt;
 pub use pg_query::NodeEnum;
 
 pub use index::{created_index, CreatedIndex};
 pub use kind::{adds_enum_value, and_chain, Kind, TxControl};
+pub use signature::{signature, Signature};
 
 /// One top-level statement of a SQL text, as PostgreSQL's parser delimits it.
 #[derive(Debug, Clone, PartialEq)]
