@@ -307,6 +307,32 @@ fn config_errors_mask_connection_strings() {
     }
 }
 
+/// Promise 4: a connection string passed where a check file or directory goes is quoted back
+/// masked (in the "no such file" error), not verbatim.
+#[test]
+fn check_paths_that_are_connection_strings_are_masked() {
+    let db = TestDb::new();
+    let secret = "P4thSecret";
+    for arg in [
+        format!("postgres://app:{secret}@db/app"),
+        format!("postgresql://app@db/app?password={secret}"),
+        format!("host=db password={secret}"),
+    ] {
+        let out = deskctl()
+            .args(["verify", "--database-url", &db.url])
+            .arg(&arg)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+        assert!(
+            output_text(&out).contains("no such file or directory"),
+            "{}",
+            output_text(&out)
+        );
+        assert_no_secret(secret, &arg, &out);
+    }
+}
+
 /// Promise 10: numbers that overflow a Duration are refused, not a panic; timeouts PostgreSQL
 /// cannot take are refused before connecting.
 #[test]

@@ -91,8 +91,16 @@ fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Problem>
 }
 
 fn plain(path: &Path, message: &str, hint: Option<&str>) -> Problem {
+    // A connection string passed where a check path goes (`verify postgres://u:pw@h/db`) is
+    // shown masked by the parser deskctl connects with.
+    let text = path.to_string_lossy();
+    let file = if crate::db::conninfo::secrets(&text).is_empty() {
+        path.to_path_buf()
+    } else {
+        PathBuf::from(crate::db::conninfo::mask_password(&text))
+    };
     Problem {
-        file: path.to_path_buf(),
+        file,
         line: 1,
         col: 1,
         message: message.to_string(),
