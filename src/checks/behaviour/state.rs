@@ -65,30 +65,33 @@ pub async fn read_rls_tables(
         .collect())
 }
 
-/// Why RLS does not bind `role` on a table, from the snapshot's roles: `superuser`,
-/// `bypassrls`, `owner` (the owner or a member with its privileges, table not forced), or None.
-pub fn bypass_kind(snap: &Snapshot, role: &str, t: &RlsTable) -> Option<&'static str> {
-    let info = snap.role(role)?;
-    if info.superuser {
-        Some("superuser")
-    } else if info.bypass_rls {
-        Some("bypassrls")
-    } else if !t.forced && super::safety::owns(snap, role, &t.owner) {
-        Some("owner")
-    } else {
-        None
-    }
-}
-
-/// The RLS tables `role` is not bound by, with why.
+/// The RLS tables `role` is not bound by, with why: `superuser`, `bypassrls` (every table), or
+/// `owner` (tables not forced whose owner is the role or a role whose privileges it inherits).
+/// Runs once per step over every RLS table: the role's memberships are resolved once, not per
+/// table.
 pub fn unbound<'t>(
     snap: &Snapshot,
     role: &str,
     tables: &'t [RlsTable],
 ) -> Vec<(&'t RlsTable, &'static str)> {
+    let Some(info) = snap.role(role) else {
+        return Vec::new();
+    };
+    let everywhere = if info.superuser {
+        Some("superuser")
+    } else if info.bypass_rls {
+        Some("bypassrls")
+    } else {
+        None
+    };
+    if let Some(why) = everywhere {
+        return tables.iter().map(|t| (t, why)).collect();
+    }
+    let grantees = snap.effective_grantees(role);
     tables
         .iter()
-        .filter_map(|t| bypass_kind(snap, role, t).map(|k| (t, k)))
+        .filter(|t| !t.forced && grantees.iter().any(|g| *g == t.owner))
+        .map(|t| (t, "owner"))
         .collect()
 }
 
@@ -377,6 +380,58 @@ mod tests {
             d.guard_changes_since(&a),
             vec!["the transaction is not the same one (it was ended and another began)"]
         );
+    }
+
+    #[test]
+    fn unbound_tables_by_superuser_bypassrls_and_inherited_ownership() {
+        use crate::catalog::Role;
+        let mut admin = Role::new("admin");
+        admin.superuser = true;
+        let mut etl = Role::new("etl");
+        etl.bypass_rls = true;
+        let mut dev = Role::new("dev");
+        dev.member_of = vec!["app".into()];
+        let mut noinherit = Role::new("noinherit");
+        noinherit.member_of = vec!["app".into()];
+        noinherit.inherit = false;
+        let snap = Snapshot {
+            roles: vec![
+                admin,
+                etl,
+                dev,
+                noinherit,
+                Role::new("app"),
+                Role::new("authenticated"),
+            ],
+            ..Default::default()
+        }
+        .finish();
+        let t = |name: &str, owner: &str, forced: bool| RlsTable {
+            oid: 1,
+            schema: "public".into(),
+            name: name.into(),
+            owner: owner.into(),
+            forced,
+            indexes: vec![],
+        };
+        let tables = vec![
+            t("a", "app", false),
+            t("b", "app", true),
+            t("c", "other", false),
+        ];
+        let names = |role: &str| -> Vec<(String, &'static str)> {
+            unbound(&snap, role, &tables)
+                .into_iter()
+                .map(|(t, w)| (t.name.clone(), w))
+                .collect()
+        };
+        assert_eq!(names("admin").len(), 3);
+        assert!(names("etl").iter().all(|(_, w)| *w == "bypassrls"));
+        assert_eq!(names("app"), vec![("a".to_string(), "owner")]);
+        assert_eq!(names("dev"), vec![("a".to_string(), "owner")]);
+        assert!(names("noinherit").is_empty());
+        assert!(names("authenticated").is_empty());
+        assert!(names("nobody").is_empty());
     }
 
     #[test]
