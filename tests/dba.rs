@@ -134,3 +134,329 @@ fn init_plain_and_supabase_layouts() {
     assert!(output_text(&out).contains("no migrations directory"));
     assert!(!empty.path().join("deskctl.toml").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Personas, fixtures, frozen time (issue 15 point 3)
+// ---------------------------------------------------------------------------------------------
+
+use crate::common::TestDb;
+
+/// A Supabase-like database with a notes table (RLS: each user sees their own notes; a note
+/// referencing its author in auth.users) and an expiring-links table.
+fn notes_db() -> TestDb {
+    let db = TestDb::supabase();
+    db.exec(
+        "create table public.notes (id serial primary key, owner uuid not null references auth.users(id), body text not null);
+         alter table public.notes enable row level security;
+         create policy own on public.notes for all to authenticated using (owner = auth.uid()) with check (owner = auth.uid());
+         grant select, insert, update, delete on public.notes to authenticated;
+         grant usage on sequence public.notes_id_seq to authenticated;
+         create table public.links (id int primary key, expires_at timestamptz not null);
+         create function public.live_links() returns bigint language plpgsql stable as $$
+           begin return (select count(*) from public.links where expires_at > now()); end $$;
+         create function public.pinned_links() returns bigint language plpgsql stable set search_path = public, pg_catalog as $$
+           begin return (select count(*) from public.links where expires_at > now()); end $$;",
+    );
+    db
+}
+
+/// `deskctl verify --format json` of check files written into a temporary directory (the first
+/// is the one verified; the others can be included).
+fn verify_files(db: &TestDb, files: &[(&str, &str)]) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let out = deskctl()
+        .current_dir(dir.path())
+        .args(["verify", "--database-url", &db.url, "--format", "json"])
+        .arg(files[0].0)
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), json, text)
+}
+
+fn status_of(json: &Value, id: &str) -> (String, String) {
+    let r = json["results"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["id"] == id))
+        .unwrap_or_else(|| panic!("no result {id} in {json}"));
+    (
+        r["status"].as_str().unwrap().to_string(),
+        r["detail"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+const PERSONAS: &str = r#"
+[personas.alice]
+role = "authenticated"
+claims = { sub = "00000000-0000-4000-a000-00000000000a", email = "alice@example.com" }
+rows = [{ table = "auth.users", values = { id = "00000000-0000-4000-a000-00000000000a", email = "alice@example.com" } }]
+
+[personas.bob]
+role = "authenticated"
+claims = { sub = "00000000-0000-4000-a000-00000000000b" }
+rows = [{ table = "auth.users", values = { id = "00000000-0000-4000-a000-00000000000b", email = "bob@example.com" } }]
+"#;
+
+#[test]
+fn personas_create_their_rows_and_run_as_their_claims() {
+    let db = notes_db();
+    let checks = format!(
+        r#"{PERSONAS}
+[[scenario]]
+id = "alice-writes-bob-cannot-read"
+
+[[scenario.step]]
+as = "alice"
+query = "insert into notes (owner, body) values ('00000000-0000-4000-a000-00000000000a', 'mine')"
+expect_ok = true
+
+[[scenario.step]]
+as = "bob"
+query = "select * from notes"
+expect_rows = 0
+
+[[scenario.step]]
+as = {{ persona = "alice" }}
+query = "select body, auth.jwt() ->> 'email' from notes"
+rows = [["mine", "alice@example.com"]]
+
+[[scenario]]
+id = "bob-cannot-write-as-alice"
+as = "bob"
+query = "insert into notes (owner, body) values ('00000000-0000-4000-a000-00000000000a', 'forged')"
+expect_error = "42501"
+
+[[scenario]]
+id = "a-role-name-is-still-a-role"
+as = "anon"
+query = "select * from notes"
+expect_rows = 0
+"#
+    );
+    let (code, json, text) = verify_files(&db, &[("c.toml", &checks)]);
+    assert_eq!(code, 0, "{text}");
+    for id in [
+        "alice-writes-bob-cannot-read",
+        "bob-cannot-write-as-alice",
+        "a-role-name-is-still-a-role",
+    ] {
+        assert_eq!(status_of(&json, id).0, "pass", "{id}: {text}");
+    }
+    assert!(
+        status_of(&json, "alice-writes-bob-cannot-read")
+            .1
+            .contains("persona alice"),
+        "{text}"
+    );
+    // Nothing stayed: the persona rows were inserted inside the rolled-back transaction.
+    assert_eq!(
+        db.scalar("select count(*)::text from auth.users")
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        db.scalar("select count(*)::text from public.notes")
+            .as_deref(),
+        Some("0")
+    );
+
+    // The same personas from a shared file; a missing row makes the insert fail (FK): the
+    // check's own failure is reported, not a setup error.
+    let (code, json, text) = verify_files(
+        &db,
+        &[
+            (
+                "checks/c.toml",
+                "include = \"../shared/people.toml\"\n[[scenario]]\nid = \"shared\"\nas = \"alice\"\nquery = \"insert into notes (owner, body) values ('00000000-0000-4000-a000-00000000000a', 'x')\"\nexpect_ok = true\n",
+            ),
+            ("shared/people.toml", PERSONAS),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(status_of(&json, "shared").0, "pass");
+}
+
+#[test]
+fn persona_and_fixture_mistakes_are_load_errors_at_their_place() {
+    let db = TestDb::new();
+    let checks = r#"
+[personas.alice]
+role = "authenticated"
+claims = { sub = "a" }
+
+[fixtures.a]
+use = ["b"]
+sql = "select 1"
+
+[fixtures.b]
+use = ["a"]
+sql = "select 2"
+
+[fixtures.c]
+sql = "select 1; commit"
+
+[[scenario]]
+as = { persona = "alicia" }
+query = "select 1"
+expect_rows = 1
+
+[[scenario]]
+as = "alcie"
+query = "select 1"
+expect_rows = 1
+
+[[scenario]]
+use = ["nope"]
+query = "select 1"
+expect_rows = 1
+
+[[scenario]]
+at = "next tuesday"
+query = "select 1"
+expect_rows = 1
+"#;
+    let (code, _, text) = verify_files(&db, &[("c.toml", checks)]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("7 problems in check files"), "{text}");
+    for needle in [
+        "c.toml:6:11: [fixtures.a] fixtures use each other in a cycle: a → b → a",
+        "c.toml:10:11: [fixtures.b] fixtures use each other in a cycle: b → a → b",
+        "c.toml:15:7: [fixtures.c]",
+        "contains COMMIT",
+        "c.toml:18:8: [[scenario]] unknown persona `alicia` (did you mean `alice`?)",
+        "c.toml:23:1: [[scenario]] unknown persona `alcie` (did you mean `alice`?)",
+        "c.toml:28:1: [[scenario]] unknown fixture `nope`",
+        "c.toml:33:1: [[scenario]] `at` is not a timestamp",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn fixtures_compose_apply_once_and_point_at_their_line() {
+    let db = notes_db();
+    let checks = format!(
+        r#"{PERSONAS}
+[fixtures.users]
+sql = "insert into auth.users (id, email) values ('00000000-0000-4000-a000-00000000000c', 'carol@example.com')"
+
+[fixtures.notes]
+use = ["users"]
+sql = """
+insert into notes (owner, body) values ('00000000-0000-4000-a000-00000000000c', 'one');
+insert into notes (owner, body) values ('00000000-0000-4000-a000-00000000000c', 'two')
+"""
+
+[fixtures.links]
+file = "links.sql"
+
+[[scenario]]
+id = "composed"
+use = ["notes", "users", "links"]
+as = {{ bypass = true }}
+query = "select (select count(*) from notes) * 10 + (select count(*) from links)"
+expect = 22
+
+[[scenario]]
+id = "carol-sees-hers"
+use = ["notes"]
+as = {{ role = "authenticated", claims = {{ sub = "00000000-0000-4000-a000-00000000000c" }} }}
+query = "select body from notes order by body"
+rows = [["one"], ["two"]]
+"#
+    );
+    let (code, json, text) = verify_files(
+        &db,
+        &[
+            ("c.toml", &checks),
+            (
+                "links.sql",
+                "-- two links\ninsert into links values (1, now() + interval '1 day');\ninsert into links values (2, now() + interval '2 days');\n",
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(status_of(&json, "composed").0, "pass", "{text}");
+    assert_eq!(status_of(&json, "carol-sees-hers").0, "pass", "{text}");
+
+    // An SQL error inside a fixture names the fixture and its file:line.
+    let broken = r#"[fixtures.notes]
+sql = """
+insert into notes (owner, body) values ('00000000-0000-4000-a000-00000000000c', 'one');
+insert into notes (owner, body) values (null, 'no owner')
+"""
+
+[[scenario]]
+id = "bad-fixture"
+use = ["notes"]
+query = "select 1"
+expect_rows = 1
+"#;
+    let (code, json, text) = verify_files(&db, &[("c.toml", broken)]);
+    assert_ne!(code, 0, "{text}");
+    let (status, detail) = status_of(&json, "bad-fixture");
+    assert_eq!(status, "error", "{text}");
+    // The first statement already fails (no such auth.users row), on line 3 of c.toml.
+    assert!(detail.contains("fixture `notes` (c.toml:3)"), "{detail}");
+    assert!(detail.contains("23503"), "{detail}");
+    assert_eq!(
+        db.scalar("select count(*)::text from public.notes")
+            .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn frozen_time_fixes_now_for_the_checks_sql_and_not_beyond() {
+    let db = notes_db();
+    let checks = r#"
+[fixtures.links]
+sql = "insert into links values (1, '2000-01-01T12:00:00Z'), (2, '2000-06-01T00:00:00Z')"
+
+[[scenario]]
+id = "frozen"
+at = "2000-03-01T00:00:00Z"
+use = ["links"]
+as = { bypass = true }
+query = """select now() = '2000-03-01T00:00:00Z'::timestamptz, transaction_timestamp() = now(),
+  statement_timestamp() = now(), live_links(), (select count(*) from links where expires_at > now())"""
+rows = [[true, true, true, 1, 1]]
+
+[[scenario]]
+id = "not-frozen"
+at = "2000-03-01"
+use = ["links"]
+as = { bypass = true }
+query = """select current_timestamp > '2001-01-01'::timestamptz, clock_timestamp() > '2001-01-01'::timestamptz,
+  pinned_links(), pg_catalog.now() > '2001-01-01'::timestamptz"""
+rows = [[true, true, 0, true]]
+
+[[scenario]]
+id = "frozen-for-a-role-too"
+at = "2000-02-02T02:02:02+02:00"
+as = "authenticated"
+query = "select now()::text"
+rows = [["2000-02-02 00:02:02+00"]]
+"#;
+    let (code, json, text) = verify_files(&db, &[("c.toml", checks)]);
+    assert_eq!(code, 0, "{text}");
+    for id in ["frozen", "not-frozen", "frozen-for-a-role-too"] {
+        assert_eq!(status_of(&json, id).0, "pass", "{id}: {text}");
+    }
+    // Gone with the rollback.
+    assert_eq!(
+        db.scalar("select count(*)::text from pg_namespace where nspname = 'deskctl_frozen_clock'")
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        db.scalar("select (now() > '2001-01-01')::text").as_deref(),
+        Some("true")
+    );
+}

@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use super::behaviour::safety::statement_refusal;
 use super::behaviour::{
-    describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_one,
-    send_setup, settings_statement, As, AsList, Got, Originals, SqlList,
+    describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_given,
+    send_one, settings_statement, As, AsList, Given, GivenRefs, Got, Originals, SqlList,
 };
-use super::model::{list, missing_relation, schemas_of, Ctx, Validator};
+use super::model::{list, missing_relation, schemas_of, Ctx, Names, Validator};
 use super::scenario::validate_setup;
 use super::{Outcome, ProbeCheck, ProbeEnv};
 use crate::catalog::{Relation, Snapshot, TriggerEvent};
@@ -46,6 +46,14 @@ pub struct Immutable {
     pub deny: Option<Vec<Op>>,
     /// SQL run first as the connecting user, to create the row to attack.
     pub seed: Option<SqlList>,
+    /// Fixtures applied before `seed` (`use = ["tickets"]`).
+    #[serde(rename = "use")]
+    pub uses: Option<Names>,
+    /// Frozen time for the check's SQL (`at = "2026-01-01T00:00:00Z"`).
+    pub at: Option<String>,
+    /// Persona rows, fixtures and frozen time, resolved by the loader.
+    #[serde(skip)]
+    pub given: Given,
     /// Roles to try besides the owner (always tried): names, `"owner"`, or
     /// `{ role, claims, settings }`.
     #[serde(rename = "as")]
@@ -292,6 +300,27 @@ impl ProbeCheck for Immutable {
         schemas_of(ctx.schema, [self.table.as_str()])
     }
 
+    fn given_mut(&mut self) -> Option<GivenRefs<'_>> {
+        let mut as_ = Vec::new();
+        if let Some(l) = self.as_.as_mut() {
+            let one = l.0.len() == 1;
+            for (i, a) in l.0.iter_mut().enumerate() {
+                let path = if one {
+                    "as".to_string()
+                } else {
+                    format!("as.{i}")
+                };
+                as_.push((path, a));
+            }
+        }
+        Some(GivenRefs {
+            as_,
+            uses: self.uses.as_ref(),
+            at: self.at.as_ref(),
+            given: &mut self.given,
+        })
+    }
+
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
         let (client, snap) = (env.client, env.snapshot);
         let q = ctx.qual(&self.table);
@@ -354,7 +383,7 @@ impl ProbeCheck for Immutable {
                 .map(|w| format!(" where ({w})"))
                 .unwrap_or_default()
         );
-        let f_seed = send_setup(client, &seed);
+        let f_seed = send_given(client, &self.given, "seed", &seed);
         let read_sql = Originals::read_statement(&names);
         let f_orig = exec_text(client, &read_sql, &names);
         let f_target = async {

@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use serde::de::IntoDeserializer;
+use serde::Deserialize;
 use toml::de::{DeArray, DeTable, DeValue};
 use toml::Spanned;
 
+use super::behaviour::given::{Defs, Fixture, FixtureSpec, FixtureText, Persona, PersonaSpec};
 use super::model::{closest, KeyProblem, Validator};
 use super::{Check, LoadErrors, Problem, Spec, KINDS};
 use crate::report::Location;
@@ -17,7 +20,7 @@ use crate::report::Location;
 pub const COMMON_KEYS: &[&str] = &["id", "description", "schema"];
 
 /// Keys allowed at the top of a file besides the kind arrays.
-const FILE_KEYS: &[&str] = &["schema"];
+const FILE_KEYS: &[&str] = &["schema", "personas", "fixtures", "include"];
 
 /// Load every check from files and directories (directories: every `*.toml` below, sorted).
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Check>, LoadErrors> {
@@ -121,9 +124,10 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
             lines: LineIndex::new(text),
             problems: Vec::new(),
             reparsed: None,
+            defs: DefsState::default(),
         };
         let file_checks = file.load();
-        if file_checks.is_empty() && file.problems.is_empty() {
+        if file_checks.is_empty() && file.problems.is_empty() && !file.defs.declares {
             // No false green: a file that holds no check proves nothing.
             file.problems.push(Problem {
                 file: path.to_path_buf(),
@@ -182,6 +186,18 @@ struct FileLoader<'a> {
     /// The file parsed again, only when a check has a problem (the success path moves each
     /// check's table into its deserializer without copying it).
     reparsed: Option<DeTable<'a>>,
+    /// The personas and fixtures this file can use.
+    defs: DefsState,
+}
+
+/// Personas and fixtures of a file while it loads.
+#[derive(Default)]
+struct DefsState {
+    defs: Defs,
+    /// The file itself declares personas or fixtures (a definitions file needs no check).
+    declares: bool,
+    /// `collect` met a `personas`, `fixtures` or `include` key.
+    seen: bool,
 }
 
 /// Byte offset → 1-based line and column (in characters), in O(log lines).
@@ -255,6 +271,93 @@ impl<'a> FileLoader<'a> {
         DeTable::new()
     }
 
+    /// `include = "shared.toml"` / `include = ["a.toml", "b.toml"]`: files (relative to this
+    /// one) holding only `[personas.*]` and `[fixtures.*]`, whose declarations this file uses.
+    fn include(&mut self, value: &Spanned<DeValue>, offset: usize) {
+        let shift = |r: Range<usize>| (r.start + offset)..(r.end + offset);
+        let mut names: Vec<(String, Range<usize>)> = Vec::new();
+        match value.get_ref() {
+            DeValue::String(s) => names.push((s.to_string(), shift(value.span()))),
+            DeValue::Array(a) => {
+                for el in a.iter() {
+                    match el.get_ref() {
+                        DeValue::String(s) => names.push((s.to_string(), shift(el.span()))),
+                        _ => self.at(
+                            Some(shift(el.span())),
+                            "`include` lists file names (text)".into(),
+                            None,
+                        ),
+                    }
+                }
+            }
+            _ => self.at(
+                Some(shift(value.span())),
+                "`include` must be a file name or a list of them".into(),
+                Some("e.g. include = \"shared/personas.toml\"".into()),
+            ),
+        }
+        for (name, span) in names {
+            let path = self.path.parent().unwrap_or(Path::new("")).join(&name);
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.at(
+                        Some(span),
+                        format!("cannot read included file {}: {e}", path.display()),
+                        Some("include paths are relative to the check file".into()),
+                    );
+                    continue;
+                }
+            };
+            let lines = LineIndex::new(&text);
+            let src = DefsSource {
+                path: &path,
+                text: &text,
+                lines: &lines,
+                offset: 0,
+            };
+            let (root, errors) = DeTable::parse_recoverable(&text);
+            if !errors.is_empty() {
+                for e in errors {
+                    let msg = e.message().trim().to_string();
+                    self.problems
+                        .push(src.problem(e.span(), format!("invalid TOML: {msg}"), None));
+                }
+                continue;
+            }
+            let root = root.into_inner();
+            let mut keys: Vec<_> = root.iter().collect();
+            keys.sort_by_key(|(k, _)| k.span().start);
+            for (k, v) in keys {
+                let key = k.get_ref().as_ref();
+                if matches!(key, "personas" | "fixtures") {
+                    read_defs(&src, key, v, &mut self.defs.defs, &mut self.problems);
+                } else {
+                    self.problems.push(src.problem(
+                        Some(k.span()),
+                        format!("`{key}` in an included file (an included file holds only [personas.*] and [fixtures.*])"),
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Fixtures using unknown fixtures or each other in a cycle, at the fixture.
+    fn fixture_problems(&mut self) {
+        for (name, message) in self.defs.defs.fixture_problems() {
+            if let Some(f) = self.defs.defs.fixtures.get(&name) {
+                self.problems.push(Problem {
+                    file: f.at.file.clone(),
+                    line: f.at.line,
+                    col: f.at.col,
+                    message: format!("[fixtures.{name}] {message}"),
+                    hint: None,
+                });
+            }
+        }
+    }
+
     fn stem(&self) -> String {
         self.path
             .file_stem()
@@ -270,6 +373,7 @@ impl<'a> FileLoader<'a> {
             return out;
         }
         self.problems.clear();
+        self.defs = DefsState::default();
         self.load_whole()
     }
 
@@ -286,6 +390,7 @@ impl<'a> FileLoader<'a> {
         let mut file_schema = "public".to_string();
         let mut counts = HashMap::new();
         let mut items = self.collect(&mut root, 0, &mut file_schema, &mut counts);
+        self.fixture_problems();
         items.sort_by_key(|i| i.span.start);
         self.load_items(items, &file_schema)
     }
@@ -306,6 +411,7 @@ impl<'a> FileLoader<'a> {
             }
             let mut root = root.into_inner();
             let items = self.collect(&mut root, offset, &mut file_schema, &mut counts);
+            self.fixture_problems();
             if !items.is_empty() || !self.problems.is_empty() {
                 return None;
             }
@@ -341,7 +447,11 @@ impl<'a> FileLoader<'a> {
                 let mut counts = HashMap::from([(kind, n - 1)]);
                 let items = fl.collect(&mut root, offset, &mut schema, &mut counts);
                 // Exactly the one check its header opened, and no file-level key.
-                if items.len() != 1 || items[0].kind != kind || schema != file_schema {
+                if items.len() != 1
+                    || items[0].kind != kind
+                    || schema != file_schema
+                    || fl.defs.seen
+                {
                     return None;
                 }
                 out.extend(fl.load_items(items, file_schema));
@@ -385,6 +495,10 @@ impl<'a> FileLoader<'a> {
             lines: self.lines.clone(),
             problems: Vec::new(),
             reparsed: None,
+            defs: DefsState {
+                defs: self.defs.defs.clone(),
+                ..Default::default()
+            },
         }
     }
 
@@ -430,6 +544,22 @@ impl<'a> FileLoader<'a> {
                         "`schema` must be a schema name (text)".to_string(),
                         Some("e.g. schema = \"public\"".to_string()),
                     ),
+                }
+                continue;
+            }
+            if matches!(k, "personas" | "fixtures" | "include") {
+                self.defs.seen = true;
+                if k == "include" {
+                    self.include(value, offset);
+                } else {
+                    self.defs.declares = true;
+                    let src = DefsSource {
+                        path: self.path,
+                        text: self.text,
+                        lines: &self.lines,
+                        offset,
+                    };
+                    read_defs(&src, k, value, &mut self.defs.defs, &mut self.problems);
                 }
                 continue;
             }
@@ -643,9 +773,12 @@ impl<'a> FileLoader<'a> {
 
         // Semantic validation. After dropped keys, only problems of a key that is still there
         // (a whole-check problem may just be the dropped key's absence).
-        if let Some(spec) = &spec {
+        if let Some(spec) = &mut spec {
             let dropped = self.problems.len() != before;
             let mut v = Validator::default();
+            if let Some(g) = spec.given_mut() {
+                g.resolve(&self.defs.defs, &mut v);
+            }
             spec.validate(&mut v);
             let current = if dropped || !v.problems.is_empty() {
                 Some(if dropped {
@@ -688,6 +821,255 @@ impl<'a> FileLoader<'a> {
             },
             id_span,
         ))
+    }
+}
+
+/// A file declarations are read from (the check file or a file it includes).
+struct DefsSource<'s> {
+    path: &'s Path,
+    text: &'s str,
+    lines: &'s LineIndex,
+    /// Where the parsed text starts in the file (spans are relative to it).
+    offset: usize,
+}
+
+impl DefsSource<'_> {
+    fn location(&self, span: &Range<usize>) -> Location {
+        let (line, col) = self.lines.line_col(self.text, span.start + self.offset);
+        Location {
+            file: self.path.to_path_buf(),
+            line,
+            col,
+        }
+    }
+
+    fn problem(
+        &self,
+        span: Option<Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) -> Problem {
+        let l = self.location(&span.unwrap_or(0..0));
+        Problem {
+            file: l.file,
+            line: l.line,
+            col: l.col,
+            message,
+            hint,
+        }
+    }
+
+    /// Where a TOML string value's text starts (a multi-line string's first newline is not
+    /// part of it).
+    fn text_location(&self, span: &Range<usize>) -> Location {
+        let mut l = self.location(span);
+        let raw = self.text.get(span.start + self.offset..).unwrap_or("");
+        for open in ["\"\"\"", "'''"] {
+            if let Some(rest) = raw.strip_prefix(open) {
+                if rest.starts_with('\n') || rest.starts_with("\r\n") {
+                    l.line += 1;
+                    l.col = 1;
+                }
+            }
+        }
+        l
+    }
+}
+
+/// Read `[personas.*]` or `[fixtures.*]` (`key`) into `defs`, reporting problems.
+fn read_defs(
+    src: &DefsSource,
+    key: &str,
+    value: &Spanned<DeValue>,
+    defs: &mut Defs,
+    problems: &mut Vec<Problem>,
+) {
+    let DeValue::Table(table) = value.get_ref() else {
+        problems.push(src.problem(
+            Some(value.span()),
+            format!("`{key}` must be a table of named {key}"),
+            Some(format!(
+                "write [{key}.NAME] followed by its keys (docs/checks.md)"
+            )),
+        ));
+        return;
+    };
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    for (name_key, v) in entries {
+        let name = name_key.get_ref().to_string();
+        let at = src.location(&name_key.span());
+        let DeValue::Table(t) = v.get_ref() else {
+            problems.push(src.problem(
+                Some(v.span()),
+                format!("[{key}.{name}] must be a table"),
+                None,
+            ));
+            continue;
+        };
+        let first = match key {
+            "personas" => defs.personas.get(&name).map(|p| p.at.clone()),
+            _ => defs.fixtures.get(&name).map(|f| f.at.clone()),
+        };
+        if let Some(first) = first {
+            problems.push(src.problem(
+                Some(name_key.span()),
+                format!("{key} `{name}` is declared twice"),
+                Some(format!(
+                    "first at {}:{}:{}",
+                    first.file.display(),
+                    first.line,
+                    first.col
+                )),
+            ));
+            continue;
+        }
+        let de = Spanned::new(v.span(), t.clone()).into_deserializer();
+        let fail = |e: toml::de::Error, problems: &mut Vec<Problem>| {
+            let span = e.span().unwrap_or(v.span());
+            problems.push(src.problem(
+                Some(span),
+                format!("[{key}.{name}] {}", e.message().trim()),
+                None,
+            ));
+        };
+        if key == "personas" {
+            match PersonaSpec::deserialize(de) {
+                Ok(p) => {
+                    let mut v = Validator::default();
+                    let as_ = super::behaviour::As {
+                        role: Some(p.role.clone()),
+                        settings: p.settings.clone(),
+                        ..Default::default()
+                    };
+                    as_.validate(&mut v, "");
+                    for (i, r) in p.rows.iter().enumerate() {
+                        if r.values.is_empty() {
+                            v.error(
+                                &format!("rows.{i}.values"),
+                                format!("a row of {} has no values", r.table),
+                                None,
+                            );
+                        }
+                    }
+                    if v.problems.is_empty() {
+                        defs.personas.insert(
+                            name.clone(),
+                            Persona {
+                                name,
+                                role: p.role,
+                                claims: p.claims,
+                                settings: p.settings,
+                                rows: p.rows,
+                                at,
+                            },
+                        );
+                    } else {
+                        for kp in v.problems {
+                            let span = key_span(t, &kp.path).unwrap_or(name_key.span());
+                            problems.push(src.problem(
+                                Some(span),
+                                format!("[personas.{name}] {}", kp.message),
+                                kp.hint,
+                            ));
+                        }
+                    }
+                }
+                Err(e) => fail(e, problems),
+            }
+            continue;
+        }
+        match FixtureSpec::deserialize(de) {
+            Ok(f) => {
+                let mut texts = Vec::new();
+                match (f.sql.is_some(), &f.file) {
+                    (true, None) => match t.get("sql").map(|sv| (sv, sv.get_ref())) {
+                        Some((_, DeValue::Array(a))) => {
+                            for el in a.iter() {
+                                if let DeValue::String(s) = el.get_ref() {
+                                    texts.push(FixtureText {
+                                        sql: s.to_string(),
+                                        at: src.text_location(&el.span()),
+                                    });
+                                }
+                            }
+                        }
+                        Some((sv, DeValue::String(s))) => texts.push(FixtureText {
+                            sql: s.to_string(),
+                            at: src.text_location(&sv.span()),
+                        }),
+                        _ => {}
+                    },
+                    (false, Some(file)) => {
+                        let path = src.path.parent().unwrap_or(Path::new("")).join(file);
+                        match std::fs::read_to_string(&path) {
+                            Ok(sql) => texts.push(FixtureText {
+                                sql,
+                                at: Location {
+                                    file: path,
+                                    line: 1,
+                                    col: 1,
+                                },
+                            }),
+                            Err(e) => {
+                                problems.push(
+                                    src.problem(
+                                        t.get("file").map(|x| x.span()),
+                                        format!(
+                                            "[fixtures.{name}] cannot read {}: {e}",
+                                            path.display()
+                                        ),
+                                        Some(
+                                            "`file` is relative to the file declaring the fixture"
+                                                .into(),
+                                        ),
+                                    ),
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                    _ => {
+                        problems.push(src.problem(
+                            Some(name_key.span()),
+                            format!("[fixtures.{name}] give exactly one of `sql` or `file`"),
+                            Some("e.g. sql = \"insert into tickets (title) values ('a')\"".into()),
+                        ));
+                        continue;
+                    }
+                }
+                let mut bad = false;
+                for ft in &texts {
+                    let mut v = Validator::default();
+                    super::behaviour::validate_sql(&mut v, &format!("fixtures.{name}"), &ft.sql);
+                    for kp in v.problems {
+                        bad = true;
+                        problems.push(Problem {
+                            file: ft.at.file.clone(),
+                            line: ft.at.line,
+                            col: ft.at.col,
+                            message: format!("[fixtures.{name}] {}", kp.message),
+                            hint: kp.hint,
+                        });
+                    }
+                }
+                if !bad {
+                    defs.fixtures.insert(
+                        name.clone(),
+                        Fixture {
+                            name,
+                            texts,
+                            uses: f
+                                .uses
+                                .map(|u| u.iter().map(str::to_string).collect())
+                                .unwrap_or_default(),
+                            at,
+                        },
+                    );
+                }
+            }
+            Err(e) => fail(e, problems),
+        }
     }
 }
 
@@ -1011,6 +1393,7 @@ expect = 2
             lines,
             problems: Vec::new(),
             reparsed: None,
+            defs: DefsState::default(),
         };
         // The multi-line string makes the chunked path give up...
         assert!(fl.load_chunked().is_none());
@@ -1027,6 +1410,7 @@ expect = 2
             lines: LineIndex::new(&text2),
             problems: Vec::new(),
             reparsed: None,
+            defs: DefsState::default(),
         };
         let fast = fl2.load_chunked().expect("plain file loads chunk by chunk");
         let slow = fl2.load_whole();
@@ -1070,6 +1454,7 @@ expect = 2
             lines: LineIndex::new(&text),
             problems: Vec::new(),
             reparsed: None,
+            defs: DefsState::default(),
         };
         let fast = fl.load_chunked().expect("fast path");
         let slow = fl.load_whole();
@@ -1100,6 +1485,7 @@ expect = 2
             lines: LineIndex::new(&bad),
             problems: Vec::new(),
             reparsed: None,
+            defs: DefsState::default(),
         };
         assert!(fl.load_chunked().is_none());
     }

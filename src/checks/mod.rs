@@ -106,6 +106,11 @@ pub trait ProbeCheck {
         false
     }
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome;
+    /// The `as` values, `use` and `at` the loader resolves against the file's personas and
+    /// fixtures (`behaviour::given`); kinds without them keep the default.
+    fn given_mut(&mut self) -> Option<behaviour::GivenRefs<'_>> {
+        None
+    }
 }
 
 /// The result of evaluating one check, before id/location are attached.
@@ -221,6 +226,15 @@ macro_rules! kinds {
                 match self {
                     $( Spec::$svar(c) => StaticCheck::needs_expressions(c), )*
                     $( Spec::$pvar(c) => ProbeCheck::needs_expressions(c), )*
+                }
+            }
+
+            /// Probe kinds: what the loader resolves personas, fixtures and frozen time into.
+            #[allow(unreachable_patterns)]
+            pub fn given_mut(&mut self) -> Option<behaviour::GivenRefs<'_>> {
+                match self {
+                    $( Spec::$pvar(c) => ProbeCheck::given_mut(c), )*
+                    _ => None,
                 }
             }
 

@@ -4,8 +4,10 @@
 
 use serde::Deserialize;
 
-use super::behaviour::{run_steps, validate_sql, As, ExpectKeys, RunRules, SqlList, Step};
-use super::model::{Ctx, Validator};
+use super::behaviour::{
+    run_steps, validate_sql, As, ExpectKeys, Given, GivenRefs, RunRules, SqlList, Step,
+};
+use super::model::{Ctx, Names, Validator};
 use super::scenario::validate_setup;
 use super::{Outcome, ProbeCheck, ProbeEnv};
 
@@ -14,6 +16,14 @@ use super::{Outcome, ProbeCheck, ProbeEnv};
 pub struct Rejects {
     /// SQL run first, as the connecting user (e.g. the first of two duplicate inserts).
     pub setup: Option<SqlList>,
+    /// Fixtures applied before `setup` (`use = ["tickets"]`).
+    #[serde(rename = "use")]
+    pub uses: Option<Names>,
+    /// Frozen time for the check's SQL (`at = "2026-01-01T00:00:00Z"`).
+    pub at: Option<String>,
+    /// Persona rows, fixtures and frozen time, resolved by the loader.
+    #[serde(skip)]
+    pub given: Given,
     /// The statement that must fail.
     #[serde(alias = "query")]
     pub statement: String,
@@ -66,16 +76,25 @@ impl ProbeCheck for Rejects {
         }
     }
 
+    fn given_mut(&mut self) -> Option<GivenRefs<'_>> {
+        let as_ = self.as_.as_mut();
+        Some(GivenRefs::single(
+            as_,
+            self.uses.as_ref(),
+            self.at.as_ref(),
+            &mut self.given,
+        ))
+    }
+
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
         let rules = RunRules {
             connecting_rule: true,
             numbered: false,
         };
         run_steps(
-            env.client,
-            env.snapshot,
             ctx,
             self.setup.as_ref(),
+            &self.given,
             &[self.step()],
             rules,
             env,

@@ -7,9 +7,10 @@
 use serde::Deserialize;
 
 use super::behaviour::{
-    join_path, run_steps, validate_sql, As, ExpectKeys, RunRules, Scalar, SqlList, Step,
+    join_path, run_steps, validate_sql, As, ExpectKeys, Given, GivenRefs, RunRules, Scalar,
+    SqlList, Step,
 };
-use super::model::{Ctx, Validator};
+use super::model::{Ctx, Names, Validator};
 use super::{Outcome, ProbeCheck, ProbeEnv};
 
 /// One `[[scenario.step]]`.
@@ -51,6 +52,14 @@ pub struct Scenario {
     pub name: Option<String>,
     /// SQL run first, as the connecting user (one text or a list).
     pub setup: Option<SqlList>,
+    /// Fixtures applied before `setup` (`use = ["tickets"]`).
+    #[serde(rename = "use")]
+    pub uses: Option<Names>,
+    /// Frozen time for the check's SQL (`at = "2026-01-01T00:00:00Z"`).
+    pub at: Option<String>,
+    /// Persona rows, fixtures and frozen time, resolved by the loader.
+    #[serde(skip)]
+    pub given: Given,
     // A single inline step:
     #[serde(rename = "as")]
     pub as_: Option<As>,
@@ -171,22 +180,31 @@ impl ProbeCheck for Scenario {
         }
     }
 
+    fn given_mut(&mut self) -> Option<GivenRefs<'_>> {
+        let mut as_ = Vec::new();
+        if let Some(a) = self.as_.as_mut() {
+            as_.push(("as".to_string(), a));
+        }
+        for (i, s) in self.step.iter_mut().flatten().enumerate() {
+            if let Some(a) = s.as_.as_mut() {
+                as_.push((format!("step.{i}.as"), a));
+            }
+        }
+        Some(GivenRefs {
+            as_,
+            uses: self.uses.as_ref(),
+            at: self.at.as_ref(),
+            given: &mut self.given,
+        })
+    }
+
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
         let steps = self.steps();
         let rules = RunRules {
             connecting_rule: true,
             numbered: steps.len() > 1,
         };
-        let mut o = run_steps(
-            env.client,
-            env.snapshot,
-            ctx,
-            self.setup.as_ref(),
-            &steps,
-            rules,
-            env,
-        )
-        .await;
+        let mut o = run_steps(ctx, self.setup.as_ref(), &self.given, &steps, rules, env).await;
         if let Some(n) = &self.name {
             o.detail = format!("{n}: {}", o.detail);
         }

@@ -4,8 +4,10 @@
 
 use serde::Deserialize;
 
-use super::behaviour::{run_steps, validate_sql, As, ExpectKeys, RunRules, Scalar, SqlList, Step};
-use super::model::{Ctx, Validator};
+use super::behaviour::{
+    run_steps, validate_sql, As, ExpectKeys, Given, GivenRefs, RunRules, Scalar, SqlList, Step,
+};
+use super::model::{Ctx, Names, Validator};
 use super::scenario::validate_setup;
 use super::{Outcome, ProbeCheck, ProbeEnv};
 
@@ -14,6 +16,14 @@ use super::{Outcome, ProbeCheck, ProbeEnv};
 pub struct Sql {
     /// SQL run first, as the connecting user.
     pub setup: Option<SqlList>,
+    /// Fixtures applied before `setup` (`use = ["tickets"]`).
+    #[serde(rename = "use")]
+    pub uses: Option<Names>,
+    /// Frozen time for the check's SQL (`at = "2026-01-01T00:00:00Z"`).
+    pub at: Option<String>,
+    /// Persona rows, fixtures and frozen time, resolved by the loader.
+    #[serde(skip)]
+    pub given: Given,
     /// Returns one row of one column.
     pub query: String,
     /// The value: `true`, `11`, `0.5`, `"TKT-000001"` (`"NULL"` for SQL NULL).
@@ -47,6 +57,16 @@ impl ProbeCheck for Sql {
         }
     }
 
+    fn given_mut(&mut self) -> Option<GivenRefs<'_>> {
+        let as_ = self.as_.as_mut();
+        Some(GivenRefs::single(
+            as_,
+            self.uses.as_ref(),
+            self.at.as_ref(),
+            &mut self.given,
+        ))
+    }
+
     async fn run(&self, ctx: &Ctx<'_>, env: &ProbeEnv<'_>) -> Outcome {
         // Without `as` the query runs as the connecting user on purpose (catalog queries,
         // counts as the owner); with `as` the impersonation rules apply.
@@ -55,10 +75,9 @@ impl ProbeCheck for Sql {
             numbered: false,
         };
         run_steps(
-            env.client,
-            env.snapshot,
             ctx,
             self.setup.as_ref(),
+            &self.given,
             &[self.step()],
             rules,
             env,

@@ -24,11 +24,18 @@ pub struct As {
     /// The step expects to bypass RLS (superuser, BYPASSRLS, or the owner of a table without
     /// FORCE ROW LEVEL SECURITY): do not refuse it.
     pub bypass: bool,
+    /// The persona this names (`as = "customer1"` when `[personas.customer1]` is declared, or
+    /// `as = { persona = "customer1" }`); the loader fills role, claims and settings from it.
+    pub persona: Option<String>,
+    /// `persona` was given by that key (an unknown name is an error), not as a bare name (which
+    /// is a role when no persona has it).
+    pub explicit_persona: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AsTable {
+    persona: Option<String>,
     role: Option<String>,
     claims: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
@@ -40,6 +47,8 @@ struct AsTable {
 impl From<AsTable> for As {
     fn from(t: AsTable) -> As {
         As {
+            explicit_persona: t.persona.is_some(),
+            persona: t.persona,
             role: t.role,
             claims: t.claims,
             settings: t.settings,
@@ -59,11 +68,14 @@ struct AsVisitor;
 impl<'de> Visitor<'de> for AsVisitor {
     type Value = As;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a role name or a table { role, claims, settings, bypass }")
+        f.write_str(
+            "a persona or role name, or a table { persona, role, claims, settings, bypass }",
+        )
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<As, E> {
         Ok(As {
             role: Some(v.to_string()),
+            persona: Some(v.to_string()),
             ..Default::default()
         })
     }
@@ -107,6 +119,24 @@ impl<'de> Deserialize<'de> for AsList {
 const RESERVED_SETTINGS: &[&str] = &["role", "session_authorization", "request.jwt.claims"];
 
 impl As {
+    /// Take role, claims and settings from a persona; claims and settings written next to
+    /// `persona` win over the persona's.
+    pub fn apply(&mut self, p: &super::given::Persona) {
+        self.persona = Some(p.name.clone());
+        self.role = Some(p.role.clone());
+        let mut claims = p.claims.clone();
+        if let Some(own) = self.claims.take() {
+            let c = claims.get_or_insert_with(Default::default);
+            for (k, v) in own {
+                c.insert(k, v);
+            }
+        }
+        self.claims = claims;
+        for (k, v) in &p.settings {
+            self.settings.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+
     /// The claims JSON to set: the given claims, with `role` defaulting to the role. `None`
     /// when neither a role nor claims are given (the connecting user's claims are left alone).
     pub fn claims_json(&self, role: Option<&str>) -> Option<String> {
@@ -121,11 +151,16 @@ impl As {
         Some(serde_json::Value::Object(m).to_string())
     }
 
-    /// `authenticated (sub 0000…0001)`, `anon`, `the connecting user (postgres)`.
+    /// `authenticated (sub 0000…0001)`, `anon`, `the connecting user (postgres)`, `persona
+    /// customer1: authenticated (sub ...)`.
     pub fn label(&self, snap: &Snapshot) -> String {
         let who = match &self.role {
             Some(r) => r.clone(),
             None => format!("the connecting user ({})", snap.current_user),
+        };
+        let who = match &self.persona {
+            Some(p) if self.role.as_deref() != Some(p.as_str()) => format!("persona {p}: {who}"),
+            _ => who,
         };
         match self
             .claims

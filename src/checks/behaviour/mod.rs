@@ -6,12 +6,14 @@
 
 pub mod r#as;
 pub mod expect;
+pub mod given;
 pub mod safety;
 pub mod sqlstate;
 pub mod state;
 pub mod steps;
 
 pub use expect::{compare, show_rows, Expect, ExpectKeys, Got, Scalar, TextRows, Verdict};
+pub use given::{send_given, Defs, Given, GivenRefs};
 pub use r#as::{join_path, settings_statement, As, AsList, Originals};
 pub use safety::{
     owns, referenced_relations, refusal, rls_bypass_reason, unknown_role, validate_sql,

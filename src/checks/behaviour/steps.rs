@@ -274,14 +274,14 @@ fn touched_reason(t: &RlsTable, why: &str, role: &str, ctx: &Ctx) -> String {
 /// session state is checked around it (`state`). The caller's savepoint undoes everything
 /// afterwards. Statements are pipelined: one round trip per step.
 pub async fn run_steps(
-    client: &Client,
-    snap: &Snapshot,
     ctx: &Ctx<'_>,
     setup: Option<&SqlList>,
+    given: &super::given::Given,
     steps: &[Step],
     rules: RunRules,
     env: &crate::checks::ProbeEnv<'_>,
 ) -> Outcome {
+    let (client, snap): (&Client, &Snapshot) = (env.client, env.snapshot);
     let statement_timeout = env.statement_timeout;
     // Refuse before running anything.
     let setup_stmts = match setup.map(|s| s.statements("setup")).transpose() {
@@ -412,7 +412,7 @@ pub async fn run_steps(
         };
         let f_setup = async {
             if first {
-                send_setup(client, &setup_stmts).await
+                super::given::send_given(client, given, "setup", &setup_stmts).await
             } else {
                 Ok(())
             }
@@ -435,7 +435,12 @@ pub async fn run_steps(
         let f_before = client.simple_query(&state);
         let f_query = send_all(client, &queries[i]);
         let f_after = client.simple_query(&state);
-        let n_stmts = queries[i].len() + if first { setup_stmts.len() } else { 0 };
+        let n_stmts = queries[i].len()
+            + if first {
+                setup_stmts.len() + given.rows.len() + given.fixtures.len()
+            } else {
+                0
+            };
         let limits = Limits::for_statements(statement_timeout, n_stmts);
         let joined = bounded(client, &limits, async {
             futures_util::join!(
