@@ -526,13 +526,13 @@ pub fn parse_acl(items: &[String]) -> Vec<AclItem> {
             if grantable {
                 chars.next();
             }
-            let Some(privilege) = privilege_name(c) else {
+            let Some(privilege) = Privilege::from_acl_char(c) else {
                 continue;
             };
             out.push(AclItem {
                 grantee: grantee.clone(),
                 grantor: grantor.clone(),
-                privilege: privilege.to_string(),
+                privilege,
                 grantable,
             });
         }
@@ -561,27 +561,6 @@ fn take_role(s: &str) -> (String, &str) {
         let end = s.find(['=', '/']).unwrap_or(s.len());
         (s[..end].to_string(), &s[end..])
     }
-}
-
-fn privilege_name(c: char) -> Option<&'static str> {
-    Some(match c {
-        'r' => "SELECT",
-        'w' => "UPDATE",
-        'a' => "INSERT",
-        'd' => "DELETE",
-        'D' => "TRUNCATE",
-        'x' => "REFERENCES",
-        't' => "TRIGGER",
-        'X' => "EXECUTE",
-        'U' => "USAGE",
-        'C' => "CREATE",
-        'c' => "CONNECT",
-        'T' => "TEMPORARY",
-        's' => "SET",
-        'A' => "ALTER SYSTEM",
-        'm' => "MAINTAIN",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

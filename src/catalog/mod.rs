@@ -7,6 +7,9 @@
 //! the lookup maps.
 
 mod load;
+pub mod privilege;
+
+pub use privilege::Privilege;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -106,9 +109,7 @@ pub struct AclItem {
     /// Role name, or `PUBLIC`.
     pub grantee: String,
     pub grantor: String,
-    /// Upper case: SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE,
-    /// EXECUTE, CREATE, ...
-    pub privilege: String,
+    pub privilege: Privilege,
     pub grantable: bool,
 }
 
@@ -117,7 +118,8 @@ impl AclItem {
         AclItem {
             grantee: grantee.to_string(),
             grantor: String::new(),
-            privilege: privilege.to_ascii_uppercase(),
+            privilege: Privilege::from_name(privilege)
+                .unwrap_or_else(|| panic!("AclItem::new: no privilege is named {privilege}")),
             grantable: false,
         }
     }
@@ -1024,8 +1026,8 @@ impl Snapshot {
 pub fn privileges_of<'a>(acl: &'a [AclItem], grantees: &[String]) -> Vec<&'a str> {
     let mut out: Vec<&str> = Vec::new();
     for a in acl {
-        if grantees.iter().any(|g| g == &a.grantee) && !out.contains(&a.privilege.as_str()) {
-            out.push(&a.privilege);
+        if grantees.iter().any(|g| g == &a.grantee) && !out.contains(&a.privilege.name()) {
+            out.push(a.privilege.name());
         }
     }
     out

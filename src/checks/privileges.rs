@@ -62,21 +62,13 @@ impl On {
 
     /// Privileges that exist for this object type (what `ALL` means).
     fn privileges(self) -> &'static [&'static str] {
+        use crate::catalog::privilege;
         match self {
-            On::Table | On::View | On::MaterializedView => &[
-                "SELECT",
-                "INSERT",
-                "UPDATE",
-                "DELETE",
-                "TRUNCATE",
-                "REFERENCES",
-                "TRIGGER",
-                "MAINTAIN",
-            ],
-            On::Sequence => &["USAGE", "SELECT", "UPDATE"],
-            On::Function => &["EXECUTE"],
-            On::Schema => &["USAGE", "CREATE"],
-            On::Column => &["SELECT", "INSERT", "UPDATE", "REFERENCES"],
+            On::Table | On::View | On::MaterializedView => privilege::TABLE,
+            On::Sequence => privilege::SEQUENCE,
+            On::Function => privilege::FUNCTION,
+            On::Schema => privilege::SCHEMA,
+            On::Column => privilege::COLUMN,
         }
     }
 
@@ -467,7 +459,10 @@ impl StaticCheck for Privileges {
         let required: Vec<&str> = has
             .iter()
             .map(String::as_str)
-            .filter(|p| !(*p == "MAINTAIN" && snap.server_version_num < 170000))
+            .filter(|p| {
+                !(*p == "MAINTAIN"
+                    && snap.server_version_num < crate::catalog::privilege::MAINTAIN_SINCE)
+            })
             .collect();
         let has_bits: Mask = required.iter().fold(0, |m, p| m | bit(self.on, p));
         // A required privilege outside this object type's list is never held.
@@ -488,7 +483,7 @@ impl StaticCheck for Privileges {
                     for acl in t.acls {
                         for a in acl {
                             if grantees.contains(&a.grantee) {
-                                m |= bit(self.on, &a.privilege);
+                                m |= bit(self.on, a.privilege.name());
                             }
                         }
                     }

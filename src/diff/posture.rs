@@ -15,16 +15,8 @@ use crate::checks::privileges::On;
 use crate::checks::{Check, Spec};
 use crate::lint::Ctx;
 
-/// Privileges compared on tables and views.
-pub const RELATION_PRIVILEGES: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "TRUNCATE",
-    "REFERENCES",
-    "TRIGGER",
-];
+/// Privileges compared on tables and views (MAINTAIN included: PostgreSQL 17 has it).
+pub const RELATION_PRIVILEGES: &[&str] = crate::catalog::privilege::TABLE;
 
 /// The roles whose grants a database posture records besides every grantee: the API roles.
 pub const API_ROLES: &[&str] = &["anon", "authenticated", "service_role"];

@@ -295,22 +295,8 @@ fn held<'a>(acl: &'a [AclItem], grantees: &[String]) -> Vec<&'a str> {
 }
 
 /// Privileges in the order PostgreSQL documents them.
-pub fn sort_privileges(v: &mut Vec<&str>) {
-    const ORDER: &[&str] = &[
-        "SELECT",
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "TRUNCATE",
-        "REFERENCES",
-        "TRIGGER",
-        "MAINTAIN",
-        "USAGE",
-        "EXECUTE",
-        "CREATE",
-    ];
-    v.sort_by_key(|p| ORDER.iter().position(|o| o == p).unwrap_or(ORDER.len()));
-    v.dedup();
+pub fn sort_privileges(v: &mut [&str]) {
+    crate::catalog::privilege::sort(v);
 }
 
 /// `anon (SELECT, INSERT) and authenticated (SELECT)`.

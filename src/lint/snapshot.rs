@@ -169,19 +169,10 @@ fn command_rank(c: PolicyCommand) -> u8 {
     }
 }
 
-const TABLE_PRIVILEGES: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "TRUNCATE",
-    "REFERENCES",
-    "TRIGGER",
-];
-const SEQUENCE_PRIVILEGES: &[&str] = &["USAGE", "SELECT", "UPDATE"];
-const FUNCTION_PRIVILEGES: &[&str] = &["EXECUTE"];
-const SCHEMA_PRIVILEGES: &[&str] = &["USAGE", "CREATE"];
-const COLUMN_PRIVILEGES: &[&str] = &["SELECT", "INSERT", "UPDATE", "REFERENCES"];
+use crate::catalog::privilege::{
+    COLUMN as COLUMN_PRIVILEGES, FUNCTION as FUNCTION_PRIVILEGES, SCHEMA as SCHEMA_PRIVILEGES,
+    SEQUENCE as SEQUENCE_PRIVILEGES,
+};
 
 struct Section<'c, 'a> {
     cx: &'c Ctx<'a>,
@@ -629,12 +620,8 @@ deparses them); exact: no other policy",
             "Privileges of the API roles ({}): what each holds, and what it must not",
             roles.join(", ")
         ));
-        let maintain = snap.server_version_num >= 170000;
-        let table_privs: Vec<&str> = TABLE_PRIVILEGES
-            .iter()
-            .copied()
-            .chain(maintain.then_some("MAINTAIN"))
-            .collect();
+        let table_privs: Vec<&str> =
+            crate::catalog::privilege::table(snap.server_version_num).to_vec();
         let cs = self.check_schema;
         for role in roles {
             let grantees = snap.effective_grantees(role);

@@ -90,7 +90,7 @@ pub fn unbound<'t>(
     let grantees = snap.effective_grantees(role);
     tables
         .iter()
-        .filter(|t| !t.forced && grantees.iter().any(|g| *g == t.owner))
+        .filter(|t| !t.forced && grantees.contains(&t.owner))
         .map(|t| (t, "owner"))
         .collect()
 }
