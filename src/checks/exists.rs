@@ -14,24 +14,6 @@ use crate::catalog::{
     Snapshot, TriggerEvent, Volatility,
 };
 
-/// The object keys, in the order a check is classified by.
-pub const OBJECT_KEYS: &[&str] = &[
-    "table",
-    "column",
-    "index",
-    "constraint",
-    "enum",
-    "function",
-    "procedure",
-    "trigger",
-    "view",
-    "materialized_view",
-    "sequence",
-    "publication",
-    "extension",
-    "role",
-];
-
 /// What a check is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -603,19 +603,6 @@ impl Validator {
         self.error(path, format!("`{path}` {why}"), None);
     }
 
-    /// Exactly one of these keys must be present.
-    pub fn exactly_one(&mut self, present: &[(&str, bool)], example: &str) {
-        let n = present.iter().filter(|(_, p)| *p).count();
-        if n != 1 {
-            let keys: Vec<String> = present.iter().map(|(k, _)| format!("`{k}`")).collect();
-            self.error(
-                "",
-                format!("give exactly one of {}", keys.join(", ")),
-                Some(example.to_string()),
-            );
-        }
-    }
-
     pub fn is_empty(&self) -> bool {
         self.problems.is_empty()
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context;
 use tokio_postgres::Client;
 
-use crate::catalog::{self, Scope, Snapshot};
+use crate::catalog::{self, Snapshot};
 use crate::checks::{self, Check, Phase};
 use crate::config::{DbTarget, RunConfig, VerifyOptions};
 use crate::db::{self, PresetUse};
@@ -92,10 +92,6 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
     let pgtap_rows = checks::pgtap::run(&db.client, &pgtap_files, &settings).await;
     report.results.extend(pgtap_rows);
-    let timing = Timing {
-        snapshot_ms,
-        evaluate_ms,
-    };
     report.duration_ms = ms(started.elapsed());
     let lost = db.client.is_closed();
     db.close().await;
@@ -109,9 +105,9 @@ snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
             ms(loaded),
             ms(connected - loaded),
             ms(migrated - connected),
-            timing.snapshot_ms,
+            snapshot_ms,
             catalog::QUERY_COUNT,
-            timing.evaluate_ms,
+            evaluate_ms,
             report.duration_ms
         );
     }
@@ -140,34 +136,6 @@ snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
         ExitCode::from(crate::exit::OK)
     } else {
         ExitCode::from(crate::exit::FAILED)
-    })
-}
-
-/// How long the phases of `evaluate_into` took.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Timing {
-    pub snapshot_ms: f64,
-    pub evaluate_ms: f64,
-}
-
-/// Read the snapshot and evaluate every check into `report.results`, in check order. Static
-/// checks read the snapshot only; probe checks run afterwards, on `client`, inside one
-/// transaction that is always rolled back (see `probe`). Database trouble while reading the
-/// snapshot is an `Err` (exit 3); a probe that fails or hangs is an error row.
-pub async fn evaluate_into(
-    client: &Client,
-    checks: &[Check],
-    scope: &Scope,
-    settings: &ProbeSettings,
-    report: &mut Report,
-) -> Result<Timing, tokio_postgres::Error> {
-    let t0 = Instant::now();
-    let snap = catalog::load(client, scope).await?;
-    let snapshot_ms = ms(t0.elapsed());
-    let evaluate_ms = evaluate_loaded(client, checks, &snap, settings, report).await;
-    Ok(Timing {
-        snapshot_ms,
-        evaluate_ms,
     })
 }
 
