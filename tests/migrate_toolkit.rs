@@ -1,6 +1,6 @@
 //! The operators' migration toolkit against a real PostgreSQL (issue 16): `deskctl lint` (pending
 //! files only when a database is given, formats, suppression, `[lint] disable`) and the lint gate
-//! of `migrate`.
+//! of `migrate`; repeatable migrations (`R__name.sql`); history repair; out-of-order; --dump.
 
 use std::path::Path;
 use std::process::Output;
@@ -644,4 +644,371 @@ fn migrate_dump_writes_the_schema_after_an_applying_run_only() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left.len(), 1, "{left:?}");
+}
+
+// §2 repeatable migrations --------------------------------------------------------------------
+
+/// `with_db` run from inside `dir`: without this repository's deskctl.toml (its Supabase
+/// preset would be installed into every rehearsal, racing other tests for cluster-wide roles).
+fn rep(cmd: &str, db: &TestDb, dir: &Path, extra: &[&str]) -> Output {
+    deskctl()
+        .current_dir(dir)
+        .arg(cmd)
+        .args(["--database-url", &db.url, "--migrations"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The repeatables' history: (name, runs).
+fn repeatable_rows(db: &TestDb) -> Vec<(String, String)> {
+    let t = "deskctl.refinery_schema_history_repeatable";
+    if db
+        .scalar(&format!("select (to_regclass('{t}') is not null)::text"))
+        .as_deref()
+        != Some("true")
+    {
+        return Vec::new();
+    }
+    db.query(&format!("select name, runs::text from {t} order by name"))
+        .into_iter()
+        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+        .collect()
+}
+
+/// How many times each repeatable's body ran (each inserts its name into rep_runs).
+fn body_runs(db: &TestDb, name: &str) -> usize {
+    db.scalar(&format!(
+        "select count(*)::text from rep_runs where name = '{name}'"
+    ))
+    .unwrap()
+    .parse()
+    .unwrap()
+}
+
+const REP_BASE: &str = "create table rep_runs (name text);\nalter table rep_runs enable row level security;\n\
+create table notes (id int primary key, body text);\nalter table notes enable row level security;\n";
+/// R__b_view uses the function R__a_func creates: it only works in name order.
+const REP_A: &str = "create or replace function notes_count() returns bigint language sql stable security invoker as 'select count(*) from notes';\n\
+insert into rep_runs values ('a_func');\n";
+const REP_B: &str =
+    "create or replace view notes_v with (security_invoker = true) as select notes_count() as n;\n\
+insert into rep_runs values ('b_view');\n";
+
+#[test]
+fn repeatables_run_after_versioned_in_name_order_and_again_only_when_changed() {
+    let db = TestDb::new();
+    let dir = dir_with(&[
+        ("V1__base.sql", REP_BASE),
+        ("R__b_view.sql", REP_B),
+        ("R__a_func.sql", REP_A),
+    ]);
+    let out = rep("migrate", &db, dir.path(), &[]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = stdout(&out);
+    let v1 = text.find("applied   1 base").unwrap();
+    let a = text.find("applied   R__a_func").unwrap();
+    let b = text.find("applied   R__b_view").unwrap();
+    assert!(v1 < a && a < b, "{text}");
+    assert!(
+        text.contains("applied 1 migration(s) and 2 repeatable(s)"),
+        "{text}"
+    );
+    // refinery's table holds versions only; the repeatables have their own.
+    assert_eq!(history_rows(&db), 1);
+    assert_eq!(
+        repeatable_rows(&db),
+        [("a_func".into(), "1".into()), ("b_view".into(), "1".into())]
+    );
+    assert_eq!(
+        db.scalar("select n::text from notes_v").as_deref(),
+        Some("0")
+    );
+
+    // Unchanged: nothing runs again.
+    let out = rep("migrate", &db, dir.path(), &[]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        stdout(&out).contains("nothing to apply"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!((body_runs(&db, "a_func"), body_runs(&db, "b_view")), (1, 1));
+
+    // Edited: pending (not drift), shown by status, re-applied exactly once.
+    std::fs::write(
+        dir.path().join("R__b_view.sql"),
+        REP_B.replace("as n", "as n, 1 as one"),
+    )
+    .unwrap();
+    let st = rep("status", &db, dir.path(), &["--exit-code"]);
+    let st_text = stdout(&st);
+    assert_eq!(st.status.code(), Some(1), "{st_text}");
+    assert!(
+        st_text.contains("R        a_func  applied at "),
+        "{st_text}"
+    );
+    assert!(
+        st_text.contains("R        b_view  pending (changed since applied at "),
+        "{st_text}"
+    );
+    assert!(
+        st_text.contains("1 migration(s): 1 applied, 0 pending; 2 repeatable(s): 1 applied, 1 pending; database at version 1"),
+        "{st_text}"
+    );
+    let out = rep("migrate", &db, dir.path(), &["--format", "json"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["migrations"];
+    assert_eq!(m.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(m[0]["name"], "b_view");
+    assert_eq!(m[0]["repeatable"], true);
+    assert!(m[0]["version"].is_null(), "{v}");
+    assert_eq!((body_runs(&db, "a_func"), body_runs(&db, "b_view")), (1, 2));
+    assert_eq!(repeatable_rows(&db)[1], ("b_view".into(), "2".into()));
+    assert_eq!(
+        db.scalar("select one::text from notes_v").as_deref(),
+        Some("1")
+    );
+    let out = rep("migrate", &db, dir.path(), &[]);
+    assert!(
+        stdout(&out).contains("nothing to apply"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(body_runs(&db, "b_view"), 2);
+    let st = rep(
+        "status",
+        &db,
+        dir.path(),
+        &["--exit-code", "--format", "json"],
+    );
+    assert_eq!(st.status.code(), Some(0), "{}", output_text(&st));
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(v["repeatables"][1]["state"], "applied");
+    assert_eq!(v["repeatables"][1]["runs"], 2);
+    assert_eq!(v["summary"]["repeatable_applied"], 2);
+
+    // Removed: reported (with the way to forget it), not an error, not undone.
+    std::fs::remove_file(dir.path().join("R__b_view.sql")).unwrap();
+    let out = rep("migrate", &db, dir.path(), &[]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("repeatable migration R__b_view was applied (last at ")
+            && err.contains(
+                "delete from deskctl.refinery_schema_history_repeatable where name = 'b_view'"
+            ),
+        "{err}"
+    );
+    assert_eq!(
+        db.scalar("select (to_regclass('notes_v') is not null)::text")
+            .as_deref(),
+        Some("true")
+    );
+    let st = rep("status", &db, dir.path(), &["--exit-code"]);
+    assert_eq!(st.status.code(), Some(0), "{}", output_text(&st));
+    assert!(
+        stdout(&st).contains("R        b_view  removed (applied at "),
+        "{}",
+        stdout(&st)
+    );
+}
+
+#[test]
+fn a_failing_repeatable_is_rolled_back_and_reported_at_file_line_col() {
+    let db = TestDb::new();
+    let dir = dir_with(&[
+        ("V1__base.sql", REP_BASE),
+        ("R__a_func.sql", REP_A),
+        (
+            "R__b_bad.sql",
+            "create table half_done (id int);\nselect 1 from no_such_table;\n",
+        ),
+        ("R__c_after.sql", "create table never_reached (id int);\n"),
+    ]);
+    let out = rep("migrate", &db, dir.path(), &["--no-lint"]);
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    let text = output_text(&out);
+    let file = dir.path().join("R__b_bad.sql");
+    assert!(
+        text.contains(&format!(
+            "migration R__b_bad failed: {}:2:15: relation \"no_such_table\" does not exist (SQLSTATE 42P01)",
+            file.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("applied before it in this run: V1__base, R__a_func"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the database stays at version 1; this repeatable's transaction was rolled back"
+        ),
+        "{text}"
+    );
+    // V1 and R__a stay applied; R__b left nothing; R__c never ran.
+    assert_eq!(history_rows(&db), 1);
+    assert_eq!(repeatable_rows(&db), [("a_func".into(), "1".into())]);
+    for t in ["half_done", "never_reached"] {
+        assert_eq!(
+            db.scalar(&format!("select (to_regclass('{t}') is null)::text"))
+                .as_deref(),
+            Some("true"),
+            "{t}"
+        );
+    }
+    // JSON names the failure as a repeatable.
+    let out = rep(
+        "migrate",
+        &db,
+        dir.path(),
+        &["--no-lint", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["failure"]["repeatable"], true, "{v}");
+    assert_eq!(v["failure"]["line"], 2);
+    // Fixed: only the pending ones run.
+    std::fs::write(&file, "create table half_done (id int);\n").unwrap();
+    let out = rep("migrate", &db, dir.path(), &["--no-lint"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        stdout(&out).contains("applied 0 migration(s) and 2 repeatable(s)"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(body_runs(&db, "a_func"), 1);
+}
+
+#[test]
+fn dry_run_and_rehearse_cover_repeatables_and_change_nothing() {
+    let db = TestDb::new();
+    let dir = dir_with(&[("V1__base.sql", REP_BASE), ("R__a_func.sql", REP_A)]);
+    let out = rep("migrate", &db, dir.path(), &["--dry-run"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = stdout(&out);
+    assert!(text.contains("  R__a_func  "), "{text}");
+    assert!(
+        text.contains("dry run: 1 migration(s) and 1 repeatable(s) would be applied"),
+        "{text}"
+    );
+    let out = rep("migrate", &db, dir.path(), &["--rehearse"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = stdout(&out);
+    assert!(text.contains("rehearsed R__a_func"), "{text}");
+    assert!(
+        text.contains("rehearsal passed: 1 migration(s) and 1 repeatable(s)"),
+        "{text}"
+    );
+    let nothing = "select (to_regclass('rep_runs') is null and to_regclass('deskctl.refinery_schema_history') is null \
+        and to_regclass('deskctl.refinery_schema_history_repeatable') is null \
+        and to_regprocedure('notes_count()') is null)::text";
+    assert_eq!(db.scalar(nothing).as_deref(), Some("true"));
+
+    // The lint gate covers pending repeatables too.
+    std::fs::write(
+        dir.path().join("R__z_table.sql"),
+        "create table z_open (id int);\n",
+    )
+    .unwrap();
+    let out = rep("migrate", &db, dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("R__z_table.sql:1:1 table-without-rls"),
+        "{}",
+        output_text(&out)
+    );
+    assert_eq!(db.scalar(nothing).as_deref(), Some("true"));
+    std::fs::remove_file(dir.path().join("R__z_table.sql")).unwrap();
+
+    // --target below pending versions: repeatables wait for the run that applies them.
+    std::fs::write(
+        dir.path().join("V2__more.sql"),
+        "alter table notes add column extra int;\n",
+    )
+    .unwrap();
+    let out = rep("migrate", &db, dir.path(), &["--target", "1"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("1 pending repeatable migration(s) not applied"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(repeatable_rows(&db).is_empty());
+    let out = rep("migrate", &db, dir.path(), &[]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(repeatable_rows(&db), [("a_func".into(), "1".into())]);
+
+    // A rehearsal of a changed repeatable that fails: exact position, nothing changed.
+    std::fs::write(
+        dir.path().join("R__a_func.sql"),
+        format!("{REP_A}select nope from notes;\n"),
+    )
+    .unwrap();
+    let out = rep("migrate", &db, dir.path(), &["--rehearse"]);
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    let text = output_text(&out);
+    assert!(
+        text.contains("rehearsal failed at migration R__a_func: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("R__a_func.sql:3:8: column \"nope\" does not exist"),
+        "{text}"
+    );
+    assert_eq!(body_runs(&db, "a_func"), 1);
+    assert_eq!(repeatable_rows(&db), [("a_func".into(), "1".into())]);
+}
+
+#[test]
+fn supabase_layout_reads_repeatables_from_the_repeatable_directory() {
+    let db = TestDb::new();
+    let root = tempfile::tempdir().unwrap();
+    let migrations = root.path().join("supabase/migrations");
+    let repeatable = root.path().join("supabase/repeatable");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::create_dir_all(&repeatable).unwrap();
+    std::fs::write(migrations.join("20240101000000_base.sql"), REP_BASE).unwrap();
+    // The Supabase CLI skips anything else in supabase/migrations; so does deskctl, with a hint.
+    std::fs::write(migrations.join("R__misplaced.sql"), "select 1;\n").unwrap();
+    std::fs::write(repeatable.join("R__a_func.sql"), REP_A).unwrap();
+    std::fs::write(repeatable.join("README.md"), "not sql").unwrap();
+    let out = rep("migrate", &db, &migrations, &[]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Skipping migration R__misplaced.sql... (file name must match pattern \"<timestamp>_name.sql\"; deskctl reads the repeatable migrations of a Supabase project from"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("applied   R__a_func"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(repeatable_rows(&db), [("a_func".into(), "1".into())]);
+    // The Supabase CLI's history holds the versioned migration only.
+    assert_eq!(
+        db.scalar("select string_agg(version, ',') from supabase_migrations.schema_migrations")
+            .as_deref(),
+        Some("20240101000000")
+    );
+    let st = rep("status", &db, &migrations, &[]);
+    assert!(
+        stdout(&st).contains("a_func  applied at "),
+        "{}",
+        stdout(&st)
+    );
+    // Any other .sql file there is refused before connecting, naming it.
+    std::fs::write(repeatable.join("views.sql"), "select 1;\n").unwrap();
+    let out = rep("migrate", &db, &migrations, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains(
+            "views.sql: files here are repeatable migrations and must be named R__{name}.sql"
+        ),
+        "{}",
+        output_text(&out)
+    );
 }

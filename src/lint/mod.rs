@@ -150,6 +150,14 @@ impl<'a> Ctx<'a> {
             if r.name == format!("{}_log", history.name) && schema_ok && log_shaped {
                 self.skip.push(r.qual());
             }
+            let repeatables = format!(
+                "{}{}",
+                history.name,
+                crate::migrate::repeatable::TABLE_SUFFIX
+            );
+            if r.name == repeatables && schema_ok && r.column("runs").is_some() {
+                self.skip.push(r.qual());
+            }
         }
         self
     }

@@ -147,12 +147,18 @@ pub struct Failure {
     pub ran_in_parts: Vec<(usize, String)>,
     /// Migrations applied by this run before the failure: (version, name).
     pub applied_before: Vec<(i64, String)>,
+    /// Repeatable migrations applied by this run before the failure (`R__name`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repeatables_before: Vec<String>,
     /// The highest applied version after the failure (None: none applied).
     pub database_version: Option<i64>,
     /// The migration ran outside a transaction: statements before the failing one stay applied.
     pub no_transaction: bool,
     /// This was `--rehearse`: everything was rolled back.
     pub rehearsal: bool,
+    /// The failing file is a repeatable migration (`version` is 0).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repeatable: bool,
 }
 
 impl fmt::Display for Failure {
@@ -163,13 +169,12 @@ impl fmt::Display for Failure {
             "migration"
         };
         let tail = if self.rehearsal { "" } else { " failed" };
-        write!(
-            f,
-            "{what} V{}__{}{tail}: {}",
-            self.version,
-            self.name,
-            self.file.display()
-        )?;
+        let label = if self.repeatable {
+            format!("R__{}", self.name)
+        } else {
+            format!("V{}__{}", self.version, self.name)
+        };
+        write!(f, "{what} {label}{tail}: {}", self.file.display())?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
             if let Some(c) = self.column {
@@ -203,14 +208,15 @@ impl fmt::Display for Failure {
                 "\n  INVALID index left behind: {i} (drop it: DROP INDEX CONCURRENTLY {i}; then rerun)"
             )?;
         }
-        if self.applied_before.is_empty() {
+        let list: Vec<String> = self
+            .applied_before
+            .iter()
+            .map(|(v, n)| format!("V{v}__{n}"))
+            .chain(self.repeatables_before.iter().cloned())
+            .collect();
+        if list.is_empty() {
             write!(f, "\n  applied before it in this run: none")?;
         } else {
-            let list: Vec<String> = self
-                .applied_before
-                .iter()
-                .map(|(v, n)| format!("V{v}__{n}"))
-                .collect();
             write!(f, "\n  applied before it in this run: {}", list.join(", "))?;
         }
         if self.rehearsal {
@@ -219,6 +225,12 @@ impl fmt::Display for Failure {
             match self.database_version {
                 Some(v) => write!(f, "\n  the database stays at version {v}")?,
                 None => write!(f, "\n  the database has no migrations applied")?,
+            }
+            if self.repeatable && !self.no_transaction {
+                write!(
+                    f,
+                    "; this repeatable's transaction was rolled back and it stays pending"
+                )?;
             }
             if !self.ran_in_parts.is_empty() {
                 let list: Vec<String> = self

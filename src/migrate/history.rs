@@ -453,14 +453,7 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
 mod tests {
     use super::*;
 
-    fn sources(files: &[(&str, &str)]) -> (tempfile::TempDir, Sources) {
-        let d = tempfile::tempdir().unwrap();
-        for (n, b) in files {
-            std::fs::write(d.path().join(n), b).unwrap();
-        }
-        let s = super::super::source::load(d.path()).unwrap();
-        (d, s)
-    }
+    use super::super::source::testing::sources;
 
     fn applied(f: &MigrationFile) -> AppliedRow {
         AppliedRow {

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tokio_postgres::Client;
 
-use super::history;
 use super::source::{self, MigrationFile, Sources};
 use super::MigrateError;
+use super::{history, repeatable};
 use crate::cli::LintFormat;
 use crate::config::{ConfigError, HistoryTable, LintGate, LintOptions, RunConfig};
 use crate::db::{self, PresetUse};
@@ -29,14 +29,19 @@ pub fn set_of(files: &[&MigrationFile], exposed: &[String]) -> Set {
     )
 }
 
-/// Files the database has not applied (read-only).
+/// Files the database has not applied (read-only), then the pending repeatables (never applied
+/// or changed), in the order `migrate` runs them.
 pub async fn pending<'a>(
     client: &Client,
     sources: &'a Sources,
     table: &HistoryTable,
 ) -> Result<Vec<&'a MigrationFile>, MigrateError> {
     let hist = history::read(client, table).await?;
-    Ok(history::compare(sources, &hist).pending)
+    let (resolved, _) = history::resolve(client, table).await?;
+    let reps = repeatable::read(client, &resolved).await?;
+    let mut files = history::compare(sources, &hist).pending;
+    files.extend(repeatable::compare(sources, &reps).pending);
+    Ok(files)
 }
 
 fn threshold(f: crate::cli::FailOn) -> Level {
@@ -60,7 +65,10 @@ pub async fn run(cfg: &RunConfig, o: LintOptions) -> anyhow::Result<ExitCode> {
         db.close().await;
         ("pending", p?)
     } else {
-        ("", sources.files.iter().collect())
+        (
+            "",
+            sources.files.iter().chain(&sources.repeatables).collect(),
+        )
     };
     let scope = render::Scope {
         scope: if scope.is_empty() { "migration" } else { scope },

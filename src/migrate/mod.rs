@@ -5,7 +5,8 @@
 //! open connections itself beyond `crate::db::open`.
 //!
 //! Files: `source` (layouts, validation), `lock`, `history` (read-only), `runner` (refinery's
-//! connection), `rehearse` (`--rehearse`), `status`, `new`, `error`. SQL text is read by
+//! connection), `repeatable` (`R__` files, after the versioned ones), `rehearse` (`--rehearse`),
+//! `status`, `new`, `error`. SQL text is read by
 //! `crate::sqltext` only. See docs/migrate.md.
 
 pub mod dump;
@@ -17,6 +18,7 @@ pub mod new;
 pub mod out_of_order;
 pub mod rehearse;
 pub mod repair;
+pub mod repeatable;
 pub mod runner;
 pub mod seed;
 pub mod source;
@@ -44,6 +46,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct ApplySummary {
     /// Migrations applied by this call, in order: (version, name).
     pub applied: Vec<(i64, String)>,
+    /// Repeatable migrations applied by this call, in order (`R__name`).
+    pub repeatables: Vec<String>,
     /// The highest applied version afterwards (None: nothing ever applied).
     pub database_version: Option<i64>,
     /// Things worth telling the user (files with their own COMMIT, ...).
@@ -108,8 +112,14 @@ pub async fn apply_pending(
         applied: r
             .done
             .iter()
-            .filter(|d| d.outcome == Outcome::Applied)
+            .filter(|d| d.outcome == Outcome::Applied && !d.repeatable)
             .map(|d| (d.version, d.name.clone()))
+            .collect(),
+        repeatables: r
+            .done
+            .iter()
+            .filter(|d| d.outcome == Outcome::Applied && d.repeatable)
+            .map(Done::label)
             .collect(),
         database_version: r.after,
         notices: r.notices,
@@ -243,6 +253,12 @@ async fn run_locked(
             problems: cmp.drift,
         });
     }
+    // Repeatables: a changed one is pending, not drift; a removed one is reported.
+    let applied_repeatables = repeatable::read(client, table).await?;
+    let reps = repeatable::compare(sources, &applied_repeatables);
+    for r in &reps.removed {
+        notices.push(repeatable::removed_notice(table, r));
+    }
     let before = hist.highest();
     let within = |v: i64| target.is_none_or(|t| v <= t);
     let pending: Vec<&MigrationFile> = cmp
@@ -252,6 +268,20 @@ async fn run_locked(
         .filter(|f| within(f.version))
         .collect();
     let left_pending = cmp.pending.len() - pending.len();
+    // Repeatables are written against the latest schema: with versions left pending above
+    // --target they wait for the run that applies those.
+    let reps_pending: Vec<&MigrationFile> = if left_pending == 0 {
+        reps.pending.clone()
+    } else {
+        if !reps.pending.is_empty() && !matches!(plan, Plan::Baseline(_)) {
+            notices.push(format!(
+                "{} pending repeatable migration(s) not applied: {} version(s) above --target stay pending, and repeatables run after all versioned migrations",
+                reps.pending.len(),
+                left_pending
+            ));
+        }
+        Vec::new()
+    };
     if let Plan::Baseline(_) = plan {
         if !hist.rows.is_empty() {
             return Err(MigrateError::BaselineHasHistory {
@@ -275,7 +305,7 @@ alter table {} alter column version type bigint",
         }
     }
     if plan == Plan::Apply {
-        for f in &pending {
+        for f in pending.iter().chain(&reps_pending) {
             if let Some((line, kw)) = &f.transaction_control {
                 notices.push(format!(
                     "{} contains its own {kw} (line {line}): deskctl's transaction for it ends there, so it is not applied atomically with its history row",
@@ -287,6 +317,7 @@ alter table {} alter column version type bigint",
     if plan == Plan::DryRun {
         let done = pending
             .iter()
+            .chain(&reps_pending)
             .map(|f| Done {
                 version: f.version,
                 name: f.name.clone(),
@@ -296,6 +327,7 @@ alter table {} alter column version type bigint",
                 reason: f
                     .no_transaction
                     .then(|| "runs outside a transaction".to_string()),
+                repeatable: f.repeatable,
             })
             .collect();
         return Ok(RunResult {
@@ -324,6 +356,7 @@ alter table {} alter column version type bigint",
             .iter()
             .copied()
             .filter(|f| !skip_for_refinery.contains(&f.version))
+            .chain(reps_pending.iter().copied())
             .collect();
         let plans = rehearse::plan(&pending, version.parse().unwrap_or(i32::MAX))
             .map_err(|problems| MigrateError::RehearsalRefused { problems })?;
@@ -368,13 +401,22 @@ alter table {} alter column version type bigint",
         .set_target(rtarget);
     refinery_runner.set_migration_table_name(table.qualified());
     let mut driver = runner::Driver::new(client, &sources.files, mode, progress);
-    let res = refinery_runner.run_async(&mut driver).await;
+    let mut res = refinery_runner
+        .run_async(&mut driver)
+        .await
+        .map(|_| ())
+        .map_err(|e| MigrateError::Refinery(refinery_text(&e)));
+    // Then the repeatables, in name order, through the same driver, under the same lock.
+    if res.is_ok() && mode == runner::Mode::Apply {
+        res = repeatable::apply(client, table, &reps_pending, &mut driver).await;
+    }
     notices.append(&mut driver.notices);
     let done = std::mem::take(&mut driver.done);
     let failure = driver.failure.take();
     let last_applied = done
         .iter()
         .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Baselined))
+        .filter(|d| !d.repeatable)
         .map(|d| d.version)
         .max();
     let after = match (before, last_applied) {
@@ -391,6 +433,7 @@ alter table {} alter column version type bigint",
             .chain(
                 done.iter()
                     .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Baselined))
+                    .filter(|d| !d.repeatable)
                     .map(|d| d.version),
             )
             .collect();
@@ -423,7 +466,7 @@ alter table {} alter column version type bigint",
                 }
                 Err(MigrateError::Failed(Box::new(f)))
             }
-            None => Err(MigrateError::Refinery(refinery_text(&e))),
+            None => Err(e),
         },
     }
 }
@@ -520,10 +563,15 @@ fn progress_line(d: &Done, color: bool) -> String {
         (true, Outcome::Skipped) => word.yellow().to_string(),
         (true, _) => word.green().to_string(),
     };
+    let what = if d.repeatable {
+        d.label()
+    } else {
+        format!("{} {}", d.version, d.name)
+    };
     match (&d.outcome, &d.reason) {
-        (Outcome::Skipped, Some(r)) => format!("{word} {} {}: {r}", d.version, d.name),
-        (Outcome::Baselined, _) => format!("{word} {} {}", d.version, d.name),
-        _ => format!("{word} {} {} ({})", d.version, d.name, ms(d)),
+        (Outcome::Skipped, Some(r)) => format!("{word} {what}: {r}"),
+        (Outcome::Baselined, _) => format!("{word} {what}"),
+        _ => format!("{word} {what} ({})", ms(d)),
     }
 }
 
@@ -535,7 +583,21 @@ fn version_text(v: Option<i64>) -> String {
 }
 
 fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> String {
-    let count = |o: Outcome| r.done.iter().filter(|d| d.outcome == o).count();
+    let count = |o: Outcome| {
+        r.done
+            .iter()
+            .filter(|d| d.outcome == o && !d.repeatable)
+            .count()
+    };
+    let reps = |o: Outcome| match r
+        .done
+        .iter()
+        .filter(|d| d.outcome == o && d.repeatable)
+        .count()
+    {
+        0 => String::new(),
+        n => format!(" and {n} repeatable(s)"),
+    };
     let secs = took.as_secs_f64();
     let above = if r.left_pending > 0 {
         format!("; {} pending above --target", r.left_pending)
@@ -545,21 +607,23 @@ fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> Stri
     match plan {
         Plan::Apply => {
             let n = count(Outcome::Applied);
-            if n == 0 {
+            let reps = reps(Outcome::Applied);
+            if n == 0 && reps.is_empty() {
                 format!(
                     "nothing to apply; database at {}{above} ({target})",
                     version_text(r.after)
                 )
             } else {
                 format!(
-                    "applied {n} migration(s) in {secs:.2} s; database at {}{above} ({target})",
+                    "applied {n} migration(s){reps} in {secs:.2} s; database at {}{above} ({target})",
                     version_text(r.after)
                 )
             }
         }
         Plan::DryRun => format!(
-            "dry run: {} migration(s) would be applied; nothing changed; database at {}{above} ({target})",
+            "dry run: {} migration(s){} would be applied; nothing changed; database at {}{above} ({target})",
             count(Outcome::Pending),
+            reps(Outcome::Pending),
             version_text(r.after)
         ),
         Plan::Rehearse => {
@@ -570,8 +634,9 @@ fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> Stri
                 String::new()
             };
             format!(
-                "rehearsal passed: {} migration(s) applied in one transaction and rolled back{skipped}; nothing changed; database at {}{above} ({target})",
+                "rehearsal passed: {} migration(s){} applied in one transaction and rolled back{skipped}; nothing changed; database at {}{above} ({target})",
                 count(Outcome::Rehearsed),
+                reps(Outcome::Rehearsed),
                 version_text(r.before)
             )
         }
@@ -782,7 +847,12 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
                                 .as_deref()
                                 .map(|r| format!(" ({r})"))
                                 .unwrap_or_default();
-                            println!("  {} {}  {}{extra}", d.version, d.name, d.file.display());
+                            let what = if d.repeatable {
+                                d.label()
+                            } else {
+                                format!("{} {}", d.version, d.name)
+                            };
+                            println!("  {what}  {}{extra}", d.file.display());
                         }
                     }
                 }
@@ -800,23 +870,28 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
                 match &e {
                     MigrateError::Failed(f) => {
                         doc.failure = Some(f);
-                        doc.migrations = f
+                        let outcome = if f.rehearsal {
+                            Outcome::Rehearsed
+                        } else {
+                            Outcome::Applied
+                        };
+                        let versioned = f
                             .applied_before
                             .iter()
-                            .map(|(v, n)| Done {
-                                version: *v,
-                                name: n.clone(),
-                                file: sources
-                                    .by_version(*v)
-                                    .map(|f| f.path.clone())
-                                    .unwrap_or_default(),
-                                outcome: if f.rehearsal {
-                                    Outcome::Rehearsed
-                                } else {
-                                    Outcome::Applied
-                                },
+                            .filter_map(|(v, _)| sources.by_version(*v));
+                        let reps = f.repeatables_before.iter().filter_map(|label| {
+                            sources.repeatables.iter().find(|r| &r.label() == label)
+                        });
+                        doc.migrations = versioned
+                            .chain(reps)
+                            .map(|m| Done {
+                                version: m.version,
+                                name: m.name.clone(),
+                                file: m.path.clone(),
+                                outcome: outcome.clone(),
                                 duration_ms: 0.0,
                                 reason: None,
+                                repeatable: m.repeatable,
                             })
                             .collect();
                         doc.database_version = f.database_version;
@@ -849,16 +924,23 @@ pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<Exi
             error,
         })?;
     // The table actually used (an older public one, when that is what this database has).
-    let table = history::resolve(&db.client, &o.history)
+    let resolved = history::resolve(&db.client, &o.history)
         .await
-        .map(|(t, _)| t.to_string())
-        .unwrap_or_else(|_| o.history.to_string());
+        .map(|(t, _)| t)
+        .unwrap_or_else(|_| o.history.clone());
+    let table = resolved.to_string();
     let hist = history::read(&db.client, &o.history).await;
+    let applied_repeatables = match &hist {
+        Ok(_) => repeatable::read(&db.client, &resolved).await,
+        Err(_) => Ok(Vec::new()),
+    };
     let target = db.display.clone();
     db.close().await;
     let hist = hist?;
+    let applied_repeatables = applied_repeatables?;
     let cmp = history::compare(&sources, &hist);
-    let summary = status::Summary::of(&cmp.rows);
+    let reps = repeatable::compare(&sources, &applied_repeatables);
+    let summary = status::Summary::of(&cmp.rows, &reps.rows);
     let doc = status::StatusDoc {
         command: "status",
         target,
@@ -875,6 +957,7 @@ pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<Exi
             .max()
             .max(hist.highest()),
         migrations: cmp.rows,
+        repeatables: reps.rows,
         summary,
     };
     if o.json {

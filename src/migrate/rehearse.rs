@@ -299,7 +299,13 @@ async fn run_in_transaction(
             if let Err(e) = sent {
                 let mut f = runner::failure(p.file, &e, Some(st), st.start, Phase::Statement);
                 f.rehearsal = true;
-                f.applied_before = done.iter().map(|d| (d.version, d.name.clone())).collect();
+                let (reps, versioned): (Vec<&Done>, Vec<&Done>) =
+                    done.iter().partition(|d| d.repeatable);
+                f.applied_before = versioned
+                    .iter()
+                    .map(|d| (d.version, d.name.clone()))
+                    .collect();
+                f.repeatables_before = reps.iter().map(|d| d.label()).collect();
                 return Err(MigrateError::Failed(Box::new(f)));
             }
             let (line, _) = sqltext::line_col(body, st.start);
@@ -329,6 +335,7 @@ async fn run_in_transaction(
             outcome: Outcome::Rehearsed,
             duration_ms: t0.elapsed().as_secs_f64() * 1000.0,
             reason: None,
+            repeatable: p.file.repeatable,
         };
         if let Some(cb) = progress.as_mut() {
             cb(&d);

@@ -21,13 +21,9 @@ pub fn log_table(table: &HistoryTable) -> String {
 /// Creates the log table (once) with the history table's privileges treatment: nothing for
 /// PUBLIC, anon and authenticated.
 pub fn log_table_ddl(table: &HistoryTable) -> String {
-    let log = log_table(table);
-    format!(
-        "DO $deskctl$
-BEGIN
-  IF pg_catalog.to_regclass('{log}') IS NULL THEN
-    CREATE TABLE {log}(
-      id int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    runner::private_table_ddl(
+        &log_table(table),
+        "id int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       at timestamptz NOT NULL DEFAULT pg_catalog.now(),
       action text NOT NULL,
       version int8,
@@ -35,17 +31,7 @@ BEGIN
       checksum_before text,
       checksum_after text,
       by_role text NOT NULL DEFAULT current_user,
-      note text);
-    REVOKE ALL ON TABLE {log} FROM PUBLIC;
-    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'anon') THEN
-      REVOKE ALL ON TABLE {log} FROM anon;
-    END IF;
-    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authenticated') THEN
-      REVOKE ALL ON TABLE {log} FROM authenticated;
-    END IF;
-  END IF;
-END
-$deskctl$;"
+      note text",
     )
 }
 

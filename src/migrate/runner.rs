@@ -56,14 +56,56 @@ pub enum Outcome {
 
 /// One migration handled by this run.
 #[derive(Debug, Clone, Serialize)]
+#[serde(into = "DoneDoc")]
 pub struct Done {
+    /// 0 for a repeatable (shown as `null` in JSON).
     pub version: i64,
     pub name: String,
     pub file: PathBuf,
     pub outcome: Outcome,
     pub duration_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A repeatable migration (`R__{name}.sql`).
+    pub repeatable: bool,
+}
+
+impl Done {
+    /// `V{version}__{name}`, or `R__{name}`.
+    pub fn label(&self) -> String {
+        if self.repeatable {
+            format!("R__{}", self.name)
+        } else {
+            format!("V{}__{}", self.version, self.name)
+        }
+    }
+}
+
+/// How `Done` reads in JSON: a repeatable has no version.
+#[derive(Serialize)]
+struct DoneDoc {
+    version: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    repeatable: bool,
+    name: String,
+    file: PathBuf,
+    outcome: Outcome,
+    duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl From<Done> for DoneDoc {
+    fn from(d: Done) -> DoneDoc {
+        DoneDoc {
+            version: (!d.repeatable).then_some(d.version),
+            repeatable: d.repeatable,
+            name: d.name,
+            file: d.file,
+            outcome: d.outcome,
+            duration_ms: d.duration_ms,
+            reason: d.reason,
+        }
+    }
 }
 
 /// The error refinery sees. The full story of a failed migration is in `Driver::failure`.
@@ -126,6 +168,7 @@ impl<'a> Driver<'a> {
             outcome,
             duration_ms: took.as_secs_f64() * 1000.0,
             reason,
+            repeatable: file.repeatable,
         };
         if let Some(p) = self.progress.as_mut() {
             p(&d);
@@ -137,7 +180,17 @@ impl<'a> Driver<'a> {
         self.done
             .iter()
             .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Rehearsed))
+            .filter(|d| !d.repeatable)
             .map(|d| (d.version, d.name.clone()))
+            .collect()
+    }
+
+    fn repeatables_so_far(&self) -> Vec<String> {
+        self.done
+            .iter()
+            .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Rehearsed))
+            .filter(|d| d.repeatable)
+            .map(Done::label)
             .collect()
     }
 
@@ -153,8 +206,25 @@ impl<'a> Driver<'a> {
 
     fn fail(&mut self, mut f: Failure) -> DriverError {
         f.applied_before = self.applied_so_far();
+        f.repeatables_before = self.repeatables_so_far();
         self.failure = Some(f);
         DriverError::Failed
+    }
+
+    /// Apply one file and run `record` (the SQL writing its history row) with it: in its
+    /// transaction, or after it for a `-- deskctl:no-transaction` file or one run in parts.
+    pub async fn apply_file(
+        &mut self,
+        file: &'a MigrationFile,
+        record: &str,
+    ) -> Result<(), DriverError> {
+        if file.no_transaction {
+            let statements = sqltext::split_lenient(file.body());
+            let parts = self.parts(&statements, true).await?;
+            self.apply_in_parts(file, &statements, &parts, record).await
+        } else {
+            self.apply_transactional(file, record).await
+        }
     }
 
     /// Run a transactional migration: one transaction with its history row, or in parts when
@@ -527,9 +597,11 @@ pub(super) fn blank_failure(file: &MigrationFile, phase: Phase) -> Failure {
         invalid_indexes: Vec::new(),
         ran_in_parts: Vec::new(),
         applied_before: Vec::new(),
+        repeatables_before: Vec::new(),
         database_version: None,
         no_transaction: file.no_transaction,
         rehearsal: false,
+        repeatable: file.repeatable,
     }
 }
 
@@ -612,15 +684,25 @@ pub fn history_table_ddl(table: &str) -> String {
         Some((schema, _)) => format!("CREATE SCHEMA IF NOT EXISTS {schema};\n"),
         None => String::new(),
     };
-    format!(
-        "{schema}DO $deskctl$
-BEGIN
-  IF pg_catalog.to_regclass('{table}') IS NULL THEN
-    CREATE TABLE {table}(
-             version int8 PRIMARY KEY,
+    let create = private_table_ddl(
+        table,
+        "version int8 PRIMARY KEY,
              name VARCHAR(255),
              applied_on VARCHAR(255),
-             checksum VARCHAR(255));
+             checksum VARCHAR(255)",
+    );
+    format!("{schema}{create}")
+}
+
+/// `CREATE TABLE table(columns)` when it does not exist, then no privileges for PUBLIC, `anon`
+/// and `authenticated` (deskctl's own tables: the history, its log, the repeatables' history;
+/// the schema exists: the history table's DDL created it). `table` is made of validated names.
+pub fn private_table_ddl(table: &str, columns: &str) -> String {
+    format!(
+        "DO $deskctl$
+BEGIN
+  IF pg_catalog.to_regclass('{table}') IS NULL THEN
+    CREATE TABLE {table}({columns});
     REVOKE ALL ON TABLE {table} FROM PUBLIC;
     IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'anon') THEN
       REVOKE ALL ON TABLE {table} FROM anon;
@@ -657,14 +739,7 @@ impl AsyncTransaction for Driver<'_> {
                     )));
                 };
                 let file = self.file_of(insert)?;
-                if file.no_transaction {
-                    let statements = sqltext::split_lenient(file.body());
-                    let parts = self.parts(&statements, true).await?;
-                    self.apply_in_parts(file, &statements, &parts, insert)
-                        .await?;
-                } else {
-                    self.apply_transactional(file, insert).await?;
-                }
+                self.apply_file(file, insert).await?;
                 Ok(2)
             }
             Mode::Baseline => self.baseline(&queries).await,

@@ -65,6 +65,9 @@ pub struct MigrationFile {
     pub no_transaction: bool,
     /// A top-level BEGIN/COMMIT/ROLLBACK in the file: (line, keyword).
     pub transaction_control: Option<(usize, String)>,
+    /// A repeatable migration (`R__{name}.sql`): no version (`version` is 0), re-applied after
+    /// the versioned ones whenever its checksum changes (see `super::repeatable`).
+    pub repeatable: bool,
     pub(crate) migration: refinery_core::Migration,
 }
 
@@ -74,9 +77,13 @@ impl MigrationFile {
         self.sql.strip_prefix('\u{feff}').unwrap_or(&self.sql)
     }
 
-    /// `V{version}__{name}`, refinery's display form.
+    /// `V{version}__{name}`, refinery's display form; `R__{name}` for a repeatable.
     pub fn label(&self) -> String {
-        format!("V{}__{}", self.version, self.name)
+        if self.repeatable {
+            format!("R__{}", self.name)
+        } else {
+            format!("V{}__{}", self.version, self.name)
+        }
     }
 }
 
@@ -89,6 +96,12 @@ pub struct Sources {
     pub files: Vec<MigrationFile>,
     /// Files skipped the way the Supabase CLI skips them, with its reason (Supabase layout only).
     pub skipped: Vec<(PathBuf, String)>,
+    /// Repeatable migrations (`R__{name}.sql`), in name order: in `dir` for the refinery layout,
+    /// in `repeatable_dir` for the Supabase layout.
+    pub repeatables: Vec<MigrationFile>,
+    /// Where a Supabase-layout directory's repeatables are read from (`../repeatable`), when
+    /// that directory exists.
+    pub repeatable_dir: Option<PathBuf>,
 }
 
 impl Sources {
@@ -167,7 +180,33 @@ enum Parsed {
         digits: String,
         name: String,
     },
+    /// `R__{name}.sql`.
+    Repeatable(String),
     Bad(String),
+}
+
+/// The file-name prefix of a repeatable migration.
+pub const REPEATABLE_PREFIX: &str = "R__";
+
+/// The directory next to a Supabase-layout migrations directory that holds its repeatables.
+pub const SUPABASE_REPEATABLE_DIR: &str = "repeatable";
+
+/// `R__{name}.sql` → the name, or why the name is refused (the same rule as a versioned name,
+/// as the name enters the same checksum function).
+fn repeatable_name(stem: &str) -> Option<Result<String, String>> {
+    let name = stem.strip_prefix(REPEATABLE_PREFIX)?;
+    if name.is_empty() {
+        return Some(Err("the name after `R__` is empty".into()));
+    }
+    Some(
+        match refinery_core::parse_migration_name(&format!("V0__{name}")) {
+            Ok((_, _, read)) if read == name => Ok(name.to_string()),
+            Ok((_, _, read)) => Err(format!(
+            "the name would be cut short to `{read}`; use only letters, digits and `_` after `R__`"
+        )),
+            Err(e) => Err(format!("refinery rejects the name: {e}")),
+        },
+    )
 }
 
 fn parse_version(digits: &str) -> Result<i64, String> {
@@ -183,6 +222,12 @@ fn parse_file_name(file_name: &str) -> Parsed {
     let Some(stem) = file_name.strip_suffix(".sql") else {
         return Parsed::Bad("the extension must be `.sql` in lower case".into());
     };
+    if let Some(r) = repeatable_name(stem) {
+        return match r {
+            Ok(name) => Parsed::Repeatable(name),
+            Err(why) => Parsed::Bad(why),
+        };
+    }
     let first = stem.chars().next();
     match first {
         Some('|') => Parsed::Bad(
@@ -305,6 +350,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
     // is the mixed-layout error below, not a file to skip).
     let cli_rules = supabase_dir && !refinery_named;
     let mut skipped: Vec<(PathBuf, String)> = Vec::new();
+    let mut repeatable_found: Vec<(String, PathBuf)> = Vec::new();
     for (i, path) in paths.into_iter().enumerate() {
         if path.is_dir() {
             continue;
@@ -319,7 +365,15 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
                 continue;
             }
             if supabase_match(name).is_none() {
-                skipped.push((path, SUPABASE_SKIP_PATTERN.into()));
+                let why = if name.starts_with(REPEATABLE_PREFIX) && name.ends_with(".sql") {
+                    format!(
+                        "{SUPABASE_SKIP_PATTERN}; deskctl reads the repeatable migrations of a Supabase project from {}",
+                        supabase_repeatable_dir(dir).display()
+                    )
+                } else {
+                    SUPABASE_SKIP_PATTERN.into()
+                };
+                skipped.push((path, why));
                 continue;
             }
         }
@@ -341,6 +395,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         }
         match parse_file_name(file_name) {
             Parsed::Bad(why) => problems.push(SourceProblem::new(&path, why)),
+            Parsed::Repeatable(name) => repeatable_found.push((name, path)),
             Parsed::Ok {
                 layout,
                 version,
@@ -426,73 +481,40 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         }
     }
 
+    // Repeatables: next to the versioned files (refinery layout), in `../repeatable` (Supabase).
+    let mut repeatable_dir = None;
+    if layout == Some(Layout::Supabase) || is_supabase_dir(dir) {
+        for (_, p) in &repeatable_found {
+            problems.push(SourceProblem::new(
+                p,
+                format!(
+                    "repeatable migrations of a Supabase-layout directory go in {}",
+                    supabase_repeatable_dir(dir).display()
+                ),
+            ));
+        }
+        repeatable_found.clear();
+        let rdir = supabase_repeatable_dir(dir);
+        if rdir.is_dir() {
+            read_repeatable_dir(&rdir, &mut repeatable_found, &mut problems)?;
+            repeatable_dir = Some(rdir);
+        }
+    }
+
     // Contents.
     let mut files = Vec::with_capacity(found.len());
     for (_, version, name, path, version_text) in found {
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                problems.push(SourceProblem::new(&path, format!("cannot read it: {e}")));
-                continue;
-            }
-        };
-        let sql = match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                problems.push(SourceProblem::new(
-                    &path,
-                    utf8_problem(e.as_bytes(), &e.utf8_error()),
-                ));
-                continue;
-            }
-        };
-        if let Some(at) = sql.find('\0') {
-            let (line, _) = sqltext::line_col(&sql, at);
-            problems.push(SourceProblem::new(
-                &path,
-                format!("contains a NUL character (line {line}), which PostgreSQL cannot receive"),
-            ));
-            continue;
+        match read_one(path, version, name, version_text, false) {
+            Ok(f) => files.push(f),
+            Err(p) => problems.push(p),
         }
-        let migration =
-            match refinery_core::Migration::unapplied(&format!("V{version}__{name}"), &sql) {
-                Ok(m) => m,
-                Err(e) => {
-                    problems.push(SourceProblem::new(
-                        &path,
-                        format!("refinery rejects it: {e}"),
-                    ));
-                    continue;
-                }
-            };
-        let body = sql.strip_prefix('\u{feff}').unwrap_or(&sql);
-        let no_transaction = body
-            .lines()
-            .next()
-            .is_some_and(|l| l.trim_end() == NO_TRANSACTION_MARKER);
-        let transaction_control =
-            sqltext::split_lenient(body)
-                .iter()
-                .find_map(|st| match st.kind() {
-                    Kind::TransactionControl(t)
-                        if t.ends_transaction()
-                            || matches!(t, TxControl::Begin | TxControl::StartTransaction) =>
-                    {
-                        Some((sqltext::line_col(body, st.start).0, t.to_string()))
-                    }
-                    _ => None,
-                });
-        files.push(MigrationFile {
-            version,
-            version_text,
-            name,
-            path,
-            checksum: migration.checksum(),
-            sql,
-            no_transaction,
-            transaction_control,
-            migration,
-        });
+    }
+    let mut repeatables = Vec::with_capacity(repeatable_found.len());
+    for (name, path) in repeatable_found {
+        match read_one(path, 0, name, String::new(), true) {
+            Ok(f) => repeatables.push(f),
+            Err(p) => problems.push(p),
+        }
     }
 
     if !problems.is_empty() {
@@ -503,11 +525,111 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         });
     }
     files.sort_by_key(|f| f.version);
+    // Name order (byte order of the names, which is also their file names' order).
+    repeatables.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Sources {
         dir: dir.to_path_buf(),
         layout,
         files,
         skipped,
+        repeatables,
+        repeatable_dir,
+    })
+}
+
+/// `<migrations dir>/../repeatable`: where a Supabase-layout directory's repeatables live (the
+/// Supabase CLI skips any other file in `supabase/migrations`, so they cannot go there).
+pub fn supabase_repeatable_dir(dir: &Path) -> PathBuf {
+    dir.parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+        .join(SUPABASE_REPEATABLE_DIR)
+}
+
+/// The `R__{name}.sql` files of a Supabase project's repeatable directory. Any other `.sql`
+/// file there is a problem (it would otherwise be silently ignored); other files are ignored.
+fn read_repeatable_dir(
+    rdir: &Path,
+    found: &mut Vec<(String, PathBuf)>,
+    problems: &mut Vec<SourceProblem>,
+) -> Result<(), MigrateError> {
+    let unreadable = |source| MigrateError::DirUnreadable {
+        path: rdir.to_path_buf(),
+        source,
+    };
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(rdir).map_err(unreadable)? {
+        paths.push(entry.map_err(unreadable)?.path());
+    }
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            continue;
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(name) = name.filter(|n| n.to_ascii_lowercase().ends_with(".sql")) else {
+            continue;
+        };
+        match name.strip_suffix(".sql").and_then(repeatable_name) {
+            Some(Ok(n)) => found.push((n, path)),
+            Some(Err(why)) => problems.push(SourceProblem::new(&path, why)),
+            None => problems.push(SourceProblem::new(
+                &path,
+                "files here are repeatable migrations and must be named R__{name}.sql (with `.sql` in lower case)",
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Read and check one file's content.
+fn read_one(
+    path: PathBuf,
+    version: i64,
+    name: String,
+    version_text: String,
+    repeatable: bool,
+) -> Result<MigrationFile, SourceProblem> {
+    let bytes = std::fs::read(&path)
+        .map_err(|e| SourceProblem::new(&path, format!("cannot read it: {e}")))?;
+    let sql = String::from_utf8(bytes)
+        .map_err(|e| SourceProblem::new(&path, utf8_problem(e.as_bytes(), &e.utf8_error())))?;
+    if let Some(at) = sql.find('\0') {
+        let (line, _) = sqltext::line_col(&sql, at);
+        return Err(SourceProblem::new(
+            &path,
+            format!("contains a NUL character (line {line}), which PostgreSQL cannot receive"),
+        ));
+    }
+    // A repeatable's checksum: the same function with version 0 (name and content).
+    let migration = refinery_core::Migration::unapplied(&format!("V{version}__{name}"), &sql)
+        .map_err(|e| SourceProblem::new(&path, format!("refinery rejects it: {e}")))?;
+    let body = sql.strip_prefix('\u{feff}').unwrap_or(&sql);
+    let no_transaction = body
+        .lines()
+        .next()
+        .is_some_and(|l| l.trim_end() == NO_TRANSACTION_MARKER);
+    let transaction_control = sqltext::split_lenient(body)
+        .iter()
+        .find_map(|st| match st.kind() {
+            Kind::TransactionControl(t)
+                if t.ends_transaction()
+                    || matches!(t, TxControl::Begin | TxControl::StartTransaction) =>
+            {
+                Some((sqltext::line_col(body, st.start).0, t.to_string()))
+            }
+            _ => None,
+        });
+    Ok(MigrationFile {
+        version,
+        version_text,
+        name,
+        path,
+        checksum: migration.checksum(),
+        sql,
+        no_transaction,
+        transaction_control,
+        repeatable,
+        migration,
     })
 }
 
@@ -560,6 +682,22 @@ fn pad_mixed_widths(
                 ),
             ));
         }
+    }
+}
+
+/// For unit tests of the modules that read `Sources`.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{load, Sources};
+
+    /// A temporary directory holding `files` (name, content), loaded.
+    pub(crate) fn sources(files: &[(&str, &str)]) -> (tempfile::TempDir, Sources) {
+        let d = tempfile::tempdir().unwrap();
+        for (n, b) in files {
+            std::fs::write(d.path().join(n), b).unwrap();
+        }
+        let s = load(d.path()).unwrap();
+        (d, s)
     }
 }
 
@@ -745,6 +883,66 @@ mod tests {
         let s = load(&m).unwrap();
         assert!(s.files.is_empty());
         assert_eq!(s.skipped.len(), 1);
+    }
+
+    #[test]
+    fn repeatables_are_read_next_to_versioned_files_in_name_order() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "V1__a.sql", b"select 1;");
+        write(d.path(), "R__views.sql", b"select 'v';");
+        write(
+            d.path(),
+            "R__funcs.sql",
+            b"-- deskctl:no-transaction\nselect 'f';",
+        );
+        let s = load(d.path()).unwrap();
+        assert_eq!(s.layout, Some(Layout::Refinery));
+        assert_eq!(s.files.len(), 1);
+        let names: Vec<String> = s.repeatables.iter().map(|f| f.label()).collect();
+        assert_eq!(names, ["R__funcs", "R__views"]);
+        assert!(s.repeatables[0].no_transaction);
+        assert!(s.repeatables.iter().all(|f| f.repeatable && f.version == 0));
+
+        write(d.path(), "R__.sql", b"select 1;");
+        write(d.path(), "R__bad-name.sql", b"select 1;");
+        let text = load(d.path()).unwrap_err().to_string();
+        assert!(
+            text.contains("R__.sql: the name after `R__` is empty"),
+            "{text}"
+        );
+        assert!(
+            text.contains("R__bad-name.sql: the name would be cut short to `bad`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn supabase_repeatables_live_in_the_sibling_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let m = d.path().join("supabase/migrations");
+        let r = d.path().join("supabase/repeatable");
+        std::fs::create_dir_all(&m).unwrap();
+        std::fs::create_dir_all(&r).unwrap();
+        write(&m, "20240101000000_a.sql", b"select 1;");
+        write(&m, "R__here.sql", b"select 1;");
+        write(&r, "R__views.sql", b"select 2;");
+        write(&r, "notes.txt", b"ignored");
+        let s = load(&m).unwrap();
+        assert_eq!(s.repeatables.len(), 1);
+        assert_eq!(s.repeatables[0].name, "views");
+        assert_eq!(s.repeatable_dir.as_deref(), Some(r.as_path()));
+        let w = s.skip_warnings();
+        assert!(
+            w[0].starts_with("Skipping migration R__here.sql..."),
+            "{w:?}"
+        );
+        assert!(w[0].contains("supabase/repeatable"), "{w:?}");
+        write(&r, "V1__x.sql", b"select 3;");
+        let text = load(&m).unwrap_err().to_string();
+        assert!(
+            text.contains("V1__x.sql: files here are repeatable migrations"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! `deskctl status`: every migration with its state (applied at, pending, divergent, missing), as
-//! a table or one JSON document. Reads the history without ever creating it. Must not write.
+//! `deskctl status`: every migration with its state (applied at, pending, divergent, missing),
+//! then every repeatable migration (applied, pending, removed), as a table or one JSON document. Reads the history without ever creating it. Must not write.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::history::{State, StatusRow};
+use super::repeatable;
 use super::source::Layout;
 
 /// Counts for the summary line and `--exit-code`.
@@ -15,10 +16,14 @@ pub struct Summary {
     pub pending: usize,
     pub divergent: usize,
     pub missing: usize,
+    pub repeatable_applied: usize,
+    pub repeatable_pending: usize,
+    /// Applied repeatables whose file is gone (reported, not something `migrate` acts on).
+    pub repeatable_removed: usize,
 }
 
 impl Summary {
-    pub fn of(rows: &[StatusRow]) -> Summary {
+    pub fn of(rows: &[StatusRow], repeatables: &[repeatable::Row]) -> Summary {
         let mut s = Summary::default();
         for r in rows {
             match r.state {
@@ -28,12 +33,19 @@ impl Summary {
                 State::Missing { .. } => s.missing += 1,
             }
         }
+        for r in repeatables {
+            match r.state {
+                repeatable::State::Applied { .. } => s.repeatable_applied += 1,
+                repeatable::State::Pending { .. } => s.repeatable_pending += 1,
+                repeatable::State::Removed { .. } => s.repeatable_removed += 1,
+            }
+        }
         s
     }
 
-    /// Anything that `migrate` would apply or refuse.
+    /// Anything that `migrate` would apply or refuse (a removed repeatable is neither).
     pub fn out_of_sync(&self) -> bool {
-        self.pending + self.divergent + self.missing > 0
+        self.pending + self.divergent + self.missing + self.repeatable_pending > 0
     }
 }
 
@@ -49,7 +61,37 @@ pub struct StatusDoc {
     pub layout: Option<Layout>,
     pub database_version: Option<i64>,
     pub migrations: Vec<StatusRow>,
+    /// Repeatable migrations (`R__name.sql`), in name order, then removed ones.
+    pub repeatables: Vec<repeatable::Row>,
     pub summary: Summary,
+}
+
+fn repeatable_text(s: &repeatable::State) -> String {
+    use repeatable::State as R;
+    let times = |runs: i64| match runs {
+        1 => String::new(),
+        n => format!(", {n} runs"),
+    };
+    match s {
+        R::Applied { applied_on, runs } => format!("applied at {applied_on}{}", times(*runs)),
+        R::Pending {
+            applied_on: Some(at),
+            ..
+        } => format!("pending (changed since applied at {at})"),
+        R::Pending { .. } => "pending (never applied)".into(),
+        R::Removed { applied_on, .. } => {
+            format!("removed (applied at {applied_on}, no file; not undone)")
+        }
+    }
+}
+
+fn paint_repeatable(text: String, s: &repeatable::State, color: bool) -> String {
+    use owo_colors::OwoColorize;
+    match (color, s) {
+        (false, _) => text,
+        (true, repeatable::State::Applied { .. }) => text.green().to_string(),
+        (true, _) => text.yellow().to_string(),
+    }
 }
 
 fn state_text(s: &State) -> String {
@@ -98,6 +140,7 @@ pub fn render_table(doc: &StatusDoc, color: bool) -> String {
         .migrations
         .iter()
         .map(|r| r.name.chars().count())
+        .chain(doc.repeatables.iter().map(|r| r.name.chars().count()))
         .max()
         .unwrap_or(0)
         .max("NAME".len());
@@ -111,6 +154,15 @@ pub fn render_table(doc: &StatusDoc, color: bool) -> String {
             paint(state_text(&r.state), &r.state, color)
         ));
     }
+    // Repeatables: `R` in the version column (they have none).
+    for r in &doc.repeatables {
+        out.push_str(&format!(
+            "{:<vw$}  {:<nw$}  {}\n",
+            "R",
+            r.name,
+            paint_repeatable(repeatable_text(&r.state), &r.state, color)
+        ));
+    }
     let s = doc.summary;
     let mut parts = vec![
         format!("{} applied", s.applied),
@@ -122,13 +174,25 @@ pub fn render_table(doc: &StatusDoc, color: bool) -> String {
     if s.missing > 0 {
         parts.push(format!("{} missing", s.missing));
     }
+    let mut reps = String::new();
+    if !doc.repeatables.is_empty() {
+        reps = format!(
+            "; {} repeatable(s): {} applied, {} pending",
+            doc.repeatables.len(),
+            s.repeatable_applied,
+            s.repeatable_pending
+        );
+        if s.repeatable_removed > 0 {
+            reps.push_str(&format!(", {} removed", s.repeatable_removed));
+        }
+    }
     let at = match doc.database_version {
         Some(v) => format!("database at version {v}"),
         None if doc.history_exists => "no migration applied".to_string(),
         None => format!("never migrated (no {} table)", doc.history_table),
     };
     out.push_str(&format!(
-        "{} migration(s): {}; {} ({})\n",
+        "{} migration(s): {}{reps}; {} ({})\n",
         doc.migrations.len(),
         parts.join(", "),
         at,
