@@ -333,31 +333,13 @@ pub fn run_rules(cx: &Ctx) -> Vec<(&'static Rule, Vec<Finding>)> {
         .collect()
 }
 
-/// `*` matches any run of characters; everything else literally (case-sensitive).
+/// Shell-style wildcard match (the `glob` crate's patterns: `*` any run of characters, `?` one,
+/// `[...]` a class), case-sensitive; a pattern that is not a valid glob matches only itself.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
+    match glob::Pattern::new(pattern) {
+        Ok(p) => p.matches(text),
+        Err(_) => pattern == text,
     }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 /// Whether an exclusion silences a finding of `rule`.
@@ -720,6 +702,8 @@ mod tests {
         assert!(glob("cc_*_logs", "cc_audit_logs"));
         assert!(!glob("cc_*", "xcc_a"));
         assert!(glob("exact", "exact"));
+        assert!(glob("ticket?", "tickets"));
+        assert!(glob("[", "["));
         assert!(!glob("Exact", "exact"));
     }
 
