@@ -180,7 +180,7 @@ fn journal_before_names_exactly_the_documented_problems() {
             "{text}"
         );
     }
-    assert!(text.contains("6 failed"), "{text}");
+    assert!(text.contains("6 errors, "), "{text}");
 }
 
 /// The wording of the "before" state: RLS disabled and plain snake_case views over the

@@ -3,6 +3,7 @@
 mod common;
 
 mod access;
+mod annotations;
 mod behaviour;
 mod connect;
 mod dba;

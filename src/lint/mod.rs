@@ -6,6 +6,7 @@
 //! created). Must not render by itself or query the catalog per rule.
 
 pub mod migration;
+pub mod origin;
 pub mod rules;
 pub mod snapshot;
 pub mod sql;
@@ -375,6 +376,20 @@ pub fn validate_exclusions(exclusions: &[Exclusion]) -> Result<(), ConfigError> 
     }
 }
 
+/// The diagnose rules as the report describes them (SARIF's driver rules, the human output).
+pub fn rule_infos() -> Vec<crate::report::RuleInfo> {
+    rules::RULES
+        .iter()
+        .map(|r| crate::report::RuleInfo {
+            id: r.id.to_string(),
+            level: r.level,
+            what: r.what.to_string(),
+            why: r.why.to_string(),
+            fix: r.fix.to_string(),
+        })
+        .collect()
+}
+
 /// The lowest level that fails the run.
 pub fn threshold(f: FailOn) -> Level {
     match f {
@@ -396,6 +411,12 @@ pub struct Diagnosis {
 
 /// Run every rule and turn the findings into report rows, exclusions applied.
 pub fn diagnose(cx: &Ctx, exclusions: &[Exclusion]) -> Diagnosis {
+    diagnose_placed(cx, exclusions, &origin::Origins::default())
+}
+
+/// [`diagnose`], each finding placed at the migration statement that created its object when
+/// `origins` knows it.
+pub fn diagnose_placed(cx: &Ctx, exclusions: &[Exclusion], origins: &origin::Origins) -> Diagnosis {
     let mut results = Vec::new();
     let mut worst: Option<Level> = None;
     let mut total_excluded = 0;
@@ -435,6 +456,8 @@ pub fn diagnose(cx: &Ctx, exclusions: &[Exclusion]) -> Diagnosis {
                 format!("{}. {}", f.message, rule.why),
             );
             r.level = Some(rule.level);
+            r.object = Some(f.key());
+            r.location = origins.find(&f, cx.snap);
             r.hint = Some(f.fix);
             results.push(r);
         }
@@ -553,9 +576,12 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
     let t = Instant::now();
     let mut cx = Ctx::new(&snap, &o.exposed_schemas).skipping_history(&o.history);
     cx.extra = extra;
-    let d = diagnose(&cx, &o.exclusions);
+    let origins = origin::Origins::of_dir(&o.migrations);
+    let d = diagnose_placed(&cx, &o.exclusions, &origins);
     let mut report = Report::new("diagnose", &display);
     report.results = d.results;
+    report.rules = rule_infos();
+    report.list_all = cfg.verbose > 0;
     report.duration_ms = ms(started.elapsed());
     if cfg.verbose > 0 {
         eprintln!(

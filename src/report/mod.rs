@@ -1,9 +1,13 @@
 //! The report every checking command produces (`verify`, `diagnose`) and its renderers
-//! (table | json | junit | tap). A failed check is data here, never an `Err`. Renderers are pure
-//! functions over a writer; colour is decided once by the caller. Must not touch the database.
+//! (table | json | junit | tap | sarif | github; diagnose's human output is `grouped`). A failed
+//! check is data here, never an `Err`. Renderers are pure functions over a writer; colour is
+//! decided once by the caller. Must not touch the database.
 
+pub mod github;
+pub mod grouped;
 pub mod json;
 pub mod junit;
+pub mod sarif;
 pub mod table;
 pub mod tap;
 
@@ -74,6 +78,9 @@ pub struct CheckResult {
     /// How to fix it (diagnose findings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The database object a diagnose finding is about (`schema.name`, `schema.name/part`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
     pub duration_ms: f64,
 }
 
@@ -94,6 +101,7 @@ impl CheckResult {
             component: None,
             level: None,
             hint: None,
+            object: None,
             duration_ms: 0.0,
         }
     }
@@ -113,6 +121,27 @@ pub struct Report {
     /// every result, and the machine formats are unaffected.
     #[serde(skip)]
     pub only_problems: bool,
+    /// Display only (`-v`): diagnose's human output lists every finding of a rule instead of the
+    /// first few and a count.
+    #[serde(skip)]
+    pub list_all: bool,
+    /// The rules a diagnose run applied (SARIF's driver rules, the human output's `why`);
+    /// empty for verify.
+    #[serde(skip)]
+    pub rules: Vec<RuleInfo>,
+}
+
+/// A rule as the machine formats describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub id: String,
+    pub level: Level,
+    /// What it detects, one line.
+    pub what: String,
+    /// Why it matters.
+    pub why: String,
+    /// How to fix it in general.
+    pub fix: String,
 }
 
 /// Totals for the summary line.
@@ -132,6 +161,8 @@ impl Report {
             results: Vec::new(),
             duration_ms: 0.0,
             only_problems: false,
+            list_all: false,
+            rules: Vec::new(),
         }
     }
 
@@ -166,10 +197,13 @@ pub fn render(
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
+        ReportFormat::Table if report.command == "diagnose" => grouped::render(report, color, w),
         ReportFormat::Table => table::render(report, color, w),
         ReportFormat::Json => json::render(report, w),
         ReportFormat::Junit => junit::render(report, w),
         ReportFormat::Tap => tap::render(report, w),
+        ReportFormat::Sarif => sarif::render(report, w),
+        ReportFormat::Github => github::render(report, w),
     }
 }
 

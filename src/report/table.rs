@@ -207,7 +207,7 @@ fn detail_cell(r: &CheckResult) -> String {
 
 /// Text safe for a fixed layout: tabs become spaces, other control characters (and escapes smuggled into
 /// names) are dropped, so neither the layout nor the terminal is disturbed.
-fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     if !s.chars().any(|c| c.is_control() && c != '\n') {
         return s.to_string();
     }

@@ -2,8 +2,8 @@
 //! JSON, SARIF 2.1.0 and GitHub Actions workflow commands. Pure functions over a writer; colour is
 //! decided by the caller. Must not decide the exit code nor touch files.
 //!
-//! SARIF and GitHub output are written here for lint findings (file:line:col); when `diagnose`
-//! gets its own in `crate::report`, the two can share the escaping and the SARIF skeleton.
+//! SARIF and GitHub output go through the renderers `verify` and `diagnose` use too
+//! (`crate::report::{sarif, github}`): one escaping, one SARIF skeleton.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Finding, Outcome, RULES};
-use crate::report::Level;
+use crate::report::{github, sarif, Level, RuleInfo};
 
 /// What was linted, for the summary and the machine formats.
 #[derive(Debug, Clone, Serialize)]
@@ -109,95 +109,61 @@ pub fn json(o: &Outcome, scope: &Scope, exit_code: u8, w: &mut impl Write) -> io
 
 /// A path as a SARIF/GitHub relative URI (forward slashes).
 fn uri(f: &Finding) -> String {
-    f.file.to_string_lossy().replace('\\', "/")
+    github::relative_path(&f.file)
 }
 
-/// SARIF 2.1.0: one run, the rules as its driver's rules, one result per finding.
-pub fn sarif(o: &Outcome, w: &mut impl Write) -> io::Result<()> {
-    let sarif_level = |l: Level| match l {
-        Level::Error => "error",
-        Level::Warn => "warning",
-        Level::Info => "note",
-    };
-    let rules: Vec<serde_json::Value> = RULES
+/// The lint rules as the machine formats describe them, with the syntax-error pseudo-rule.
+fn rule_infos() -> Vec<RuleInfo> {
+    RULES
         .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "shortDescription": { "text": r.what },
-                "fullDescription": { "text": r.why },
-                "help": { "text": r.fix },
-                "defaultConfiguration": { "level": sarif_level(r.level) },
-            })
+        .map(|r| RuleInfo {
+            id: r.id.to_string(),
+            level: r.level,
+            what: r.what.to_string(),
+            why: r.why.to_string(),
+            fix: r.fix.to_string(),
         })
-        .chain(std::iter::once(json!({
-            "id": super::SYNTAX_ERROR,
-            "shortDescription": { "text": "a file PostgreSQL's parser rejects" },
-            "defaultConfiguration": { "level": "error" },
-        })))
-        .collect();
-    let results: Vec<serde_json::Value> = o
+        .chain(std::iter::once(RuleInfo {
+            id: super::SYNTAX_ERROR.to_string(),
+            level: Level::Error,
+            what: "a file PostgreSQL's parser rejects".to_string(),
+            why: String::new(),
+            fix: String::new(),
+        }))
+        .collect()
+}
+
+/// SARIF 2.1.0 (`crate::report::sarif`): the rules as the driver's rules, one result per finding.
+pub fn sarif(o: &Outcome, w: &mut impl Write) -> io::Result<()> {
+    let items: Vec<sarif::Item> = o
         .findings
         .iter()
-        .map(|f| {
-            json!({
-                "ruleId": f.rule,
-                "level": sarif_level(f.level),
-                "message": { "text": format!("{}. Fix: {}", f.message, f.fix) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri(f) },
-                        "region": { "startLine": f.line, "startColumn": f.col },
-                    }
-                }],
-            })
+        .map(|f| sarif::Item {
+            rule_id: f.rule.clone(),
+            level: f.level,
+            message: format!("{}. Fix: {}", f.message, f.fix),
+            file: Some((uri(f), f.line, f.col)),
+            object: None,
         })
         .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "deskctl",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)
+    sarif::write("lint", &rule_infos(), &items, w)
 }
 
-/// GitHub's escaping of a workflow command's message.
-fn gh_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// ... and of a property value.
-fn gh_prop(s: &str) -> String {
-    gh_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// `::error file=F,line=L,col=C,title=RULE::message%0Afix: ...`, one per finding.
+/// `::error file=F,line=L,col=C,title=RULE::message%0Afix: ...` (`crate::report::github`), one per
+/// finding, then the summary.
 pub fn github(o: &Outcome, scope: &Scope, w: &mut impl Write) -> io::Result<()> {
     for f in &o.findings {
-        let cmd = match f.level {
-            Level::Error => "error",
-            Level::Warn => "warning",
-            Level::Info => "notice",
+        let a = github::Annotation {
+            level: f.level,
+            position: Some(github::Position {
+                file: uri(f),
+                line: f.line,
+                col: f.col,
+            }),
+            title: format!("deskctl lint {}", f.rule),
+            message: format!("{}\nfix: {}", f.message, f.fix),
         };
-        writeln!(
-            w,
-            "::{cmd} file={},line={},col={},title={}::{}",
-            gh_prop(&uri(f)),
-            f.line,
-            f.col,
-            gh_prop(&format!("deskctl lint {}", f.rule)),
-            gh_data(&format!("{}\nfix: {}", f.message, f.fix))
-        )?;
+        github::write_annotation(&a, w)?;
     }
     writeln!(w, "{}", summary(o, scope))
 }
@@ -250,7 +216,7 @@ mod tests {
     fn sarif_has_rules_results_and_regions() {
         let (o, _) = sample();
         let v: serde_json::Value = serde_json::from_str(&render(|w| sarif(&o, w))).unwrap();
-        assert_eq!(v["version"], "2.1.0");
+        crate::report::sarif::check_required_fields(&v).unwrap();
         let run = &v["runs"][0];
         assert!(run["tool"]["driver"]["rules"].as_array().unwrap().len() > RULES.len() - 1);
         assert_eq!(run["results"][0]["ruleId"], "table-without-rls");
@@ -268,6 +234,6 @@ mod tests {
         let first = t.lines().next().unwrap();
         assert!(first.starts_with("::error file=m/V1__a.sql,line=1,col=1,title=deskctl lint table-without-rls::table public.notes"), "{first}");
         assert!(first.contains("%0Afix: ALTER TABLE"), "{first}");
-        assert_eq!(gh_prop("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
+        assert_eq!(github::escape_property("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
     }
 }
