@@ -207,7 +207,15 @@ fn diagnose_human_output_is_grouped_by_level_then_rule() {
     };
     let ranks: Vec<usize> = text.lines().filter_map(rank).collect();
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{text}");
-    assert!(text.lines().last().unwrap().contains(" rules"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[lines.len() - 2].starts_with("2 errors, 1 warning, 0 notes from 2 of "),
+        "{text}"
+    );
+    assert!(
+        lines[lines.len() - 1].ends_with("passed, 3 failed"),
+        "{text}"
+    );
 }
 
 #[test]
