@@ -1012,3 +1012,68 @@ fn supabase_layout_reads_repeatables_from_the_repeatable_directory() {
         output_text(&out)
     );
 }
+
+#[test]
+fn repeatables_run_under_the_migration_lock_and_honour_no_transaction() {
+    let db = TestDb::new();
+    let dir = dir_with(&[
+        ("V1__base.sql", REP_BASE),
+        (
+            "R__slow.sql",
+            "select pg_sleep(2);\ninsert into rep_runs values ('slow');\n",
+        ),
+        (
+            "R__t_index.sql",
+            "-- deskctl:no-transaction\ncreate index concurrently if not exists notes_body_idx on notes (body);\ninsert into rep_runs values ('t_index');\n",
+        ),
+    ]);
+    let bin = assert_cmd::cargo::cargo_bin("deskctl");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args(["migrate", "--database-url", &db.url, "--migrations"])
+        .arg(dir.path())
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first run is inside the repeatable (its sleep is visible).
+    let t0 = std::time::Instant::now();
+    while db
+        .scalar(
+            "select count(*)::text from pg_stat_activity where query like 'select pg_sleep(2)%'",
+        )
+        .as_deref()
+        != Some("1")
+    {
+        assert!(t0.elapsed().as_secs() < 20, "the repeatable never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = rep("migrate", &db, dir.path(), &["--lock-timeout", "0.5"]);
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("gave up waiting for the migration lock held by pid"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(child.wait().unwrap().success());
+    assert_eq!((body_runs(&db, "slow"), body_runs(&db, "t_index")), (1, 1));
+    assert_eq!(
+        repeatable_rows(&db),
+        [("slow".into(), "1".into()), ("t_index".into(), "1".into())]
+    );
+    // The no-transaction repeatable ran outside a transaction: its index is built and valid.
+    assert_eq!(
+        db.scalar(
+            "select indisvalid::text from pg_index where indexrelid = 'notes_body_idx'::regclass"
+        )
+        .as_deref(),
+        Some("true")
+    );
+    let out = rep("migrate", &db, dir.path(), &[]);
+    assert!(
+        stdout(&out).contains("nothing to apply"),
+        "{}",
+        output_text(&out)
+    );
+}
