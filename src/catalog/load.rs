@@ -84,6 +84,24 @@ struct PerRelation {
     view_deps: Vec<Row>,
 }
 
+/// Read the snapshot inside a REPEATABLE READ, READ ONLY transaction that is rolled back: one
+/// consistent view of the catalogs (a migration committing meanwhile is seen entirely or not at
+/// all), and no way to write. What every read-only command (verify, diagnose, snapshot, access,
+/// diff, init) uses; the connection must not be inside a transaction.
+pub async fn load_consistent(
+    client: &Client,
+    scope: &Scope,
+) -> Result<Snapshot, tokio_postgres::Error> {
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let snap = load(client, scope).await;
+    let end = client.batch_execute("ROLLBACK").await;
+    let snap = snap?;
+    end?;
+    Ok(snap)
+}
+
 /// Read the snapshot: 16 queries whatever the number of checks or objects, pipelined on
 /// `client`. The relation query goes first; the per-relation queries (columns, constraints,
 /// indexes, policies, triggers, sequence owners, view dependencies) follow with its oids, so they

@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use load::{load, parse_acl, Scope, QUERY_COUNT};
+pub use load::{load, load_consistent, parse_acl, Scope, QUERY_COUNT};
 
 pub type Oid = u32;
 

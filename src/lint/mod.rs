@@ -498,22 +498,14 @@ pub(crate) async fn open_and_migrate(
     Ok(db)
 }
 
-/// Read the snapshot inside a REPEATABLE READ, READ ONLY transaction that is rolled back: one
-/// consistent view of the catalogs, and no way to write.
+/// Read the snapshot in one consistent, read-only transaction ([`catalog::load_consistent`]).
 /// `diagnose` reads expressions (policy USING / WITH CHECK, index predicates): `diagnose_scope`;
 /// `snapshot` records policy expressions too (what decides access), but no definitions.
 pub async fn read_snapshot(
     client: &tokio_postgres::Client,
     scope: &Scope,
 ) -> Result<Snapshot, tokio_postgres::Error> {
-    client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
-    let snap = catalog::load(client, scope).await;
-    let end = client.batch_execute("ROLLBACK").await;
-    let snap = snap?;
-    end?;
-    Ok(snap)
+    catalog::load_consistent(client, scope).await
 }
 
 /// What `diagnose` reads: deparsed expressions (the policy rules read USING / WITH CHECK text), but

@@ -86,7 +86,10 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     let mut report = Report::new("verify", &db.display);
     let t0 = Instant::now();
     let snap = db
-        .watch_locks("reading the catalog", catalog::load(&db.client, &scope))
+        .watch_locks(
+            "reading the catalog",
+            catalog::load_consistent(&db.client, &scope),
+        )
         .await?;
     let snapshot_ms = ms(t0.elapsed());
     let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
