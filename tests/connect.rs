@@ -52,8 +52,12 @@ fn ping_by_pg_environment_and_key_value_string() {
         .copied()
         .unwrap_or(5432)
         .to_string();
+    // The test cluster wants its password (ephemeral clusters are private); "" for a server
+    // given by DESKCTL_TEST_DATABASE_URL without one.
+    let password = String::from_utf8_lossy(t.config.get_password().unwrap_or_default()).to_string();
     let out = deskctl()
         .args(["ping", "--format", "json"])
+        .env("PGPASSWORD", &password)
         .env("PGHOST", &host)
         .env("PGPORT", &port)
         .env("PGUSER", "postgres")
@@ -64,7 +68,10 @@ fn ping_by_pg_environment_and_key_value_string() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["database"], db.name.as_str());
 
-    let kv = format!("host='{host}' port={port} user=postgres dbname={}", db.name);
+    let kv = format!(
+        "host='{host}' port={port} user=postgres password='{password}' dbname={}",
+        db.name
+    );
     let out = deskctl()
         .args(["ping", "--format", "json", "--database-url", &kv])
         .output()
@@ -473,12 +480,17 @@ fn keep_leaves_a_reachable_cluster_and_says_how_to_stop_it() {
         .unwrap();
     assert!(out.status.success(), "{}", output_text(&out));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
-    let url = err
+    // connect: PGPASSFILE=FILE psql 'URL' (the password only in that 0600 file, never printed)
+    let (pgpass, url) = err
         .lines()
-        .find_map(|l| l.trim().strip_prefix("connect: psql '"))
-        .and_then(|l| l.strip_suffix('\''))
-        .unwrap_or_else(|| panic!("no connect line in: {err}"))
-        .to_string();
+        .find_map(|l| l.trim().strip_prefix("connect: PGPASSFILE="))
+        .and_then(|l| l.split_once(" psql '"))
+        .and_then(|(f, u)| Some((f.to_string(), u.strip_suffix('\'')?.to_string())))
+        .unwrap_or_else(|| panic!("no connect line in: {err}"));
+    let password = std::fs::read_to_string(&pgpass).unwrap();
+    let password = password.trim().rsplit(':').next().unwrap().to_string();
+    assert!(!err.contains(&password), "the password was printed: {err}");
+    let url = url.replacen("postgres@", &format!("postgres:{password}@"), 1);
     let stop = err
         .lines()
         .find_map(|l| l.trim().strip_prefix("stop:"))

@@ -8,15 +8,7 @@ use std::time::{Duration, Instant};
 
 use deskctl::db::{ephemeral, EphemeralCluster};
 
-use crate::common::{deskctl, output_text, rt, TestDb};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::common::{deskctl, free_port, output_text, rt, TestDb};
 
 /// A cluster on 127.0.0.1 with scram authentication and a role `app` whose password is `pw`.
 fn password_cluster(pw: &str) -> EphemeralCluster {

@@ -10,6 +10,7 @@ mod dba;
 mod diff;
 mod examples;
 mod hostile_checks;
+mod hostile_ephemeral;
 mod hostile_io;
 mod hostile_migrate;
 mod lint;

@@ -1,11 +1,13 @@
 //! A throwaway PostgreSQL cluster: data directory in a fresh temp dir (copied from a cached
 //! `initdb` template per server version), a server listening only on a unix socket inside that
 //! directory, stopped and deleted on drop, on Ctrl-C/SIGTERM, and (via PDEATHSIG) if deskctl dies.
-//! As root it runs the server as an unprivileged user. Must not run SQL beyond readiness checks.
+//! As root it runs the server as an unprivileged user. Private: its own random superuser password
+//! (OS RNG, never printed), scram-sha-256 for every connection, socket and directory 0700; the
+//! cached template holds no password. Must not run SQL beyond setting that password.
 
 use std::fs;
-use std::io::Read;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -47,7 +49,42 @@ pub enum EphemeralError {
     },
     #[error("the PostgreSQL server exited during start-up ({status}); its log ends:\n{tail}")]
     StartFailed { status: String, tail: String },
+    #[error("setting the ephemeral cluster's password failed ({status}):\n{output}")]
+    Password { status: String, output: String },
 }
+
+/// The cluster's superuser password: random, shown as `****` by `Debug`.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("****")
+    }
+}
+
+impl Secret {
+    /// 32 bytes from the operating system's random number generator, as hex (no quoting needed
+    /// anywhere: SQL literal, URL, pgpass line).
+    fn generate() -> Result<Secret, EphemeralError> {
+        let mut bytes = [0u8; 32];
+        getrandom::getrandom(&mut bytes).map_err(|e| EphemeralError::Io {
+            what: "reading the operating system's random number generator".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        Ok(Secret(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+    }
+
+    /// `text` with every occurrence of the password replaced (for error output).
+    fn mask(&self, text: &str) -> String {
+        text.replace(&self.0, "****")
+    }
+}
+
+/// Who may connect: everyone needs the password, locally and over 127.0.0.1 (no trust lines).
+const PG_HBA: &str = "# deskctl ephemeral cluster: every connection needs the password\n\
+local all all scram-sha-256\n\
+host all all 127.0.0.1/32 scram-sha-256\n";
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> EphemeralError {
     let what = what.into();
@@ -236,6 +273,7 @@ pub struct EphemeralCluster {
     keep: bool,
     bindir: PathBuf,
     run_as: Option<String>,
+    password: Secret,
     /// Time from `start` to accepting connections.
     pub startup: Duration,
 }
@@ -258,7 +296,14 @@ impl EphemeralCluster {
         // Registered at once (pid 0: no server yet), so a signal during the template copy still
         // removes the directory.
         live().push((0, root.clone()));
-        let prepared = Self::prepare(&opts, &bindir, &run_as, &root);
+        let password = match Secret::generate() {
+            Ok(p) => p,
+            Err(e) => {
+                live().retain(|(_, d)| d != &root);
+                return Err(e);
+            }
+        };
+        let prepared = Self::prepare(&opts, &bindir, &run_as, &root, &password);
         let (mut cmd, log_path) = match prepared {
             Ok(v) => v,
             Err(e) => {
@@ -288,6 +333,7 @@ impl EphemeralCluster {
             keep: opts.keep,
             bindir,
             run_as: run_as.name().map(str::to_string),
+            password,
             startup: Duration::ZERO,
         };
         cluster.wait_ready(&root.join("data"), &log_path, opts.start_timeout)?;
@@ -301,10 +347,33 @@ impl EphemeralCluster {
         bindir: &Path,
         run_as: &RunAs,
         root: &Path,
+        password: &Secret,
     ) -> Result<(Command, PathBuf), EphemeralError> {
+        // The socket lives here: only the server's user (and root) may enter.
+        fs::set_permissions(root, fs::Permissions::from_mode(0o700))
+            .map_err(io(format!("chmod {}", root.display())))?;
         run_as.chown(root)?;
         let data = root.join("data");
         template_copy(bindir, run_as, &data)?;
+        set_password(bindir, run_as, &data, password)?;
+        let hba = data.join("pg_hba.conf");
+        fs::write(&hba, PG_HBA).map_err(io(format!("writing {}", hba.display())))?;
+        fs::set_permissions(&hba, fs::Permissions::from_mode(0o600))
+            .map_err(io(format!("chmod {}", hba.display())))?;
+        run_as.chown(&hba)?;
+        if opts.keep {
+            // How a user reaches a kept cluster without the password on a command line: a
+            // pgpass file only the invoking user can read (root's when deskctl runs as root).
+            let pgpass = root.join("pgpass");
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&pgpass)
+                .map_err(io(format!("creating {}", pgpass.display())))?;
+            writeln!(f, "*:*:*:{SUPERUSER}:{}", password.0)
+                .map_err(io(format!("writing {}", pgpass.display())))?;
+        }
         for (name, contents, mode) in &opts.data_files {
             let p = data.join(name);
             fs::write(&p, contents).map_err(io(format!("writing {}", p.display())))?;
@@ -327,7 +396,9 @@ impl EphemeralCluster {
                 "-c",
                 "log_min_messages=warning",
             ])
-            .args(["-c", "max_locks_per_transaction=256"]);
+            .args(["-c", "max_locks_per_transaction=256"])
+            .args(["-c", "unix_socket_permissions=0700"])
+            .args(["-c", "password_encryption=scram-sha-256"]);
         match opts.tcp_port {
             Some(_) => cmd.args(["-c", "listen_addresses=127.0.0.1"]),
             None => cmd.args(["-c", "listen_addresses="]),
@@ -418,12 +489,14 @@ impl EphemeralCluster {
         self.child.as_ref().map(|c| c.id())
     }
 
-    /// Connection settings for a database on this cluster (unix socket, superuser).
+    /// Connection settings for a database on this cluster (unix socket, superuser, the
+    /// cluster's password).
     pub fn conn_target(&self, dbname: &str) -> ConnTarget {
         let mut c = tokio_postgres::Config::new();
         c.host_path(&self.root)
             .port(self.port)
             .user(SUPERUSER)
+            .password(&self.password.0)
             .dbname(dbname)
             .application_name("deskctl");
         ConnTarget {
@@ -434,14 +507,28 @@ impl EphemeralCluster {
         }
     }
 
-    /// A libpq URL for a database on this cluster.
+    /// A libpq URL for a database on this cluster, WITH the password (for programs: never print
+    /// it unmasked; `conninfo::mask_password` covers it).
     pub fn url(&self, dbname: &str) -> String {
-        let host: String = percent_encoding::utf8_percent_encode(
+        format!(
+            "postgresql://{SUPERUSER}:{}@{}:{}/{dbname}",
+            self.password.0,
+            self.url_host(),
+            self.port
+        )
+    }
+
+    /// The superuser password (tests and callers that hand it to another program).
+    pub fn password(&self) -> &str {
+        &self.password.0
+    }
+
+    fn url_host(&self) -> String {
+        percent_encoding::utf8_percent_encode(
             &self.root.display().to_string(),
             percent_encoding::NON_ALPHANUMERIC,
         )
-        .collect();
-        format!("postgresql://{SUPERUSER}@{host}:{}/{dbname}", self.port)
+        .collect()
     }
 
     /// How to reach and stop a kept cluster.
@@ -462,10 +549,23 @@ impl EphemeralCluster {
                 self.root.display()
             ),
         };
+        // The password stays in a 0600 pgpass file (not on the screen, not in shell history).
+        let pgpass = self.root.join("pgpass");
+        let mut connect = format!(
+            "PGPASSFILE={} psql 'postgresql://{SUPERUSER}@{}:{}/postgres'",
+            pgpass.display(),
+            self.url_host(),
+            self.port
+        );
+        if let Some(p) = self.tcp_port {
+            connect.push_str(&format!(
+                "\n           PGPASSFILE={} psql 'postgresql://{SUPERUSER}@127.0.0.1:{p}/postgres'",
+                pgpass.display()
+            ));
+        }
         format!(
-            "ephemeral cluster kept running (pid {})\n  connect: psql '{}'\n  stop:    {}",
+            "ephemeral cluster kept running (pid {})\n  connect: {connect}\n  stop:    {}",
             self.pid().map(|p| p.to_string()).unwrap_or_default(),
-            self.url("postgres"),
             stop
         )
     }
@@ -598,11 +698,54 @@ fn template_copy(bindir: &Path, run_as: &RunAs, data: &Path) -> Result<(), Ephem
     copy_tree(&template, data, run_as)
 }
 
+/// Give the data directory's superuser `password` before any server runs on it: the template
+/// (and a fresh initdb) has none, so no two clusters share one. A single-user backend reads the
+/// statement from a pipe (never a command line); its output is masked in errors.
+fn set_password(
+    bindir: &Path,
+    run_as: &RunAs,
+    data: &Path,
+    password: &Secret,
+) -> Result<(), EphemeralError> {
+    let mut cmd = Command::new(bindir.join("postgres"));
+    cmd.arg("--single")
+        .arg("-D")
+        .arg(data)
+        .args(["-c", "fsync=off", "-c", "log_min_messages=warning"])
+        .args(["-c", "password_encryption=scram-sha-256"])
+        .arg("postgres")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .current_dir(data.parent().unwrap_or(Path::new("/")));
+    run_as.apply(&mut cmd);
+    let mut child = cmd.spawn().map_err(io("running postgres --single"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // An error here shows as the backend's exit status below.
+        let _ = writeln!(stdin, "ALTER ROLE {SUPERUSER} PASSWORD '{}'", password.0);
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(io("running postgres --single"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() || text.contains("ERROR:") || text.contains("FATAL:") {
+        return Err(EphemeralError::Password {
+            status: out.status.to_string(),
+            output: password.mask(&text),
+        });
+    }
+    Ok(())
+}
+
 fn initdb(bindir: &Path, run_as: &RunAs, data: &Path) -> Result<(), EphemeralError> {
     let mut cmd = Command::new(bindir.join("initdb"));
     cmd.arg("-D")
         .arg(data)
-        .args(["-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--locale=C"])
+        .args(["-A", "reject", "-U", SUPERUSER, "-E", "UTF8", "--locale=C"])
         .args(["--no-sync", "--no-instructions"])
         .stdin(Stdio::null())
         .current_dir(data.parent().unwrap_or(Path::new("/")));
