@@ -26,7 +26,8 @@ pub enum Privilege {
     AlterSystem,
 }
 
-/// Every privilege, in the order PostgreSQL's GRANT documentation lists them.
+/// Every privilege, in the order PostgreSQL's GRANT documentation lists them, which is also the
+/// declaration order (`p as usize` indexes tables built from this list).
 pub const ORDER: &[Privilege] = &[
     Privilege::Select,
     Privilege::Insert,
@@ -172,6 +173,10 @@ mod tests {
             assert_eq!(Privilege::from_name(&p.name().to_lowercase()), Some(p));
         }
         assert_eq!(Privilege::from_acl_char('z'), None);
+        // ORDER is the declaration order: `p as usize` indexes tables built from it.
+        for (i, p) in ORDER.iter().enumerate() {
+            assert_eq!(*p as usize, i, "{p}");
+        }
         assert_eq!(Privilege::from_name("temp"), Some(Privilege::Temporary));
         assert_eq!(Privilege::from_name("ALL"), None);
     }

@@ -468,6 +468,12 @@ impl StaticCheck for Privileges {
         // A required privilege outside this object type's list is never held.
         let has_unknown = required.iter().any(|p| bit(self.on, p) == 0);
         let has_not_bits: Mask = has_not.iter().fold(0, |m, p| m | bit(self.on, p));
+        // The bit of each privilege an ACL item can hold, indexed by the enum: no name lookups in
+        // the per-object loop.
+        let by_privilege: Vec<Mask> = crate::catalog::privilege::ORDER
+            .iter()
+            .map(|p| bit(self.on, p.name()))
+            .collect();
         for role in self.role.iter() {
             let superuser = snap.is_superuser(role);
             let grantees = snap.effective_grantees(role);
@@ -483,7 +489,7 @@ impl StaticCheck for Privileges {
                     for acl in t.acls {
                         for a in acl {
                             if grantees.contains(&a.grantee) {
-                                m |= bit(self.on, a.privilege.name());
+                                m |= by_privilege[a.privilege as usize];
                             }
                         }
                     }
