@@ -129,7 +129,8 @@ impl RunConfig {
             Some(p) => (load_project_file(p)?, Some(p.clone())),
             None => {
                 let p = Path::new(DEFAULT_CONFIG_FILE);
-                if p.exists() {
+                // Present in any form (a link loop, a FIFO): read, so it is refused by name.
+                if std::fs::symlink_metadata(p).is_ok() {
                     (load_project_file(p)?, Some(p.to_path_buf()))
                 } else {
                     (ProjectFile::default(), None)
@@ -284,7 +285,7 @@ fn decide_color(choice: Option<ColorChoice>) -> bool {
 }
 
 pub fn load_project_file(path: &Path) -> Result<ProjectFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = crate::inputs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;

@@ -560,6 +560,28 @@ fn outputs_never_overwrite_inputs() {
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
 }
 
+/// A session holding an ACCESS EXCLUSIVE lock on `table` (until rollback), and its pid.
+async fn hold_access_exclusive(
+    db: &TestDb,
+    table: &str,
+) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>, i32) {
+    let (client, h) = deskctl::db::connect_target(&db.target(), None)
+        .await
+        .unwrap();
+    client
+        .batch_execute(&format!(
+            "begin; lock table {table} in access exclusive mode"
+        ))
+        .await
+        .unwrap();
+    let pid: i32 = client
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    (client, h, pid)
+}
+
 /// Promise 5: nothing hangs behind an ACCESS EXCLUSIVE lock: catalog reads that need the table
 /// (diagnose deparses its policies and indexes) give up after --lock-timeout naming the relation
 /// and the pid; the others do not need the lock; a migration touching the table gives up too.
@@ -574,18 +596,7 @@ fn catalog_reads_time_out_naming_relation_and_pid() {
     let dir = tempfile::tempdir().unwrap();
     let checks = write(dir.path(), "c.toml", "[[rls]]\ntables = [\"locked_t\"]\n");
     rt().block_on(async {
-        let (client, _h) = deskctl::db::connect_target(&db.target(), None)
-            .await
-            .unwrap();
-        client
-            .batch_execute("begin; lock table locked_t in access exclusive mode")
-            .await
-            .unwrap();
-        let pid: i32 = client
-            .query_one("select pg_backend_pid()", &[])
-            .await
-            .unwrap()
-            .get(0);
+        let (client, _h, pid) = hold_access_exclusive(&db, "locked_t").await;
         let m = mig.path().display().to_string();
         let mut timed_out = Vec::new();
         for args in [
@@ -699,5 +710,234 @@ fn migrate_target_that_no_file_has_is_refused_and_nothing_runs() {
             .as_deref(),
         Some("true"),
         "nothing may be written"
+    );
+}
+
+fn mkfifo(p: &Path) {
+    nix::unistd::mkfifo(p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+}
+
+/// Run deskctl in `cwd` with a deadline; assert it refused (exit 2) within seconds, naming
+/// `names` and saying why (`why`).
+fn refused(cwd: &Path, args: &[&str], names: &[&str], why: &str) {
+    let t0 = Instant::now();
+    let out = deskctl()
+        .current_dir(cwd)
+        .args(args)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let took = t0.elapsed();
+    let text = output_text(&out);
+    assert!(
+        took < Duration::from_secs(20),
+        "{args:?} took {took:?}: {text}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{args:?}\n{text}");
+    for n in names {
+        assert!(text.contains(n), "{args:?}: {n} not named\n{text}");
+    }
+    assert!(text.contains(why), "{args:?}: no `{why}`\n{text}");
+}
+
+/// Promise 5: files that are not files and directories that never end. FIFOs (opening one
+/// blocks), devices (/dev/zero never ends) and sockets are refused by name without being opened,
+/// wherever deskctl reads user files; symbolic-link loops in check directories are named.
+#[test]
+fn fifos_devices_sockets_and_link_loops_are_refused_by_name_without_hanging() {
+    let db = TestDb::new();
+    let url = db.url.as_str();
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let fifo_msg = "named pipe (FIFO), not a regular file";
+
+    // Check files: a FIFO given directly, one inside a directory, a pgTAP one, a device.
+    mkfifo(&r.join("direct.toml"));
+    refused(
+        r,
+        &["verify", "direct.toml", "--database-url", url],
+        &["direct.toml"],
+        fifo_msg,
+    );
+    let checks = r.join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    write(&checks, "ok.toml", "[[rls]]\ntables = [\"t\"]\n");
+    mkfifo(&checks.join("pipe.toml"));
+    refused(
+        r,
+        &["verify", "checks", "--database-url", url],
+        &["checks/pipe.toml"],
+        fifo_msg,
+    );
+    std::fs::remove_file(checks.join("pipe.toml")).unwrap();
+    let pgtap = r.join("pgtap");
+    std::fs::create_dir(&pgtap).unwrap();
+    write(
+        &pgtap,
+        "a.sql",
+        "select plan(1); select pass('x'); select * from finish();\n",
+    );
+    mkfifo(&pgtap.join("b.sql"));
+    refused(
+        r,
+        &["verify", "pgtap", "--database-url", url],
+        &["pgtap/b.sql"],
+        fifo_msg,
+    );
+    refused(
+        r,
+        &["verify", "/dev/zero", "--database-url", url],
+        &["/dev/zero"],
+        "character device",
+    );
+
+    // Link loops: a directory linked into itself, and a -> b -> a.
+    std::os::unix::fs::symlink(&checks, checks.join("again")).unwrap();
+    refused(
+        r,
+        &["verify", "checks", "--database-url", url],
+        &["checks/again"],
+        "symbolic link loop",
+    );
+    std::fs::remove_file(checks.join("again")).unwrap();
+    std::os::unix::fs::symlink(checks.join("b.toml"), checks.join("a.toml")).unwrap();
+    std::os::unix::fs::symlink(checks.join("a.toml"), checks.join("b.toml")).unwrap();
+    refused(
+        r,
+        &["verify", "checks", "--database-url", url],
+        &["checks/a.toml", "checks/b.toml"],
+        "symbolic link loop",
+    );
+
+    // Migrations: a FIFO migration file, a FIFO given as the directory.
+    let mig = r.join("migrations");
+    std::fs::create_dir(&mig).unwrap();
+    write(&mig, "V1__a.sql", "create table a (id int);\n");
+    mkfifo(&mig.join("V2__b.sql"));
+    refused(
+        r,
+        &[
+            "migrate",
+            "--migrations",
+            "migrations",
+            "--database-url",
+            url,
+        ],
+        &["V2__b.sql"],
+        fifo_msg,
+    );
+    assert_eq!(
+        db.scalar("select to_regclass('public.a')::text"),
+        None,
+        "V1 ran"
+    );
+    mkfifo(&r.join("mig-pipe"));
+    refused(
+        r,
+        &["status", "--migrations", "mig-pipe", "--database-url", url],
+        &["mig-pipe"],
+        fifo_msg,
+    );
+
+    // Configuration: deskctl.toml as a FIFO, --config at a device, supabase/config.toml as a FIFO.
+    let cfg = tempfile::tempdir().unwrap();
+    mkfifo(&cfg.path().join("deskctl.toml"));
+    refused(
+        cfg.path(),
+        &["ping", "--database-url", url],
+        &["deskctl.toml"],
+        fifo_msg,
+    );
+    refused(
+        r,
+        &["ping", "--config", "/dev/zero", "--database-url", url],
+        &["/dev/zero"],
+        "character device",
+    );
+    let supa = tempfile::tempdir().unwrap();
+    std::fs::create_dir(supa.path().join("supabase")).unwrap();
+    mkfifo(&supa.path().join("supabase/config.toml"));
+    refused(
+        supa.path(),
+        &["ping", "--database-url", url],
+        &["supabase/config.toml"],
+        fifo_msg,
+    );
+
+    // A seed file that is a FIFO (seeds are read on ephemeral runs of a Supabase project).
+    std::fs::remove_file(supa.path().join("supabase/config.toml")).unwrap();
+    write(
+        &supa.path().join("supabase"),
+        "config.toml",
+        "[db.seed]\nenabled = true\nsql_paths = [\"./seed.sql\"]\n",
+    );
+    std::fs::create_dir(supa.path().join("supabase/migrations")).unwrap();
+    write(
+        &supa.path().join("supabase/migrations"),
+        "20240101000000_a.sql",
+        "create table a (id int);\nalter table a enable row level security;\n",
+    );
+    mkfifo(&supa.path().join("supabase/seed.sql"));
+    write(supa.path(), "c.toml", "[[rls]]\ntables = [\"a\"]\n");
+    refused(
+        supa.path(),
+        &["verify", "--ephemeral", "c.toml"],
+        &["seed.sql"],
+        fifo_msg,
+    );
+}
+
+/// Promise 5: a migration statement that waits on a lock another session holds gives up after
+/// --lock-timeout (exit 3) naming the locked relation and the holder's pid; nothing is half
+/// applied, and once the lock is gone the same migration applies.
+#[test]
+fn migrate_behind_a_held_table_lock_names_the_relation_and_the_pid() {
+    let db = TestDb::new();
+    db.exec("create table held_t (id int)");
+    let mig = tempfile::tempdir().unwrap();
+    write(
+        mig.path(),
+        "V1__alter.sql",
+        "create table other_t (id int);\nalter table held_t add column v text;\n",
+    );
+    let m = mig.path().display().to_string();
+    let run = |m: String, url: String| {
+        let t0 = Instant::now();
+        let out = deskctl()
+            .args(["migrate", "--no-lint", "--migrations", &m])
+            .args(["--lock-timeout", "1", "--database-url", &url])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (out, t0.elapsed())
+    };
+    rt().block_on(async {
+        let (client, _h, pid) = hold_access_exclusive(&db, "held_t").await;
+        let (out, took) = tokio::task::spawn_blocking({
+            let (m, url) = (m.clone(), db.url.clone());
+            move || run(m, url)
+        })
+        .await
+        .unwrap();
+        let text = output_text(&out);
+        assert!(took < Duration::from_secs(20), "took {took:?}\n{text}");
+        assert_eq!(out.status.code(), Some(3), "{text}");
+        assert!(text.contains("held_t"), "relation not named:\n{text}");
+        assert!(
+            text.contains(&format!("pid {pid}")),
+            "holder not named:\n{text}"
+        );
+        assert!(text.contains("--lock-timeout"), "{text}");
+        client.batch_execute("rollback").await.unwrap();
+    });
+    assert_eq!(
+        db.scalar("select to_regclass('public.other_t')::text"),
+        None
+    );
+    let (out, _) = run(m, db.url.clone());
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert_eq!(
+        db.scalar("select count(*)::text from information_schema.columns where table_name = 'held_t' and column_name = 'v'"),
+        Some("1".into())
     );
 }

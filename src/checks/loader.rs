@@ -27,10 +27,18 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Check>, LoadErrors> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for p in paths {
-        if p.is_dir() {
+        let kind = match crate::inputs::kind(p) {
+            Ok(k) => k,
+            Err(e) => {
+                problems.push(plain(p, &format!("cannot read it: {e}"), None));
+                continue;
+            }
+        };
+        if kind == crate::inputs::Kind::Dir {
             let before = files.len();
+            let found_problems = problems.len();
             collect_dir(p, &mut files, &mut problems);
-            if files.len() == before {
+            if files.len() == before && problems.len() == found_problems {
                 problems.push(plain(
                     p,
                     "no check files (*.toml) in this directory",
@@ -39,8 +47,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Check>, LoadErrors> {
                     ),
                 ));
             }
-        } else if p.is_file() {
+        } else if kind == crate::inputs::Kind::File {
             files.push(p.clone());
+        } else if let crate::inputs::Kind::Special(what) = kind {
+            let e = crate::inputs::not_a_file(what);
+            problems.push(plain(p, &format!("cannot read check file: {e}"), None));
         } else {
             problems.push(plain(
                 p,
@@ -51,7 +62,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Check>, LoadErrors> {
     }
     let mut loaded = Vec::new();
     for f in &files {
-        match std::fs::read_to_string(f) {
+        match crate::inputs::read_to_string(f) {
             Ok(text) => loaded.push((f.clone(), text)),
             Err(e) => problems.push(plain(f, &format!("cannot read check file: {e}"), None)),
         }
@@ -75,21 +86,14 @@ pub fn load_str(path: &Path, text: &str) -> Result<Vec<Check>, LoadErrors> {
     load_sources(&[(path, text)])
 }
 
+/// Every `*.toml` below `dir` (sorted). Link loops, and FIFOs/devices/sockets named `*.toml` or
+/// `*.sql` (pgTAP files, which verify hands here when their walk met such a problem), are problems.
 fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-        Err(e) => {
-            problems.push(plain(dir, &format!("cannot read directory: {e}"), None));
-            return;
-        }
-    };
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect_dir(&p, files, problems);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            files.push(p);
-        }
+    let is = |p: &Path, ext: &str| p.extension().is_some_and(|e| e == ext);
+    let walk = crate::inputs::walk(dir, &|p| is(p, "toml") || is(p, "sql"));
+    files.extend(walk.files.into_iter().filter(|p| is(p, "toml")));
+    for (p, e) in walk.problems {
+        problems.push(plain(&p, &format!("cannot read it: {e}"), None));
     }
 }
 
@@ -298,7 +302,7 @@ impl<'a> FileLoader<'a> {
         }
         for (name, span) in names {
             let path = self.path.parent().unwrap_or(Path::new("")).join(&name);
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::inputs::read_to_string(&path) {
                 Ok(t) => t,
                 Err(e) => {
                     self.at(
@@ -1002,7 +1006,7 @@ fn read_defs(
                     },
                     (false, Some(file)) => {
                         let path = src.path.parent().unwrap_or(Path::new("")).join(file);
-                        match std::fs::read_to_string(&path) {
+                        match crate::inputs::read_to_string(&path) {
                             Ok(sql) => texts.push(FixtureText {
                                 sql,
                                 at: Location {

@@ -21,15 +21,21 @@ const SAVEPOINT: &str = "deskctl_pgtap";
 
 /// The `.sql` files among verify's paths (directories searched recursively, sorted), and the
 /// paths left for the TOML loader (a directory with `.toml` files in it, or anything not `.sql`).
+/// A directory whose walk met a link loop or a `.sql`/`.toml` FIFO, device or socket goes to the
+/// loader too, which reports it (exit 2) before anything runs.
 pub fn partition(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut sql = Vec::new();
     let mut rest = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut found = Vec::new();
-            let mut toml = false;
-            walk(p, &mut found, &mut toml);
-            if found.is_empty() || toml {
+            let w = crate::inputs::walk(p, &|f| {
+                f.extension().is_some_and(|e| e == "sql" || e == "toml")
+            });
+            let (found, toml): (Vec<PathBuf>, Vec<PathBuf>) = w
+                .files
+                .into_iter()
+                .partition(|f| f.extension().is_some_and(|e| e == "sql"));
+            if found.is_empty() || !toml.is_empty() || !w.problems.is_empty() {
                 rest.push(p.clone());
             }
             sql.extend(found);
@@ -40,23 +46,6 @@ pub fn partition(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
         }
     }
     (sql, rest)
-}
-
-fn walk(dir: &Path, sql: &mut Vec<PathBuf>, toml: &mut bool) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, sql, toml);
-        } else if p.extension().is_some_and(|e| e == "sql") {
-            sql.push(p);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            *toml = true;
-        }
-    }
 }
 
 /// One statement to send, with its 1-based line.
@@ -271,7 +260,7 @@ pub async fn run(client: &Client, files: &[PathBuf], settings: &ProbeSettings) -
     // Read and plan every file before anything is sent.
     let mut planned = Vec::new();
     for f in files {
-        match std::fs::read_to_string(f) {
+        match crate::inputs::read_to_string(f) {
             Err(e) => out.push(row(
                 f,
                 1,

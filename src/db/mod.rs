@@ -61,6 +61,27 @@ pub struct Db {
     pub lock_timeout: Duration,
 }
 
+/// A background look at our session's lock waits (`Db::lock_watch`); stops when dropped.
+pub struct LockWatch {
+    seen: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl LockWatch {
+    /// The last lock wait seen: "on REL (MODE wanted), held by pid N (...)".
+    pub fn seen(&self) -> Option<String> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Drop for LockWatch {
+    fn drop(&mut self) {
+        if let Some(t) = &self.task {
+            t.abort();
+        }
+    }
+}
+
 /// A statement gave up waiting for a lock (`lock_timeout`, SQLSTATE 55P03). Exit code 3.
 #[derive(Debug, thiserror::Error)]
 #[error("{what}: gave up after {secs} s waiting for a lock{blockers}\n  hint: {hint}")]
@@ -75,9 +96,46 @@ pub struct LockTimeout {
 }
 
 impl Db {
+    /// Watch this session's lock waits in the background until the returned guard is dropped:
+    /// every quarter of the lock timeout a second connection (opened at the first look, so a
+    /// quick run never opens it) records what we wait for and who holds it. For long runs of
+    /// many statements (migrate), where `watch_locks`' single look would come too early.
+    pub async fn lock_watch(&self) -> LockWatch {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let pid: Option<i32> = self
+            .client
+            .query_one("select pg_catalog.pg_backend_pid()", &[])
+            .await
+            .ok()
+            .map(|r| r.get(0));
+        let task = pid.map(|pid| {
+            let (target, every) = (
+                self.target.clone(),
+                (self.lock_timeout / 4).max(Duration::from_millis(50)),
+            );
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(every).await;
+                let Ok((client, conn)) = connect_once(&target).await else {
+                    return;
+                };
+                loop {
+                    if let Some(s) = blockers_on(&client, pid).await {
+                        *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
+                    }
+                    tokio::time::sleep(every).await;
+                    if conn.is_finished() {
+                        return;
+                    }
+                }
+            })
+        });
+        LockWatch { seen, task }
+    }
+
     /// Run `fut` (queries on `self.client`) so that a lock wait ends in a `LockTimeout` naming
-    /// the locked relation and the blocking pids: if `fut` is still running at 3/4 of the lock
-    /// timeout, a second connection records what our session waits for and who holds it.
+    /// the locked relation and the blocking pids: while `fut` runs, a second connection looks
+    /// every quarter of the lock timeout at what our session waits for and who holds it.
     pub async fn watch_locks<T>(
         &self,
         what: &str,
@@ -92,9 +150,15 @@ impl Db {
             Err(e) => return Err(e.into()),
         };
         let mut fut = std::pin::pin!(fut);
+        // Look every quarter of the timeout until a wait is seen (one look at 3/4 came too
+        // late on a loaded machine: the statement had already given up).
         let watch = async {
-            tokio::time::sleep(self.lock_timeout * 3 / 4).await;
-            blockers(&self.target, pid).await
+            loop {
+                tokio::time::sleep((self.lock_timeout / 4).max(Duration::from_millis(50))).await;
+                if let Some(s) = blockers(&self.target, pid).await {
+                    return Some(s);
+                }
+            }
         };
         let (result, seen) = tokio::select! {
             r = &mut fut => (r, None),
@@ -406,6 +470,14 @@ check host and port, or raise connect_timeout"
 /// not waiting on a lock or the second connection fails.
 async fn blockers(target: &ConnTarget, pid: i32) -> Option<String> {
     let (client, task) = connect_once(target).await.ok()?;
+    let seen = blockers_on(&client, pid).await;
+    drop(client);
+    task.abort();
+    seen
+}
+
+/// What session `pid` waits for and who holds it, read through `client`.
+async fn blockers_on(client: &Client, pid: i32) -> Option<String> {
     let rows = client
         .query(
             "select coalesce(w.relation::pg_catalog.regclass::text, w.locktype), w.mode,
@@ -423,8 +495,6 @@ async fn blockers(target: &ConnTarget, pid: i32) -> Option<String> {
         )
         .await
         .ok();
-    drop(client);
-    task.abort();
     let rows = rows?;
     let first = rows.first()?;
     let (what, wanted): (String, String) = (first.get(0), first.get(1));

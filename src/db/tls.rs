@@ -45,7 +45,7 @@ fn roots(sslrootcert: Option<&Path>) -> Result<RootCertStore, TlsSetupError> {
     }
     if let Some(path) = sslrootcert {
         let shown = path.display().to_string();
-        let pem = std::fs::read(path).map_err(|source| TlsSetupError::ReadRoot {
+        let pem = crate::inputs::read(path).map_err(|source| TlsSetupError::ReadRoot {
             path: shown.clone(),
             source,
         })?;

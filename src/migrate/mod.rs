@@ -744,7 +744,9 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
         true => out_of_order::for_migrate(&db.client, &sources, &o, color, show_progress).await,
         false => Ok(Vec::new()),
     };
-    let res = match late {
+    // A statement that gives up on a lock names the relation and the holder (issue 10, 5).
+    let lock_watch = db.lock_watch().await;
+    let mut res = match late {
         Err(e) => Err(e),
         Ok(mut late) => run_plan_with(
             &db.client,
@@ -764,6 +766,23 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
             r
         }),
     };
+    if let Err(MigrateError::Failed(f)) = &mut res {
+        if f.sqlstate.as_deref() == Some("55P03") {
+            if let Some(seen) = lock_watch.seen() {
+                let waited = format!("waited {seen}");
+                f.detail = Some(match f.detail.take() {
+                    Some(d) => format!("{d}; {waited}"),
+                    None => waited,
+                });
+            }
+            f.hint.get_or_insert_with(|| {
+                "another session holds the lock (a long transaction, or DDL in progress): let it \
+finish, or raise --lock-timeout"
+                    .into()
+            });
+        }
+    }
+    drop(lock_watch);
     if let Err(e) = &res {
         let_an_interrupt_finish(&db, e).await;
     }

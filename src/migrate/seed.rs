@@ -69,7 +69,7 @@ pub fn read_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, SeedError> 
     files
         .iter()
         .map(|p| {
-            std::fs::read_to_string(p)
+            crate::inputs::read_to_string(p)
                 .map(|t| (p.clone(), t))
                 .map_err(|source| SeedError::Read {
                     path: p.clone(),

@@ -311,29 +311,21 @@ fn utf8_problem(bytes: &[u8], e: &std::str::Utf8Error) -> String {
 /// Read and validate every migration file of `dir`. Non-`.sql` files and subdirectories are
 /// ignored. Every problem is collected; any problem is an error naming every bad file.
 pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
-    if !dir.is_dir() {
-        return Err(MigrateError::DirMissing(dir.to_path_buf()));
-    }
-    let entries = std::fs::read_dir(dir).map_err(|source| MigrateError::DirUnreadable {
+    let unreadable = |source| MigrateError::DirUnreadable {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    match crate::inputs::kind(dir).map_err(unreadable)? {
+        crate::inputs::Kind::Dir => {}
+        crate::inputs::Kind::Special(what) => {
+            return Err(unreadable(crate::inputs::not_a_file(what)))
+        }
+        _ => return Err(MigrateError::DirMissing(dir.to_path_buf())),
+    }
     let mut problems: Vec<SourceProblem> = Vec::new();
     let mut found: Vec<(Layout, i64, String, PathBuf, String)> = Vec::new();
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(e) => paths.push(e.path()),
-            Err(source) => {
-                return Err(MigrateError::DirUnreadable {
-                    path: dir.to_path_buf(),
-                    source,
-                })
-            }
-        }
-    }
     // The Supabase CLI reads the directory in file-name order (Go's fs.ReadDir: byte order).
-    paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    let paths = crate::inputs::list(dir).map_err(unreadable)?;
     let supabase_dir = is_supabase_dir(dir)
         || paths.iter().any(|p| {
             p.file_name()
@@ -556,12 +548,7 @@ fn read_repeatable_dir(
         path: rdir.to_path_buf(),
         source,
     };
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(rdir).map_err(unreadable)? {
-        paths.push(entry.map_err(unreadable)?.path());
-    }
-    paths.sort();
-    for path in paths {
+    for path in crate::inputs::list(rdir).map_err(unreadable)? {
         if path.is_dir() {
             continue;
         }
@@ -589,7 +576,7 @@ fn read_one(
     version_text: String,
     repeatable: bool,
 ) -> Result<MigrationFile, SourceProblem> {
-    let bytes = std::fs::read(&path)
+    let bytes = crate::inputs::read(&path)
         .map_err(|e| SourceProblem::new(&path, format!("cannot read it: {e}")))?;
     let sql = String::from_utf8(bytes)
         .map_err(|e| SourceProblem::new(&path, utf8_problem(e.as_bytes(), &e.utf8_error())))?;

@@ -65,10 +65,10 @@ impl SupabaseProject {
             root.join("supabase")
         };
         let file = dir.join("config.toml");
-        if !file.is_file() {
+        if crate::inputs::kind(&file).is_ok_and(|k| k == crate::inputs::Kind::Missing) {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read {
+        let text = crate::inputs::read_to_string(&file).map_err(|source| ConfigError::Read {
             path: file.clone(),
             source,
         })?;
@@ -153,7 +153,8 @@ pub fn resolve_globs(base: &Path, patterns: &[String]) -> (Vec<PathBuf>, Vec<Str
         let mut matches: Vec<PathBuf> = match glob::glob(&text) {
             Ok(paths) => paths
                 .filter_map(Result::ok)
-                .filter(|p| p.is_file())
+                // Not only regular files: a FIFO or device seed is refused by name when read.
+                .filter(|p| !p.is_dir())
                 .collect(),
             Err(e) => {
                 warnings.push(format!("seed path `{pattern}`: invalid glob: {e}"));
