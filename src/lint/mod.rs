@@ -411,12 +411,16 @@ pub struct Diagnosis {
 
 /// Run every rule and turn the findings into report rows, exclusions applied.
 pub fn diagnose(cx: &Ctx, exclusions: &[Exclusion]) -> Diagnosis {
-    diagnose_placed(cx, exclusions, &origin::Origins::default())
+    diagnose_placed(cx, exclusions, |_| None)
 }
 
-/// [`diagnose`], each finding placed at the migration statement that created its object when
-/// `origins` knows it.
-pub fn diagnose_placed(cx: &Ctx, exclusions: &[Exclusion], origins: &origin::Origins) -> Diagnosis {
+/// [`diagnose`], each finding placed where `place` says (the migration statement that created
+/// its object); `place` is only called for findings that are kept.
+pub fn diagnose_placed(
+    cx: &Ctx,
+    exclusions: &[Exclusion],
+    place: impl Fn(&Finding) -> Option<crate::report::Location>,
+) -> Diagnosis {
     let mut results = Vec::new();
     let mut worst: Option<Level> = None;
     let mut total_excluded = 0;
@@ -457,7 +461,7 @@ pub fn diagnose_placed(cx: &Ctx, exclusions: &[Exclusion], origins: &origin::Ori
             );
             r.level = Some(rule.level);
             r.object = Some(f.key());
-            r.location = origins.find(&f, cx.snap);
+            r.location = place(&f);
             r.hint = Some(f.fix);
             results.push(r);
         }
@@ -568,8 +572,13 @@ pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result
     let t = Instant::now();
     let mut cx = Ctx::new(&snap, &o.exposed_schemas).skipping_history(&o.history);
     cx.extra = extra;
-    let origins = origin::Origins::of_dir(&o.migrations);
-    let d = diagnose_placed(&cx, &o.exclusions, &origins);
+    // The migration files are read and parsed only when there is a finding to place.
+    let origins = std::cell::OnceCell::new();
+    let d = diagnose_placed(&cx, &o.exclusions, |f| {
+        origins
+            .get_or_init(|| origin::Origins::of_dir(&o.migrations))
+            .find(f, &snap)
+    });
     let mut report = Report::new("diagnose", &display);
     report.results = d.results;
     report.rules = rule_infos();

@@ -61,9 +61,10 @@ impl Origins {
             let Ok(statements) = sqltext::parse(sql) else {
                 continue;
             };
+            let lines = sqltext::LineIndex::new(sql);
             for st in &statements {
                 let Some(n) = st.node.as_ref() else { continue };
-                let (line, col) = sqltext::line_col(sql, st.start);
+                let (line, col) = lines.line_col(st.start);
                 o.add(n, Place { file, line, col });
             }
         }
