@@ -4,37 +4,41 @@
 do $preset$
 declare
   r text;
+  spec record;
 begin
-  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'anon') then
-    create role anon nologin noinherit;
-  end if;
-  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin noinherit;
-  end if;
-  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'service_role') then
-    create role service_role nologin noinherit bypassrls;
-  end if;
-  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit;
-  end if;
+  -- Roles are cluster-wide: another session (a parallel test, a second deskctl) may create the
+  -- same role between the check and the CREATE. Its commit makes ours fail with
+  -- duplicate_object / unique_violation, which only means the role now exists.
   -- Supabase's service roles own its schemas' objects; here they only exist so that
   -- migrations granting to them or switching owner apply (NOLOGIN, no password).
-  for r in select unnest(array['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin',
-                               'supabase_realtime_admin', 'dashboard_user']) loop
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = r) then
-      execute format('create role %I nologin noinherit', r);
+  for spec in select * from (values
+      ('anon', 'nologin noinherit'),
+      ('authenticated', 'nologin noinherit'),
+      ('service_role', 'nologin noinherit bypassrls'),
+      ('authenticator', 'login noinherit'),
+      ('supabase_admin', 'nologin noinherit'),
+      ('supabase_auth_admin', 'nologin noinherit'),
+      ('supabase_storage_admin', 'nologin noinherit'),
+      ('supabase_realtime_admin', 'nologin noinherit'),
+      ('dashboard_user', 'nologin noinherit')) v(name, options) loop
+    if not exists (select 1 from pg_catalog.pg_roles where rolname = spec.name) then
+      begin
+        execute format('create role %I %s', spec.name, spec.options);
+      exception when duplicate_object or unique_violation then
+        null;
+      end;
     end if;
   end loop;
 
-  if not pg_catalog.pg_has_role('authenticator', 'anon', 'MEMBER') then
-    grant anon to authenticator;
-  end if;
-  if not pg_catalog.pg_has_role('authenticator', 'authenticated', 'MEMBER') then
-    grant authenticated to authenticator;
-  end if;
-  if not pg_catalog.pg_has_role('authenticator', 'service_role', 'MEMBER') then
-    grant service_role to authenticator;
-  end if;
+  for r in select unnest(array['anon', 'authenticated', 'service_role']) loop
+    if not pg_catalog.pg_has_role('authenticator', r, 'MEMBER') then
+      begin
+        execute format('grant %I to authenticator', r);
+      exception when duplicate_object or unique_violation then
+        null;
+      end;
+    end if;
+  end loop;
 
   -- On Supabase the migration role ("postgres") can SET ROLE to the API roles.
   -- A superuser can anyway; a non-superuser runner needs membership, which it
