@@ -78,7 +78,17 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PresetName {
     /// Supabase roles, auth schema and functions, realtime publication, default privileges
@@ -205,6 +215,13 @@ deskctl ping --ephemeral --format json"
 deskctl preset supabase --print | psql \"$DATABASE_URL\""
     )]
     Preset(PresetArgs),
+
+    /// Print the JSON Schema of check files or deskctl.toml (for editors: taplo / Even Better TOML)
+    #[command(
+        after_help = "Examples:\n  deskctl schema check-file > schema/check-file.json\n  \
+deskctl schema config > schema/config.json\n\nIn a check file: #:schema ./schema/check-file.json"
+    )]
+    Schema(SchemaArgs),
 
     /// Print a shell completion script
     #[command(
@@ -453,6 +470,21 @@ pub struct PresetArgs {
     /// Write the preset's SQL to standard output
     #[arg(long)]
     pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which file's schema
+    #[arg(value_enum)]
+    pub of: SchemaOf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaOf {
+    /// A TOML check file (verify's input)
+    CheckFile,
+    /// deskctl.toml
+    Config,
 }
 
 #[derive(Debug, Args)]

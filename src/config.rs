@@ -35,7 +35,7 @@ pub enum ConfigError {
 }
 
 /// `deskctl.toml`: project defaults. Unknown keys are errors.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectFile {
     pub preset: Option<PresetName>,
@@ -54,7 +54,7 @@ pub struct ProjectFile {
 }
 
 /// `[lint]`: migration lint settings.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LintSection {
     /// Rule ids never run (by `deskctl lint` nor by `migrate`'s lint).
@@ -62,7 +62,7 @@ pub struct LintSection {
     pub disable: Vec<String>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifySection {
     /// statement_timeout for behaviour checks (ms)
@@ -71,7 +71,7 @@ pub struct VerifySection {
     pub lock_timeout_ms: Option<u64>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnoseSection {
     pub exposed_schemas: Option<Vec<String>>,
@@ -81,7 +81,7 @@ pub struct DiagnoseSection {
 }
 
 /// Silences one rule, optionally for one object (`schema.name`, or a name; `*` wildcards allowed).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Exclusion {
     pub rule: String,

@@ -56,6 +56,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", db::supabase::SQL);
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Schema(a) => {
+            let v = match a.of {
+                cli::SchemaOf::CheckFile => checks::schema::check_file(),
+                cli::SchemaOf::Config => checks::schema::config_file(),
+            };
+            print!("{}", checks::schema::pretty(&v));
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::New(a) => {
             let cfg = RunConfig::resolve(&cli.global)?;
             return migrate::run_new(&cfg, &cfg.migrations_dir(&a.dir), &a.name);
@@ -88,7 +96,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let o = commands::access::AccessOptions::resolve(&cfg, &a)?;
                 commands::access::run(&cfg, o).await
             }
-            Command::New(_) | Command::Completions(_) | Command::Man | Command::Preset(_) => {
+            Command::New(_)
+            | Command::Completions(_)
+            | Command::Man
+            | Command::Preset(_)
+            | Command::Schema(_) => {
                 unreachable!("handled above")
             }
         }

@@ -111,6 +111,10 @@ fn init_plain_and_supabase_layouts() {
     let text = init_then_verify(plain.path(), &["--preset", "supabase"]);
     assert!(text.contains("migrations = \"migrations\""), "{text}");
     assert!(text.contains("expect_error = \"42501\""), "{text}");
+    assert!(
+        text.contains("[personas.visitor]\nrole = \"anon\"") && text.contains("as = \"visitor\""),
+        "{text}"
+    );
 
     let supa = tempfile::tempdir().unwrap();
     copy_dir(
@@ -459,4 +463,82 @@ rows = [["2000-02-02 00:02:02+00"]]
         db.scalar("select (now() > '2001-01-01')::text").as_deref(),
         Some("true")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema (issue 15 point 3: `deskctl schema`, schema/*.json)
+// ---------------------------------------------------------------------------------------------
+
+fn printed_schema(of: &str) -> String {
+    let out = deskctl().args(["schema", of]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn committed_schemas_are_up_to_date() {
+    for (of, file) in [
+        ("check-file", "schema/check-file.json"),
+        ("config", "schema/config.json"),
+    ] {
+        let committed = std::fs::read_to_string(repo().join(file)).unwrap();
+        assert!(
+            printed_schema(of) == committed,
+            "{file} is stale: run `deskctl schema {of} > {file}`"
+        );
+    }
+}
+
+/// Every check file of the repository (examples, root checks, test fixtures that load) is valid
+/// under the schema, and typical mistakes are not.
+#[test]
+fn check_files_validate_against_the_schema() {
+    let schema: Value = serde_json::from_str(&printed_schema("check-file")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["checks", "examples"] {
+        let mut stack = vec![repo().join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "toml") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    assert!(files.len() >= 10, "{files:?}");
+    for f in &files {
+        let v: Value = toml::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&v)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", f.display());
+    }
+    let config: Value = serde_json::from_str(&printed_schema("config")).unwrap();
+    let config = jsonschema::validator_for(&config).expect("the config schema compiles");
+    let ours: Value =
+        toml::from_str(&std::fs::read_to_string(repo().join("deskctl.toml")).unwrap()).unwrap();
+    assert!(config.is_valid(&ours), "deskctl.toml: {ours}");
+    for (bad, why) in [
+        ("[[rls]]\ntabels = [\"a\"]\n", "a misspelt key"),
+        (
+            "[[scenario]]\nas = 3\nquery = \"select 1\"\nexpect_rows = 1\n",
+            "as is a number",
+        ),
+        ("[[polices]]\ntable = \"t\"\n", "an unknown kind"),
+        (
+            "[personas.a]\nrole = \"authenticated\"\nclaim = {}\n",
+            "a misspelt persona key",
+        ),
+        ("[fixtures.a]\nsql = 1\n", "fixture sql is a number"),
+    ] {
+        let v: Value = toml::from_str(bad).unwrap();
+        assert!(!validator.is_valid(&v), "{why}: {bad}");
+    }
+    let misspelt: Value = toml::from_str("prest = \"supabase\"\n").unwrap();
+    assert!(!config.is_valid(&misspelt), "a misspelt deskctl.toml key");
 }

@@ -10,7 +10,7 @@ use super::model::{Ctx, Validator};
 use super::{Outcome, StaticCheck};
 use crate::catalog::Snapshot;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Absent(pub Object);
 

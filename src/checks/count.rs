@@ -12,7 +12,7 @@ use super::{Outcome, StaticCheck};
 use crate::catalog::{EnumType, Function, FunctionKind, QualName, RelKind, Relation, Snapshot};
 use crate::report::ComponentRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Object {
     #[serde(alias = "tables")]
@@ -108,7 +108,7 @@ impl Object {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Count {
     /// Row label in the component table [default: from `object`, e.g. "RLS Policies"].

@@ -142,7 +142,7 @@ impl Kind {
 }
 
 /// The keys of `[[exists]]` / `[[absent]]`: one object key, then properties.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Object {
     // Object keys (a name or a list of names).
@@ -1699,7 +1699,7 @@ impl WantKey {
 }
 
 /// `[[exists]]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Exists(pub Object);
 

@@ -18,7 +18,7 @@ use super::{Outcome, ProbeCheck, ProbeEnv};
 use crate::catalog::{Relation, Snapshot, TriggerEvent};
 use crate::db::quote_literal;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum Op {
     #[serde(rename = "UPDATE", alias = "update", alias = "Update")]
     Update,
@@ -38,7 +38,7 @@ impl Op {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Immutable {
     pub table: String,

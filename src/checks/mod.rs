@@ -30,6 +30,7 @@ pub mod privileges;
 pub mod rejects;
 pub mod rls;
 pub mod scenario;
+pub mod schema;
 pub mod sql;
 
 use std::fmt;
@@ -227,6 +228,16 @@ macro_rules! kinds {
                     $( Spec::$svar(c) => StaticCheck::needs_expressions(c), )*
                     $( Spec::$pvar(c) => ProbeCheck::needs_expressions(c), )*
                 }
+            }
+
+            /// Each kind's table schema (`schema::kind_schema`), in `KINDS` order.
+            pub fn kind_schemas(
+                g: &mut schemars::SchemaGenerator,
+            ) -> Vec<(&'static str, serde_json::Value)> {
+                vec![
+                    $( ($sname, schema::kind_schema::<$sty>(g)), )*
+                    $( ($pname, schema::kind_schema::<$pty>(g)), )*
+                ]
             }
 
             /// Probe kinds: what the loader resolves personas, fixtures and frozen time into.

@@ -642,6 +642,20 @@ pub fn list_of(shown: &[String], total: usize) -> String {
     }
 }
 
+crate::any_of_schema!(
+    Names,
+    "A name or a list of names",
+    |g| serde_json::json!({ "type": "string" }),
+    serde_json::json!({ "type": "array", "items": { "type": "string" } })
+);
+
+crate::any_of_schema!(
+    BoolOrText,
+    "true, false or a text",
+    |g| serde_json::json!({ "type": "boolean" }),
+    serde_json::json!({ "type": "string" })
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use crate::catalog::{Policy, PolicyCommand, Relation, Snapshot};
 
 const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policies {
     /// Expected-policies form: the table, or a list (each must have the expected policies).
@@ -38,7 +38,7 @@ pub struct Policies {
     pub roles: Option<Names>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expected {
     pub name: String,

@@ -16,7 +16,7 @@ use crate::catalog::{
     AclItem, Column, Function, FunctionKind, QualName, RelKind, Relation, Snapshot,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum On {
     #[serde(alias = "tables")]
@@ -84,7 +84,7 @@ impl On {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Privileges {
     pub role: Names,

@@ -7,7 +7,7 @@ use super::model::{list, plural, Ctx, Names, Selection, Validator};
 use super::{Outcome, StaticCheck};
 use crate::catalog::Snapshot;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rls {
     pub tables: Option<Names>,

@@ -14,7 +14,7 @@ use super::model::{Ctx, Names, Validator};
 use super::{Outcome, ProbeCheck, ProbeEnv};
 
 /// One `[[scenario.step]]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
     /// Shown in details (`step 2 (user B cannot read)`).
@@ -45,7 +45,7 @@ impl StepSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// What the scenario shows (prefixed to its detail).

@@ -183,12 +183,27 @@ pub fn example_behaviour(cx: &Ctx) -> String {
     let no_grant = pick(&|a| matches!(a, Access::No { .. }));
     let filtered = pick(&|a| matches!(a, Access::Denied | Access::Rows { .. }));
     let name = |r: &access::RelationAccess| crate::db::quote_ident(&r.name);
+    s.push_str(if anon {
+        "\n# A persona: a named identity, used as `as = \"visitor\"` (docs/checks.md, Personas).\n\
+         [personas.visitor]\nrole = \"anon\"\n\n\
+         # A signed-in user would be, with the auth.users row it needs created in each check using it:\n\
+         # [personas.customer1]\n\
+         # role = \"authenticated\"\n\
+         # claims = { sub = \"00000000-0000-4000-a000-000000000001\", email = \"customer1@example.com\" }\n\
+         # rows = [{ table = \"auth.users\", values = { id = \"00000000-0000-4000-a000-000000000001\", email = \"customer1@example.com\" } }]\n"
+    } else {
+        "\n# A persona: a named identity for `as = \"customer1\"` (docs/checks.md, Personas), e.g.\n\
+         # [personas.customer1]\n\
+         # role = \"app_user\"\n\
+         # claims = { sub = \"00000000-0000-4000-a000-000000000001\" }\n\
+         # rows = [{ table = \"users\", values = { id = \"00000000-0000-4000-a000-000000000001\" } }]\n"
+    });
     match (anon, no_grant, filtered) {
         (true, Some(r), _) => {
             let _ = write!(
                 s,
                 "\n[[scenario]]\nid = \"anon-cannot-read-{id}\"\nname = \"anonymous visitors cannot read {n}\"\n\
-                 as = \"anon\"\nquery = {q}\nexpect_error = \"42501\"\n",
+                 as = \"visitor\"\nquery = {q}\nexpect_error = \"42501\"\n",
                 id = slug(&r.name),
                 n = r.name,
                 q = toml_str(&format!("select * from {}", name(r))),
@@ -200,7 +215,7 @@ pub fn example_behaviour(cx: &Ctx) -> String {
                 "\n# anon may select from {n}, and RLS decides which rows: none here (the table is empty\n\
                  # after migrating). Add a `setup` that inserts rows, and expect the ones anon may see.\n\
                  [[scenario]]\nid = \"anon-sees-no-{id}\"\nname = \"anonymous visitors see no {n} rows\"\n\
-                 as = \"anon\"\nquery = {q}\nexpect_rows = 0\n",
+                 as = \"visitor\"\nquery = {q}\nexpect_rows = 0\n",
                 id = slug(&r.name),
                 n = r.name,
                 q = toml_str(&format!("select * from {}", name(r))),

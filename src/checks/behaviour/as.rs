@@ -32,7 +32,7 @@ pub struct As {
     pub explicit_persona: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AsTable {
     persona: Option<String>,
@@ -306,6 +306,20 @@ impl Originals {
         (format!("select {}", parts.join(", ")), params)
     }
 }
+
+crate::any_of_schema!(
+    As,
+    "A persona or role name, or { persona, role, claims, settings, bypass }",
+    |g| serde_json::json!({ "type": "string" }),
+    g.subschema_for::<AsTable>().into()
+);
+
+crate::any_of_schema!(
+    AsList,
+    "One `as` or a list of them",
+    |g| g.subschema_for::<As>().into(),
+    serde_json::json!({ "type": "array", "items": g.subschema_for::<As>() })
+);
 
 #[cfg(test)]
 mod tests {

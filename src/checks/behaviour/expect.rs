@@ -468,6 +468,18 @@ pub fn compare(expect: &Expect, got: &Got) -> Verdict {
     }
 }
 
+impl schemars::JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A value compared with PostgreSQL's text output",
+            "type": ["boolean", "integer", "number", "string"]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ use crate::db::quote_ident;
 use crate::report::Location;
 
 /// `[personas.NAME]` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonaSpec {
     /// What the persona stands for (documentation only).
@@ -42,7 +42,7 @@ pub struct PersonaSpec {
 }
 
 /// One row a persona needs: `{ table = "auth.users", values = { id = "...", email = "..." } }`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowSpec {
     pub table: String,
@@ -50,7 +50,7 @@ pub struct RowSpec {
 }
 
 /// `[fixtures.NAME]` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FixtureSpec {
     pub description: Option<String>,

@@ -608,3 +608,10 @@ pub async fn run_steps(
     }
     Outcome::pass(passed.join("; "))
 }
+
+crate::any_of_schema!(
+    SqlList,
+    "SQL text or a list of SQL texts",
+    |g| serde_json::json!({ "type": "string" }),
+    serde_json::json!({ "type": "array", "items": { "type": "string" } })
+);
