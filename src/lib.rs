@@ -147,11 +147,14 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
 
 /// The whole cause chain, one screen, never a password (connection strings are masked where
 /// they are formatted; tokio-postgres never prints passwords).
+/// Control characters in a message (server text, file names) are shown as escapes, never obeyed.
 pub fn render_error(err: &anyhow::Error) -> String {
-    let mut out = format!("error: {err}");
-    let mut seen = vec![err.to_string()];
+    let shown =
+        |e: &dyn std::fmt::Display| report::safe::visible_lines(&e.to_string()).into_owned();
+    let mut out = format!("error: {}", shown(err));
+    let mut seen = vec![shown(err)];
     for cause in err.chain().skip(1) {
-        let s = cause.to_string();
+        let s = shown(cause);
         if seen.iter().any(|p| p.contains(&s)) {
             continue;
         }

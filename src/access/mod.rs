@@ -738,8 +738,8 @@ pub enum Format {
 /// Render the matrix in `format`.
 pub fn render(m: &Matrix, format: Format, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     match format {
-        Format::Table => table::render(m, w),
-        Format::Markdown => markdown::render(m, w),
+        Format::Table => crate::report::safe::write_visible(w, |w| table::render(m, w)),
+        Format::Markdown => crate::report::safe::write_visible(w, |w| markdown::render(m, w)),
         Format::Html => html::render(m, w),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, m)?;

@@ -122,14 +122,7 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
     // id -> where first defined
     let mut ids: HashMap<String, Location> = HashMap::new();
     for (path, text) in sources {
-        let mut file = FileLoader {
-            path,
-            text,
-            lines: LineIndex::new(text),
-            problems: Vec::new(),
-            reparsed: None,
-            defs: DefsState::default(),
-        };
+        let mut file = FileLoader::new(path, text);
         let file_checks = file.load();
         if file_checks.is_empty() && file.problems.is_empty() && !file.defs.declares {
             // No false green: a file that holds no check proves nothing.
@@ -187,11 +180,33 @@ struct FileLoader<'a> {
     text: &'a str,
     lines: LineIndex,
     problems: Vec<Problem>,
-    /// The file parsed again, only when a check has a problem (the success path moves each
+    /// The text parsed again, only when a check has a problem (the success path moves each
     /// check's table into its deserializer without copying it).
     reparsed: Option<DeTable<'a>>,
     /// The personas and fixtures this file can use.
     defs: DefsState,
+    /// When `text` is a part of the file (a check, or the rest of the file from one): its byte
+    /// offset in the file and the number of lines before it, added to every position reported.
+    base_offset: usize,
+    base_line: usize,
+    /// The fast path's loaders: a check with a problem records a placeholder and stops there (the
+    /// explanation needs the check's table again, which `original` would get by parsing `text`, here
+    /// the whole file).
+    quick: bool,
+}
+
+/// A loaded check and where its explicit `id` is written (for duplicate-id messages).
+type Loaded = (Check, Option<Range<usize>>);
+
+/// What the fast path made of one check's chunk.
+enum ChunkOutcome {
+    /// Valid: its check.
+    Loaded(Vec<(Check, Option<Range<usize>>)>),
+    /// One check of the header's kind with problems: the chunk alone is loaded again to report them.
+    Problems,
+    /// Not plainly one check (a TOML error, which may come from cutting inside a multi-line string,
+    /// or other tables): the rest of the file from here is loaded as one document.
+    Irregular,
 }
 
 /// Personas and fixtures of a file while it loads.
@@ -247,6 +262,7 @@ impl<'a> FileLoader<'a> {
     fn at(&mut self, span: Option<Range<usize>>, message: String, hint: Option<String>) {
         let (line, col) = span
             .map(|s| self.lines.line_col(self.text, s.start))
+            .map(|(l, c)| (l + self.base_line, c))
             .unwrap_or((1, 1));
         self.problems.push(Problem {
             file: self.path.to_path_buf(),
@@ -257,7 +273,8 @@ impl<'a> FileLoader<'a> {
         });
     }
 
-    /// The check table at `span` as written (error paths only: parses the file again once).
+    /// The check table at `span` as written (error paths only: parses this loader's text again
+    /// once; on the error path that is one check's chunk, not the whole file).
     fn original(&mut self, span: &Range<usize>) -> DeTable<'a> {
         if self.reparsed.is_none() {
             self.reparsed = Some(DeTable::parse_recoverable(self.text).0.into_inner());
@@ -369,39 +386,27 @@ impl<'a> FileLoader<'a> {
             .unwrap_or_else(|| "checks".to_string())
     }
 
+    fn new(path: &'a Path, text: &'a str) -> FileLoader<'a> {
+        FileLoader {
+            path,
+            text,
+            lines: LineIndex::new(text),
+            problems: Vec::new(),
+            reparsed: None,
+            defs: DefsState::default(),
+            base_offset: 0,
+            base_line: 0,
+            quick: false,
+        }
+    }
+
+    /// Every check of the file, every problem in `self.problems`. Parses check by check (small
+    /// token buffers instead of one for the whole file: 12,000 checks parse several times faster,
+    /// and memory stays near the file's size); a check with problems is loaded again on its own to
+    /// report them, and only a chunk that is not plainly one check (a TOML error, other tables)
+    /// makes the rest of the file, from that chunk on, load as one document. So one bad check at the
+    /// end of a huge file costs one small re-parse, not the whole document twice.
     fn load(&mut self) -> Vec<(Check, Option<Range<usize>>)> {
-        // Fast path: parse check by check (small token buffers instead of one for the whole
-        // file: 12,000 checks parse several times faster). Any problem at all, and the file is
-        // loaded again as one document, which is what every message is reported against.
-        if let Some(out) = self.load_chunked() {
-            return out;
-        }
-        self.problems.clear();
-        self.defs = DefsState::default();
-        self.load_whole()
-    }
-
-    fn load_whole(&mut self) -> Vec<(Check, Option<Range<usize>>)> {
-        let (root, errors) = DeTable::parse_recoverable(self.text);
-        if !errors.is_empty() {
-            for e in errors {
-                let msg = e.message().trim().to_string();
-                self.at(e.span(), format!("invalid TOML: {msg}"), None);
-            }
-            return Vec::new();
-        }
-        let mut root = root.into_inner();
-        let mut file_schema = "public".to_string();
-        let mut counts = HashMap::new();
-        let mut items = self.collect(&mut root, 0, &mut file_schema, &mut counts);
-        self.fixture_problems();
-        items.sort_by_key(|i| i.span.start);
-        self.load_items(items, &file_schema)
-    }
-
-    /// The fast path of `load`: `None` when anything is not plainly valid. Large files are
-    /// loaded by several threads, each taking a run of checks (the database is not in use yet).
-    fn load_chunked(&mut self) -> Option<Vec<(Check, Option<Range<usize>>)>> {
         let text: &'a str = self.text;
         let mut chunks = split_checks(text);
         let mut file_schema = "public".to_string();
@@ -411,13 +416,14 @@ impl<'a> FileLoader<'a> {
             let (offset, chunk, _) = chunks.remove(0);
             let (root, errors) = DeTable::parse_recoverable(chunk);
             if !errors.is_empty() {
-                return None;
+                return self.load_whole();
             }
             let mut root = root.into_inner();
             let items = self.collect(&mut root, offset, &mut file_schema, &mut counts);
             self.fixture_problems();
             if !items.is_empty() || !self.problems.is_empty() {
-                return None;
+                self.problems.clear();
+                return self.load_whole();
             }
         }
         // Number each check within its kind, in file order (as the whole-file path does).
@@ -430,65 +436,176 @@ impl<'a> FileLoader<'a> {
                 (offset, chunk, kind, *n)
             })
             .collect();
+        let outcomes = self.load_chunks(&numbered, &file_schema);
+        let mut out = Vec::with_capacity(numbered.len());
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let (offset, chunk, kind, n) = numbered[i];
+            match outcome {
+                ChunkOutcome::Loaded(v) => out.extend(v),
+                ChunkOutcome::Problems => {
+                    let end = offset + chunk.len();
+                    let counts = HashMap::from([(kind, n - 1)]);
+                    let Some((checks, mut problems)) =
+                        self.load_part(offset..end, &file_schema, counts)
+                    else {
+                        self.problems.clear();
+                        return self.load_whole();
+                    };
+                    out.extend(checks);
+                    self.problems.append(&mut problems);
+                }
+                ChunkOutcome::Irregular => {
+                    // Each kind's checks before this chunk, for the default ids after it.
+                    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+                    for &(_, _, k, _) in &numbered[..i] {
+                        *counts.entry(k).or_insert(0) += 1;
+                    }
+                    // The rest of the file starts at a real header (every chunk before it parsed,
+                    // so no string is open): read alone it means what it means in the file, unless
+                    // a header in it extends a table from before. Then only the whole file can say,
+                    // and it is read whole; TOML syntax errors it can report as they are.
+                    let Some((checks, mut problems)) =
+                        self.load_part(offset..text.len(), &file_schema, counts)
+                    else {
+                        self.problems.clear();
+                        return self.load_whole();
+                    };
+                    let syntax_only = problems.iter().all(|p| {
+                        p.message.starts_with("invalid TOML: ")
+                            && !p.message.contains("duplicate key")
+                            && !p.message.contains("cannot extend")
+                    });
+                    if !syntax_only {
+                        self.problems.clear();
+                        return self.load_whole();
+                    }
+                    out.extend(checks);
+                    self.problems.append(&mut problems);
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The whole file as one document (the preamble is not plain `schema = ...`).
+    fn load_whole(&mut self) -> Vec<(Check, Option<Range<usize>>)> {
+        self.defs = DefsState::default();
+        self.load_document("public".to_string(), HashMap::new(), true)
+    }
+
+    /// This loader's text as one TOML document.
+    fn load_document(
+        &mut self,
+        mut file_schema: String,
+        mut counts: HashMap<&'static str, usize>,
+        whole: bool,
+    ) -> Vec<(Check, Option<Range<usize>>)> {
+        let (root, errors) = DeTable::parse_recoverable(self.text);
+        if !errors.is_empty() {
+            for e in errors {
+                let msg = e.message().trim().to_string();
+                self.at(e.span(), format!("invalid TOML: {msg}"), None);
+            }
+            return Vec::new();
+        }
+        let mut root = root.into_inner();
+        let mut items = self.collect(&mut root, 0, &mut file_schema, &mut counts);
+        if whole {
+            self.fixture_problems();
+        }
+        items.sort_by_key(|i| i.span.start);
+        self.load_items(items, &file_schema)
+    }
+
+    /// The file's bytes `range` (starting at a line start) as one document, and its problems, placed
+    /// where they are in the whole file; `None` when the part defines personas or fixtures (then
+    /// only the whole file can be read).
+    fn load_part(
+        &mut self,
+        range: Range<usize>,
+        file_schema: &str,
+        counts: HashMap<&'static str, usize>,
+    ) -> Option<(Vec<Loaded>, Vec<Problem>)> {
+        let text: &'a str = &self.text[range.clone()];
+        let mut part = FileLoader::new(self.path, text);
+        part.base_offset = self.base_offset + range.start;
+        part.base_line = self.base_line + self.lines.line_col(self.text, range.start).0 - 1;
+        // The personas and fixtures the file's preamble defined.
+        part.defs.defs = self.defs.defs.clone();
+        let out = part.load_document(file_schema.to_string(), counts, false);
+        // Definitions (or includes) in the part: positions and fixture checks are the whole file's.
+        (!part.defs.seen).then_some((out, part.problems))
+    }
+
+    /// The fast path: each check's chunk parsed and loaded on its own. Large files are loaded by
+    /// several threads, each taking a run of checks (the database is not in use yet).
+    fn load_chunks(
+        &self,
+        numbered: &[(usize, &'a str, &'static str, usize)],
+        file_schema: &str,
+    ) -> Vec<ChunkOutcome> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .min(4)
             .min(numbered.len() / 512 + 1);
         let per = numbered.len().div_ceil(threads.max(1)).max(1);
-        let file_schema = file_schema.as_str();
-        let run = |part: &[(usize, &'a str, &'static str, usize)],
-                   mut fl: FileLoader<'a>|
-         -> Option<Vec<(Check, Option<Range<usize>>)>> {
-            let mut out = Vec::with_capacity(part.len());
-            for &(offset, chunk, kind, n) in part {
-                let (root, errors) = DeTable::parse_recoverable(chunk);
-                if !errors.is_empty() {
-                    return None;
-                }
-                let mut root = root.into_inner();
-                let mut schema = file_schema.to_string();
-                let mut counts = HashMap::from([(kind, n - 1)]);
-                let items = fl.collect(&mut root, offset, &mut schema, &mut counts);
-                // Exactly the one check its header opened, and no file-level key.
-                if items.len() != 1
-                    || items[0].kind != kind
-                    || schema != file_schema
-                    || fl.defs.seen
-                {
-                    return None;
-                }
-                out.extend(fl.load_items(items, file_schema));
-                if !fl.problems.is_empty() {
-                    return None;
-                }
+        let one = |fl: &mut FileLoader<'a>, offset: usize, chunk: &'a str, kind, n: usize| {
+            let (root, errors) = DeTable::parse_recoverable(chunk);
+            if !errors.is_empty() {
+                return ChunkOutcome::Irregular;
             }
-            Some(out)
+            let mut root = root.into_inner();
+            let mut schema = file_schema.to_string();
+            let mut counts = HashMap::from([(kind, n - 1)]);
+            let items = fl.collect(&mut root, offset, &mut schema, &mut counts);
+            // Exactly the one check its header opened, and no file-level key.
+            if items.len() != 1
+                || items[0].kind != kind
+                || schema != file_schema
+                || fl.defs.seen
+                || !fl.problems.is_empty()
+            {
+                fl.problems.clear();
+                return ChunkOutcome::Irregular;
+            }
+            let loaded = fl.load_items(items, file_schema);
+            if fl.problems.is_empty() {
+                ChunkOutcome::Loaded(loaded)
+            } else {
+                fl.problems.clear();
+                ChunkOutcome::Problems
+            }
+        };
+        let run = |part: &[(usize, &'a str, &'static str, usize)]| -> Vec<ChunkOutcome> {
+            let mut fl = self.fork();
+            part.iter()
+                .map(|&(offset, chunk, kind, n)| one(&mut fl, offset, chunk, kind, n))
+                .collect()
         };
         let parts: Vec<&[(usize, &'a str, &'static str, usize)]> = numbered.chunks(per).collect();
-        let results: Vec<Option<Vec<_>>> = if parts.len() <= 1 {
-            parts.iter().map(|p| run(p, self.fork())).collect()
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = parts
-                    .iter()
-                    .map(|p| {
-                        let fl = self.fork();
-                        let run = &run;
-                        s.spawn(move || run(p, fl))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().ok().flatten())
-                    .collect()
-            })
-        };
-        let mut out = Vec::with_capacity(numbered.len());
-        for r in results {
-            out.extend(r?);
+        if parts.len() <= 1 {
+            return parts.iter().flat_map(|p| run(p)).collect();
         }
-        Some(out)
+        std::thread::scope(|s| {
+            let handles: Vec<_> = parts
+                .iter()
+                .map(|p| {
+                    let run = &run;
+                    s.spawn(move || run(p))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(&parts)
+                .flat_map(|(h, p)| {
+                    // A panicking thread: its chunks go the careful way.
+                    h.join()
+                        .unwrap_or_else(|_| p.iter().map(|_| ChunkOutcome::Irregular).collect())
+                })
+                .collect()
+        })
     }
 
     /// A loader for the same file with no problems recorded (one per loading thread).
@@ -503,6 +620,9 @@ impl<'a> FileLoader<'a> {
                 defs: self.defs.defs.clone(),
                 ..Default::default()
             },
+            base_offset: self.base_offset,
+            base_line: self.base_line,
+            quick: true,
         }
     }
 
@@ -642,6 +762,7 @@ impl<'a> FileLoader<'a> {
     ) -> Option<(Check, Option<Range<usize>>)> {
         let span = item.span.clone();
         let (line, col) = self.lines.line_col(self.text, span.start);
+        let line = line + self.base_line;
         let location = Location {
             file: self.path.to_path_buf(),
             line,
@@ -660,7 +781,8 @@ impl<'a> FileLoader<'a> {
                 DeValue::String(s) if valid_id(s) => {
                     id = s.to_string();
                     let r = v.span();
-                    id_span = Some((r.start + item.offset)..(r.end + item.offset));
+                    let shift = item.offset + self.base_offset;
+                    id_span = Some((r.start + shift)..(r.end + shift));
                 }
                 DeValue::String(s) => self.at(
                     Some(v.span()),
@@ -727,6 +849,11 @@ impl<'a> FileLoader<'a> {
                     spec = Some(s);
                     break;
                 }
+                Err(_) if self.quick => {
+                    // The fast path only needs to know: the chunk is loaded again to explain.
+                    self.at(None, String::new(), None);
+                    break;
+                }
                 Err(e) => {
                     let msg = e.message().to_string();
                     if let Some(field) = missing_field(&msg) {
@@ -784,6 +911,10 @@ impl<'a> FileLoader<'a> {
                 g.resolve(&self.defs.defs, &mut v);
             }
             spec.validate(&mut v);
+            if self.quick && !v.problems.is_empty() {
+                self.at(None, String::new(), None);
+                return None;
+            }
             let current = if dropped || !v.problems.is_empty() {
                 Some(if dropped {
                     rebuild(self, &removed_paths)
@@ -1390,34 +1521,20 @@ a header-like line inside a multi-line string
 object = "view"
 expect = 2
 "#;
-        let lines = LineIndex::new(text);
-        let mut fl = FileLoader {
-            path: Path::new("f.toml"),
-            text,
-            lines,
-            problems: Vec::new(),
-            reparsed: None,
-            defs: DefsState::default(),
-        };
-        // The multi-line string makes the chunked path give up...
-        assert!(fl.load_chunked().is_none());
-        fl.problems.clear();
-        let whole = fl.load_whole();
+        let mut fl = FileLoader::new(Path::new("f.toml"), text);
+        // The multi-line string makes the chunk after it irregular: the rest is read as one
+        // document, which gives what the whole file gives.
+        let whole = fl.load();
+        assert!(fl.problems.is_empty(), "{:?}", fl.problems);
         // ...and without it both paths load the same checks at the same places.
         let text2 = text.replace(
             "[[rls]]\na header-like line inside a multi-line string\n",
             "",
         );
-        let mut fl2 = FileLoader {
-            path: Path::new("f.toml"),
-            text: &text2,
-            lines: LineIndex::new(&text2),
-            problems: Vec::new(),
-            reparsed: None,
-            defs: DefsState::default(),
-        };
-        let fast = fl2.load_chunked().expect("plain file loads chunk by chunk");
+        let mut fl2 = FileLoader::new(Path::new("f.toml"), &text2);
+        let fast = fl2.load();
         let slow = fl2.load_whole();
+        assert!(fl2.problems.is_empty(), "{:?}", fl2.problems);
         type Key = (String, usize, usize, String, Option<Range<usize>>);
         let key = |v: &[(Check, Option<Range<usize>>)]| -> Vec<Key> {
             v.iter()
@@ -1452,15 +1569,9 @@ expect = 2
                 text.push_str(&format!("id = \"r{i}\"\n"));
             }
         }
-        let mut fl = FileLoader {
-            path: Path::new("big.toml"),
-            text: &text,
-            lines: LineIndex::new(&text),
-            problems: Vec::new(),
-            reparsed: None,
-            defs: DefsState::default(),
-        };
-        let fast = fl.load_chunked().expect("fast path");
+        let mut fl = FileLoader::new(Path::new("big.toml"), &text);
+        let fast = fl.load();
+        assert!(fl.problems.is_empty(), "{:?}", fl.problems);
         let slow = fl.load_whole();
         assert_eq!(fast.len(), 6000);
         let key = |v: &[(Check, Option<Range<usize>>)]| -> Vec<(String, usize, usize, String)> {
@@ -1478,20 +1589,161 @@ expect = 2
         assert_eq!(key(&fast), key(&slow));
         assert_eq!(fast[5999].0.id, "big:rls-3000");
         assert_eq!(fast[1].0.id, "r0");
-        // A problem anywhere: the fast path gives up and the whole document reports it.
-        let bad = text.replace(
-            "[[rls]]\ntables = [\"t2999\"]",
-            "[[rls]]\ntabels = [\"t2999\"]",
-        );
-        let mut fl = FileLoader {
-            path: Path::new("big.toml"),
-            text: &bad,
-            lines: LineIndex::new(&bad),
-            problems: Vec::new(),
-            reparsed: None,
-            defs: DefsState::default(),
+        // Problems anywhere are reported where they are, as the whole document reports them.
+        let bad = text
+            .replace(
+                "[[rls]]\ntables = [\"t2999\"]",
+                "[[rls]]\ntabels = [\"t2999\"]",
+            )
+            .replace("[[exists]]\ntable = \"t7\"", "[[exists]]\ntable = 7");
+        let (pf, ps, _, _) = both("big.toml", &bad);
+        assert_eq!(pf, ps);
+        assert_eq!(pf.len(), 2, "{pf:?}");
+    }
+
+    /// Problems and checks of `load` (chunk by chunk) and `load_whole` (one document).
+    fn both(name: &str, text: &str) -> (Vec<String>, Vec<String>, Vec<String>, Vec<String>) {
+        let show = |fl: &FileLoader, v: &[(Check, Option<Range<usize>>)]| {
+            let mut p: Vec<String> = fl
+                .problems
+                .iter()
+                .map(|p| format!("{}:{}: {} ({:?})", p.line, p.col, p.message, p.hint))
+                .collect();
+            p.sort();
+            let c = v
+                .iter()
+                .map(|(c, s)| format!("{} {:?} {} {:?}", c.id, c.location, c.schema, s))
+                .collect();
+            (p, c)
         };
-        assert!(fl.load_chunked().is_none());
+        let mut fl = FileLoader::new(Path::new(name), text);
+        let fast = fl.load();
+        let (pf, cf) = show(&fl, &fast);
+        let mut fl = FileLoader::new(Path::new(name), text);
+        let slow = fl.load_whole();
+        let (ps, cs) = show(&fl, &slow);
+        (pf, ps, cf, cs)
+    }
+
+    #[test]
+    fn problems_are_placed_as_in_the_whole_document() {
+        let base = "schema = \"app\"\n\n[[rls]]\ntables = [\"a\"]\n\n[[exists]]\ntable = \"b\"\n\n\
+                    [[policies]]\ntable = \"t\"\nexpect = [{ name = \"a\", command = \"SELECT\" }]\n\n\
+                    [[rls]]\nid = \"x\"\ntables = [\"c\"]\n";
+        let cases = [
+            base.to_string(),
+            base.replace("tables = [\"a\"]", "tabels = [\"a\"]"),
+            base.replace("table = \"b\"", "table = 1\nextra = 2"),
+            base.replace("command = \"SELECT\"", "command = \"SELEKT\""),
+            base.replace("command = \"SELECT\" }", "commnd = \"SELECT\" }"),
+            base.replace("id = \"x\"", "id = \"bad id\""),
+            // Headers extending a table from before the chunk: only the whole file can say.
+            base.replace(
+                "[[rls]]\nid",
+                "[[policies.expect]]\nname = \"b\"\n[[rls]]\nid",
+            ),
+            base.replace("[[rls]]\nid", "[rls]\nid"),
+            base.replace("[[exists]]", "[[exists]]\n[other]"),
+            base.replace(
+                "[[exists]]\n",
+                "[[exists]]\ndescription = '''\n[[rls]]\n'''\n",
+            ),
+            base.to_string()
+                + "[[sql]]\nquery = \"select 1\"\nexpect = 1\n[[sql]]\nquery = \"select 2\"\n",
+        ];
+        for (i, text) in cases.iter().enumerate() {
+            let (pf, ps, cf, cs) = both("f.toml", text);
+            assert_eq!(pf, ps, "case {i}:\n{text}");
+            if ps.is_empty() {
+                assert_eq!(cf, cs, "case {i}");
+            }
+        }
+        // A TOML syntax error after valid checks: located as the whole document locates it.
+        let broken = base.replace("tables = [\"c\"]", "tables = [\"c\"\n");
+        let (pf, ps, _, _) = both("f.toml", &broken);
+        assert_eq!(pf, ps);
+        assert!(
+            !pf.is_empty() && pf.iter().all(|p| p.starts_with("15:")),
+            "{pf:?}"
+        );
+    }
+
+    /// Lines a check file is made of: headers of kinds, of sub-tables and of unknown tables, keys
+    /// right and wrong, multi-line strings whose body holds a header, broken TOML.
+    const LINES: &[&str] = &[
+        "[[rls]]",
+        "[[count]]",
+        "[[policies]]",
+        "[[exists]]",
+        "[[sql]]",
+        "[[policies.expect]]",
+        "[rls]",
+        "[[bogus]]",
+        "[other]",
+        "schema = \"app\"",
+        "id = \"x\"",
+        "id = \"bad id\"",
+        "tables = [\"a\"]",
+        "tabels = [\"a\"]",
+        "table = \"t\"",
+        "table = 1",
+        "object = \"table\"",
+        "expect = 1",
+        "expect = [{ name = \"a\", command = \"SELECT\" }]",
+        "name = \"n\"",
+        "command = \"SELEKT\"",
+        "query = \"select 1\"",
+        "description = '''",
+        "'''",
+        "description = \"\"\"",
+        "\"\"\"",
+        "tables = [\"a\"",
+        "= broken",
+        "# comment [[rls]]",
+        "",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 192,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Any text: no panic; every problem inside the file; the chunked loader and reading the
+        /// file as one document agree on whether it is valid, and on the checks when it is.
+        #[test]
+        fn loading_never_panics_and_agrees_with_the_whole_document(
+            picks in proptest::collection::vec(0..LINES.len(), 0..40),
+            noise in proptest::option::of(".{0,12}"),
+            at in 0usize..40,
+        ) {
+            let mut lines: Vec<String> = picks.iter().map(|i| LINES[*i].to_string()).collect();
+            if let Some(n) = noise {
+                let at = at.min(lines.len());
+                lines.insert(at, n);
+            }
+            let text = lines.join("\n");
+            let total_lines = text.split('\n').count();
+            let (pf, ps, cf, cs) = both("p.toml", &text);
+            proptest::prop_assert_eq!(pf.is_empty(), ps.is_empty(), "{:?} vs {:?}\n{}", pf, ps, text);
+            if ps.is_empty() {
+                proptest::prop_assert_eq!(cf, cs);
+            }
+            match load_str(Path::new("p.toml"), &text) {
+                Ok(_) => proptest::prop_assert!(pf.is_empty()),
+                Err(LoadErrors(problems)) => {
+                    proptest::prop_assert!(!problems.is_empty());
+                    for p in problems {
+                        let width = text.split('\n').nth(p.line - 1).map_or(0, |l| l.chars().count());
+                        proptest::prop_assert!(
+                            p.line >= 1 && p.line <= total_lines && p.col >= 1 && p.col <= width + 1,
+                            "{}:{} outside the file ({} lines): {}\n{}", p.line, p.col, total_lines, p.message, text
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub async fn run(cfg: &RunConfig, o: DiffOptions) -> anyhow::Result<ExitCode> {
             serde_json::to_writer_pretty(&mut *w, &d)?;
             writeln!(w)
         } else {
-            diff::render_text(&d, w)
+            crate::report::safe::write_visible(w, |w| diff::render_text(&d, w))
         }
     })?;
     Ok(ExitCode::from(if d.equal {

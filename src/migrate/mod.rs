@@ -95,7 +95,7 @@ pub async fn apply_pending(
 ) -> Result<ApplySummary, MigrateError> {
     let sources = source::load(dir)?;
     for w in sources.skip_warnings() {
-        eprintln!("{w}");
+        eprintln!("{}", crate::report::safe::visible_lines(&w));
     }
     let r = run_plan(
         client,
@@ -563,13 +563,18 @@ fn progress_line(d: &Done, color: bool) -> String {
         (true, Outcome::Skipped) => word.yellow().to_string(),
         (true, _) => word.green().to_string(),
     };
+    // Names come from file names and the reason may quote the server: shown, never obeyed.
     let what = if d.repeatable {
         d.label()
     } else {
         format!("{} {}", d.version, d.name)
     };
+    let what = crate::report::safe::visible_line(&what);
     match (&d.outcome, &d.reason) {
-        (Outcome::Skipped, Some(r)) => format!("{word} {what}: {r}"),
+        (Outcome::Skipped, Some(r)) => {
+            let r = crate::report::safe::visible_lines(r);
+            format!("{word} {what}: {r}")
+        }
         (Outcome::Baselined, _) => format!("{word} {what}"),
         _ => format!("{word} {what} ({})", ms(d)),
     }
@@ -654,7 +659,7 @@ pub async fn run_migrate(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<E
     let sources = source::load(&o.dir)?;
     if !o.json {
         for w in sources.skip_warnings() {
-            eprintln!("{w}");
+            eprintln!("{}", crate::report::safe::visible_lines(&w));
         }
     }
     let plan = match (o.baseline, o.dry_run, o.rehearse) {
@@ -841,7 +846,7 @@ finish, or raise --lock-timeout"
                 println!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
                 for n in &r.notices {
-                    eprintln!("note: {n}");
+                    eprintln!("note: {}", crate::report::safe::visible_lines(n));
                 }
                 if !cfg.quiet {
                     for (path, outcome) in &seeded {
@@ -930,7 +935,7 @@ pub async fn run_status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<Exi
     let sources = source::load(&o.dir)?;
     if !o.json {
         for w in sources.skip_warnings() {
-            eprintln!("{w}");
+            eprintln!("{}", crate::report::safe::visible_lines(&w));
         }
     }
     let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;

@@ -38,7 +38,7 @@ fn paint(l: Level, s: &str, color: bool) -> String {
 /// Continuation lines of a multi-line text, indented under their label; control characters
 /// (escapes smuggled into names) dropped as in the table.
 fn indent(s: &str) -> String {
-    super::table::clean(s.trim_end()).replace('\n', "\n    ")
+    super::safe::visible_lines(s.trim_end()).replace('\n', "\n    ")
 }
 
 /// The finding's own message: the detail without the rule's `why` that `diagnose` appends.

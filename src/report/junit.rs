@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use super::{CheckResult, Report, Status};
+use super::{safe, CheckResult, Report, Status};
 
 fn secs(ms: f64) -> Duration {
     if ms.is_finite() && ms > 0.0 {
@@ -17,6 +17,12 @@ fn secs(ms: f64) -> Duration {
     } else {
         Duration::ZERO
     }
+}
+
+/// Text for the XML: characters XML 1.0 forbids (most C0 controls) and the other terminal hazards
+/// (ESC, DEL, C1, bidi overrides; CI pages show this text) as visible escapes; line breaks kept.
+fn x(s: &str) -> String {
+    safe::visible_lines(s).into_owned()
 }
 
 /// The failure message attribute: the detail on one line (XML parsers fold newlines in attributes anyway).
@@ -57,17 +63,16 @@ fn test_case(r: &CheckResult) -> TestCase {
                 NonSuccessKind::Error
             };
             let mut st = TestCaseStatus::non_success(kind);
-            st.set_message(one_line(&r.detail))
-                .set_type(r.kind.as_str())
-                .set_description(body(r));
+            st.set_message(x(&one_line(&r.detail)))
+                .set_type(x(&r.kind))
+                .set_description(x(&body(r)));
             st
         }
     };
-    let mut tc = TestCase::new(r.id.as_str(), status);
-    tc.set_classname(r.kind.as_str())
-        .set_time(secs(r.duration_ms));
+    let mut tc = TestCase::new(x(&r.id), status);
+    tc.set_classname(x(&r.kind)).set_time(secs(r.duration_ms));
     if let Some(d) = &r.description {
-        tc.add_property(Property::new("description", d.as_str()));
+        tc.add_property(Property::new("description", x(d)));
     }
     if let Some(l) = r.level {
         let level = match l {
@@ -78,9 +83,9 @@ fn test_case(r: &CheckResult) -> TestCase {
         tc.add_property(Property::new("level", level));
     }
     if let Some(c) = &r.component {
-        tc.add_property(Property::new("component", c.component.as_str()));
+        tc.add_property(Property::new("component", x(&c.component)));
         tc.add_property(Property::new("count", c.count.to_string()));
-        tc.add_property(Property::new("expected", c.expected.as_str()));
+        tc.add_property(Property::new("expected", x(&c.expected)));
     }
     tc
 }
@@ -106,7 +111,7 @@ pub fn render(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     junit.set_time(secs(report.duration_ms));
     for name in order {
         let results = suites.remove(&name).unwrap_or_default();
-        let mut suite = TestSuite::new(name.as_str());
+        let mut suite = TestSuite::new(x(&name));
         let total_ms: f64 = results.iter().map(|r| r.duration_ms).sum();
         suite.set_time(secs(total_ms));
         suite.add_test_cases(results.into_iter().map(test_case));

@@ -7,6 +7,7 @@ pub mod github;
 pub mod grouped;
 pub mod json;
 pub mod junit;
+pub mod safe;
 pub mod sarif;
 pub mod table;
 pub mod tap;

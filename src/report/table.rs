@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use owo_colors::OwoColorize;
 use unicode_width::UnicodeWidthStr;
 
-use super::{CheckResult, Level, Report, Status};
+use super::{safe, CheckResult, Level, Report, Status};
 
 /// The status cell text: readable without colour, like the seeds' `✅ PASS` / `❌ FAIL`.
 fn status_token(status: Status) -> &'static str {
@@ -199,26 +199,10 @@ fn detail_cell(r: &CheckResult) -> String {
         }
     }
     let mut wrapped = Vec::with_capacity(lines.len());
-    for line in clean(&lines.join("\n")).lines() {
+    for line in safe::visible_lines(&lines.join("\n")).lines() {
         wrap(line, DETAIL_WIDTH, &mut wrapped);
     }
     wrapped.join("\n")
-}
-
-/// Text safe for a fixed layout: tabs become spaces, other control characters (and escapes smuggled into
-/// names) are dropped, so neither the layout nor the terminal is disturbed.
-pub(crate) fn clean(s: &str) -> String {
-    if !s.chars().any(|c| c.is_control() && c != '\n') {
-        return s.to_string();
-    }
-    s.chars()
-        .filter_map(|c| match c {
-            '\t' => Some(' '),
-            '\n' => Some('\n'),
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect()
 }
 
 /// Render `report` as tables followed by the summary line (always the last line, never coloured).
@@ -235,9 +219,9 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             .filter_map(|r| {
                 r.component.as_ref().map(|c| Row {
                     cells: vec![
-                        clean(&c.component),
+                        safe::visible_line(&c.component).into_owned(),
                         c.count.to_string(),
-                        clean(&c.expected),
+                        safe::visible_line(&c.expected).into_owned(),
                         status_token(r.status).to_string(),
                     ],
                     status: r.status,
@@ -263,7 +247,10 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
         let rows = others
             .iter()
             .map(|r| {
-                let mut cells = vec![clean(&r.id), status_token(r.status).to_string()];
+                let mut cells = vec![
+                    safe::visible_line(&r.id).into_owned(),
+                    status_token(r.status).to_string(),
+                ];
                 if with_level {
                     cells.push(r.level.map(level_name).unwrap_or("").to_string());
                 }
@@ -393,8 +380,35 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_cleaned() {
-        assert_eq!(clean("a\tb\x1b[31mc\nd"), "a b[31mc\nd");
-        assert_eq!(clean("plain"), "plain");
+    fn control_characters_from_results_are_shown_not_obeyed() {
+        let mut r = CheckResult::new(
+            "id\x1b[2J",
+            "sql",
+            Status::Error,
+            "raised:\tboom\x1b]0;pwned\x07\nline 2\r\u{202e}",
+        );
+        r.hint = Some("fix\x1b[8m".into());
+        let mut report = Report::new("verify", "db");
+        report.results.push(r);
+        let mut buf = Vec::new();
+        render(&report, true, &mut buf).unwrap_or_default();
+        let text = String::from_utf8(buf).unwrap_or_default();
+        assert!(text.contains("id\\x1b[2J"), "{text}");
+        assert!(text.contains("raised: boom\\x1b]0;pwned\\x07"), "{text}");
+        assert!(text.contains("line 2\\r\\u{202e}"), "{text}");
+        assert!(text.contains("hint: fix\\x1b[8m"), "{text}");
+        // The only escapes left are the status colour's (SGR `m` sequences around the status cell).
+        let stripped = text
+            .replace("\x1b[31m", "")
+            .replace("\x1b[33m", "")
+            .replace("\x1b[1m", "");
+        let stripped = stripped
+            .replace("\x1b[39m", "")
+            .replace("\x1b[22m", "")
+            .replace("\x1b[0m", "");
+        assert!(
+            !stripped.chars().any(|c| c != '\n' && safe::hazardous(c)),
+            "{stripped:?}"
+        );
     }
 }

@@ -3,35 +3,62 @@
 
 use std::io::{self, Write};
 
-use super::{CheckResult, Level, Report, Status};
+use super::{safe, CheckResult, Level, Report, Status};
 
-/// A test line description: one line, `#` escaped so it is not read as a directive.
+/// A test line description: one line (whitespace runs, line breaks included, become one space), `\\`
+/// and `#` escaped as the TAP spec says (so no text can end the description or start a `# SKIP` /
+/// `# TODO` directive), and control characters shown as visible escapes (`\x1b`).
 fn one_line(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('#', "\\#")
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(words.len());
+    for c in words.chars() {
+        if matches!(c, '\\' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    safe::visible_line(&out).into_owned()
 }
 
-/// A YAML scalar value: a literal block for readable multi-line text, otherwise a double-quoted string
-/// (JSON string syntax is valid YAML).
+/// A YAML scalar that both YAML 1.2 and TAP::Parser's YAMLish reader read back: a `|` literal block
+/// for readable multi-line text without control characters (blank lines keep their indentation, or the
+/// reader would end the block), otherwise a double-quoted string whose escapes both understand.
 fn yaml_value(s: &str, indent: &str) -> String {
-    let plain_lines = s.lines().all(|l| !l.chars().any(|c| c.is_control()));
+    let plain = !s.chars().any(|c| c != '\n' && safe::hazardous(c));
     let starts_clean = !s.starts_with(char::is_whitespace);
-    if s.contains('\n') && plain_lines && starts_clean {
-        let mut out = String::from("|-");
+    if s.contains('\n') && plain && starts_clean {
+        let mut out = String::from("|");
         for l in s.trim_end().lines() {
             out.push('\n');
-            if !l.is_empty() {
-                out.push_str(indent);
-                out.push_str("  ");
-                out.push_str(l);
-            }
+            out.push_str(indent);
+            out.push_str("  ");
+            out.push_str(l);
         }
         out
     } else {
-        serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
+        quoted(s)
     }
+}
+
+/// A YAML double-quoted string: `\\`, `"`, `\n`, `\r`, `\t`, other ASCII controls as `\xHH`, other
+/// controls and bidi overrides as `\uHHHH` (YAML escapes; the YAMLish reader keeps those as text).
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if safe::hazardous(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn diagnostic(r: &CheckResult, w: &mut dyn Write) -> io::Result<()> {

@@ -62,6 +62,7 @@ pub fn summary(o: &Outcome, scope: &Scope) -> String {
 
 /// `file:line:col rule (level) message`, then `  fix: ...`, then the summary.
 pub fn text(o: &Outcome, scope: &Scope, color: bool, w: &mut impl Write) -> io::Result<()> {
+    use crate::report::safe::{visible_line, visible_lines};
     use owo_colors::OwoColorize;
     for f in &o.findings {
         let level = level_word(f.level);
@@ -74,13 +75,13 @@ pub fn text(o: &Outcome, scope: &Scope, color: bool, w: &mut impl Write) -> io::
         writeln!(
             w,
             "{}:{}:{} {} ({level}) {}",
-            f.file.display(),
+            visible_line(&f.file.display().to_string()),
             f.line,
             f.col,
             f.rule,
-            f.message
+            visible_lines(&f.message)
         )?;
-        writeln!(w, "  fix: {}", f.fix)?;
+        writeln!(w, "  fix: {}", visible_lines(&f.fix))?;
     }
     writeln!(w, "{}", summary(o, scope))
 }
