@@ -63,8 +63,9 @@ pub fn plan_file(body: &str) -> Result<Vec<Step>, (usize, String)> {
     })?;
     let last = statements.len().saturating_sub(1);
     let mut steps = Vec::with_capacity(statements.len());
+    let lines = sqltext::LineIndex::new(body);
     for (i, st) in statements.iter().enumerate() {
-        let line = sqltext::line_col(body, st.start).0;
+        let line = lines.line_col(st.start).0;
         let refuse = match st.kind() {
             // The file's own wrapper: `begin;` first, `rollback;` last. verify's savepoint
             // takes its place.

@@ -277,6 +277,7 @@ async fn run_in_transaction(
     for (k, p) in plans.iter().enumerate() {
         let t0 = Instant::now();
         let body = p.file.body();
+        let lines = sqltext::LineIndex::new(body);
         let file_mark = mark(k, 0);
         client
             .batch_execute(&format!("SAVEPOINT {file_mark}"))
@@ -308,7 +309,7 @@ async fn run_in_transaction(
                 f.repeatables_before = reps.iter().map(|d| d.label()).collect();
                 return Err(MigrateError::Failed(Box::new(f)));
             }
-            let (line, _) = sqltext::line_col(body, st.start);
+            let (line, _) = lines.line_col(st.start);
             same(
                 txid(client)
                     .await

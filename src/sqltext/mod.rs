@@ -285,18 +285,32 @@ pub struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> LineIndex<'a> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts: line_starts(text),
+        }
     }
 
     /// The same as [`line_col`]`(text, byte)`.
     pub fn line_col(&self, byte: usize) -> (usize, usize) {
-        let b = floor_char_boundary(self.text, byte.min(self.text.len()));
-        let line = self.starts.partition_point(|&s| s <= b);
-        let col = self.text[self.starts[line - 1]..b].chars().count() + 1;
-        (line, col)
+        line_col_with(self.text, &self.starts, byte)
     }
+}
+
+/// Byte offset of each line's first character (for [`line_col_with`]; owners of a text keep it
+/// beside the text where a borrowing [`LineIndex`] does not fit).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
+/// [`line_col`] with the text's [`line_starts`]: a binary search, not a scan from the start.
+pub fn line_col_with(text: &str, starts: &[usize], byte: usize) -> (usize, usize) {
+    let b = floor_char_boundary(text, byte.min(text.len()));
+    let line = starts.partition_point(|&s| s <= b).max(1);
+    let col = text[starts[line - 1]..b].chars().count() + 1;
+    (line, col)
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {

@@ -96,6 +96,9 @@ pub struct File {
     pub syntax_error: Option<SyntaxError>,
     /// Lines (1-based) of `-- deskctl:allow` comments and the rule ids each names.
     allows: Vec<Allow>,
+    /// `sqltext::line_starts(sql)`: placing a statement is a binary search, so a file of
+    /// thousands of statements is not read once per statement.
+    line_starts: Vec<usize>,
 }
 
 impl File {
@@ -111,12 +114,13 @@ impl File {
             statements,
             syntax_error,
             allows: allow_comments(sql),
+            line_starts: sqltext::line_starts(sql),
         }
     }
 
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, at: usize) -> (usize, usize) {
-        sqltext::line_col(&self.sql, at)
+        sqltext::line_col_with(&self.sql, &self.line_starts, at)
     }
 
     /// Whether `-- deskctl:allow <rule>` stands on one of the statement's lines or the line before.
@@ -140,12 +144,13 @@ fn allow_comments(sql: &str) -> Vec<Allow> {
         return Vec::new();
     };
     let comment = pg_query::protobuf::Token::SqlComment as i32;
-    let mut code_lines: Vec<usize> = Vec::new();
+    let lines = sqltext::LineIndex::new(sql);
+    let mut code_lines: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut out = Vec::new();
     for t in &scan.tokens {
-        let line = sqltext::line_col(sql, t.start as usize).0;
+        let line = lines.line_col(t.start as usize).0;
         if t.token != comment {
-            code_lines.push(sqltext::line_col(sql, t.end as usize).0);
+            code_lines.insert(lines.line_col(t.end as usize).0);
             continue;
         }
         let Some(text) = sql.get(t.start as usize..t.end as usize) else {
