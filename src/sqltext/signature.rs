@@ -66,7 +66,23 @@ fn type_text(t: &pg_query::protobuf::TypeName) -> String {
     if parts.len() > 1 && parts[0] == "pg_catalog" {
         parts.remove(0);
     }
-    let mut s = parts.join(".");
+    // Spelled as `format_type` spells it, so it compares with the catalog's argument types: a name
+    // that needs quotes keeps them, and `"char"` (the one-byte type; bare `char` is read as
+    // `bpchar`) stays quoted.
+    let quoted: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let simple = p.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+            if simple && p != "char" {
+                p.clone()
+            } else {
+                format!("\"{}\"", p.replace('"', "\"\""))
+            }
+        })
+        .collect();
+    let mut s = quoted.join(".");
     for _ in &t.array_bounds {
         s.push_str("[]");
     }
@@ -85,7 +101,7 @@ mod tests {
     fn commas_inside_modifiers_and_quotes_do_not_split_arguments() {
         assert_eq!(
             args("app.f(numeric(10,2), text[], \"My,Type\")").unwrap(),
-            vec!["numeric", "text[]", "My,Type"]
+            vec!["numeric", "text[]", "\"My,Type\""]
         );
         assert_eq!(signature("App.F(int)").unwrap().name, vec!["app", "f"]);
         assert_eq!(
@@ -93,6 +109,11 @@ mod tests {
             vec!["float8", "varchar", "timestamptz"]
         );
         assert_eq!(args("f()").unwrap(), Vec::<String>::new());
+        // pgTAP's `_type_func("char", name)`: the one-byte type stays quoted, bare char is bpchar.
+        assert_eq!(
+            args("f(\"char\", char, name)").unwrap(),
+            vec!["\"char\"", "bpchar", "name"]
+        );
         assert_eq!(args("f"), None);
         assert_eq!(args("f(in a int, out b text)").unwrap(), vec!["int4"]);
     }
