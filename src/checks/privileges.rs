@@ -206,17 +206,38 @@ impl Privileges {
                 // `name(type, ...)`: the argument types read by PostgreSQL's parser (commas in
                 // `numeric(10,2)` or a quoted type name do not split), canonical. A text with
                 // parentheses the grammar rejects matches no function.
+                // A list with no nested parentheses, quotes or dots has commas only between
+                // arguments: split it without calling the parser (a snapshot names ~1,000
+                // functions this way; parsing each costs ~50 us).
+                let plain = |args: &str| -> Option<Vec<String>> {
+                    let inner = args.strip_suffix(')')?;
+                    if inner.contains(['(', ')', '"', '\'', '.']) {
+                        return None;
+                    }
+                    Some(
+                        inner
+                            .split(',')
+                            .map(super::model::canonical_type)
+                            .filter(|a| !a.is_empty())
+                            .collect(),
+                    )
+                };
                 let want_args = |raw: &str| -> Option<Vec<String>> {
-                    raw.contains('(')
-                        .then(|| match crate::sqltext::signature(raw) {
-                            Some(sig) => sig
-                                .args
-                                .unwrap_or_default()
-                                .iter()
-                                .map(|a| super::model::canonical_type(a))
-                                .collect(),
-                            None => vec![String::from("(not a signature)")],
-                        })
+                    let open = raw.find('(')?;
+                    if !raw[..open].contains('"') {
+                        if let Some(args) = plain(raw[open + 1..].trim_end()) {
+                            return Some(args);
+                        }
+                    }
+                    Some(match crate::sqltext::signature(raw) {
+                        Some(sig) => sig
+                            .args
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|a| super::model::canonical_type(a))
+                            .collect(),
+                        None => vec![String::from("(not a signature)")],
+                    })
                 };
                 let matches_sig = |f: &Function, want: &Option<Vec<String>>| -> bool {
                     want.as_ref().is_none_or(|w| {
