@@ -578,3 +578,59 @@ expect_rows = 1
     };
     assert_eq!(strip(&checksum(&db)), strip(&rows_before));
 }
+
+/// An `immutable` attempt runs as the identity it names from start to end: a trigger that
+/// switches the role (or the claims) during the attack and then skips the row would otherwise
+/// read as "UPDATE/DELETE had no effect" — a PASS decided by someone else. It is an ERROR naming
+/// what changed; the honest table next to it still passes, and nothing is changed.
+#[test]
+fn an_immutable_attempt_that_changes_who_it_runs_as_is_an_error() {
+    let (db, _) = hostile_db();
+    let su = db.scalar("select current_user").unwrap();
+    db.exec(&format!(
+        r#"
+create table public.sly (id int primary key, body text);
+insert into public.sly values (1, 'a');
+create function public.sly_guard() returns trigger language plpgsql as $$
+begin
+  perform set_config('role', '{su}', true);
+  perform set_config('request.jwt.claims', '{{"sub":"nobody"}}', true);
+  return null;
+end $$;
+create trigger sly_guard before update or delete on public.sly for each row execute function public.sly_guard();
+grant select, update, delete on public.sly to authenticated;
+create table public.honest (id int primary key, body text);
+insert into public.honest values (1, 'a');
+create function public.honest_guard() returns trigger language plpgsql as $$
+begin return null; end $$;
+create trigger honest_guard before update or delete on public.honest for each row execute function public.honest_guard();
+grant select, update, delete on public.honest to authenticated;
+"#
+    ));
+    let before = checksum(&db);
+    let checks = r#"
+[[immutable]]
+id = "sly"
+table = "sly"
+as = { role = "authenticated", claims = { sub = "00000000-0000-4000-8000-000000000001" } }
+deny = ["UPDATE", "DELETE"]
+
+[[immutable]]
+id = "honest"
+table = "honest"
+as = { role = "authenticated", claims = { sub = "00000000-0000-4000-8000-000000000001" } }
+deny = ["UPDATE", "DELETE"]
+"#;
+    let r = verify(&db, checks, &[]);
+    assert_eq!(r.code, 1, "{}", r.text);
+    r.error(
+        "sly",
+        &[
+            "changed the session",
+            &format!("current_user changed from authenticated to {su}"),
+            "request.jwt.claims changed from",
+        ],
+    );
+    assert_eq!(r.status("honest").0, "pass", "{}", r.text);
+    assert_eq!(checksum(&db), before, "{}", r.text);
+}

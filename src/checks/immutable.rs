@@ -8,6 +8,7 @@
 use serde::Deserialize;
 
 use super::behaviour::safety::statement_refusal;
+use super::behaviour::state::{state_sql, State};
 use super::behaviour::{
     describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_given,
     send_one, settings_statement, As, AsList, Given, GivenRefs, Got, Originals, SqlList,
@@ -519,7 +520,13 @@ async fn attempt(
             None => None,
         }
     };
+    // The attempt must run as `who` from start to end: the state read before and after the
+    // attack (same statement) catches a `set` fragment or a trigger that switched role, claims
+    // or a guarded setting, or ended the transaction, whatever text did it.
+    let state = state_sql(&[], &[]);
+    let f_before = client.simple_query(&state);
     let f_attack = send_one(client, &attack);
+    let f_after = client.simple_query(&state);
     let f_verify = async {
         match &verify_sql {
             Some(v) => {
@@ -534,8 +541,8 @@ async fn attempt(
     let undo =
         format!("rollback to savepoint {ATTEMPT_SAVEPOINT}; release savepoint {ATTEMPT_SAVEPOINT}");
     let f_undo = client.batch_execute(&undo);
-    let (r_pre, r_set, r_attack, r_verify, r_undo) =
-        futures_util::join!(f_pre, f_set, f_attack, f_verify, f_undo);
+    let (r_pre, r_set, r_before, r_attack, r_after, r_verify, r_undo) =
+        futures_util::join!(f_pre, f_set, f_before, f_attack, f_after, f_verify, f_undo);
 
     if let Err(e) = r_undo {
         return Res::Error(format!(
@@ -555,6 +562,27 @@ async fn attempt(
             who.label,
             error_text(&e)
         ));
+    }
+    if let (Ok(before), Ok(after)) = (&r_before, &r_after) {
+        match (
+            State::from_messages(before, &[]),
+            State::from_messages(after, &[]),
+        ) {
+            (Ok(b), Ok(a)) => {
+                let changed = a.changes_since(&b);
+                if !changed.is_empty() {
+                    return Res::Error(format!(
+                        "the {} attempt as {} changed the session: {}",
+                        op.sql(),
+                        who.label,
+                        changed.join("; ")
+                    ));
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                return Res::Error(format!("could not read the session state: {e}"))
+            }
+        }
     }
     let count = match r_attack {
         Err(e) => {
