@@ -1164,10 +1164,12 @@ fn read_defs(
                             }
                         }
                     }
+                    // Only the rows of the personas it names.
+                    (false, None) if f.personas.is_some() => {}
                     _ => {
                         problems.push(src.problem(
                             Some(name_key.span()),
-                            format!("[fixtures.{name}] give exactly one of `sql` or `file`"),
+                            format!("[fixtures.{name}] give exactly one of `sql` or `file` (or only `personas`)"),
                             Some("e.g. sql = \"insert into tickets (title) values ('a')\"".into()),
                         ));
                         continue;
@@ -1197,6 +1199,10 @@ fn read_defs(
                             uses: f
                                 .uses
                                 .map(|u| u.iter().map(str::to_string).collect())
+                                .unwrap_or_default(),
+                            personas: f
+                                .personas
+                                .map(|p| p.iter().map(str::to_string).collect())
                                 .unwrap_or_default(),
                             at,
                         },

@@ -61,6 +61,10 @@ pub struct FixtureSpec {
     /// Fixtures applied first.
     #[serde(rename = "use")]
     pub uses: Option<Names>,
+    /// Personas whose `rows` the fixture needs (people who own data without acting in the
+    /// check): inserted with the rows of the personas the check runs as, each once, before
+    /// any fixture. A fixture may give only `personas`.
+    pub personas: Option<Names>,
 }
 
 /// A declared persona.
@@ -89,6 +93,8 @@ pub struct Fixture {
     pub name: String,
     pub texts: Vec<FixtureText>,
     pub uses: Vec<String>,
+    /// Personas whose rows it needs.
+    pub personas: Vec<String>,
     /// Where it was declared.
     pub at: Location,
 }
@@ -112,6 +118,11 @@ impl Defs {
             for u in &f.uses {
                 if !self.fixtures.contains_key(u) {
                     out.push((f.name.clone(), self.unknown_fixture(u)));
+                }
+            }
+            for p in &f.personas {
+                if !self.personas.contains_key(p) {
+                    out.push((f.name.clone(), self.unknown_persona(p)));
                 }
             }
             if let Err(cycle) = self.expand(std::slice::from_ref(&f.name)) {
@@ -271,6 +282,41 @@ impl<'a> GivenRefs<'a> {
                 }
             }
         }
+        // Fixtures first: the personas they name join the rows inserted before them.
+        let mut fixtures: Vec<&Fixture> = Vec::new();
+        if let Some(names) = self.uses {
+            let mut ok = true;
+            for (i, n) in names.iter().enumerate() {
+                if !defs.fixtures.contains_key(n) {
+                    let path = if names.len() == 1 {
+                        "use".to_string()
+                    } else {
+                        format!("use.{i}")
+                    };
+                    v.error(&path, defs.unknown_fixture(n), None);
+                    ok = false;
+                }
+            }
+            let wanted: Vec<String> = names.iter().map(str::to_string).collect();
+            match defs.expand(&wanted) {
+                Ok(list) if ok => fixtures = list,
+                Ok(_) => {}
+                Err(cycle) => v.error(
+                    "use",
+                    format!("fixtures use each other in a cycle: {}", cycle.join(" → ")),
+                    None,
+                ),
+            }
+        }
+        for f in &fixtures {
+            for name in &f.personas {
+                if let Some(p) = defs.personas.get(name) {
+                    if !used.iter().any(|u| u.name == p.name) {
+                        used.push(p);
+                    }
+                }
+            }
+        }
         for p in used {
             for (i, r) in p.rows.iter().enumerate() {
                 let label = format!(
@@ -288,34 +334,9 @@ impl<'a> GivenRefs<'a> {
                 });
             }
         }
-        if let Some(names) = self.uses {
-            let mut ok = true;
-            for (i, n) in names.iter().enumerate() {
-                if !defs.fixtures.contains_key(n) {
-                    let path = if names.len() == 1 {
-                        "use".to_string()
-                    } else {
-                        format!("use.{i}")
-                    };
-                    v.error(&path, defs.unknown_fixture(n), None);
-                    ok = false;
-                }
-            }
-            let wanted: Vec<String> = names.iter().map(str::to_string).collect();
-            match defs.expand(&wanted) {
-                Ok(list) if ok => {
-                    for f in list {
-                        for t in &f.texts {
-                            push_fixture_statements(&mut self.given.fixtures, f, t, v);
-                        }
-                    }
-                }
-                Ok(_) => {}
-                Err(cycle) => v.error(
-                    "use",
-                    format!("fixtures use each other in a cycle: {}", cycle.join(" → ")),
-                    None,
-                ),
+        for f in fixtures {
+            for t in &f.texts {
+                push_fixture_statements(&mut self.given.fixtures, f, t, v);
             }
         }
         if let Some(at) = self.at {
@@ -507,6 +528,7 @@ mod tests {
                 },
             }],
             uses: uses.iter().map(|s| s.to_string()).collect(),
+            personas: Vec::new(),
             at: Location {
                 file: "c.toml".into(),
                 line: 9,
@@ -586,6 +608,74 @@ mod tests {
                     "insert into users values (2)".to_string()
                 ),
             ]
+        );
+    }
+
+    fn persona(name: &str) -> Persona {
+        let mut values = serde_json::Map::new();
+        values.insert("id".into(), name.into());
+        Persona {
+            name: name.into(),
+            role: "authenticated".into(),
+            claims: None,
+            settings: BTreeMap::new(),
+            rows: vec![RowSpec {
+                table: "auth.users".into(),
+                values,
+            }],
+            at: Location {
+                file: "c.toml".into(),
+                line: 2,
+                col: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn fixtures_bring_the_rows_of_their_personas_first_once() {
+        let mut sessions = fixture("sessions", &["people"]);
+        sessions.personas = vec!["bob".into()];
+        let mut people = fixture("people", &[]);
+        people.texts.clear();
+        people.personas = vec!["alice".into(), "bob".into()];
+        let mut d = defs(&[people, sessions]);
+        for p in ["alice", "bob", "carol"] {
+            d.personas.insert(p.into(), persona(p));
+        }
+        assert!(d.fixture_problems().is_empty());
+        let names = Names(vec!["sessions".into()]);
+        let mut carol = As {
+            persona: Some("carol".into()),
+            ..Default::default()
+        };
+        let mut given = Given::default();
+        let mut v = Validator::default();
+        GivenRefs::single(Some(&mut carol), Some(&names), None, &mut given).resolve(&d, &mut v);
+        assert!(v.is_empty(), "{:?}", v.problems);
+        // The persona the check runs as, then those of the fixtures in their order, each once.
+        let who: Vec<&str> = given.rows.iter().map(|r| r.json.as_str()).collect();
+        assert_eq!(
+            who,
+            [r#"{"id":"carol"}"#, r#"{"id":"alice"}"#, r#"{"id":"bob"}"#]
+        );
+        assert!(given.rows[1].label.starts_with("persona `alice` row 1"));
+        // Only `sessions` has SQL; `people` adds rows and no statement.
+        assert_eq!(given.fixtures.len(), 2);
+        assert!(given
+            .fixtures
+            .iter()
+            .all(|(l, _)| l.starts_with("fixture `sessions`")));
+
+        d.fixtures
+            .get_mut("people")
+            .unwrap()
+            .personas
+            .push("dave".into());
+        let p = d.fixture_problems();
+        assert!(
+            p.iter()
+                .any(|(f, m)| f == "people" && m.contains("unknown persona `dave`")),
+            "{p:?}"
         );
     }
 
