@@ -127,6 +127,12 @@ fn init_plain_and_supabase_layouts() {
         text.contains("migrations = \"supabase/migrations\""),
         "{text}"
     );
+    // With the Supabase preset the example signs a persona up through its auth.users row (the
+    // verify above ran it: a row that cannot be inserted would be an ERROR, not a PASS).
+    assert!(
+        text.contains("rows = [{ table = \"auth.users\"") && text.contains("as = \"customer1\""),
+        "{text}"
+    );
 
     let empty = tempfile::tempdir().unwrap();
     let out = deskctl()

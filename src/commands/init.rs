@@ -109,7 +109,7 @@ pub async fn run(cfg: &RunConfig, o: InitOptions) -> anyhow::Result<ExitCode> {
     let snap = snap?;
     let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);
     let schema_text = lint::snapshot::write(&cx, &schemas);
-    let behaviour_text = example_behaviour(&cx);
+    let behaviour_text = example_behaviour(&cx, o.preset == Some(Preset::Supabase));
     let config_text = config(&o);
     std::fs::create_dir_all(o.root.join("checks"))
         .with_context(|| format!("cannot create {}", o.root.join("checks").display()))?;
@@ -160,9 +160,11 @@ fn config(o: &InitOptions) -> String {
     s
 }
 
-/// One scenario that passes on the freshly migrated schema: what `anon` may not read (derived
-/// from the access matrix), else a plain catalog count.
-pub fn example_behaviour(cx: &Ctx) -> String {
+/// Example scenarios that pass on the freshly migrated schema: what `anon` may not read (derived
+/// from the access matrix), else a plain catalog count; with the Supabase preset also a signed-in
+/// persona whose auth.users row is created for each check using it (the recommended way to have
+/// the user a policy or a trigger on auth.users needs).
+pub fn example_behaviour(cx: &Ctx, supabase: bool) -> String {
     let mut s = String::from(
         "# Behaviour checks: they run SQL as a role, in a transaction deskctl always rolls back.\n\
          # Written by `deskctl init` as an example; see docs/checks.md (scenario, immutable, rejects).\n\n\
@@ -183,7 +185,21 @@ pub fn example_behaviour(cx: &Ctx) -> String {
     let no_grant = pick(&|a| matches!(a, Access::No { .. }));
     let filtered = pick(&|a| matches!(a, Access::Denied | Access::Rows { .. }));
     let name = |r: &access::RelationAccess| crate::db::quote_ident(&r.name);
-    s.push_str(if anon {
+    let signed_in = supabase && cx.snap.role("authenticated").is_some();
+    if signed_in {
+        s.push_str(
+            "\n# Personas: named identities, used as `as = \"NAME\"` (docs/checks.md, Personas). A persona's\n\
+             # `rows` are inserted for every check that runs as it (or uses a fixture naming it), inside\n\
+             # the rolled-back transaction: no check repeats `insert into auth.users`.\n\
+             [personas.customer1]\n\
+             role = \"authenticated\"\n\
+             claims = { sub = \"00000000-0000-4000-a000-000000000001\", email = \"customer1@example.com\" }\n\
+             rows = [{ table = \"auth.users\", values = { id = \"00000000-0000-4000-a000-000000000001\", email = \"customer1@example.com\" } }]\n",
+        );
+    }
+    s.push_str(if anon && signed_in {
+        "\n[personas.visitor]\nrole = \"anon\"\n"
+    } else if anon {
         "\n# A persona: a named identity, used as `as = \"visitor\"` (docs/checks.md, Personas).\n\
          [personas.visitor]\nrole = \"anon\"\n\n\
          # A signed-in user would be, with the auth.users row it needs created in each check using it:\n\
@@ -198,6 +214,15 @@ pub fn example_behaviour(cx: &Ctx) -> String {
          # claims = { sub = \"00000000-0000-4000-a000-000000000001\" }\n\
          # rows = [{ table = \"users\", values = { id = \"00000000-0000-4000-a000-000000000001\" } }]\n"
     });
+    if signed_in {
+        s.push_str(
+            "\n# customer1 signs up (its auth.users row is created, with whatever triggers your migrations put\n\
+             # on auth.users) and its requests carry its JWT. Add fixtures with the rows it owns\n\
+             # (`[fixtures.NAME] sql = \"...\"`, `use = [\"NAME\"]`) and expect what it may see.\n\
+             [[scenario]]\nid = \"signed-in-customer1\"\nname = \"a signed-in user is the one its JWT names\"\n\
+             as = \"customer1\"\nquery = \"select auth.uid()::text\"\nexpect = \"00000000-0000-4000-a000-000000000001\"\n",
+        );
+    }
     match (anon, no_grant, filtered) {
         (true, Some(r), _) => {
             let _ = write!(
