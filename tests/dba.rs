@@ -311,6 +311,9 @@ sql = "select 2"
 [fixtures.c]
 sql = "select 1; commit"
 
+[fixtures.d]
+personas = ["alise"]
+
 [[scenario]]
 as = { persona = "alicia" }
 query = "select 1"
@@ -333,16 +336,17 @@ expect_rows = 1
 "#;
     let (code, _, text) = verify_files(&db, &[("c.toml", checks)]);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("7 problems in check files"), "{text}");
+    assert!(text.contains("8 problems in check files"), "{text}");
     for needle in [
         "c.toml:6:11: [fixtures.a] fixtures use each other in a cycle: a → b → a",
         "c.toml:10:11: [fixtures.b] fixtures use each other in a cycle: b → a → b",
         "c.toml:15:7: [fixtures.c]",
         "contains COMMIT",
-        "c.toml:18:8: [[scenario]] unknown persona `alicia` (did you mean `alice`?)",
-        "c.toml:23:1: [[scenario]] unknown persona `alcie` (did you mean `alice`?)",
-        "c.toml:28:1: [[scenario]] unknown fixture `nope`",
-        "c.toml:33:1: [[scenario]] `at` is not a timestamp",
+        "c.toml:21:8: [[scenario]] unknown persona `alicia` (did you mean `alice`?)",
+        "c.toml:26:1: [[scenario]] unknown persona `alcie` (did you mean `alice`?)",
+        "c.toml:31:1: [[scenario]] unknown fixture `nope`",
+        "c.toml:36:1: [[scenario]] `at` is not a timestamp",
+        "c.toml:17:11: [fixtures.d] unknown persona `alise` (did you mean `alice`?)",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
