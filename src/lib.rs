@@ -12,7 +12,6 @@ pub mod diff;
 pub mod inputs;
 pub mod lint;
 pub mod migrate;
-pub mod ping;
 pub mod project;
 pub mod report;
 pub mod sqltext;
@@ -66,7 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::New(a) => {
             let cfg = RunConfig::resolve(&cli.global)?;
-            return migrate::run_new(&cfg, &cfg.migrations_dir(&a.dir), &a.name);
+            return commands::migrate::new(&cfg, &cfg.migrations_dir(&a.dir), &a.name);
         }
         _ => {}
     }
@@ -76,14 +75,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     rt.block_on(async move {
         match cli.command {
-            Command::Ping(a) => ping::run(&cfg, a.format == cli::SimpleFormat::Json).await,
-            Command::Migrate(a) => migrate::run_migrate(&cfg, cfg.migrate_options(&a)?).await,
+            Command::Ping(a) => {
+                commands::ping::run(&cfg, a.format == cli::SimpleFormat::Json).await
+            }
+            Command::Migrate(a) => commands::migrate::run(&cfg, cfg.migrate_options(&a)?).await,
             Command::History(a) => migrate::repair::run(&cfg, cfg.repair_options(&a.action)?).await,
             Command::Lint(a) => migrate::lint::run(&cfg, cfg.lint_options(&a)?).await,
-            Command::Status(a) => migrate::run_status(&cfg, cfg.status_options(&a)?).await,
-            Command::Verify(a) => verify::run(&cfg, cfg.verify_options(&a)?).await,
-            Command::Diagnose(a) => lint::run_diagnose(&cfg, cfg.diagnose_options(&a)?).await,
-            Command::Snapshot(a) => lint::run_snapshot(&cfg, cfg.snapshot_options(&a)?).await,
+            Command::Status(a) => commands::migrate::status(&cfg, cfg.status_options(&a)?).await,
+            Command::Verify(a) => commands::verify::run(&cfg, cfg.verify_options(&a)?).await,
+            Command::Diagnose(a) => commands::diagnose::run(&cfg, cfg.diagnose_options(&a)?).await,
+            Command::Snapshot(a) => commands::snapshot::run(&cfg, cfg.snapshot_options(&a)?).await,
             Command::Init(a) => {
                 let o = commands::init::InitOptions::resolve(&cfg, &a)?;
                 commands::init::run(&cfg, o).await

@@ -979,7 +979,7 @@ fn snapshot_fails_naming_any_one_dropped_policy() {
             let (c, _h) = deskctl::db::connect_target(&db.target(), None)
                 .await
                 .unwrap();
-            let snap = deskctl::lint::read_snapshot(
+            let snap = deskctl::catalog::load_consistent(
                 &c,
                 &deskctl::catalog::Scope::without_expressions(vec!["public".into()]),
             )

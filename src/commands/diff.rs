@@ -11,7 +11,9 @@ use crate::catalog::Scope;
 use crate::cli::{DiffArgs, SimpleFormat};
 use crate::config::{ConfigError, DbTarget, HistoryTable, RunConfig};
 use crate::diff::{self, posture};
-use crate::lint::{self, Ctx};
+use crate::lint::Ctx;
+
+use super::{read_target, write_out, Open};
 
 /// One side of the comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +113,7 @@ pub async fn run(cfg: &RunConfig, o: DiffOptions) -> anyhow::Result<ExitCode> {
     let a = side(cfg, &o, &o.a, ca, &schemas).await?;
     let b = side(cfg, &o, &o.b, cb, &schemas).await?;
     let d = diff::compare(&a, &b);
-    super::access::write_out(None, |w| {
+    write_out(None, |w| {
         if o.json {
             serde_json::to_writer_pretty(&mut *w, &d)?;
             writeln!(w)
@@ -151,20 +153,14 @@ async fn side(
     };
     let mut c = cfg.clone();
     c.target = target;
-    let db = lint::open_and_migrate(&c, &migrations, &o.history, "diff").await?;
-    let snap = db
-        .watch_locks(
-            "reading the catalog",
-            lint::read_snapshot(&db.client, &Scope::with_expressions(schemas.to_vec())),
-        )
-        .await;
+    let target = Open::new("diff", &migrations, &o.history);
+    let scope = Scope::with_expressions(schemas.to_vec());
+    let got = read_target(&c, &target, &scope, schemas).await?;
     let display = match s {
         Source::Ephemeral(_) => format!("@ephemeral:{}", migrations.display()),
-        _ => db.display.clone(),
+        _ => got.display,
     };
-    db.close().await;
-    let snap = snap?;
-    lint::check_schemas(&snap, schemas)?;
+    let snap = got.snap;
     let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);
     Ok(posture::from_snapshot(&cx, &display))
 }

@@ -103,8 +103,9 @@ pub async fn run(cfg: &RunConfig, o: InitOptions) -> anyhow::Result<ExitCode> {
     };
     c.preset = o.preset;
     let schemas = vec!["public".to_string()];
-    let db = lint::open_and_migrate(&c, &migrations, &o.history, "init").await?;
-    let snap = lint::read_snapshot(&db.client, &Scope::with_expressions(schemas.clone())).await;
+    let db =
+        super::open_and_migrate(&c, &super::Open::new("init", &migrations, &o.history)).await?;
+    let snap = super::read_catalog(&db, &Scope::with_expressions(schemas.clone())).await;
     db.close().await;
     let snap = snap?;
     let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);

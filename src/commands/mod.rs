@@ -1,7 +1,21 @@
-//! Thin command entry points added with issue 15 (`access`, `diff`): each resolves its options,
-//! opens the target through the shared paths in `lint`/`db`, calls the library and renders.
-//! Must not hold business logic.
+//! The commands as a layer: each is thin — it takes its resolved options (config), opens the
+//! target through ONE shared path (`target`: URL or `--ephemeral` + preset + migrations, one
+//! REPEATABLE READ READ ONLY catalog read), calls the library and ends through ONE
+//! report-and-exit path (`output`: format, `--output`, exit code). Must not hold business logic.
 
 pub mod access;
+pub mod diagnose;
 pub mod diff;
 pub mod init;
+pub mod migrate;
+pub mod output;
+pub mod ping;
+pub mod snapshot;
+pub mod target;
+pub mod verify;
+
+pub use output::{exit, print_json, print_text, report_and_exit, write_out};
+pub use target::{
+    check_schemas, connect, migrate as migrate_target, open, open_and_migrate, read_catalog,
+    read_target, Open, Read,
+};

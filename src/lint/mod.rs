@@ -1,9 +1,9 @@
-//! `deskctl diagnose` (built-in security and performance lints over ONE catalog snapshot, one
-//! file per rule under `rules/`) and `deskctl snapshot` (a check file that locks in the schema as
-//! it is, `snapshot.rs`). Owns the rule model, the diagnose context (exposed schemas, API-role
-//! access), exclusions and the exit code. Both commands are read-only: the catalog is read in a
-//! READ ONLY transaction that is rolled back; only `--ephemeral` migrates (a database deskctl
-//! created). Must not render by itself or query the catalog per rule.
+//! What `deskctl diagnose` runs (built-in security and performance lints over ONE catalog
+//! snapshot, one file per rule under `rules/`) and what `deskctl snapshot` writes (a check file
+//! that locks in the schema as it is, `snapshot.rs`). Owns the rule model, the diagnose context
+//! (exposed schemas, API-role access), exclusions and the failing level; the commands around them
+//! are `crate::commands::{diagnose, snapshot}`. Must not open connections, render by itself or
+//! query the catalog per rule.
 
 pub mod migration;
 pub mod origin;
@@ -13,17 +13,12 @@ pub mod sql;
 #[cfg(test)]
 pub(crate) mod testkit;
 
-use std::process::ExitCode;
 use std::time::Instant;
-
-use anyhow::Context;
 
 use crate::catalog::{self, privileges_of, AclItem, QualName, Relation, Scope, Snapshot};
 use crate::cli::FailOn;
-use crate::config::SnapshotOptions;
-use crate::config::{ConfigError, DbTarget, DiagnoseOptions, Exclusion, HistoryTable, RunConfig};
-use crate::db::{self, Db, PresetUse};
-use crate::report::{CheckResult, Level, Report, Status};
+use crate::config::{ConfigError, Exclusion, HistoryTable};
+use crate::report::{CheckResult, Level, Status};
 
 /// The roles API clients act as on Supabase: `anon` (no login) and `authenticated` (any signed-up
 /// user). What they can reach in an exposed schema is what the internet can reach.
@@ -473,45 +468,6 @@ pub fn diagnose_placed(
     }
 }
 
-/// Open the database; with `--ephemeral`, apply the migrations first (the cluster is deskctl's own).
-pub(crate) async fn open_and_migrate(
-    cfg: &RunConfig,
-    migrations: &std::path::Path,
-    history: &HistoryTable,
-    what: &str,
-) -> anyhow::Result<Db> {
-    let ephemeral = matches!(cfg.target, DbTarget::Ephemeral { .. });
-    let mut db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
-    if ephemeral {
-        let summary = crate::migrate::apply_pending(&mut db.client, migrations, history)
-            .await
-            .with_context(|| {
-                format!(
-                    "migrating the ephemeral cluster from {} before {what} failed",
-                    migrations.display()
-                )
-            })?;
-        if cfg.verbose > 0 {
-            eprintln!(
-                "{what}: applied {} migration(s) from {}",
-                summary.applied.len(),
-                migrations.display()
-            );
-        }
-    }
-    Ok(db)
-}
-
-/// Read the snapshot in one consistent, read-only transaction ([`catalog::load_consistent`]).
-/// `diagnose` reads expressions (policy USING / WITH CHECK, index predicates): `diagnose_scope`;
-/// `snapshot` records policy expressions too (what decides access), but no definitions.
-pub async fn read_snapshot(
-    client: &tokio_postgres::Client,
-    scope: &Scope,
-) -> Result<Snapshot, tokio_postgres::Error> {
-    catalog::load_consistent(client, scope).await
-}
-
 /// What `diagnose` reads: deparsed expressions (the policy rules read USING / WITH CHECK text), but
 /// no view / index / trigger definitions: no rule reads `definition` (views are followed through
 /// their dependencies, indexes by key columns, triggers by timing and events), and
@@ -523,131 +479,6 @@ pub fn diagnose_scope(schemas: Vec<String>) -> Scope {
 /// Schemas diagnose reads beyond the requested ones, for the rules that look there on purpose
 /// (`insecure-queue-exposed-in-api`: pgmq's queue tables); not diagnosed otherwise.
 pub const EXTRA_SCHEMAS: &[&str] = &["pgmq"];
-
-/// Requested schemas that do not exist are input errors (a typo would diagnose nothing).
-pub(crate) fn check_schemas(snap: &Snapshot, requested: &[String]) -> Result<(), ConfigError> {
-    let missing: Vec<&String> = requested
-        .iter()
-        .filter(|s| snap.schema(s).is_none())
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(ConfigError::Usage(format!(
-        "schema{} {} do{} not exist in the database",
-        if missing.len() == 1 { "" } else { "s" },
-        missing
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        if missing.len() == 1 { "es" } else { "" }
-    )))
-}
-
-pub async fn run_diagnose(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
-    validate_exclusions(&o.exclusions)?;
-    let db = open_and_migrate(cfg, &o.migrations, &o.history, "diagnose").await?;
-    let t = Instant::now();
-    let extra: Vec<String> = EXTRA_SCHEMAS
-        .iter()
-        .filter(|s| !o.schemas.iter().any(|x| x == *s))
-        .map(|s| s.to_string())
-        .collect();
-    let mut read = o.schemas.clone();
-    read.extend(extra.iter().cloned());
-    let snap = db
-        .watch_locks(
-            "reading the catalog",
-            read_snapshot(&db.client, &diagnose_scope(read)),
-        )
-        .await;
-    let display = db.display.clone();
-    db.close().await;
-    let snap = snap?;
-    let snapshot_ms = ms(t.elapsed());
-    check_schemas(&snap, &o.schemas)?;
-
-    let t = Instant::now();
-    let mut cx = Ctx::new(&snap, &o.exposed_schemas).skipping_history(&o.history);
-    cx.extra = extra;
-    // The migration files are read and parsed only when there is a finding to place.
-    let origins = std::cell::OnceCell::new();
-    let d = diagnose_placed(&cx, &o.exclusions, |f| {
-        origins
-            .get_or_init(|| origin::Origins::of_dir(&o.migrations))
-            .find(f, &snap)
-    });
-    let mut report = Report::new("diagnose", &display);
-    report.results = d.results;
-    report.rules = rule_infos();
-    report.list_all = cfg.verbose > 0;
-    report.duration_ms = ms(started.elapsed());
-    if cfg.verbose > 0 {
-        eprintln!(
-            "diagnose: {} rules over {} relations and {} functions in {}; snapshot {:.1} ms \
-({} queries), rules {:.1} ms, {} finding(s) excluded, total {:.1} ms",
-            rules::RULES.len(),
-            snap.relations.len(),
-            snap.functions.len(),
-            o.schemas.join(", "),
-            snapshot_ms,
-            catalog::QUERY_COUNT,
-            ms(t.elapsed()),
-            d.excluded,
-            report.duration_ms
-        );
-    }
-    report.only_problems = cfg.quiet;
-    crate::report::write_report(
-        &report,
-        o.format,
-        o.output.as_deref(),
-        cfg.color && o.output.is_none(),
-    )?;
-    let fails = d.worst.is_some_and(|w| w >= threshold(o.fail_on));
-    Ok(ExitCode::from(if fails {
-        crate::exit::FAILED
-    } else {
-        crate::exit::OK
-    }))
-}
-
-pub async fn run_snapshot(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
-    crate::report::refuse_existing_output(o.output.as_deref(), o.force)?;
-    let db = open_and_migrate(cfg, &o.migrations, &o.history, "snapshot").await?;
-    let snap = db
-        .watch_locks(
-            "reading the catalog",
-            read_snapshot(&db.client, &Scope::with_expressions(o.schemas.clone())),
-        )
-        .await;
-    db.close().await;
-    let snap = snap?;
-    check_schemas(&snap, &o.schemas)?;
-    let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);
-    let text = snapshot::write(&cx, &o.schemas);
-    match &o.output {
-        Some(path) => crate::report::write_new_file(path, &text, o.force, "the check file")?,
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                r => r.context("cannot write the check file to standard output")?,
-            }
-        }
-    }
-    if cfg.verbose > 0 {
-        eprintln!(
-            "snapshot: {} check(s) for {}",
-            text.lines().filter(|l| l.starts_with("[[")).count(),
-            o.schemas.join(", ")
-        );
-    }
-    Ok(ExitCode::from(crate::exit::OK))
-}
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0

@@ -54,13 +54,7 @@ pub async fn run(cfg: &RunConfig, o: LintOptions) -> anyhow::Result<ExitCode> {
     let sources = source::load(&o.dir)?;
     let (scope, files): (&'static str, Vec<&MigrationFile>) = if o.use_history {
         let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
-        db.client
-            .batch_execute("set default_transaction_read_only = on")
-            .await
-            .map_err(|error| MigrateError::Database {
-                what: "making the session read-only".into(),
-                error,
-            })?;
+        super::read_only_session(&db.client).await?;
         let p = pending(&db.client, &sources, &o.history).await;
         db.close().await;
         ("pending", p?)

@@ -1,13 +1,14 @@
 //! `deskctl ping`: connect and report who and what we are talking to — server version, database,
 //! user, superuser/BYPASSRLS (RLS tests as such a user prove nothing), TLS, Supabase roles.
-//! Read-only.
+//! Read-only (`connect` writes nothing to a database given by URL).
 
 use std::process::ExitCode;
 
 use serde::Serialize;
 
+use super::{connect, print_json, print_text};
 use crate::config::RunConfig;
-use crate::db::{self, PresetUse};
+use crate::db;
 
 #[derive(Debug, Serialize)]
 pub struct PingReport {
@@ -77,18 +78,19 @@ pub async fn inspect(client: &tokio_postgres::Client) -> Result<PingReport, toki
 }
 
 pub async fn run(cfg: &RunConfig, json: bool) -> anyhow::Result<ExitCode> {
-    let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
+    let db = connect(cfg).await?;
     let mut report = inspect(&db.client).await?;
     report.target = db.display.clone();
     report.ephemeral = db.cluster.is_some();
     report.startup_ms = db.cluster.as_ref().map(|c| c.startup.as_millis());
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let printed = if json {
+        print_json(&report)
     } else {
-        print!("{}", render(&report));
-    }
+        print_text(&render(&report))
+    };
     db.close().await;
-    Ok(ExitCode::SUCCESS)
+    printed?;
+    Ok(super::exit(false))
 }
 
 fn yes_no(b: bool) -> &'static str {
