@@ -184,7 +184,8 @@ deskctl snapshot --ephemeral --schema public > checks/baseline.toml"
     /// Who can do what: roles × SELECT/INSERT/UPDATE/DELETE/TRUNCATE per table and view
     #[command(
         after_help = "Examples:\n  deskctl access --ephemeral --preset supabase\n  \
-deskctl access --database-url postgres://app@db/app --roles anon,authenticated --format html --output access.html"
+deskctl access --database-url postgres://app@db/app --roles anon,authenticated --format html --output access.html\n  \
+deskctl access --ephemeral --persona customer1 --checks checks/personas.toml"
     )]
     Access(AccessArgs),
 
@@ -518,6 +519,19 @@ pub struct AccessArgs {
     /// Write to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Measure the matrix for this persona (declared in a check file): its rows are created, then
+    /// every table and view is read and written as it, in a transaction that is always rolled back
+    #[arg(long, value_name = "NAME", conflicts_with = "roles")]
+    pub persona: Option<String>,
+    /// Check files or directories declaring the persona [default: deskctl.toml's checks, else ./checks]
+    #[arg(long = "checks", value_name = "PATH", requires = "persona")]
+    pub checks: Vec<PathBuf>,
+    /// Fixtures (declared next to the persona) to apply before probing, comma-separated or repeated
+    #[arg(long = "use", value_name = "FIXTURE", requires = "persona")]
+    pub fixtures: Vec<String>,
+    /// statement_timeout of each probe, in milliseconds [default: deskctl.toml's verify.statement_timeout_ms, else 5000]
+    #[arg(long, value_name = "MS", requires = "persona")]
+    pub statement_timeout: Option<u64>,
     #[command(flatten)]
     pub dir: MigrationsDirArg,
 }

@@ -122,6 +122,7 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
             return exit::INPUT;
         }
         if cause.is::<tokio_postgres::Error>()
+            || cause.is::<access::probe::ProbeError>()
             || cause.is::<db::ConnectionLost>()
             || cause.is::<db::LockTimeout>()
         {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::{deskctl, output_text, repo};
 use crate::lint::{migrated, supabase_db};
 
-fn access(url: &str, extra: &[&str]) -> Output {
+pub(crate) fn access(url: &str, extra: &[&str]) -> Output {
     deskctl()
         .args(["access", "--database-url", url])
         .args(extra)
@@ -18,14 +18,14 @@ fn access(url: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
-fn json(out: &Output) -> Value {
+pub(crate) fn json(out: &Output) -> Value {
     assert!(out.status.success(), "{}", output_text(out));
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", output_text(out)))
 }
 
 /// The cell of `role` × `cmd` on relation `rel`.
-fn cell<'a>(m: &'a Value, rel: &str, role: &str, cmd: &str) -> &'a Value {
+pub(crate) fn cell<'a>(m: &'a Value, rel: &str, role: &str, cmd: &str) -> &'a Value {
     let r = m["relations"]
         .as_array()
         .unwrap()

@@ -3,6 +3,7 @@
 mod common;
 
 mod access;
+mod access_persona;
 mod annotations;
 mod behaviour;
 mod connect;

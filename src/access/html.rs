@@ -33,6 +33,13 @@ pub fn render(m: &Matrix, w: &mut dyn Write) -> io::Result<()> {
                 .join(", ")
         }
     )?;
+    if let Some(p) = &m.persona {
+        writeln!(
+            w,
+            "<p><strong>{}</strong></p>",
+            esc(&super::persona_line(p))
+        )?;
+    }
     writeln!(
         w,
         "<p class=\"legend\"><span class=\"no\">no grant</span><span style=\"background:#fde2c8\">all rows</span>\
@@ -87,7 +94,12 @@ pub fn render(m: &Matrix, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(w, "<ul>")?;
-    for n in super::NOTES {
+    let probe_notes = if m.persona.is_some() {
+        super::PROBE_NOTES
+    } else {
+        &[]
+    };
+    for n in probe_notes.iter().chain(super::NOTES) {
         writeln!(w, "<li>{}</li>", esc(n))?;
     }
     writeln!(w, "</ul>")?;

@@ -19,6 +19,10 @@ that apply: permissive ORed, restrictive ANDed), `none: denied by RLS` (a grant,
             .collect::<Vec<_>>()
             .join(", ")
     )?;
+    if let Some(p) = &m.persona {
+        writeln!(w)?;
+        writeln!(w, "**{}**", text(&super::persona_line(p)))?;
+    }
     for r in &m.relations {
         writeln!(w)?;
         writeln!(w, "### {}", text(&heading(r)))?;
@@ -46,7 +50,12 @@ that apply: permissive ORed, restrictive ANDed), `none: denied by RLS` (a grant,
         }
     }
     writeln!(w)?;
-    for n in super::NOTES {
+    let probe_notes = if m.persona.is_some() {
+        super::PROBE_NOTES
+    } else {
+        &[]
+    };
+    for n in probe_notes.iter().chain(super::NOTES) {
         writeln!(w, "- {}", text(n))?;
     }
     Ok(())

@@ -4,10 +4,12 @@
 //! ORed, restrictive ANDed), with grants through PUBLIC and inherited memberships, column-level
 //! grants where they narrow access, and flags for grants RLS denies and policies no grant can
 //! reach. Renderers (`table`, `markdown`, `html`; JSON is serde) are pure functions over a
-//! writer. Must not touch the database.
+//! writer. Must not touch the database, except `probe` (`--persona`), which measures the
+//! matrix for one persona in a transaction it always rolls back.
 
 pub mod html;
 pub mod markdown;
+pub mod probe;
 pub mod table;
 
 use std::collections::BTreeSet;
@@ -131,6 +133,9 @@ pub struct Cell {
     /// holds no grant for it: they can never apply to it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dead_policies: Vec<usize>,
+    /// `--persona`: what the persona really got (counts in the JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<probe::Probe>,
 }
 
 impl Cell {
@@ -206,6 +211,9 @@ pub struct Matrix {
     pub schemas: Vec<String>,
     pub roles: Vec<RoleInfo>,
     pub relations: Vec<RelationAccess>,
+    /// `--persona`: the persona the cells were probed for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persona: Option<probe::PersonaInfo>,
 }
 
 /// A problem with what was asked (exit 2).
@@ -324,6 +332,7 @@ pub fn build(cx: &Ctx, target: &str, roles: &[String]) -> Matrix {
             })
             .collect(),
         relations,
+        persona: None,
     }
 }
 
@@ -378,7 +387,12 @@ fn held(r: &Relation, grantees: &[String], cmd: Command) -> Option<Held> {
 }
 
 /// Why `role` is exempt from RLS on table `r`, if it is.
-fn bypass_reason(snap: &Snapshot, r: &Relation, role: &str, grantees: &[String]) -> Option<String> {
+pub(crate) fn bypass_reason(
+    snap: &Snapshot,
+    r: &Relation,
+    role: &str,
+    grantees: &[String],
+) -> Option<String> {
     let info = snap.role(role)?;
     if info.superuser {
         return Some("superuser".into());
@@ -437,6 +451,7 @@ fn cell_for(cx: &Ctx, r: &Relation, role: &str, cmd: Command) -> Cell {
         via: Vec::new(),
         columns: None,
         dead_policies: Vec::new(),
+        probe: None,
     };
     let pcmd = cmd.policy_command();
     let applying: Vec<(usize, bool)> = r
@@ -614,8 +629,17 @@ fn relation_access(cx: &Ctx, r: &Relation, roles: &[String]) -> RelationAccess {
     }
 }
 
-/// Short text of a cell for the terminal and markdown (policies as `[n]`, 1-based).
+/// Short text of a cell for the terminal and markdown (policies as `[n]`, 1-based); a probed
+/// cell: what the persona got, then the catalog's reading of it.
 pub fn cell_text(c: &Cell) -> String {
+    match (&c.probe, &c.access) {
+        (None, _) => static_text(c),
+        (Some(p), Access::No { .. } | Access::All { .. }) => p.text(),
+        (Some(p), _) => format!("{} · {}", p.text(), static_text(c)),
+    }
+}
+
+fn static_text(c: &Cell) -> String {
     let refs = |v: &[usize]| -> Vec<String> { v.iter().map(|i| format!("[{}]", i + 1)).collect() };
     let mut s = match &c.access {
         Access::No { reason } if reason == "no grant" => "no".to_string(),
@@ -724,6 +748,38 @@ a policy without WITH CHECK checks new rows with its USING.",
 (the caller then needs grants and policies on those tables too). Writes through a view need it to be updatable.",
     "Superusers and BYPASSRLS roles skip RLS; so does a table's owner (and its members) unless RLS is forced. \
 TRUNCATE is never subject to RLS.",
+];
+
+/// `--persona`: what was probed, for whom, and that nothing was kept.
+pub fn persona_line(p: &probe::PersonaInfo) -> String {
+    let mut made = Vec::new();
+    if p.rows_created > 0 {
+        made.push(format!(
+            "its {} declared row{} created",
+            p.rows_created,
+            if p.rows_created == 1 { "" } else { "s" }
+        ));
+    }
+    if !p.fixtures.is_empty() {
+        made.push(format!("fixtures {} applied", p.fixtures.join(", ")));
+    }
+    let made = if made.is_empty() {
+        String::new()
+    } else {
+        format!("{}, then ", made.join(", "))
+    };
+    format!(
+        "probed as {} (declared at {}): {made}every table and view read and written as it, in one transaction that was rolled back (nothing was kept)",
+        p.label, p.declared_at
+    )
+}
+
+/// What every rendering of a probed matrix says once under it.
+pub const PROBE_NOTES: &[&str] = &[
+    "`N of M rows`: the persona's statement reached N rows; M is what the connecting user counts (unknown when RLS binds it too).",
+    "SELECT is `select count(*)`; UPDATE is `update t set c = c` (c: the first column it may update), which reads c, so PostgreSQL applies the SELECT policies as well as the UPDATE ones; DELETE is `delete from t` with no WHERE, so only DELETE policies apply. Each was undone at once.",
+    "INSERT copies one row the persona sees (columns it may insert); yes means privileges and RLS WITH CHECK accepted the copy (a constraint may refuse the copy afterwards). TRUNCATE is never tried.",
+    "Triggers ran as they would for the persona; sequences they or defaults advanced stay advanced (PostgreSQL never rolls nextval back).",
 ];
 
 /// Output formats.

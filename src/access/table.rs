@@ -18,6 +18,9 @@ pub fn render(m: &Matrix, w: &mut dyn Write) -> io::Result<()> {
         m.roles.len(),
         if m.roles.len() == 1 { "" } else { "s" },
     )?;
+    if let Some(p) = &m.persona {
+        writeln!(w, "{}", super::persona_line(p))?;
+    }
     for r in &m.relations {
         writeln!(w)?;
         writeln!(w, "{}", heading(r))?;
@@ -47,7 +50,12 @@ pub fn render(m: &Matrix, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(w)?;
-    for n in super::NOTES {
+    let probe_notes = if m.persona.is_some() {
+        super::PROBE_NOTES
+    } else {
+        &[]
+    };
+    for n in probe_notes.iter().chain(super::NOTES) {
         writeln!(w, "note: {n}")?;
     }
     Ok(())

@@ -24,6 +24,12 @@ const FILE_KEYS: &[&str] = &["schema", "personas", "fixtures", "include"];
 
 /// Load every check from files and directories (directories: every `*.toml` below, sorted).
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Check>, LoadErrors> {
+    load_paths_with_defs(paths).map(|(checks, _)| checks)
+}
+
+/// Like [`load_paths`], with the personas and fixtures each file declares or includes (one
+/// `Defs` per file, in load order): `access --persona` resolves personas with the same loader.
+pub fn load_paths_with_defs(paths: &[PathBuf]) -> Result<(Vec<Check>, Vec<Defs>), LoadErrors> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for p in paths {
@@ -71,8 +77,8 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Check>, LoadErrors> {
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_str()))
         .collect();
-    match load_sources(&sources) {
-        Ok(checks) if problems.is_empty() => Ok(checks),
+    match load_sources_with_defs(&sources) {
+        Ok(loaded) if problems.is_empty() => Ok(loaded),
         Ok(_) => Err(LoadErrors(problems)),
         Err(LoadErrors(more)) => {
             problems.extend(more);
@@ -117,8 +123,15 @@ fn plain(path: &Path, message: &str, hint: Option<&str>) -> Problem {
 
 /// Load several files' texts; ids are unique across all of them.
 pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors> {
+    load_sources_with_defs(sources).map(|(checks, _)| checks)
+}
+
+fn load_sources_with_defs(
+    sources: &[(&Path, &str)],
+) -> Result<(Vec<Check>, Vec<Defs>), LoadErrors> {
     let mut problems = Vec::new();
     let mut checks = Vec::new();
+    let mut all_defs = Vec::new();
     // id -> where first defined
     let mut ids: HashMap<String, Location> = HashMap::new();
     for (path, text) in sources {
@@ -167,9 +180,10 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
         }
         file.problems.sort_by_key(|p| (p.line, p.col));
         problems.append(&mut file.problems);
+        all_defs.push(std::mem::take(&mut file.defs.defs));
     }
     if problems.is_empty() {
-        Ok(checks)
+        Ok((checks, all_defs))
     } else {
         Err(LoadErrors(problems))
     }
