@@ -402,3 +402,30 @@ fn persona_bad_input_is_exit_2() {
     let out = access(&db, &file, &["--persona", "user1", "--roles", "anon"]);
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
 }
+
+#[test]
+fn persona_from_the_projects_check_files() {
+    // No --checks: deskctl.toml's checks (checks/live_chat_behaviour.toml declares user1 and
+    // the fixtures), as verify reads them.
+    let db = migrated(&repo().join("migrations"));
+    let out = deskctl()
+        .current_dir(repo())
+        .args(["access", "--database-url", &db.url, "--persona", "user1"])
+        .args(["--use", "messages", "--format", "json"])
+        .output()
+        .unwrap();
+    let m = json(&out);
+    assert!(m["persona"]["declared_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("checks/live_chat_behaviour.toml:"));
+    // The `users` fixture names user1 and user2: two persona rows, user1's once.
+    assert_eq!(m["persona"]["rows_created"], 2);
+    assert_eq!(counts(&m, "chat_sessions", "SELECT"), (1, Some(2)));
+    assert_eq!(counts(&m, "chat_messages", "SELECT"), (1, Some(2)));
+    assert_eq!(counts(&m, "chat_session_activity", "SELECT").0, 2);
+    assert_eq!(
+        db.scalar("select count(*)::text from public.chat_sessions"),
+        Some("0".into())
+    );
+}

@@ -755,7 +755,7 @@ pub fn persona_line(p: &probe::PersonaInfo) -> String {
     let mut made = Vec::new();
     if p.rows_created > 0 {
         made.push(format!(
-            "its {} declared row{} created",
+            "{} persona row{} created",
             p.rows_created,
             if p.rows_created == 1 { "" } else { "s" }
         ));

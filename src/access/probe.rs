@@ -92,7 +92,7 @@ pub struct PersonaInfo {
     pub label: String,
     /// `checks/personas.toml:3`.
     pub declared_at: String,
-    /// Its declared rows created before probing.
+    /// Persona rows created before probing: its own, and those of personas its fixtures name.
     pub rows_created: usize,
     /// Fixtures applied before probing (`--use`), in order.
     pub fixtures: Vec<String>,
