@@ -340,7 +340,7 @@ impl Item<'_> {
 }
 
 impl StaticCheck for Count {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         if self.expect.is_none() && self.at_least.is_none() && self.at_most.is_none() {
             v.error(
                 "",

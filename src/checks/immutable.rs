@@ -253,7 +253,7 @@ fn validate_fragment(v: &mut Validator, key: &str, wrapped: &str) {
 }
 
 impl ProbeCheck for Immutable {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         if self.table.trim().is_empty() {
             v.error("table", "`table` is empty", None);
         }

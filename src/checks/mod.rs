@@ -22,6 +22,7 @@ pub mod behaviour;
 pub mod count;
 pub mod exists;
 pub mod immutable;
+pub mod kinds;
 pub mod loader;
 pub mod model;
 pub mod pgtap;
@@ -47,8 +48,10 @@ pub use model::{Ctx, Validator};
 
 /// A kind that evaluates against the catalog snapshot only (no database access).
 pub trait StaticCheck {
-    /// Semantic validation after parsing; report problems by key path.
-    fn validate(&self, _v: &mut Validator) {}
+    /// Semantic validation after parsing, once, at load time; report problems by key path. A
+    /// kind may classify its raw keys here into the typed value evaluation reads
+    /// (`[[exists]]`: `kinds::object::ObjectCheck`).
+    fn validate(&mut self, _v: &mut Validator) {}
     /// Schemas this check reads, so the snapshot covers them (the default schema is implied).
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
         vec![ctx.schema.to_string()]
@@ -64,7 +67,7 @@ pub trait StaticCheck {
 /// A large check struct may be boxed in `kinds!` (`Exists(Box<exists::Exists>)`) so that every
 /// `Check` does not take the size of the largest kind.
 impl<T: StaticCheck + ?Sized> StaticCheck for Box<T> {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         (**self).validate(v)
     }
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
@@ -98,7 +101,7 @@ pub struct ProbeEnv<'a> {
 /// `statement_timeout` and `lock_timeout` are already set.
 #[allow(async_fn_in_trait)]
 pub trait ProbeCheck {
-    fn validate(&self, _v: &mut Validator) {}
+    fn validate(&mut self, _v: &mut Validator) {}
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
         vec![ctx.schema.to_string()]
     }
@@ -208,7 +211,7 @@ macro_rules! kinds {
                 }
             }
 
-            pub fn validate(&self, v: &mut Validator) {
+            pub fn validate(&mut self, v: &mut Validator) {
                 match self {
                     $( Spec::$svar(c) => StaticCheck::validate(c, v), )*
                     $( Spec::$pvar(c) => ProbeCheck::validate(c, v), )*

@@ -374,7 +374,7 @@ fn near_misses(ctx: &Ctx, snap: &Snapshot, table: &Relation, e: &Expected) -> Ve
 }
 
 impl StaticCheck for Policies {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         let expect_form = self.table.is_some() || self.expect.is_some();
         if expect_form && self.is_coverage() {
             v.error(

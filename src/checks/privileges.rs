@@ -392,7 +392,7 @@ impl Privileges {
 }
 
 impl StaticCheck for Privileges {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         let given = [self.names.is_some(), self.pattern.is_some(), self.all]
             .iter()
             .filter(|b| **b)

@@ -57,7 +57,7 @@ impl Rejects {
 }
 
 impl ProbeCheck for Rejects {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         validate_setup(v, "setup", self.setup.as_ref());
         validate_sql(v, "statement", &self.statement);
         // Only the SQLSTATE can be wrong here; report it under its own key.

@@ -33,7 +33,7 @@ impl Rls {
 }
 
 impl StaticCheck for Rls {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         self.selection().validate(v, "tables");
     }
 

@@ -128,7 +128,7 @@ pub fn validate_setup(v: &mut Validator, key: &str, setup: Option<&SqlList>) {
 }
 
 impl ProbeCheck for Scenario {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         validate_setup(v, "setup", self.setup.as_ref());
         match &self.step {
             Some(steps) => {

@@ -49,7 +49,7 @@ impl Sql {
 }
 
 impl ProbeCheck for Sql {
-    fn validate(&self, v: &mut Validator) {
+    fn validate(&mut self, v: &mut Validator) {
         validate_setup(v, "setup", self.setup.as_ref());
         validate_sql(v, "query", &self.query);
         if let Some(a) = &self.as_ {

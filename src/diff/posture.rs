@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::catalog::{QualName, RelKind, Snapshot};
-use crate::checks::exists::Object;
+use crate::checks::kinds::object::Object;
 use crate::checks::model::BoolOrText;
 use crate::checks::privileges::On;
 use crate::checks::{Check, Spec};
@@ -246,7 +246,7 @@ pub fn from_checks(checks: &[Check], source: &str) -> Posture {
     for c in checks {
         let s = c.schema.as_str();
         match &c.spec {
-            Spec::Exists(o) => from_exists(&mut p, s, &o.0),
+            Spec::Exists(o) => from_exists(&mut p, s, o.raw()),
             Spec::Rls(r) => {
                 for t in r.tables.iter().flat_map(|n| n.iter()) {
                     let e = p.tables.entry(key(s, t)).or_default();

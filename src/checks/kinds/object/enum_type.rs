@@ -1,0 +1,107 @@
+//! Object type `enum` (an enum type): `values`, in order. Reads only the Snapshot.
+
+use super::{Object, ObjectType};
+use crate::catalog::{QualName, Snapshot};
+use crate::checks::model::{closest, Ctx, Names, Validator};
+
+#[derive(Debug, Clone)]
+pub struct EnumType {
+    values: Option<Vec<String>>,
+}
+
+impl ObjectType for EnumType {
+    const KEY: &'static str = "enum";
+    const NOUN: &'static str = "enum type";
+    const NOUNS: &'static str = "enum types";
+    const PROPERTIES: &'static [&'static str] = &["values"];
+
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> EnumType {
+        EnumType {
+            values: raw.values.clone(),
+        }
+    }
+
+    fn exists(
+        &self,
+        ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+        problems: &mut Vec<String>,
+    ) -> String {
+        let q = ctx.qual(name);
+        let Some(e) = snap.enum_type(&q) else {
+            let mut s = format!("{}: no such enum type", ctx.show(&q));
+            if let Some(n) = closest(
+                &q.name,
+                snap.enums
+                    .iter()
+                    .filter(|e| e.schema == q.schema)
+                    .map(|e| e.name.as_str()),
+            ) {
+                s.push_str(&format!(" (did you mean {n}?)"));
+            }
+            problems.push(s);
+            return ctx.show(&q);
+        };
+        if let Some(vals) = &self.values {
+            if *vals != e.values {
+                let missing: Vec<String> = vals
+                    .iter()
+                    .filter(|v| !e.values.contains(v))
+                    .cloned()
+                    .collect();
+                let extra: Vec<String> = e
+                    .values
+                    .iter()
+                    .filter(|v| !vals.contains(v))
+                    .cloned()
+                    .collect();
+                let mut s = format!(
+                    "{}: values are ({}), expected ({})",
+                    ctx.show(&q),
+                    e.values.join(", "),
+                    vals.join(", ")
+                );
+                if !missing.is_empty() {
+                    s.push_str(&format!("; missing {}", missing.join(", ")));
+                }
+                if !extra.is_empty() {
+                    s.push_str(&format!("; unexpected {}", extra.join(", ")));
+                }
+                if missing.is_empty() && extra.is_empty() {
+                    s.push_str("; same values, different order");
+                }
+                problems.push(s);
+            }
+        }
+        ctx.show(&q)
+    }
+
+    fn absent(
+        &self,
+        ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+    ) -> Option<String> {
+        snap.enum_type(&ctx.qual(name))
+            .map(|e| format!("enum type {} exists", e.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::kinds::object::tests::{eval, fails, passes};
+
+    #[test]
+    fn values_in_order() {
+        passes("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"open\", \"closed\"]\n");
+        assert_eq!(fails("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"closed\", \"open\"]\n"),
+            "ticket_status: values are (open, closed), expected (closed, open); same values, different order");
+        assert_eq!(fails("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"open\", \"pending\"]\n"),
+            "ticket_status: values are (open, closed), expected (open, pending); missing pending; unexpected closed");
+        let o = eval("[[exists]]\nenum = \"ticket_status\"\n");
+        assert_eq!(o.detail, "enum type ticket_status exists");
+    }
+}

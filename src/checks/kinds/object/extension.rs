@@ -1,0 +1,83 @@
+//! Object type `extension` (installed in the database): `version`. Reads only the Snapshot.
+
+use super::{Object, ObjectType};
+use crate::catalog::{QualName, Snapshot};
+use crate::checks::model::{Ctx, Names, Validator};
+
+#[derive(Debug, Clone)]
+pub struct Extension {
+    version: Option<String>,
+}
+
+impl ObjectType for Extension {
+    const KEY: &'static str = "extension";
+    const NOUN: &'static str = "extension";
+    const NOUNS: &'static str = "extensions";
+    const PROPERTIES: &'static [&'static str] = &["version"];
+
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> Extension {
+        Extension {
+            version: raw.version.clone(),
+        }
+    }
+
+    /// An extension's name is not schema-qualified.
+    fn schema_names(&self, _ctx: &Ctx, _names: &Names, _out: &mut Vec<String>) {}
+
+    fn exists(
+        &self,
+        _ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+        problems: &mut Vec<String>,
+    ) -> String {
+        match snap.extension(name) {
+            None => problems.push(format!("extension {name} is not installed")),
+            Some(e) => {
+                if let Some(v) = &self.version {
+                    if *v != e.version {
+                        problems.push(format!(
+                            "extension {name} is version {}, expected {v}",
+                            e.version
+                        ));
+                    }
+                }
+            }
+        }
+        name.to_string()
+    }
+
+    fn absent(
+        &self,
+        _ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+    ) -> Option<String> {
+        snap.extension(name)
+            .map(|e| format!("extension {} {} is installed", e.name, e.version))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::kinds::object::tests::{eval, fails, passes};
+
+    #[test]
+    fn installed_and_version() {
+        passes("[[exists]]\nextension = \"pgcrypto\"\nversion = \"1.3\"\n");
+        assert_eq!(
+            fails("[[exists]]\nextension = \"pg_cron\"\n"),
+            "extension pg_cron is not installed"
+        );
+        assert_eq!(
+            fails("[[exists]]\nextension = \"pgcrypto\"\nversion = \"1.4\"\n"),
+            "extension pgcrypto is version 1.3, expected 1.4"
+        );
+        assert_eq!(
+            eval("[[absent]]\nextension = \"pgcrypto\"\n").detail,
+            "extension pgcrypto 1.3 is installed"
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! Object type `materialized_view`: `columns`, `reads`, `owner`. Reads only the Snapshot.
+
+use super::{relation, Object, ObjectType};
+use crate::catalog::{QualName, RelKind, Snapshot};
+use crate::checks::model::{Ctx, Names, Validator};
+
+#[derive(Debug, Clone)]
+pub struct MaterializedView {
+    columns: Option<Vec<String>>,
+    reads: Option<Vec<String>>,
+    owner: Option<String>,
+}
+
+fn accept(k: RelKind) -> bool {
+    k == RelKind::MaterializedView
+}
+
+impl ObjectType for MaterializedView {
+    const KEY: &'static str = "materialized_view";
+    const NOUN: &'static str = "materialized view";
+    const NOUNS: &'static str = "materialized views";
+    const PROPERTIES: &'static [&'static str] = &["columns", "reads", "owner"];
+
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> MaterializedView {
+        MaterializedView {
+            columns: raw.columns.clone(),
+            reads: raw.reads.clone(),
+            owner: raw.owner.clone(),
+        }
+    }
+
+    fn other_schema_names(&self, out: &mut Vec<String>) {
+        out.extend(self.reads.iter().flatten().cloned());
+    }
+
+    fn exists(
+        &self,
+        ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+        problems: &mut Vec<String>,
+    ) -> String {
+        relation::exists(
+            ctx,
+            snap,
+            name,
+            Self::NOUN,
+            &accept,
+            problems,
+            |r, shown, problems| {
+                if let Some(cols) = &self.columns {
+                    relation::columns(r, shown, cols, problems);
+                }
+                if let Some(o) = &self.owner {
+                    relation::owner(r, shown, o, problems);
+                }
+                if let Some(reads) = &self.reads {
+                    relation::reads(ctx, r, shown, reads, problems);
+                }
+            },
+        )
+    }
+
+    fn absent(
+        &self,
+        ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+    ) -> Option<String> {
+        relation::absent(ctx, snap, name, Self::NOUN, &accept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::kinds::object::tests::{eval, fails};
+    use crate::report::Status;
+
+    #[test]
+    fn a_view_is_not_a_materialized_view() {
+        assert_eq!(
+            fails("[[exists]]\nmaterialized_view = \"chat_session_stats\"\n"),
+            "chat_session_stats is a view, not a materialized view"
+        );
+        let o = eval("[[absent]]\nmaterialized_view = \"chat_session_stats\"\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.detail, "no materialized view chat_session_stats");
+    }
+}

@@ -1,0 +1,127 @@
+//! Object type `table` (ordinary, partitioned or foreign): `columns`, `primary_key`, `owner`.
+//! Reads only the Snapshot.
+
+use super::{relation, Object, ObjectType};
+use crate::catalog::{ConstraintKind, QualName, RelKind, Snapshot};
+use crate::checks::model::{Ctx, Names, Validator};
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    columns: Option<Vec<String>>,
+    primary_key: Option<Vec<String>>,
+    owner: Option<String>,
+}
+
+fn accept(k: RelKind) -> bool {
+    k.is_table() || k == RelKind::ForeignTable
+}
+
+impl ObjectType for Table {
+    const KEY: &'static str = "table";
+    const NOUN: &'static str = "table";
+    const NOUNS: &'static str = "tables";
+    const PROPERTIES: &'static [&'static str] = &["columns", "primary_key", "owner"];
+
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> Table {
+        Table {
+            columns: raw.columns.clone(),
+            primary_key: raw.primary_key.clone(),
+            owner: raw.owner.clone(),
+        }
+    }
+
+    fn exists(
+        &self,
+        ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+        problems: &mut Vec<String>,
+    ) -> String {
+        relation::exists(
+            ctx,
+            snap,
+            name,
+            Self::NOUN,
+            &accept,
+            problems,
+            |r, shown, problems| {
+                if let Some(cols) = &self.columns {
+                    relation::columns(r, shown, cols, problems);
+                }
+                if let Some(pk) = &self.primary_key {
+                    match r
+                        .constraints
+                        .iter()
+                        .find(|c| c.kind == ConstraintKind::PrimaryKey)
+                    {
+                        None => problems.push(format!(
+                            "{shown}: has no primary key, expected ({})",
+                            pk.join(", ")
+                        )),
+                        Some(c) if c.columns != *pk => problems.push(format!(
+                            "{shown}: primary key is ({}), expected ({})",
+                            c.columns.join(", "),
+                            pk.join(", ")
+                        )),
+                        _ => {}
+                    }
+                }
+                if let Some(o) = &self.owner {
+                    relation::owner(r, shown, o, problems);
+                }
+            },
+        )
+    }
+
+    fn absent(
+        &self,
+        ctx: &Ctx,
+        snap: &Snapshot,
+        name: &str,
+        _table: Option<&QualName>,
+    ) -> Option<String> {
+        relation::absent(ctx, snap, name, Self::NOUN, &accept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::kinds::object::tests::{eval, fails, passes};
+    use crate::report::Status;
+
+    #[test]
+    fn tables_and_near_misses() {
+        passes("[[exists]]\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
+        passes("[[exists]]\ntable = \"chat_sessions\"\nprimary_key = [\"id\"]\ncolumns = [\"status\"]\n");
+        assert_eq!(
+            fails("[[exists]]\ntable = \"chat_message\"\n"),
+            "chat_message: no such table (did you mean chat_messages, ChatMessage?)"
+        );
+        assert_eq!(
+            fails("[[exists]]\ntable = \"chat_session_stats\"\n"),
+            "chat_session_stats is a view, not a table"
+        );
+        assert_eq!(fails("[[exists]]\ntable = \"chat_messages\"\nprimary_key = [\"id\"]\ncolumns = [\"sesion_id\"]\n"),
+            "chat_messages: missing column sesion_id (did you mean session_id?); chat_messages: has no primary key, expected (id)");
+        let o = eval("[[exists]]\ntable = \"chat_messages\"\ncolumns = [\"a\", \"b\"]\n");
+        assert_eq!(o.detail, "chat_messages: missing columns a, b");
+    }
+
+    #[test]
+    fn absent_tables() {
+        let o = eval("[[absent]]\ntable = [\"tmp_import\", \"chat_sessions_backup\"]\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.detail, "no tables tmp_import, chat_sessions_backup");
+        let o = eval("[[absent]]\ntable = \"tmp_import\"\n");
+        assert_eq!(o.detail, "no table tmp_import");
+        let o = eval("[[absent]]\ntable = \"chat_sessions\"\n");
+        assert_eq!(
+            (o.status, o.detail.as_str()),
+            (Status::Fail, "table chat_sessions exists")
+        );
+        // A view of that name is not a table.
+        let o = eval("[[absent]]\ntable = \"chat_session_stats\"\n");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+    }
+}
