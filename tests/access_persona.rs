@@ -347,6 +347,17 @@ sql = "select set_config('role', 'postgres', false)"
     assert!(err.contains("fixture `no_table`"), "{err}");
     assert!(err.contains("42P01"), "{err}");
 
+    // A persona whose settings would switch the probe's timeout off.
+    let slow = write(
+        dir.path(),
+        "slow.toml",
+        "[personas.slow]\nrole = \"authenticated\"\nsettings = { statement_timeout = \"0\" }\n",
+    );
+    let out = access(&db, &slow, &["--persona", "slow"]);
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("statement_timeout"), "{err}");
+
     assert_eq!(checksum(&db), before, "a hostile persona changed data");
     assert_eq!(
         db.scalar("select count(*)::text from pg_class where relname = 'chat_sessions'"),

@@ -341,3 +341,77 @@ fn renderers_snapshot() {
     insta::assert_snapshot!("access_markdown", String::from_utf8(out).unwrap());
     insta::assert_json_snapshot!("access_json", m);
 }
+
+#[test]
+fn probed_cells_render_in_every_format_escaped() {
+    let mut t = protected_table("notes");
+    t.policies.push(policy(
+        "write own",
+        PolicyCommand::All,
+        &["authenticated"],
+        Some("(user_id = auth.uid())"),
+        Some("(user_id = auth.uid())"),
+    ));
+    let s = snap(vec![t], vec![]);
+    let mut m = matrix(&s, &["authenticated"]);
+    let probes = [
+        probe::Probe::Rows {
+            rows: 1,
+            total: Some(3),
+        },
+        probe::Probe::Inserted {
+            then: Some("23505 unique_violation: duplicate key".into()),
+        },
+        probe::Probe::Rows {
+            rows: 3,
+            total: Some(3),
+        },
+        probe::Probe::Unknown {
+            reason: "57014 query_canceled (statement_timeout hit)".into(),
+        },
+        probe::Probe::NotProbed {
+            reason: "holds the privilege; TRUNCATE ignores RLS and is never tried".into(),
+        },
+    ];
+    for (c, p) in m.relations[0].rows[0].cells.iter_mut().zip(probes) {
+        c.probe = Some(p);
+    }
+    m.persona = Some(probe::PersonaInfo {
+        name: "<b>|x".into(),
+        role: "authenticated".into(),
+        label: "persona <b>|x: authenticated (sub u1)".into(),
+        declared_at: "checks/p.toml:3".into(),
+        rows_created: 1,
+        fixtures: vec!["tickets".into()],
+        rolled_back: true,
+    });
+    let render = |f: Format| {
+        let mut out = Vec::new();
+        render(&m, f, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let t = render(Format::Table);
+    assert!(t.contains("probed as persona <b>|x: authenticated (sub u1) (declared at checks/p.toml:3): 1 persona row created, fixtures tickets applied"), "{t}");
+    assert!(t.contains("| authenticated | 1 of 3 rows · rows: [1] or [2] | yes (a copy of a visible row passed RLS; then 23505 unique_violation) · rows: [2] | all 3 · rows: [2] | not measured (57014 query_canceled (statement_timeout hit)) · rows: [2] | not probed (holds the privilege; TRUNCATE ignores RLS and is never tried) |"), "{t}");
+    assert!(t.contains("note: `N of M rows`"), "{t}");
+    let md = render(Format::Markdown);
+    assert!(md.contains("**probed as persona \\<b\\>\\|x"), "{md}");
+    let html = render(Format::Html);
+    assert!(html.contains("probed as persona &lt;b&gt;|x"), "{html}");
+    assert!(!html.contains("<b>|x"), "{html}");
+    let j: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+    assert_eq!(j["persona"]["rolled_back"], true);
+    let cells = &j["relations"][0]["rows"][0]["cells"];
+    assert_eq!(
+        cells[0]["probe"],
+        serde_json::json!({"probe": "rows", "rows": 1, "total": 3})
+    );
+    assert_eq!(cells[1]["probe"]["probe"], "inserted");
+    assert_eq!(cells[4]["probe"]["probe"], "not_probed");
+    // The static matrix's JSON has no probe keys.
+    let plain = serde_json::to_value(matrix(&s, &["authenticated"])).unwrap();
+    assert!(plain.get("persona").is_none());
+    assert!(plain["relations"][0]["rows"][0]["cells"][0]
+        .get("probe")
+        .is_none());
+}
