@@ -4,67 +4,13 @@
 //! safety test: verify leaves every row of every table byte-identical.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-
-use crate::common::{deskctl, output_text, repo, rt, TestDb};
+use crate::common::{deskctl, output_text, repo, rt, verify, TestDb};
 
 // ---------------------------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------------------------
-
-struct Run {
-    code: i32,
-    json: Value,
-    text: String,
-    wall: Duration,
-}
-
-impl Run {
-    /// (status, detail) of a check by id.
-    fn get(&self, id: &str) -> (String, String) {
-        let r = self.json["results"]
-            .as_array()
-            .and_then(|a| a.iter().find(|r| r["id"] == id))
-            .unwrap_or_else(|| panic!("no result `{id}` in:\n{}", self.text));
-        (
-            r["status"].as_str().unwrap_or("?").to_string(),
-            r["detail"].as_str().unwrap_or("").to_string(),
-        )
-    }
-
-    /// Assert a check's status and that its detail contains every needle.
-    fn expect(&self, id: &str, status: &str, needles: &[&str]) {
-        let (s, d) = self.get(id);
-        assert_eq!(s, status, "{id}: {d}");
-        for n in needles {
-            assert!(d.contains(n), "{id}: detail lacks {n:?}:\n{d}");
-        }
-    }
-}
-
-fn verify(db: &TestDb, checks: &str, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("behaviour.toml");
-    std::fs::write(&f, checks).unwrap();
-    let t = Instant::now();
-    let out = deskctl()
-        .args(["verify", "--database-url", &db.url, "--format", "json"])
-        .args(extra)
-        .arg(&f)
-        .output()
-        .unwrap();
-    let wall = t.elapsed();
-    let text = output_text(&out);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        json,
-        text,
-        wall,
-    }
-}
 
 fn example_dir(example: &str, variant: Option<&str>) -> PathBuf {
     let base = repo().join("examples").join(example);
@@ -359,7 +305,7 @@ expect_ok = true
             "(after step 1: ",
         ],
     );
-    let (_, d) = r.get("fail-middle-step");
+    let (_, d) = r.status("fail-middle-step");
     assert!(!d.contains("step 3"), "{d}");
     r.expect("fail-unexpected-error", "fail", &["expected no error, got error 42501 insufficient_privilege: new row violates row-level security policy"]);
     r.expect("error-bad-sql", "error", &["42601 syntax_error"]);
@@ -465,7 +411,7 @@ table = "audit_logs"
             "TRUNCATE succeeded as owner",
         ],
     );
-    let (_, d) = r.get("mutable");
+    let (_, d) = r.status("mutable");
     assert!(
         !d.contains("blocked by"),
         "no trigger explanation without row triggers: {d}"

@@ -4,59 +4,9 @@
 //! mid-step, or an RLS table read by a role RLS does not bind, is an ERROR, never a PASS). Each
 //! test compares a checksum of every table, sequence and function before and after the run.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-
-use crate::common::{deskctl, output_text, TestDb};
-
-struct Run {
-    code: i32,
-    json: Value,
-    text: String,
-    wall: Duration,
-}
-
-impl Run {
-    fn status(&self, id: &str) -> (String, String) {
-        let r = self.json["results"]
-            .as_array()
-            .and_then(|a| a.iter().find(|r| r["id"] == id))
-            .unwrap_or_else(|| panic!("no result `{id}` in:\n{}", self.text));
-        (
-            r["status"].as_str().unwrap_or("?").to_string(),
-            r["detail"].as_str().unwrap_or("").to_string(),
-        )
-    }
-
-    /// The check is an error (never a pass) and its detail names every needle.
-    fn error(&self, id: &str, needles: &[&str]) {
-        let (s, d) = self.status(id);
-        assert_eq!(s, "error", "{id}: {d}");
-        for n in needles {
-            assert!(d.contains(n), "{id}: detail lacks {n:?}:\n{d}");
-        }
-    }
-}
-
-fn verify(db: &TestDb, checks: &str, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("hostile.toml");
-    std::fs::write(&f, checks).unwrap();
-    let t = Instant::now();
-    let out = deskctl()
-        .args(["verify", "--database-url", &db.url, "--format", "json"])
-        .args(extra)
-        .arg(&f)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        json: serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-        text: output_text(&out),
-        wall: t.elapsed(),
-    }
-}
+use crate::common::{deskctl, output_text, verify, TestDb};
 
 /// Every table's rows (sorted, as text), every sequence's position, every function and
 /// relation in the public schema: what a check must not be able to change.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use deskctl::db::{ephemeral, EphemeralCluster};
 
-use crate::common::{deskctl, free_port, output_text, rt, TestDb};
+use crate::common::{deskctl, dir_with, free_port, output_text, rt, TestDb};
 
 /// A cluster on 127.0.0.1 with scram authentication and a role `app` whose password is `pw`.
 fn password_cluster(pw: &str) -> EphemeralCluster {
@@ -71,13 +71,7 @@ fn assert_no_secret(secret: &str, what: &str, out: &std::process::Output) {
 }
 
 fn dir_with_migration() -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
-        "V1__touch.sql",
-        "alter table locked_t add column w int;",
-    );
-    d
+    dir_with(&[("V1__touch.sql", "alter table locked_t add column w int;")])
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {

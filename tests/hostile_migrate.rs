@@ -7,15 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{deskctl, output_text, rt, TestDb};
-
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        std::fs::write(d.path().join(name), body).unwrap();
-    }
-    d
-}
+use crate::common::{deskctl, dir_with, output_text, rt, sigkill, spawn_migrate, wait_for, TestDb};
 
 fn run(db: &TestDb, dir: &Path, extra: &[&str]) -> Output {
     deskctl()
@@ -178,43 +170,15 @@ fn kill_9_during_create_index_concurrently_then_rerun_is_not_recorded_over_an_in
             .unwrap();
         (c, h)
     });
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("deskctl"))
-        .args([
-            "migrate",
-            "--no-lint",
-            "--database-url",
-            &db.url,
-            "--migrations",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while db
-        .scalar("select count(*)::text from pg_class where relname = 't_a'")
-        .as_deref()
-        != Some("1")
-    {
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "the index build never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    child.wait().unwrap();
+    let mut child = spawn_migrate(&db, dir.path());
+    wait_for("the index build never started", || {
+        db.scalar("select count(*)::text from pg_class where relname = 't_a'")
+            .as_deref()
+            == Some("1")
+    });
+    sigkill(&mut child);
     // The orphaned backend gives up (client_connection_check_interval); then the writer ends.
-    let t1 = Instant::now();
-    while db.scalar(&format!("select count(*)::text from pg_stat_activity where datname = '{}' and query like '%concurrently%' and pid <> pg_backend_pid()", db.name)).as_deref() != Some("0") {
-        assert!(t1.elapsed() < Duration::from_secs(20), "the build never stopped");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    db.wait_sessions("query like '%concurrently%'", 0, "the build never stopped");
     runtime.block_on(async { blocker.0.batch_execute("commit").await.unwrap() });
     assert_eq!(
         db.scalar("select indisvalid::text from pg_index where indexrelid = 't_a'::regclass")

@@ -6,16 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{deskctl, output_text, rt, TestDb};
-
-/// A migrations directory with these files.
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        std::fs::write(d.path().join(name), body).unwrap();
-    }
-    d
-}
+use crate::common::{deskctl, dir_with, output_text, rt, sigkill, spawn_migrate, TestDb};
 
 /// `deskctl <cmd> --database-url URL --migrations DIR <extra>`.
 /// `migrate` runs with `--no-lint`: these tests are about applying, and their files are not
@@ -1057,43 +1048,13 @@ fn kill_9_during_a_long_migration_then_a_rerun_completes() {
         ),
         ("V3__after.sql", "create table after_slow (id int);"),
     ]);
-    let bin = assert_cmd::cargo::cargo_bin("deskctl");
-    let mut child = Command::new(&bin)
-        .args([
-            "migrate",
-            "--no-lint",
-            "--database-url",
-            &db.url,
-            "--migrations",
-        ])
-        .arg(dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    let sleeping = || {
-        db.scalar(&format!(
-            "select count(*)::text from pg_stat_activity where datname = '{}' and query like '%pg_sleep(case%' and state = 'active' and pid <> pg_backend_pid()",
-            db.name
-        ))
-        .as_deref()
-            == Some("1")
-    };
-    while !sleeping() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "the slow migration never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    child.wait().unwrap();
+    let mut child = spawn_migrate(&db, dir.path());
+    db.wait_sessions(
+        "query like '%pg_sleep(case%' and state = 'active'",
+        1,
+        "the slow migration never started",
+    );
+    sigkill(&mut child);
     assert_eq!(versions(&history(&db)), vec![1]);
 
     let t1 = Instant::now();

@@ -5,15 +5,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::common::{deskctl, output_text, TestDb};
-
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        std::fs::write(d.path().join(name), body).unwrap();
-    }
-    d
-}
+use crate::common::{deskctl, deskctl_bg, dir_with, output_text, spawn_migrate, TestDb};
 
 fn with_db(cmd: &str, db: &TestDb, dir: &Path, extra: &[&str]) -> Output {
     deskctl()
@@ -446,33 +438,13 @@ fn repair_applied_reverted_and_rechecksum_change_the_history_and_are_logged() {
 fn repair_refuses_while_a_migration_holds_the_lock() {
     let db = TestDb::new();
     let dir = dir_with(&[("V1__slow.sql", "select pg_sleep(3);\n")]);
-    let bin = assert_cmd::cargo::cargo_bin("deskctl");
-    let mut child = std::process::Command::new(bin)
-        .args([
-            "migrate",
-            "--no-lint",
-            "--database-url",
-            &db.url,
-            "--migrations",
-        ])
-        .arg(dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_migrate(&db, dir.path());
     // Wait until the migration is running (its sleep is visible).
-    let t0 = std::time::Instant::now();
-    while db
-        .scalar(
-            "select count(*)::text from pg_stat_activity where query like 'select pg_sleep(3)%'",
-        )
-        .as_deref()
-        != Some("1")
-    {
-        assert!(t0.elapsed().as_secs() < 20, "migration never started");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    db.wait_sessions(
+        "query like 'select pg_sleep(3)%'",
+        1,
+        "migration never started",
+    );
     let out = deskctl()
         .args([
             "history",
@@ -1027,28 +999,18 @@ fn repeatables_run_under_the_migration_lock_and_honour_no_transaction() {
             "-- deskctl:no-transaction\ncreate index concurrently if not exists notes_body_idx on notes (body);\ninsert into rep_runs values ('t_index');\n",
         ),
     ]);
-    let bin = assert_cmd::cargo::cargo_bin("deskctl");
-    let mut child = std::process::Command::new(bin)
+    let mut child = deskctl_bg()
         .current_dir(dir.path())
         .args(["migrate", "--database-url", &db.url, "--migrations"])
         .arg(dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     // Wait until the first run is inside the repeatable (its sleep is visible).
-    let t0 = std::time::Instant::now();
-    while db
-        .scalar(
-            "select count(*)::text from pg_stat_activity where query like 'select pg_sleep(2)%'",
-        )
-        .as_deref()
-        != Some("1")
-    {
-        assert!(t0.elapsed().as_secs() < 20, "the repeatable never started");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    db.wait_sessions(
+        "query like 'select pg_sleep(2)%'",
+        1,
+        "the repeatable never started",
+    );
     let out = rep("migrate", &db, dir.path(), &["--lock-timeout", "0.5"]);
     assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
     assert!(

@@ -8,6 +8,11 @@ use std::sync::OnceLock;
 
 use deskctl::db::{self, ephemeral, ConnTarget, EphemeralCluster};
 
+mod process;
+mod verify;
+pub use process::{deskctl_bg, sigkill, spawn_migrate, wait_for};
+pub use verify::verify;
+
 struct Shared {
     /// Admin connection settings (a database we can CREATE DATABASE from).
     admin: ConnTarget,
@@ -206,21 +211,24 @@ impl TestDb {
     }
 }
 
+/// What the caller's environment must not give deskctl in a test.
+const CLEARED_ENV: [&str; 10] = [
+    "DATABASE_URL",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGCONNECT_TIMEOUT",
+    "PGAPPNAME",
+];
+
 /// `deskctl` with a clean environment (no colour, no PG*/DATABASE_URL from the caller).
 pub fn deskctl() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("deskctl").unwrap();
-    for k in [
-        "DATABASE_URL",
-        "PGHOST",
-        "PGPORT",
-        "PGUSER",
-        "PGPASSWORD",
-        "PGDATABASE",
-        "PGSSLMODE",
-        "PGSSLROOTCERT",
-        "PGCONNECT_TIMEOUT",
-        "PGAPPNAME",
-    ] {
+    for k in CLEARED_ENV {
         c.env_remove(k);
     }
     c.env("NO_COLOR", "1");
@@ -230,6 +238,15 @@ pub fn deskctl() -> assert_cmd::Command {
 /// The repository root (for examples/, migrations/, checks/).
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh directory holding these files (migrations, check files): (name, text).
+pub fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        std::fs::write(d.path().join(name), body).unwrap();
+    }
+    d
 }
 
 /// stdout+stderr of an assert_cmd output, as text.
