@@ -18,7 +18,7 @@ use crate::verify::{evaluate_loaded, filter, ProbeSettings};
 pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     // pgTAP test files (.sql) run natively next to the TOML checks.
-    let (pgtap_files, check_paths) = checks::pgtap::partition(&o.paths);
+    let (pgtap_files, check_paths) = checks::kinds::pgtap::partition(&o.paths);
     let checks = if check_paths.is_empty() {
         Vec::new()
     } else {
@@ -58,7 +58,7 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     let snap = read_catalog(&db, &scope).await?;
     let snapshot_ms = ms(t0.elapsed());
     let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
-    let pgtap_rows = checks::pgtap::run(&db.client, &pgtap_files, &settings).await;
+    let pgtap_rows = checks::kinds::pgtap::run(&db.client, &pgtap_files, &settings).await;
     report.results.extend(pgtap_rows);
     report.duration_ms = ms(started.elapsed());
     let lost = db.client.is_closed();

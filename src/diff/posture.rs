@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::catalog::{QualName, RelKind, Snapshot};
 use crate::checks::kinds::object::Object;
+use crate::checks::kinds::privileges::On;
 use crate::checks::model::BoolOrText;
-use crate::checks::privileges::On;
 use crate::checks::{Check, Spec};
 use crate::lint::Ctx;
 
@@ -305,7 +305,11 @@ fn expand(list: &Option<Vec<String>>, all: &[&str]) -> Vec<String> {
     out
 }
 
-fn from_privileges(p: &mut Posture, schema: &str, pr: &crate::checks::privileges::Privileges) {
+fn from_privileges(
+    p: &mut Posture,
+    schema: &str,
+    pr: &crate::checks::kinds::privileges::Privileges,
+) {
     let privs: &[&str] = match pr.on {
         On::Table | On::View => RELATION_PRIVILEGES,
         On::Function => &["EXECUTE"],

@@ -7,16 +7,16 @@
 
 use serde::Deserialize;
 
-use super::behaviour::safety::statement_refusal;
-use super::behaviour::state::{state_sql, State};
-use super::behaviour::{
+use super::scenario::validate_setup;
+use crate::catalog::{Relation, Snapshot, TriggerEvent};
+use crate::checks::behaviour::safety::statement_refusal;
+use crate::checks::behaviour::state::{state_sql, State};
+use crate::checks::behaviour::{
     describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_given,
     send_one, settings_statement, As, AsList, Given, GivenRefs, Got, Originals, SqlList,
 };
-use super::model::{list, missing_relation, schemas_of, Ctx, Names, Validator};
-use super::scenario::validate_setup;
-use super::{Outcome, ProbeCheck, ProbeEnv};
-use crate::catalog::{Relation, Snapshot, TriggerEvent};
+use crate::checks::model::{list, missing_relation, schemas_of, Ctx, Names, Validator};
+use crate::checks::{Outcome, ProbeCheck, ProbeEnv};
 use crate::db::quote_literal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -142,7 +142,7 @@ impl Immutable {
                 }
                 Some(r) => {
                     if snap.role(r).is_none() {
-                        return Err(super::behaviour::unknown_role(snap, r));
+                        return Err(crate::checks::behaviour::unknown_role(snap, r));
                     }
                     Who {
                         label: a.label(snap),

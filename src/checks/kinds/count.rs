@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::model::{list, list_of, plural, qualify, schemas_of, Ctx, Names, Validator};
-use super::{Outcome, StaticCheck};
 use crate::catalog::{EnumType, Function, FunctionKind, QualName, RelKind, Relation, Snapshot};
+use crate::checks::model::{list, list_of, plural, qualify, schemas_of, Ctx, Names, Validator};
+use crate::checks::{Outcome, StaticCheck};
 use crate::report::ComponentRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -153,7 +153,7 @@ impl Count {
     fn counted<'s>(&self, ctx: &Ctx, snap: &'s Snapshot) -> Result<Vec<Item<'s>>, String> {
         let schema = ctx.schema;
         let pattern = self.pattern.as_deref();
-        let pat_ok = |name: &str| pattern.is_none_or(|p| super::model::like(p, name));
+        let pat_ok = |name: &str| pattern.is_none_or(|p| crate::checks::model::like(p, name));
         // Relations and functions: listed names qualified; objects on tables and enum values:
         // listed names as written.
         let qualified: Option<HashSet<QualName>> = self
@@ -216,7 +216,7 @@ impl Count {
                             let q = ctx.qual(t);
                             match snap.relation(&q) {
                                 Some(r) => v.push(r),
-                                None => missing.push(super::model::missing_relation(
+                                None => missing.push(crate::checks::model::missing_relation(
                                     ctx,
                                     snap,
                                     &q,

@@ -5,10 +5,10 @@
 
 use serde::Deserialize;
 
-use super::kinds::object::{Object, ObjectCheck};
-use super::model::{Ctx, Validator};
-use super::{Outcome, StaticCheck};
+use super::object::{Object, ObjectCheck};
 use crate::catalog::Snapshot;
+use crate::checks::model::{Ctx, Validator};
+use crate::checks::{Outcome, StaticCheck};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]

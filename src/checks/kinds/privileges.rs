@@ -7,14 +7,14 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::model::{
-    closest, like, list_of, missing_relation, plural, qualify, schemas_of, split_column, Ctx,
-    Names, Validator,
-};
-use super::{Outcome, StaticCheck};
 use crate::catalog::{
     AclItem, Column, Function, FunctionKind, QualName, RelKind, Relation, Snapshot,
 };
+use crate::checks::model::{
+    closest, like, list_of, missing_relation, plural, qualify, schemas_of, split_column, Ctx,
+    Names, Validator,
+};
+use crate::checks::{Outcome, StaticCheck};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -217,7 +217,7 @@ impl Privileges {
                     Some(
                         inner
                             .split(',')
-                            .map(super::model::canonical_type)
+                            .map(crate::checks::model::canonical_type)
                             .filter(|a| !a.is_empty())
                             .collect(),
                     )
@@ -234,7 +234,7 @@ impl Privileges {
                             .args
                             .unwrap_or_default()
                             .iter()
-                            .map(|a| super::model::canonical_type(a))
+                            .map(|a| crate::checks::model::canonical_type(a))
                             .collect(),
                         None => vec![String::from("(not a signature)")],
                     })
@@ -242,9 +242,9 @@ impl Privileges {
                 let matches_sig = |f: &Function, want: &Option<Vec<String>>| -> bool {
                     want.as_ref().is_none_or(|w| {
                         w.len() == f.arg_types.len()
-                            && w.iter()
-                                .zip(&f.arg_types)
-                                .all(|(x, y)| x == y || *x == super::model::canonical_type(y))
+                            && w.iter().zip(&f.arg_types).all(|(x, y)| {
+                                x == y || *x == crate::checks::model::canonical_type(y)
+                            })
                     })
                 };
                 if let Some(names) = &self.names {

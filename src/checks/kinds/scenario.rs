@@ -6,12 +6,12 @@
 
 use serde::Deserialize;
 
-use super::behaviour::{
+use crate::checks::behaviour::{
     join_path, run_steps, validate_sql, As, ExpectKeys, Given, GivenRefs, RunRules, Scalar,
     SqlList, Step,
 };
-use super::model::{Ctx, Names, Validator};
-use super::{Outcome, ProbeCheck, ProbeEnv};
+use crate::checks::model::{Ctx, Names, Validator};
+use crate::checks::{Outcome, ProbeCheck, ProbeEnv};
 
 /// One `[[scenario.step]]`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

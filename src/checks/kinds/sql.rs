@@ -4,12 +4,12 @@
 
 use serde::Deserialize;
 
-use super::behaviour::{
+use super::scenario::validate_setup;
+use crate::checks::behaviour::{
     run_steps, validate_sql, As, ExpectKeys, Given, GivenRefs, RunRules, Scalar, SqlList, Step,
 };
-use super::model::{Ctx, Names, Validator};
-use super::scenario::validate_setup;
-use super::{Outcome, ProbeCheck, ProbeEnv};
+use crate::checks::model::{Ctx, Names, Validator};
+use crate::checks::{Outcome, ProbeCheck, ProbeEnv};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

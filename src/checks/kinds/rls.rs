@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
-use super::model::{list, plural, Ctx, Names, Selection, Validator};
-use super::{Outcome, StaticCheck};
 use crate::catalog::Snapshot;
+use crate::checks::model::{list, plural, Ctx, Names, Selection, Validator};
+use crate::checks::{Outcome, StaticCheck};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,12 +5,12 @@
 
 use serde::Deserialize;
 
-use super::model::{
+use crate::catalog::{Policy, PolicyCommand, Relation, Snapshot};
+use crate::checks::model::{
     closest_long, list, missing_relation, plural, qualify, schemas_of, squash_sql, Ctx, Names,
     Selection, Validator,
 };
-use super::{Outcome, StaticCheck};
-use crate::catalog::{Policy, PolicyCommand, Relation, Snapshot};
+use crate::checks::{Outcome, StaticCheck};
 
 const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 
