@@ -25,6 +25,8 @@ pub mod kinds;
 pub mod loader;
 pub mod model;
 pub mod schema;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use kinds::{absent, count, exists, immutable, policies, privileges, rejects, rls, scenario, sql};
 

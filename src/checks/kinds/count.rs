@@ -478,7 +478,8 @@ mod tests {
     use crate::catalog::{
         EnumType, Function, Policy, PolicyCommand, QualName, Relation, SequenceInfo,
     };
-    use crate::checks::{loader::load_str, Spec};
+    use crate::checks::loader::load_str;
+    use crate::checks::testkit::Kit;
     use crate::report::Status;
 
     fn snap() -> Snapshot {
@@ -518,23 +519,20 @@ mod tests {
         s.finish()
     }
 
-    fn eval(toml: &str) -> Outcome {
-        let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
-        let c = &checks[0];
-        assert!(matches!(c.spec, Spec::Count(_)));
-        c.evaluate_static(&snap()).unwrap()
+    fn kit() -> Kit {
+        Kit::new(snap())
     }
 
     #[test]
     fn policies_on_tables_pass_and_fail_with_per_table_counts() {
-        let o = eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nexpect = 3\n");
+        let o = kit().eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nexpect = 3\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         let row = o.component.unwrap();
         assert_eq!(
             (row.component.as_str(), row.count, row.expected.as_str()),
             ("RLS Policies", 3, "3")
         );
-        let o = eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nat_least = 4\n");
+        let o = kit().eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nat_least = 4\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.detail,
@@ -545,33 +543,46 @@ mod tests {
     #[test]
     fn tables_views_sequences_functions_enum_values() {
         assert_eq!(
-            eval("[[count]]\nobject = \"table\"\nexpect = 2\n").status,
+            kit()
+                .eval("[[count]]\nobject = \"table\"\nexpect = 2\n")
+                .status,
             Status::Pass
         );
-        let o = eval("[[count]]\nobject = \"table\"\nnames = [\"chat_sessions\", \"chat_messages\"]\nexpect = 2\n");
+        let o = kit().eval("[[count]]\nobject = \"table\"\nnames = [\"chat_sessions\", \"chat_messages\"]\nexpect = 2\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.detail, "1 table, expected 2; missing: chat_messages");
         assert_eq!(
-            eval("[[count]]\nobject = \"views\"\nexpect = 1\n").status,
+            kit()
+                .eval("[[count]]\nobject = \"views\"\nexpect = 1\n")
+                .status,
             Status::Pass
         );
         assert_eq!(
-            eval("[[count]]\nobject = \"sequence\"\nexpect = 2\n").status,
+            kit()
+                .eval("[[count]]\nobject = \"sequence\"\nexpect = 2\n")
+                .status,
             Status::Pass
         );
         assert_eq!(
-            eval("[[count]]\nobject = \"sequence\"\nowned = false\nexpect = 1\n").status,
+            kit()
+                .eval("[[count]]\nobject = \"sequence\"\nowned = false\nexpect = 1\n")
+                .status,
             Status::Pass
         );
         assert_eq!(
-            eval("[[count]]\nobject = \"function\"\npattern = \"log_%\"\nexpect = 1\n").status,
+            kit()
+                .eval("[[count]]\nobject = \"function\"\npattern = \"log_%\"\nexpect = 1\n")
+                .status,
             Status::Pass
         );
         assert_eq!(
-            eval("[[count]]\nobject = \"enum_value\"\nenum = \"status\"\nexpect = 2\n").status,
+            kit()
+                .eval("[[count]]\nobject = \"enum_value\"\nenum = \"status\"\nexpect = 2\n")
+                .status,
             Status::Pass
         );
-        let o = eval("[[count]]\ncomponent = \"Functions\"\nobject = \"function\"\nat_most = 0\n");
+        let o = kit()
+            .eval("[[count]]\ncomponent = \"Functions\"\nobject = \"function\"\nat_most = 0\n");
         assert_eq!(o.status, Status::Fail);
         assert!(
             o.detail.contains("found: log_chat_activity(uuid)"),
@@ -582,15 +593,15 @@ mod tests {
 
     #[test]
     fn one_is_singular_other_counts_plural() {
-        let o = eval(
+        let o = kit().eval(
             "[[count]]\nobject = \"policy\"\ntables = [\"chat_session_activity\"]\nexpect = 1\n",
         );
         assert_eq!(o.detail, "1 policy on chat_session_activity (expected 1)");
-        let o = eval("[[count]]\nobject = \"index\"\nexpect = 1\n");
+        let o = kit().eval("[[count]]\nobject = \"index\"\nexpect = 1\n");
         assert_eq!(o.detail, "0 indexes, expected 1");
-        let o = eval("[[count]]\nobject = \"enum_value\"\nnames = [\"open\"]\nexpect = 2\n");
+        let o = kit().eval("[[count]]\nobject = \"enum_value\"\nnames = [\"open\"]\nexpect = 2\n");
         assert_eq!(o.detail, "1 enum value, expected 2");
-        let o = eval("[[count]]\nobject = \"views\"\nexpect = 1\n");
+        let o = kit().eval("[[count]]\nobject = \"views\"\nexpect = 1\n");
         assert_eq!(o.detail, "1 view (expected 1)");
     }
 
@@ -616,8 +627,9 @@ mod tests {
         let o = checks[0].evaluate_static(&s).unwrap();
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(o.detail, "4 enum values (expected 4)");
-        let o =
-            eval("[[count]]\nobject = \"enum_value\"\nenum = [\"status\", \"prio\"]\nexpect = 2\n");
+        let o = kit().eval(
+            "[[count]]\nobject = \"enum_value\"\nenum = [\"status\", \"prio\"]\nexpect = 2\n",
+        );
         assert_eq!(
             (o.status, o.detail.as_str()),
             (Status::Fail, "prio: no such enum type")
@@ -653,7 +665,8 @@ mod tests {
 
     #[test]
     fn missing_table_is_named_with_near_miss() {
-        let o = eval("[[count]]\nobject = \"policy\"\ntables = [\"ChatSessions\"]\nexpect = 1\n");
+        let o =
+            kit().eval("[[count]]\nobject = \"policy\"\ntables = [\"ChatSessions\"]\nexpect = 1\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.detail,

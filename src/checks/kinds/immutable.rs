@@ -767,17 +767,10 @@ fn truncate_gap(results: &[(Op, usize, Res, bool)], rel: &Relation, shown: &str)
 mod tests {
     use super::*;
     use crate::catalog::{Column, QualName, RelKind, Role, Trigger, TriggerEnabled, TriggerTiming};
-    use crate::checks::loader::load_str;
-    use crate::checks::Spec;
+    use crate::checks::testkit::spec;
 
     fn load(toml: &str) -> Result<Immutable, String> {
-        match load_str(std::path::Path::new("i.toml"), toml) {
-            Ok(mut c) => match c.remove(0).spec {
-                Spec::Immutable(s) => Ok(s),
-                other => Err(format!("{other:?}")),
-            },
-            Err(e) => Err(e.to_string()),
-        }
+        spec!(Immutable, toml)
     }
 
     fn audit() -> Relation {
@@ -846,20 +839,20 @@ as = ["owner", "service_role", { role = "authenticated", claims = { sub = "u1" }
     fn problems_are_located() {
         let e =
             load("[[immutable]]\ntable = \"t\"\ndeny = [\"UPDATE\", \"INSERT\"]\n").unwrap_err();
-        assert!(e.contains("i.toml:3:"), "{e}");
+        assert!(e.contains("t.toml:3:"), "{e}");
         assert!(e.contains("INSERT"), "{e}");
         let e = load("[[immutable]]\ntable = \"t\"\ndeny = [\"UPDATE\", \"UPDATE\"]\nwhere = \"true); commit; select (1\"\nseed = \"rollback\"\n")
             .unwrap_err();
         assert!(
-            e.contains("i.toml:3:19: [[immutable]] UPDATE is listed twice"),
+            e.contains("t.toml:3:19: [[immutable]] UPDATE is listed twice"),
             "{e}"
         );
         assert!(
-            e.contains("i.toml:4:1: [[immutable]] `where` must be one SQL expression"),
+            e.contains("t.toml:4:1: [[immutable]] `where` must be one SQL expression"),
             "{e}"
         );
         assert!(
-            e.contains("i.toml:5:1: [[immutable]] `seed` contains ROLLBACK"),
+            e.contains("t.toml:5:1: [[immutable]] `seed` contains ROLLBACK"),
             "{e}"
         );
     }

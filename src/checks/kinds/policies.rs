@@ -494,6 +494,7 @@ mod tests {
     use super::*;
     use crate::catalog::{RelKind, Relation};
     use crate::checks::loader::load_str;
+    use crate::checks::testkit::Kit;
     use crate::report::Status;
 
     fn snap() -> Snapshot {
@@ -538,14 +539,13 @@ mod tests {
         .finish()
     }
 
-    fn eval(toml: &str) -> Outcome {
-        let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
-        checks[0].evaluate_static(&snap()).unwrap()
+    fn kit() -> Kit {
+        Kit::new(snap())
     }
 
     #[test]
     fn missing_policy_names_table_policy_present_and_near_miss() {
-        let o = eval(
+        let o = kit().eval(
             r#"[[policies]]
 table = "chat_session_activity"
 expect = [
@@ -567,20 +567,20 @@ present: \"Users can view activity in own sessions\" (SELECT), \"Admins can view
 table = "chat_session_activity"
 exact = true
 expect = [{ name = "Users can view activity in own sessions" }, { name = "Admins can view all activity", command = "select" }]"#;
-        let o = eval(ok);
+        let o = kit().eval(ok);
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
             o.detail,
             "chat_session_activity: 2 expected policies present, no others"
         );
-        let o = eval("[[policies]]\ntable = \"chat_session_activity\"\nexact = true\nexpect = [{ name = \"Admins can view all activity\" }]\n");
+        let o = kit().eval("[[policies]]\ntable = \"chat_session_activity\"\nexact = true\nexpect = [{ name = \"Admins can view all activity\" }]\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.detail, "chat_session_activity: unexpected policy \"Users can view activity in own sessions\" (SELECT)");
     }
 
     #[test]
     fn command_roles_permissive_and_expressions() {
-        let o = eval(
+        let o = kit().eval(
             r#"[[policies]]
 table = "chat_messages"
 expect = [{ name = "System can log chat activity", command = "SELECT", roles = ["authenticated"], permissive = false, with_check = "auth.uid() = actor_id", using = "x" }]"#,
@@ -593,7 +593,7 @@ chat_messages: policy \"System can log chat activity\" applies to {PUBLIC}, expe
 chat_messages: policy \"System can log chat activity\" is permissive, expected restrictive; \
 chat_messages: policy \"System can log chat activity\" has no USING expression, expected one containing `x`"
         );
-        let o = eval(
+        let o = kit().eval(
             r#"[[policies]]
 table = "chat_messages"
 expect = [{ name = "System can log chat activity", roles = ["PUBLIC"], with_check = "AUTH.UID() = actor_id" }]"#,
@@ -603,14 +603,14 @@ expect = [{ name = "System can log chat activity", roles = ["PUBLIC"], with_chec
 
     #[test]
     fn similar_name_and_case_different_table() {
-        let o = eval("[[policies]]\ntable = \"chat_messages\"\nexpect = [{ name = \"Users can view message\" }]\n");
+        let o = kit().eval("[[policies]]\ntable = \"chat_messages\"\nexpect = [{ name = \"Users can view message\" }]\n");
         assert!(
             o.detail
                 .contains("did you mean \"Users can view messages\" (ALL)?"),
             "{}",
             o.detail
         );
-        let o = eval("[[policies]]\ntable = \"chat_message\"\nexpect = [{ name = \"x\" }]\n");
+        let o = kit().eval("[[policies]]\ntable = \"chat_message\"\nexpect = [{ name = \"x\" }]\n");
         assert_eq!(
             o.detail,
             "chat_message: no such table (did you mean chat_messages, ChatMessage?)"
@@ -619,7 +619,7 @@ expect = [{ name = "System can log chat activity", roles = ["PUBLIC"], with_chec
 
     #[test]
     fn a_list_of_tables_checks_each_in_one_result() {
-        let o = eval(
+        let o = kit().eval(
             r#"[[policies]]
 table = ["chat_session_activity", "chat_messages"]
 expect = [{ name = "Admins can view all activity", command = "SELECT", roles = ["authenticated"] }]"#,
@@ -630,7 +630,7 @@ expect = [{ name = "Admins can view all activity", command = "SELECT", roles = [
             "chat_session_activity, chat_messages: 1 expected policy present on each"
         );
         // Each table's problems carry its name; a table's `present:` follows its own problems.
-        let o = eval(
+        let o = kit().eval(
             r#"[[policies]]
 table = ["chat_session_activity", "chat_messages", "chat_sessions"]
 exact = true
@@ -659,23 +659,24 @@ chat_sessions: no such table (did you mean chat_session_activity?)"
 
     #[test]
     fn coverage() {
-        let o = eval("[[policies]]\ntables = [\"chat_messages\", \"chat_session_activity\"]\ncommands = [\"SELECT\", \"INSERT\", \"UPDATE\", \"DELETE\"]\n");
+        let o = kit().eval("[[policies]]\ntables = [\"chat_messages\", \"chat_session_activity\"]\ncommands = [\"SELECT\", \"INSERT\", \"UPDATE\", \"DELETE\"]\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.detail,
             "chat_session_activity: no INSERT, UPDATE, DELETE policies"
         );
-        let o = eval("[[policies]]\ntables = [\"chat_messages\"]\ncommands = [\"SELECT\", \"DELETE\"]\nroles = [\"authenticated\"]\n");
+        let o = kit().eval("[[policies]]\ntables = [\"chat_messages\"]\ncommands = [\"SELECT\", \"DELETE\"]\nroles = [\"authenticated\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
             o.detail,
             "SELECT, DELETE policies for authenticated on 1 table: chat_messages"
         );
-        let o =
-            eval("[[policies]]\ntables = [\"chat_session_activity\"]\ncommands = [\"INSERT\"]\n");
+        let o = kit()
+            .eval("[[policies]]\ntables = [\"chat_session_activity\"]\ncommands = [\"INSERT\"]\n");
         assert_eq!(o.detail, "chat_session_activity: no INSERT policy");
-        let o =
-            eval("[[policies]]\nall = true\nexcept = [\"ChatMessage\"]\ncommands = [\"SELECT\"]\n");
+        let o = kit().eval(
+            "[[policies]]\nall = true\nexcept = [\"ChatMessage\"]\ncommands = [\"SELECT\"]\n",
+        );
         assert_eq!(o.status, Status::Pass, "{o:?}");
     }
 

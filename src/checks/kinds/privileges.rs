@@ -594,6 +594,7 @@ mod tests {
     use super::*;
     use crate::catalog::{Column, Function, Relation, Role, SchemaInfo};
     use crate::checks::loader::load_str;
+    use crate::checks::testkit::Kit;
     use crate::report::Status;
 
     fn acl(items: &[(&str, &str)]) -> Vec<AclItem> {
@@ -645,34 +646,33 @@ mod tests {
         .finish()
     }
 
-    fn eval(toml: &str) -> Outcome {
-        let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
-        checks[0].evaluate_static(&snap()).unwrap()
+    fn kit() -> Kit {
+        Kit::new(snap())
     }
 
     #[test]
     fn anon_has_no_privilege_on_any_table() {
-        let o = eval(
+        let o = kit().eval(
             "[[privileges]]\nrole = \"anon\"\non = \"table\"\nall = true\nhas_not = [\"ALL\"]\n",
         );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.detail, "anon has SELECT, INSERT on tickets");
-        let o = eval("[[privileges]]\nrole = \"anon\"\non = \"table\"\nall = true\nexcept = [\"tickets\"]\nhas_not = [\"ALL\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"table\"\nall = true\nexcept = [\"tickets\"]\nhas_not = [\"ALL\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(o.detail, "anon has no privilege on 1 table: chat_sessions");
     }
 
     #[test]
     fn execute_on_function_and_overloads() {
-        let o = eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"assign_ticket(uuid, uuid)\"]\nhas = [\"EXECUTE\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"assign_ticket(uuid, uuid)\"]\nhas = [\"EXECUTE\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        let o = eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"assign_ticket\"]\nhas = [\"EXECUTE\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"assign_ticket\"]\nhas = [\"EXECUTE\"]\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.detail,
             "authenticated lacks EXECUTE on assign_ticket(uuid)"
         );
-        let o = eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"asign_ticket\"]\nhas = [\"EXECUTE\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"asign_ticket\"]\nhas = [\"EXECUTE\"]\n");
         assert_eq!(
             o.detail,
             "asign_ticket: no such function (did you mean assign_ticket?)"
@@ -683,16 +683,16 @@ mod tests {
     fn signatures_are_read_by_the_parser() {
         // The comma inside numeric(10,2) does not split the argument list; typmods are ignored
         // as PostgreSQL ignores them in a routine's arguments.
-        let o = eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"price(numeric(10,2), text[])\"]\nhas = [\"EXECUTE\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"price(numeric(10,2), text[])\"]\nhas = [\"EXECUTE\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        let o = eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"price(decimal, pg_catalog.text[])\"]\nhas = [\"EXECUTE\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"price(decimal, pg_catalog.text[])\"]\nhas = [\"EXECUTE\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         for bad in [
             "price(numeric, text)",
             "price(numeric(10,2)",
             "price(numeric); drop table x",
         ] {
-            let o = eval(&format!("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"{bad}\"]\nhas = [\"EXECUTE\"]\n"));
+            let o = kit().eval(&format!("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"{bad}\"]\nhas = [\"EXECUTE\"]\n"));
             assert_eq!(
                 o.detail,
                 format!(
@@ -706,29 +706,30 @@ mod tests {
     #[test]
     fn membership_public_superuser_views_columns_schemas() {
         // authenticator inherits authenticated's grants.
-        let o = eval("[[privileges]]\nrole = \"authenticator\"\non = \"table\"\nnames = \"chat_sessions\"\nhas = [\"SELECT\", \"INSERT\"]\nhas_not = [\"DELETE\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"authenticator\"\non = \"table\"\nnames = \"chat_sessions\"\nhas = [\"SELECT\", \"INSERT\"]\nhas_not = [\"DELETE\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         // PUBLIC grants count for everyone.
-        let o = eval("[[privileges]]\nrole = [\"anon\", \"authenticated\"]\non = \"view\"\nnames = \"stats\"\nhas_not = [\"SELECT\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = [\"anon\", \"authenticated\"]\non = \"view\"\nnames = \"stats\"\nhas_not = [\"SELECT\"]\n");
         assert_eq!(
             o.detail,
             "anon has SELECT on stats; authenticated has SELECT on stats"
         );
-        let o = eval(
+        let o = kit().eval(
             "[[privileges]]\nrole = \"postgres\"\non = \"table\"\nall = true\nhas = [\"ALL\"]\n",
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        let o = eval("[[privileges]]\nrole = \"anon\"\non = \"column\"\nnames = [\"chat_sessions.notes\", \"chat_sessions.id\"]\nhas_not = [\"SELECT\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"column\"\nnames = [\"chat_sessions.notes\", \"chat_sessions.id\"]\nhas_not = [\"SELECT\"]\n");
         assert_eq!(o.detail, "anon has SELECT on chat_sessions.notes");
-        let o = eval("[[privileges]]\nrole = \"anon\"\non = \"schema\"\nhas = [\"USAGE\"]\nhas_not = [\"CREATE\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"schema\"\nhas = [\"USAGE\"]\nhas_not = [\"CREATE\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        let o = eval("[[privileges]]\nrole = \"anon\"\non = \"materialized_view\"\nall = true\nhas_not = [\"ALL\"]\n");
+        let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"materialized_view\"\nall = true\nhas_not = [\"ALL\"]\n");
         assert_eq!(o.detail, "no materialized views found");
-        let o = eval(
+        let o = kit().eval(
             "[[privileges]]\nrole = \"anon\"\non = \"view\"\nall = true\nhas = [\"SELECT\"]\n",
         );
         assert_eq!(o.detail, "anon has SELECT on 1 view: stats");
-        let o = eval("[[privileges]]\nrole = \"nobody\"\non = \"schema\"\nhas = [\"USAGE\"]\n");
+        let o =
+            kit().eval("[[privileges]]\nrole = \"nobody\"\non = \"schema\"\nhas = [\"USAGE\"]\n");
         assert_eq!(o.detail, "role nobody does not exist");
     }
 

@@ -107,17 +107,10 @@ impl ProbeCheck for Rejects {
 mod tests {
     use super::*;
     use crate::checks::behaviour::Expect;
-    use crate::checks::loader::load_str;
-    use crate::checks::Spec;
+    use crate::checks::testkit::spec;
 
     fn load(toml: &str) -> Result<Rejects, String> {
-        match load_str(std::path::Path::new("r.toml"), toml) {
-            Ok(mut c) => match c.remove(0).spec {
-                Spec::Rejects(s) => Ok(s),
-                other => Err(format!("{other:?}")),
-            },
-            Err(e) => Err(e.to_string()),
-        }
+        spec!(Rejects, toml)
     }
 
     #[test]
@@ -150,11 +143,11 @@ message = "cc_messages_provider_message_id_key"
     fn problems() {
         let e = load("[[rejects]]\nstatement = \"commit\"\nsqlstate = \"dupe\"\n").unwrap_err();
         assert!(
-            e.contains("r.toml:2:1: [[rejects]] `statement` contains COMMIT"),
+            e.contains("t.toml:2:1: [[rejects]] `statement` contains COMMIT"),
             "{e}"
         );
         assert!(
-            e.contains("r.toml:3:1: [[rejects]] `dupe` is not a SQLSTATE"),
+            e.contains("t.toml:3:1: [[rejects]] `dupe` is not a SQLSTATE"),
             "{e}"
         );
         let e = load("[[rejects]]\nstatement = \"select 1\"\n").unwrap_err();

@@ -102,6 +102,7 @@ mod tests {
     use super::*;
     use crate::catalog::{RelKind, Relation};
     use crate::checks::loader::load_str;
+    use crate::checks::testkit::Kit;
     use crate::report::Status;
 
     fn snap() -> Snapshot {
@@ -120,41 +121,45 @@ mod tests {
         .finish()
     }
 
-    fn eval(toml: &str) -> Outcome {
-        let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap();
-        checks[0].evaluate_static(&snap()).unwrap()
+    fn kit() -> Kit {
+        Kit::new(snap())
     }
 
     #[test]
     fn listed_pattern_and_all() {
-        let o = eval("[[rls]]\ntables = [\"cc_cases\", \"cc_audit_logs\"]\n");
+        let o = kit().eval("[[rls]]\ntables = [\"cc_cases\", \"cc_audit_logs\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(o.detail, "RLS enabled on 2 tables: cc_cases, cc_audit_logs");
-        assert_eq!(eval("[[rls]]\npattern = \"cc_%\"\n").status, Status::Pass);
-        let o = eval("[[rls]]\nall = true\n");
+        assert_eq!(
+            kit().eval("[[rls]]\npattern = \"cc_%\"\n").status,
+            Status::Pass
+        );
+        let o = kit().eval("[[rls]]\nall = true\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.detail, "RLS disabled on ChatMessage");
         assert_eq!(
-            eval("[[rls]]\nall = true\nexcept = [\"ChatMessage\"]\n").status,
+            kit()
+                .eval("[[rls]]\nall = true\nexcept = [\"ChatMessage\"]\n")
+                .status,
             Status::Pass
         );
     }
 
     #[test]
     fn force_and_disabled() {
-        let o = eval("[[rls]]\npattern = \"cc_%\"\nforce = true\n");
+        let o = kit().eval("[[rls]]\npattern = \"cc_%\"\nforce = true\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.detail, "RLS not forced on cc_cases");
-        let o = eval("[[rls]]\ntables = \"ChatMessage\"\nenabled = false\n");
+        let o = kit().eval("[[rls]]\ntables = \"ChatMessage\"\nenabled = false\n");
         assert_eq!(o.status, Status::Pass);
         assert_eq!(o.detail, "RLS disabled on 1 table: ChatMessage");
-        let o = eval("[[rls]]\npattern = \"zz%\"\n");
+        let o = kit().eval("[[rls]]\npattern = \"zz%\"\n");
         assert_eq!(o.detail, "no tables like zz% found");
     }
 
     #[test]
     fn near_misses_are_named() {
-        let o = eval("[[rls]]\ntables = [\"chat_message\", \"chat_messages\"]\n");
+        let o = kit().eval("[[rls]]\ntables = [\"chat_message\", \"chat_messages\"]\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.detail,

@@ -216,17 +216,10 @@ impl ProbeCheck for Scenario {
 mod tests {
     use super::*;
     use crate::checks::behaviour::Expect;
-    use crate::checks::loader::load_str;
-    use crate::checks::Spec;
+    use crate::checks::testkit::spec;
 
     fn load(toml: &str) -> Result<Scenario, String> {
-        match load_str(std::path::Path::new("s.toml"), toml) {
-            Ok(mut c) => match c.remove(0).spec {
-                Spec::Scenario(s) => Ok(s),
-                other => Err(format!("{other:?}")),
-            },
-            Err(e) => Err(e.to_string()),
-        }
+        spec!(Scenario, toml)
     }
 
     #[test]
@@ -305,7 +298,7 @@ expect_ok = true
         )
         .unwrap_err();
         assert!(
-            e.contains("s.toml:2:1: [[scenario]] give exactly one of `expect_rows`"),
+            e.contains("t.toml:2:1: [[scenario]] give exactly one of `expect_rows`"),
             "{e}"
         );
 
@@ -328,23 +321,23 @@ message = "x"
         )
         .unwrap_err();
         assert!(
-            e.contains("s.toml:3:1: [[scenario]] `query` goes in each [[scenario.step]]"),
+            e.contains("t.toml:3:1: [[scenario]] `query` goes in each [[scenario.step]]"),
             "{e}"
         );
         assert!(
-            e.contains("s.toml:6:1: [[scenario]] `step.0.query` contains COMMIT"),
+            e.contains("t.toml:6:1: [[scenario]] `step.0.query` contains COMMIT"),
             "{e}"
         );
         assert!(
-            e.contains("s.toml:7:1: [[scenario]] `2350` is not a SQLSTATE"),
+            e.contains("t.toml:7:1: [[scenario]] `2350` is not a SQLSTATE"),
             "{e}"
         );
         assert!(
-            e.contains("s.toml:11:45: [[scenario]] `role` cannot be given under `settings`"),
+            e.contains("t.toml:11:45: [[scenario]] `role` cannot be given under `settings`"),
             "{e}"
         );
         assert!(
-            e.contains("s.toml:14:1: [[scenario]] `step.1.message` only goes with `expect_error`"),
+            e.contains("t.toml:14:1: [[scenario]] `step.1.message` only goes with `expect_error`"),
             "{e}"
         );
 
@@ -354,7 +347,7 @@ message = "x"
             e.contains("unknown field `claim`") || e.contains("unknown key `claim`"),
             "{e}"
         );
-        assert!(e.contains("s.toml:2:"), "{e}");
+        assert!(e.contains("t.toml:2:"), "{e}");
 
         let e = load("[[scenario]]\nexpect_rows = 1\n").unwrap_err();
         assert!(

@@ -90,17 +90,10 @@ impl ProbeCheck for Sql {
 mod tests {
     use super::*;
     use crate::checks::behaviour::Expect;
-    use crate::checks::loader::load_str;
-    use crate::checks::Spec;
+    use crate::checks::testkit::spec;
 
     fn load(toml: &str) -> Result<Sql, String> {
-        match load_str(std::path::Path::new("q.toml"), toml) {
-            Ok(mut c) => match c.remove(0).spec {
-                Spec::Sql(s) => Ok(s),
-                other => Err(format!("{other:?}")),
-            },
-            Err(e) => Err(e.to_string()),
-        }
+        spec!(Sql, toml)
     }
 
     #[test]
@@ -119,7 +112,7 @@ mod tests {
     #[test]
     fn problems() {
         let e = load("[[sql]]\nquery = \"select 1\"\nexpect = [1]\n").unwrap_err();
-        assert!(e.contains("q.toml:3:10"), "{e}");
+        assert!(e.contains("t.toml:3:10"), "{e}");
         assert!(e.contains("a boolean, a number or a text"), "{e}");
         let e = load("[[sql]]\nquery = \"select 1\"\n").unwrap_err();
         assert!(e.contains("missing `expect`"), "{e}");

@@ -126,34 +126,37 @@ impl ObjectType for Column {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes, problems};
+    use crate::checks::kinds::object::tests::kit;
+    use crate::checks::testkit::problems;
     use crate::report::Status;
 
     #[test]
     fn type_nullable_default() {
-        passes("[[exists]]\ncolumn = \"chat_sessions.status\"\ntype = \"TEXT\"\nnullable = false\ndefault = \"'open'\"\n");
-        passes("[[exists]]\ncolumn = \"created_at\"\ntable = \"chat_sessions\"\ntype = \"timestamptz\"\n");
-        assert_eq!(fails("[[exists]]\ncolumn = \"chat_sessions.status\"\ntype = \"varchar(10)\"\nnullable = true\ndefault = \"'closed'\"\n"),
+        let k = kit();
+        k.passes("[[exists]]\ncolumn = \"chat_sessions.status\"\ntype = \"TEXT\"\nnullable = false\ndefault = \"'open'\"\n");
+        k.passes("[[exists]]\ncolumn = \"created_at\"\ntable = \"chat_sessions\"\ntype = \"timestamptz\"\n");
+        assert_eq!(k.fails("[[exists]]\ncolumn = \"chat_sessions.status\"\ntype = \"varchar(10)\"\nnullable = true\ndefault = \"'closed'\"\n"),
             "chat_sessions.status: type is text, expected varchar(10); chat_sessions.status: is NOT NULL, expected nullable; chat_sessions.status: default is 'open'::text, expected 'closed'");
     }
 
     #[test]
     fn a_list_of_tables_locates_on_each() {
+        let k = kit();
         assert_eq!(
-            fails(
+            k.fails(
                 "[[exists]]\ncolumn = \"status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n"
             ),
             "chat_messages: no column status"
         );
-        let o = eval("[[exists]]\ncolumn = \"id\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ntype = \"uuid\"\n");
+        let o = k.eval("[[exists]]\ncolumn = \"id\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ntype = \"uuid\"\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
             o.detail,
             "columns chat_sessions.id, chat_messages.id exist with the expected type"
         );
         // A qualified column names its own table.
-        passes("[[exists]]\ncolumn = \"chat_sessions.status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
-        let o = eval(
+        k.passes("[[exists]]\ncolumn = \"chat_sessions.status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
+        let o = k.eval(
             "[[absent]]\ncolumn = \"legacy_id\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n",
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
@@ -161,7 +164,7 @@ mod tests {
             o.detail,
             "no column legacy_id on chat_sessions, chat_messages"
         );
-        let o = eval("[[absent]]\ncolumn = \"chat_sessions.status\"\n");
+        let o = k.eval("[[absent]]\ncolumn = \"chat_sessions.status\"\n");
         assert_eq!(o.detail, "column chat_sessions.status exists");
     }
 

@@ -353,42 +353,45 @@ fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::shorten;
-    use crate::checks::kinds::object::tests::{fails, passes, problems};
+    use crate::checks::kinds::object::tests::kit;
+    use crate::checks::testkit::problems;
 
     #[test]
     fn named_and_wildcard() {
-        passes("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"foreign_key\"\ncolumns = [\"session_id\"]\nreferences = \"chat_sessions(id)\"\non_delete = \"cascade\"\n");
-        assert_eq!(fails("[[exists]]\nconstraint = \"chat_messages_session_id_fkey\"\ntable = \"chat_messages\"\non_delete = \"set_null\"\nreferences = \"chat_session\"\n"),
+        let k = kit();
+        k.passes("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"foreign_key\"\ncolumns = [\"session_id\"]\nreferences = \"chat_sessions(id)\"\non_delete = \"cascade\"\n");
+        assert_eq!(k.fails("[[exists]]\nconstraint = \"chat_messages_session_id_fkey\"\ntable = \"chat_messages\"\non_delete = \"set_null\"\nreferences = \"chat_session\"\n"),
             "chat_messages: constraint chat_messages_session_id_fkey references chat_sessions, expected chat_session; chat_messages: constraint chat_messages_session_id_fkey is ON DELETE CASCADE, expected ON DELETE SET NULL");
-        passes("[[exists]]\nconstraint = \"chat_sessions_pkey\"\ntable = \"chat_sessions\"\ntype = \"primary_key\"\ndefinition = \"primary key (id)\"\n");
+        k.passes("[[exists]]\nconstraint = \"chat_sessions_pkey\"\ntable = \"chat_sessions\"\ntype = \"primary_key\"\ndefinition = \"primary key (id)\"\n");
         assert_eq!(
-            fails("[[exists]]\nconstraint = \"chat_sessions_pkey\"\ntable = [\"chat_sessions\", \"chat_messages\", \"nope\"]\n"),
+            k.fails("[[exists]]\nconstraint = \"chat_sessions_pkey\"\ntable = [\"chat_sessions\", \"chat_messages\", \"nope\"]\n"),
             "chat_messages: no constraint chat_sessions_pkey; nope: no such table"
         );
     }
 
     #[test]
     fn wildcard_constraint_that_matches_nothing_lists_those_present() {
+        let k = kit();
         assert_eq!(
-            fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_sessions\"\ntype = \"check\"\ndefinition = \"status in ('open')\"\n"),
+            k.fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_sessions\"\ntype = \"check\"\ndefinition = \"status in ('open')\"\n"),
             "chat_sessions: no check constraint matches (definition containing `status in ('open')`); its check constraints: \
 chat_sessions_status_check CHECK ((status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text…, \
 chat_sessions_created_check CHECK ((created_at > '2020-01-01 00:00:00+00'::timestamp with time zone))"
         );
-        passes("[[exists]]\nconstraint = \"*\"\ntable = \"chat_sessions\"\ntype = \"check\"\ndefinition = \"status = any(array['open', 'in_progress'\"\n");
+        k.passes("[[exists]]\nconstraint = \"*\"\ntable = \"chat_sessions\"\ntype = \"check\"\ndefinition = \"status = any(array['open', 'in_progress'\"\n");
         // Differences other than the definition are given per constraint.
         assert_eq!(
-            fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"foreign_key\"\ncolumns = [\"session_id\"]\non_delete = \"restrict\"\n"),
+            k.fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"foreign_key\"\ncolumns = [\"session_id\"]\non_delete = \"restrict\"\n"),
             "chat_messages: no foreign key constraint matches (on (session_id), ON DELETE RESTRICT); its foreign key constraint: \
 chat_messages_session_id_fkey FOREIGN KEY (session_id) REFERENCES chat_sessions(id) ON DELETE CASCADE [is ON DELETE CASCADE, expected ON DELETE RESTRICT]"
         );
         // No constraint of the kind at all: what there is instead.
         assert_eq!(
-            fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"check\"\ndefinition = \"x > 0\"\n"),
+            k.fails("[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"check\"\ndefinition = \"x > 0\"\n"),
             "chat_messages: has no check constraint; its constraints: chat_messages_session_id_fkey (foreign key, session_id)"
         );
         assert_eq!(
-            fails("[[exists]]\nconstraint = \"*\"\ntable = \"ChatMessage\"\n"),
+            k.fails("[[exists]]\nconstraint = \"*\"\ntable = \"ChatMessage\"\n"),
             "ChatMessage: has no constraints"
         );
         assert_eq!(shorten("a  b\n c", 80), "a b c");

@@ -92,16 +92,17 @@ impl ObjectType for EnumType {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes};
+    use crate::checks::kinds::object::tests::kit;
 
     #[test]
     fn values_in_order() {
-        passes("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"open\", \"closed\"]\n");
-        assert_eq!(fails("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"closed\", \"open\"]\n"),
+        let k = kit();
+        k.passes("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"open\", \"closed\"]\n");
+        assert_eq!(k.fails("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"closed\", \"open\"]\n"),
             "ticket_status: values are (open, closed), expected (closed, open); same values, different order");
-        assert_eq!(fails("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"open\", \"pending\"]\n"),
+        assert_eq!(k.fails("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"open\", \"pending\"]\n"),
             "ticket_status: values are (open, closed), expected (open, pending); missing pending; unexpected closed");
-        let o = eval("[[exists]]\nenum = \"ticket_status\"\n");
+        let o = k.eval("[[exists]]\nenum = \"ticket_status\"\n");
         assert_eq!(o.detail, "enum type ticket_status exists");
     }
 }

@@ -62,21 +62,22 @@ impl ObjectType for Extension {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes};
+    use crate::checks::kinds::object::tests::kit;
 
     #[test]
     fn installed_and_version() {
-        passes("[[exists]]\nextension = \"pgcrypto\"\nversion = \"1.3\"\n");
+        let k = kit();
+        k.passes("[[exists]]\nextension = \"pgcrypto\"\nversion = \"1.3\"\n");
         assert_eq!(
-            fails("[[exists]]\nextension = \"pg_cron\"\n"),
+            k.fails("[[exists]]\nextension = \"pg_cron\"\n"),
             "extension pg_cron is not installed"
         );
         assert_eq!(
-            fails("[[exists]]\nextension = \"pgcrypto\"\nversion = \"1.4\"\n"),
+            k.fails("[[exists]]\nextension = \"pgcrypto\"\nversion = \"1.4\"\n"),
             "extension pgcrypto is version 1.3, expected 1.4"
         );
         assert_eq!(
-            eval("[[absent]]\nextension = \"pgcrypto\"\n").detail,
+            k.eval("[[absent]]\nextension = \"pgcrypto\"\n").detail,
             "extension pgcrypto 1.3 is installed"
         );
     }

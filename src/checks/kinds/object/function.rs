@@ -239,34 +239,37 @@ impl<const PROCEDURE: bool> Routine<PROCEDURE> {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes, problems};
+    use crate::checks::kinds::object::tests::kit;
+    use crate::checks::testkit::problems;
     use crate::report::Status;
 
     #[test]
     fn overloads_and_properties() {
-        passes("[[exists]]\nfunction = \"log_chat_activity\"\nargs = [\"uuid\", \"text\"]\nreturns = \"uuid\"\nlanguage = \"plpgsql\"\nsecurity_definer = true\nsearch_path = \"public\"\nvolatility = \"volatile\"\n");
-        passes("[[exists]]\nfunction = \"log_chat_activity\"\nsearch_path = true\n");
-        assert_eq!(fails("[[exists]]\nfunction = \"log_chat_activity\"\nsecurity_definer = false\nsearch_path = \"public, pg_temp\"\n"),
+        let k = kit();
+        k.passes("[[exists]]\nfunction = \"log_chat_activity\"\nargs = [\"uuid\", \"text\"]\nreturns = \"uuid\"\nlanguage = \"plpgsql\"\nsecurity_definer = true\nsearch_path = \"public\"\nvolatility = \"volatile\"\n");
+        k.passes("[[exists]]\nfunction = \"log_chat_activity\"\nsearch_path = true\n");
+        assert_eq!(k.fails("[[exists]]\nfunction = \"log_chat_activity\"\nsecurity_definer = false\nsearch_path = \"public, pg_temp\"\n"),
             "log_chat_activity(uuid, text): is SECURITY DEFINER, expected SECURITY INVOKER; log_chat_activity(uuid, text): search_path is public, expected public, pg_temp");
         assert_eq!(
-            fails("[[exists]]\nfunction = \"log_chat_activity\"\nargs = [\"uuid\"]\n"),
+            k.fails("[[exists]]\nfunction = \"log_chat_activity\"\nargs = [\"uuid\"]\n"),
             "log_chat_activity(uuid): no such overload; present: log_chat_activity(uuid, text)"
         );
         assert_eq!(
-            fails("[[exists]]\nfunction = \"log_chat_activity\"\nvolatility = \"STABLE\"\n"),
+            k.fails("[[exists]]\nfunction = \"log_chat_activity\"\nvolatility = \"STABLE\"\n"),
             "log_chat_activity(uuid, text): is volatile, expected stable"
         );
         assert_eq!(
-            fails("[[exists]]\nprocedure = \"log_chat_activity\"\n"),
+            k.fails("[[exists]]\nprocedure = \"log_chat_activity\"\n"),
             "log_chat_activity: no such procedure (it is a function)"
         );
     }
 
     #[test]
     fn absent_overloads() {
-        let o = eval("[[absent]]\nfunction = \"log_chat_activity\"\nargs = [\"uuid\"]\n");
+        let k = kit();
+        let o = k.eval("[[absent]]\nfunction = \"log_chat_activity\"\nargs = [\"uuid\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        let o = eval("[[absent]]\nfunction = \"log_chat_activity\"\n");
+        let o = k.eval("[[absent]]\nfunction = \"log_chat_activity\"\n");
         assert_eq!(o.detail, "function log_chat_activity(uuid, text) exists");
     }
 

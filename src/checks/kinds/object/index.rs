@@ -315,20 +315,22 @@ impl WantKey {
 #[cfg(test)]
 mod tests {
     use super::WantKey;
-    use crate::checks::kinds::object::tests::{eval, eval_on, fails, passes, snap};
+    use crate::checks::kinds::object::tests::{kit, snap};
+    use crate::checks::testkit::Kit;
     use crate::report::Status;
 
     #[test]
     fn named_and_wildcard() {
-        passes("[[exists]]\nindex = \"idx_chat_sessions_status\"\ntable = \"chat_sessions\"\ncolumns = [\"status\"]\nunique = false\n");
-        passes("[[exists]]\nindex = \"*\"\ntable = \"chat_sessions\"\ncolumns = [\"status\"]\n");
-        assert_eq!(fails("[[exists]]\nindex = \"*\"\ntable = \"chat_sessions\"\ncolumns = [\"created_at\"]\n"),
+        let k = kit();
+        k.passes("[[exists]]\nindex = \"idx_chat_sessions_status\"\ntable = \"chat_sessions\"\ncolumns = [\"status\"]\nunique = false\n");
+        k.passes("[[exists]]\nindex = \"*\"\ntable = \"chat_sessions\"\ncolumns = [\"status\"]\n");
+        assert_eq!(k.fails("[[exists]]\nindex = \"*\"\ntable = \"chat_sessions\"\ncolumns = [\"created_at\"]\n"),
             "chat_sessions: no index on (created_at); indexes: idx_chat_sessions_status (status)");
         assert_eq!(
-            fails("[[exists]]\nindex = \"*\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ncolumns = [\"status\"]\n"),
+            k.fails("[[exists]]\nindex = \"*\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ncolumns = [\"status\"]\n"),
             "chat_messages: no index on (status); indexes: idx_chat_messages_lower_body (lower(body)), idx_chat_messages_session_created (session_id, created_at DESC)"
         );
-        let o = eval("[[absent]]\nindex = \"idx_chat_sessions_status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
+        let o = k.eval("[[absent]]\nindex = \"idx_chat_sessions_status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
         assert_eq!(
             o.detail,
             "index idx_chat_sessions_status exists on chat_sessions"
@@ -337,9 +339,10 @@ mod tests {
 
     #[test]
     fn pass_details_pluralise() {
-        let o = eval("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");
+        let k = kit();
+        let o = k.eval("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");
         assert_eq!(o.detail, "index idx_chat_sessions_status exists");
-        let o = eval("[[exists]]\nindex = [\"idx_chat_sessions_status\", \"*\"]\ntable = \"chat_sessions\"\n");
+        let o = k.eval("[[exists]]\nindex = [\"idx_chat_sessions_status\", \"*\"]\ntable = \"chat_sessions\"\n");
         assert_eq!(
             o.detail,
             "indexes idx_chat_sessions_status, (a matching one) on chat_sessions exist"
@@ -348,6 +351,7 @@ mod tests {
 
     #[test]
     fn an_invalid_index_fails_exists_naming_it_and_how_to_rebuild() {
+        let k = kit();
         let mut s = snap();
         let r = s
             .relations
@@ -355,12 +359,12 @@ mod tests {
             .find(|r| r.name == "chat_sessions")
             .unwrap();
         r.indexes[0].valid = false;
-        let s = s.finish();
+        let invalid = Kit::new(s.finish());
         for toml in [
             "[[exists]]\nindex = \"idx_chat_sessions_status\"\n",
             "[[exists]]\nindex = \"*\"\ntable = \"chat_sessions\"\ncolumns = [\"status\"]\n",
         ] {
-            let o = eval_on(&s, toml);
+            let o = invalid.eval(toml);
             assert_eq!(o.status, Status::Fail, "{toml}: {o:?}");
             assert!(
                 o.detail
@@ -372,7 +376,7 @@ mod tests {
                 o.detail
             );
         }
-        let o = eval_on(&s, "[[absent]]\nindex = \"idx_chat_sessions_status\"\n");
+        let o = invalid.eval("[[absent]]\nindex = \"idx_chat_sessions_status\"\n");
         assert_eq!(o.status, Status::Fail);
         assert!(
             o.detail
@@ -381,11 +385,12 @@ mod tests {
             o.detail
         );
         // The valid index still passes.
-        passes("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");
+        k.passes("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");
     }
 
     #[test]
     fn index_key_order_and_expressions() {
+        let k = kit();
         let key = |raw: &str| {
             let w = WantKey::parse(raw);
             (w.text, w.order.map(|o| o.order()))
@@ -411,39 +416,40 @@ mod tests {
         assert_eq!(key("desc"), ("desc".into(), None));
         let idx = "[[exists]]\nindex = \"idx_chat_messages_session_created\"\ntable = \"chat_messages\"\n";
         // Without an order any order matches; with one it must be the index's.
-        passes(&format!(
+        k.passes(&format!(
             "{idx}columns = [\"session_id\", \"created_at\"]\n"
         ));
-        passes(&format!(
+        k.passes(&format!(
             "{idx}columns = [\"session_id ASC\", \"created_at DESC\"]\n"
         ));
-        passes(&format!(
+        k.passes(&format!(
             "{idx}columns = [\"session_id\", \"created_at desc nulls first\"]\n"
         ));
         assert_eq!(
-            fails(&format!("{idx}columns = [\"session_id\", \"created_at ASC\"]\n")),
+            k.fails(&format!("{idx}columns = [\"session_id\", \"created_at ASC\"]\n")),
             "idx_chat_messages_session_created: columns are (session_id, created_at DESC), expected (session_id, created_at ASC): created_at is DESC, expected ASC"
         );
         assert_eq!(
-            fails(&format!("{idx}columns = [\"session_id\", \"created_at DESC NULLS LAST\"]\n")),
+            k.fails(&format!("{idx}columns = [\"session_id\", \"created_at DESC NULLS LAST\"]\n")),
             "idx_chat_messages_session_created: columns are (session_id, created_at DESC), expected (session_id, created_at DESC NULLS LAST): created_at is DESC, expected DESC NULLS LAST"
         );
         assert_eq!(
-            fails(&format!("{idx}columns = [\"created_at DESC\", \"session_id\"]\n")),
+            k.fails(&format!("{idx}columns = [\"created_at DESC\", \"session_id\"]\n")),
             "idx_chat_messages_session_created: columns are (session_id, created_at DESC), expected (created_at DESC, session_id)"
         );
         // Expressions as PostgreSQL prints them, spacing and case aside.
         let any = "[[exists]]\nindex = \"*\"\ntable = \"chat_messages\"\n";
-        passes(&format!("{any}columns = [\"LOWER( body )\"]\n"));
-        passes(&format!(
+        k.passes(&format!("{any}columns = [\"LOWER( body )\"]\n"));
+        k.passes(&format!(
             "{any}columns = [\"session_id\", \"created_at DESC\"]\n"
         ));
         assert_eq!(
-            fails(&format!("{any}columns = [\"lower(body) DESC\"]\n")),
+            k.fails(&format!("{any}columns = [\"lower(body) DESC\"]\n")),
             "chat_messages: no index on (lower(body) DESC); indexes: idx_chat_messages_lower_body (lower(body)), idx_chat_messages_session_created (session_id, created_at DESC)"
         );
         // A plain column never matches an expression of it.
-        assert!(fails(&format!("{any}columns = [\"body\"]\n"))
+        assert!(k
+            .fails(&format!("{any}columns = [\"body\"]\n"))
             .starts_with("chat_messages: no index on (body)"));
     }
 }

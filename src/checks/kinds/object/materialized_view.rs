@@ -75,16 +75,17 @@ impl ObjectType for MaterializedView {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails};
+    use crate::checks::kinds::object::tests::kit;
     use crate::report::Status;
 
     #[test]
     fn a_view_is_not_a_materialized_view() {
+        let k = kit();
         assert_eq!(
-            fails("[[exists]]\nmaterialized_view = \"chat_session_stats\"\n"),
+            k.fails("[[exists]]\nmaterialized_view = \"chat_session_stats\"\n"),
             "chat_session_stats is a view, not a materialized view"
         );
-        let o = eval("[[absent]]\nmaterialized_view = \"chat_session_stats\"\n");
+        let o = k.eval("[[absent]]\nmaterialized_view = \"chat_session_stats\"\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(o.detail, "no materialized view chat_session_stats");
     }

@@ -109,27 +109,30 @@ impl ObjectType for Publication {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes};
+    use crate::checks::kinds::object::tests::kit;
     use crate::report::Status;
 
     #[test]
     fn members() {
-        passes("[[exists]]\npublication = \"supabase_realtime\"\ntables = [\"chat_messages\"]\n");
+        let k = kit();
+        k.passes("[[exists]]\npublication = \"supabase_realtime\"\ntables = [\"chat_messages\"]\n");
         assert_eq!(
-            fails(
+            k.fails(
                 "[[exists]]\npublication = \"supabase_realtime\"\ntables = [\"chat_sessions\"]\n"
             ),
             "publication supabase_realtime does not include chat_sessions (members: chat_messages)"
         );
-        let o =
-            eval("[[absent]]\npublication = \"supabase_realtime\"\ntables = [\"chat_sessions\"]\n");
+        let o = k.eval(
+            "[[absent]]\npublication = \"supabase_realtime\"\ntables = [\"chat_sessions\"]\n",
+        );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
             o.detail,
             "chat_sessions not in publication supabase_realtime"
         );
-        let o =
-            eval("[[absent]]\npublication = \"supabase_realtime\"\ntables = [\"chat_messages\"]\n");
+        let o = k.eval(
+            "[[absent]]\npublication = \"supabase_realtime\"\ntables = [\"chat_messages\"]\n",
+        );
         assert_eq!(
             o.detail,
             "publication supabase_realtime includes chat_messages"

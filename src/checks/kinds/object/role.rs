@@ -104,21 +104,22 @@ impl ObjectType for Role {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes};
+    use crate::checks::kinds::object::tests::kit;
     use crate::report::Status;
 
     #[test]
     fn attributes() {
-        passes("[[exists]]\nrole = \"service_role\"\nbypassrls = true\nsuperuser = false\n");
+        let k = kit();
+        k.passes("[[exists]]\nrole = \"service_role\"\nbypassrls = true\nsuperuser = false\n");
         assert_eq!(
-            fails("[[exists]]\nrole = \"anon\"\nbypassrls = true\n"),
+            k.fails("[[exists]]\nrole = \"anon\"\nbypassrls = true\n"),
             "role anon is NOBYPASSRLS, expected BYPASSRLS"
         );
         assert_eq!(
-            fails("[[exists]]\nrole = \"anno\"\n"),
+            k.fails("[[exists]]\nrole = \"anno\"\n"),
             "role anno does not exist (did you mean anon?)"
         );
-        let o = eval("[[absent]]\nrole = \"anon\"\n");
+        let o = k.eval("[[absent]]\nrole = \"anon\"\n");
         assert_eq!(o.status, Status::Fail);
     }
 }

@@ -77,13 +77,16 @@ impl ObjectType for Sequence {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{fails, passes};
+    use crate::checks::kinds::object::tests::kit;
 
     #[test]
     fn owned_by() {
-        passes("[[exists]]\nsequence = \"chat_session_seq\"\n");
+        let k = kit();
+        k.passes("[[exists]]\nsequence = \"chat_session_seq\"\n");
         assert_eq!(
-            fails("[[exists]]\nsequence = \"chat_session_seq\"\nowned_by = \"chat_sessions.id\"\n"),
+            k.fails(
+                "[[exists]]\nsequence = \"chat_session_seq\"\nowned_by = \"chat_sessions.id\"\n"
+            ),
             "chat_session_seq: not owned by any column, expected chat_sessions.id"
         );
     }

@@ -87,41 +87,43 @@ impl ObjectType for Table {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes};
+    use crate::checks::kinds::object::tests::kit;
     use crate::report::Status;
 
     #[test]
     fn tables_and_near_misses() {
-        passes("[[exists]]\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
-        passes("[[exists]]\ntable = \"chat_sessions\"\nprimary_key = [\"id\"]\ncolumns = [\"status\"]\n");
+        let k = kit();
+        k.passes("[[exists]]\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
+        k.passes("[[exists]]\ntable = \"chat_sessions\"\nprimary_key = [\"id\"]\ncolumns = [\"status\"]\n");
         assert_eq!(
-            fails("[[exists]]\ntable = \"chat_message\"\n"),
+            k.fails("[[exists]]\ntable = \"chat_message\"\n"),
             "chat_message: no such table (did you mean chat_messages, ChatMessage?)"
         );
         assert_eq!(
-            fails("[[exists]]\ntable = \"chat_session_stats\"\n"),
+            k.fails("[[exists]]\ntable = \"chat_session_stats\"\n"),
             "chat_session_stats is a view, not a table"
         );
-        assert_eq!(fails("[[exists]]\ntable = \"chat_messages\"\nprimary_key = [\"id\"]\ncolumns = [\"sesion_id\"]\n"),
+        assert_eq!(k.fails("[[exists]]\ntable = \"chat_messages\"\nprimary_key = [\"id\"]\ncolumns = [\"sesion_id\"]\n"),
             "chat_messages: missing column sesion_id (did you mean session_id?); chat_messages: has no primary key, expected (id)");
-        let o = eval("[[exists]]\ntable = \"chat_messages\"\ncolumns = [\"a\", \"b\"]\n");
+        let o = k.eval("[[exists]]\ntable = \"chat_messages\"\ncolumns = [\"a\", \"b\"]\n");
         assert_eq!(o.detail, "chat_messages: missing columns a, b");
     }
 
     #[test]
     fn absent_tables() {
-        let o = eval("[[absent]]\ntable = [\"tmp_import\", \"chat_sessions_backup\"]\n");
+        let k = kit();
+        let o = k.eval("[[absent]]\ntable = [\"tmp_import\", \"chat_sessions_backup\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(o.detail, "no tables tmp_import, chat_sessions_backup");
-        let o = eval("[[absent]]\ntable = \"tmp_import\"\n");
+        let o = k.eval("[[absent]]\ntable = \"tmp_import\"\n");
         assert_eq!(o.detail, "no table tmp_import");
-        let o = eval("[[absent]]\ntable = \"chat_sessions\"\n");
+        let o = k.eval("[[absent]]\ntable = \"chat_sessions\"\n");
         assert_eq!(
             (o.status, o.detail.as_str()),
             (Status::Fail, "table chat_sessions exists")
         );
         // A view of that name is not a table.
-        let o = eval("[[absent]]\ntable = \"chat_session_stats\"\n");
+        let o = k.eval("[[absent]]\ntable = \"chat_session_stats\"\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
     }
 }

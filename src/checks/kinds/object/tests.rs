@@ -3,9 +3,7 @@
 //! about, keys that do not apply).
 
 use crate::catalog::*;
-use crate::checks::loader::load_str;
-use crate::checks::Outcome;
-use crate::report::Status;
+use crate::checks::testkit::{problems, shown, Kit};
 
 pub(crate) fn snap() -> Snapshot {
     let mut sessions = Relation::new("public", "chat_sessions", RelKind::Table);
@@ -159,34 +157,9 @@ pub(crate) fn snap() -> Snapshot {
     .finish()
 }
 
-/// The first check of `toml` (file `t.toml`) evaluated against `snap`.
-pub(crate) fn eval_on(snap: &Snapshot, toml: &str) -> Outcome {
-    let checks = load_str(std::path::Path::new("t.toml"), toml).unwrap_or_else(|e| panic!("{e}"));
-    checks[0].evaluate_static(snap).unwrap()
-}
-
-/// The first check of `toml` evaluated against `snap()`.
-pub(crate) fn eval(toml: &str) -> Outcome {
-    eval_on(&snap(), toml)
-}
-
-/// The detail of a check that must fail.
-pub(crate) fn fails(toml: &str) -> String {
-    let o = eval(toml);
-    assert_eq!(o.status, Status::Fail, "{o:?}");
-    o.detail
-}
-
-pub(crate) fn passes(toml: &str) {
-    let o = eval(toml);
-    assert_eq!(o.status, Status::Pass, "{o:?}");
-}
-
-/// The load problems of `toml` (which must not load).
-pub(crate) fn problems(toml: &str) -> String {
-    load_str(std::path::Path::new("t.toml"), toml)
-        .unwrap_err()
-        .to_string()
+/// The kit the object types' tests evaluate with: `snap()`.
+pub(crate) fn kit() -> Kit {
+    Kit::new(snap())
 }
 
 #[test]
@@ -202,7 +175,7 @@ fn one_object_per_check() {
         "{e}"
     );
     // `table` is a column's property, `function` a trigger's.
-    passes("[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = \"chat_sessions\"\nfunction = \"generate_chat_session_number\"\n");
+    kit().passes("[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = \"chat_sessions\"\nfunction = \"generate_chat_session_number\"\n");
     let e = problems("[[exists]]\nrole = \"r\"\ntable = \"t\"\n");
     assert!(
         e.contains("name exactly one object, found `table`, `role`"),
@@ -233,4 +206,42 @@ fn keys_that_do_not_apply() {
     );
     let e = problems("[[absent]]\nindex = \"*\"\ntable = \"t\"\n");
     assert!(e.contains("[[absent]] needs a name, not `\"*\"`"), "{e}");
+}
+
+/// What users read of some outcomes: the differences listed, each with what to do.
+#[test]
+fn outcomes_as_users_read_them() {
+    let k = kit();
+    insta::assert_snapshot!(
+        "constraint_wildcard_matching_nothing",
+        shown(&k.eval(
+            "[[exists]]\nconstraint = \"*\"\ntable = \"chat_messages\"\ntype = \"foreign_key\"\n\
+columns = [\"session_id\"]\nreferences = \"chat_sessions(id)\"\non_delete = \"restrict\"\n"
+        ))
+    );
+    insta::assert_snapshot!(
+        "function_differences",
+        shown(&k.eval(
+            "[[exists]]\nfunction = \"log_chat_activity\"\nsecurity_definer = false\n\
+search_path = \"public, pg_temp\"\nvolatility = \"stable\"\nbody = \"sha256:0000000000000000\"\n"
+        ))
+    );
+    let mut s = snap();
+    s.relations[0].indexes[0].valid = false;
+    insta::assert_snapshot!(
+        "invalid_index",
+        shown(&Kit::new(s.finish()).eval(
+            "[[exists]]\nindex = \"*\"\ntable = \"chat_sessions\"\ncolumns = [\"status\"]\n"
+        ))
+    );
+}
+
+/// Load problems with their positions and hints, several checks and keys at once.
+#[test]
+fn load_problems_as_users_read_them() {
+    insta::assert_snapshot!(problems(
+        "[[exists]]\ntrigger = \"t\"\ntiming = \"befor\"\nevents = [\"insert\", \"upsert\"]\n\
+level = \"rows\"\nfunction = [\"a\", \"b\"]\n\n[[absent]]\nview = \"v\"\nreads = [\"x\"]\n\n\
+[[exists]]\nconstraint = \"*\"\non_delete = \"nothing\"\n\n[[exists]]\nowner = \"me\"\n"
+    ));
 }

@@ -207,30 +207,33 @@ impl ObjectType for Trigger {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{eval, fails, passes, problems};
+    use crate::checks::kinds::object::tests::kit;
+    use crate::checks::testkit::problems;
     use crate::report::Status;
 
     #[test]
     fn timing_events_level() {
-        passes("[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = \"chat_sessions\"\nfunction = \"generate_chat_session_number\"\ntiming = \"before\"\nevents = [\"INSERT\"]\nlevel = \"row\"\nenabled = true\n");
-        assert_eq!(fails("[[exists]]\ntrigger = \"set_chat_session_number\"\ntiming = \"after\"\nevents = [\"insert\", \"update\"]\n"),
+        let k = kit();
+        k.passes("[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = \"chat_sessions\"\nfunction = \"generate_chat_session_number\"\ntiming = \"before\"\nevents = [\"INSERT\"]\nlevel = \"row\"\nenabled = true\n");
+        assert_eq!(k.fails("[[exists]]\ntrigger = \"set_chat_session_number\"\ntiming = \"after\"\nevents = [\"insert\", \"update\"]\n"),
             "chat_sessions.set_chat_session_number: fires BEFORE, expected AFTER; chat_sessions.set_chat_session_number: fires on INSERT, expected INSERT OR UPDATE");
-        assert_eq!(fails("[[exists]]\ntrigger = \"set_chat_session_number\"\ntiming = \"instead_of\"\nlevel = \"STATEMENT\"\n"),
+        assert_eq!(k.fails("[[exists]]\ntrigger = \"set_chat_session_number\"\ntiming = \"instead_of\"\nlevel = \"STATEMENT\"\n"),
             "chat_sessions.set_chat_session_number: fires BEFORE, expected INSTEAD OF; chat_sessions.set_chat_session_number: is FOR EACH ROW, expected FOR EACH STATEMENT");
         assert_eq!(
-            fails("[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n"),
+            k.fails("[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n"),
             "chat_messages: no trigger set_chat_session_number (triggers: none)"
         );
     }
 
     #[test]
     fn absent_anywhere_or_on_the_tables() {
-        let o = eval("[[absent]]\ntrigger = \"set_chat_session_number\"\n");
+        let k = kit();
+        let o = k.eval("[[absent]]\ntrigger = \"set_chat_session_number\"\n");
         assert_eq!(
             o.detail,
             "trigger set_chat_session_number exists on chat_sessions"
         );
-        let o = eval("[[absent]]\ntrigger = \"set_chat_session_number\"\ntable = [\"chat_messages\", \"chat_sessions\"]\n");
+        let o = k.eval("[[absent]]\ntrigger = \"set_chat_session_number\"\ntable = [\"chat_messages\", \"chat_sessions\"]\n");
         assert_eq!(
             (o.status, o.detail.as_str()),
             (

@@ -100,16 +100,20 @@ impl ObjectType for View {
 
 #[cfg(test)]
 mod tests {
-    use crate::checks::kinds::object::tests::{fails, passes, problems};
+    use crate::checks::kinds::object::tests::kit;
+    use crate::checks::testkit::problems;
 
     #[test]
     fn security_invoker_and_reads() {
-        passes("[[exists]]\nview = \"security_flagged_chat_sessions\"\nsecurity_invoker = true\n");
-        assert_eq!(fails("[[exists]]\nview = [\"chat_session_stats\", \"security_flagged_chat_sessions\"]\nsecurity_invoker = true\n"),
+        let k = kit();
+        k.passes(
+            "[[exists]]\nview = \"security_flagged_chat_sessions\"\nsecurity_invoker = true\n",
+        );
+        assert_eq!(k.fails("[[exists]]\nview = [\"chat_session_stats\", \"security_flagged_chat_sessions\"]\nsecurity_invoker = true\n"),
             "chat_session_stats: security_invoker is off, expected on (it reads chat_sessions with the owner's rights, bypassing their RLS)");
-        passes("[[exists]]\nview = \"chat_session_stats\"\nreads = [\"chat_sessions\"]\n");
+        k.passes("[[exists]]\nview = \"chat_session_stats\"\nreads = [\"chat_sessions\"]\n");
         assert_eq!(
-            fails("[[exists]]\nview = \"chat_session_stats\"\nreads = [\"chat_messages\"]\n"),
+            k.fails("[[exists]]\nview = \"chat_session_stats\"\nreads = [\"chat_messages\"]\n"),
             "chat_session_stats: does not read chat_messages (reads: chat_sessions)"
         );
     }
