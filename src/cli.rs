@@ -122,7 +122,11 @@ pub enum SimpleFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The lowest finding level that fails a run (`--fail-on`, `[diagnose] fail_on`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum FailOn {
     Error,
     Warn,

@@ -75,7 +75,7 @@ pub struct VerifySection {
 #[serde(deny_unknown_fields)]
 pub struct DiagnoseSection {
     pub exposed_schemas: Option<Vec<String>>,
-    pub fail_on: Option<String>,
+    pub fail_on: Option<FailOn>,
     #[serde(default)]
     pub exclude: Vec<Exclusion>,
 }
@@ -676,20 +676,7 @@ impl RunConfig {
 
     pub fn diagnose_options(&self, a: &cli::DiagnoseArgs) -> Result<DiagnoseOptions, ConfigError> {
         let d = &self.project.diagnose;
-        let fail_on = match a.fail_on {
-            Some(f) => f,
-            None => match d.fail_on.as_deref() {
-                None | Some("error") => FailOn::Error,
-                Some("warn") => FailOn::Warn,
-                Some("info") => FailOn::Info,
-                Some(other) => {
-                    return Err(ConfigError::Usage(format!(
-                        "deskctl.toml: diagnose.fail_on must be error, warn or info, got `{}`",
-                        shown(other)
-                    )))
-                }
-            },
-        };
+        let fail_on = a.fail_on.or(d.fail_on).unwrap_or(FailOn::Error);
         // A Supabase project's exposed schemas are its [api].schemas; deskctl.toml and flags win.
         let api = self.api_schemas();
         let schemas = non_empty_or(
@@ -753,6 +740,19 @@ mod tests {
         let err = load_project_file(&p).unwrap_err().to_string();
         assert!(err.contains("deskctl.toml:2:1"), "{err}");
         assert!(err.contains("migratons"), "{err}");
+    }
+
+    #[test]
+    fn diagnose_fail_on_is_the_cli_enum_and_a_bad_level_is_placed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("deskctl.toml");
+        std::fs::write(&p, "[diagnose]\nfail_on = \"warn\"\n").unwrap();
+        let f = load_project_file(&p).unwrap();
+        assert_eq!(f.diagnose.fail_on, Some(FailOn::Warn));
+        std::fs::write(&p, "[diagnose]\nfail_on = \"warning\"\n").unwrap();
+        let err = load_project_file(&p).unwrap_err().to_string();
+        assert!(err.contains("deskctl.toml:2:"), "{err}");
+        assert!(err.contains("warning") && err.contains("`warn`"), "{err}");
     }
 
     #[test]
