@@ -24,10 +24,13 @@ use crate::report::{CheckResult, Level, Status};
 /// user). What they can reach in an exposed schema is what the internet can reach.
 pub const API_ROLES: &[&str] = &["anon", "authenticated"];
 
-/// One built-in diagnosis: squawk's shape (id, level, what / why / fix, a function over the snapshot).
+/// One lint rule of either kind: squawk's shape (id, level, what / why / fix, and `check`, a
+/// function over what the rule reads: the catalog snapshot for diagnose, [`Rule`]; a migration
+/// set for `deskctl lint`, [`migration::Rule`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Rule {
-    /// Stable kebab-case id, used in reports and in `[diagnose] exclude`.
+pub struct RuleDef<F> {
+    /// Stable kebab-case id, used in reports and in `[diagnose] exclude` / `[lint] disable` /
+    /// `-- deskctl:allow`.
     pub id: &'static str,
     pub level: Level,
     /// What the rule detects, one line.
@@ -36,7 +39,56 @@ pub struct Rule {
     pub why: &'static str,
     /// How to fix it, in general (each finding carries its own concrete fix).
     pub fix: &'static str,
-    pub check: fn(&Ctx) -> Vec<Finding>,
+    pub check: F,
+}
+
+/// One built-in diagnosis, over the catalog snapshot.
+pub type Rule = RuleDef<fn(&Ctx) -> Vec<Finding>>;
+
+impl<F> RuleDef<F> {
+    /// The rule as reports describe it (SARIF's driver rules, the human output).
+    pub fn info(&self) -> crate::report::RuleInfo {
+        crate::report::RuleInfo {
+            id: self.id.to_string(),
+            level: self.level,
+            what: self.what.to_string(),
+            why: self.why.to_string(),
+            fix: self.fix.to_string(),
+        }
+    }
+}
+
+/// The rules of `rules` not named in `disabled`, in order, each with what `check` found.
+pub fn run_enabled<'r, F, H>(
+    rules: &[&'r RuleDef<F>],
+    disabled: &[String],
+    check: impl Fn(&F) -> Vec<H>,
+) -> Vec<(&'r RuleDef<F>, Vec<H>)> {
+    rules
+        .iter()
+        .filter(|r| !disabled.iter().any(|d| d == r.id))
+        .map(|r| (*r, check(&r.check)))
+        .collect()
+}
+
+/// The names in `given` that match no rule id of `rules`, in order, each with the closest id when
+/// one is close (a typo would silently exclude or disable nothing); `matches(name, id)` says
+/// whether a name stands for an id (a glob, or equality).
+pub fn unknown_ids<'g, F>(
+    given: impl IntoIterator<Item = &'g str>,
+    rules: &[&RuleDef<F>],
+    matches: impl Fn(&str, &str) -> bool,
+) -> Vec<(&'g str, Option<&'static str>)> {
+    given
+        .into_iter()
+        .filter(|g| !rules.iter().any(|r| matches(g, r.id)))
+        .map(|g| {
+            (
+                g,
+                crate::checks::model::closest(g, rules.iter().map(|r| r.id)),
+            )
+        })
+        .collect()
 }
 
 /// One problem a rule found.
@@ -323,10 +375,7 @@ pub fn join_and(items: &[String]) -> String {
 
 /// Every finding of every rule, in rule order then the rule's order.
 pub fn run_rules(cx: &Ctx) -> Vec<(&'static Rule, Vec<Finding>)> {
-    rules::RULES
-        .iter()
-        .map(|rule| (*rule, (rule.check)(cx)))
-        .collect()
+    run_enabled(rules::RULES, &[], |check| check(cx))
 }
 
 /// Shell-style wildcard match (the `glob` crate's patterns: `*` any run of characters, `?` one,
@@ -351,19 +400,17 @@ pub fn excluded(exclusions: &[Exclusion], rule: &str, f: &Finding) -> bool {
 /// Unknown rule ids in `[diagnose] exclude` are input errors (a typo would silently exclude nothing).
 pub fn validate_exclusions(exclusions: &[Exclusion]) -> Result<(), ConfigError> {
     let ids: Vec<&str> = rules::RULES.iter().map(|r| r.id).collect();
-    let mut problems = Vec::new();
-    for e in exclusions {
-        if !ids.iter().any(|id| glob(&e.rule, id)) {
-            let hint = match crate::checks::model::closest(&e.rule, ids.iter().copied()) {
+    let given = exclusions.iter().map(|e| e.rule.as_str());
+    let problems: Vec<String> = unknown_ids(given, rules::RULES, glob)
+        .into_iter()
+        .map(|(rule, close)| {
+            let hint = match close {
                 Some(c) => format!(" (did you mean `{c}`?)"),
                 None => format!(" (rules: {})", ids.join(", ")),
             };
-            problems.push(format!(
-                "deskctl.toml: [diagnose] exclude names unknown rule `{}`{hint}",
-                e.rule
-            ));
-        }
-    }
+            format!("deskctl.toml: [diagnose] exclude names unknown rule `{rule}`{hint}")
+        })
+        .collect();
     if problems.is_empty() {
         Ok(())
     } else {
@@ -373,16 +420,7 @@ pub fn validate_exclusions(exclusions: &[Exclusion]) -> Result<(), ConfigError> 
 
 /// The diagnose rules as the report describes them (SARIF's driver rules, the human output).
 pub fn rule_infos() -> Vec<crate::report::RuleInfo> {
-    rules::RULES
-        .iter()
-        .map(|r| crate::report::RuleInfo {
-            id: r.id.to_string(),
-            level: r.level,
-            what: r.what.to_string(),
-            why: r.why.to_string(),
-            fix: r.fix.to_string(),
-        })
-        .collect()
+    rules::RULES.iter().map(|r| r.info()).collect()
 }
 
 /// The lowest level that fails the run.
@@ -551,6 +589,42 @@ mod tests {
             .map(|(r, _)| *r)
             .collect();
         assert!(firing.len() >= 5, "{firing:?}");
+    }
+
+    #[test]
+    fn run_enabled_keeps_rule_order_and_leaves_out_disabled_rules() {
+        let rule = |id: &'static str| RuleDef {
+            id,
+            level: Level::Warn,
+            what: "",
+            why: "",
+            fix: "",
+            check: id.len(),
+        };
+        let (a, b, c) = (rule("a-rule"), rule("bb-rule"), rule("ccc-rule"));
+        let ran = run_enabled(&[&a, &b, &c], &["bb-rule".to_string()], |n| vec![*n]);
+        let got: Vec<(&str, Vec<usize>)> = ran.iter().map(|(r, h)| (r.id, h.clone())).collect();
+        assert_eq!(got, [("a-rule", vec![6]), ("ccc-rule", vec![8])]);
+        // Both lints' registries go through it: every diagnose rule runs, none is skipped.
+        assert_eq!(
+            run_enabled(rules::RULES, &[], |_| vec![()]).len(),
+            rules::RULES.len()
+        );
+    }
+
+    #[test]
+    fn unknown_ids_by_glob_or_equality_with_the_closest_id() {
+        let by_glob = unknown_ids(
+            ["no-primary-keys", "unindexed-*", "zzz"],
+            rules::RULES,
+            glob,
+        );
+        assert_eq!(
+            by_glob,
+            [("no-primary-keys", Some("no-primary-key")), ("zzz", None)]
+        );
+        let exact = unknown_ids(["unindexed-*"], rules::RULES, |g, id| g == id);
+        assert_eq!(exact.len(), 1);
     }
 
     #[test]

@@ -62,17 +62,8 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.id == id)
 }
 
-/// One migration lint: squawk's shape (id, level, what / why / fix, a function over the set).
-#[derive(Debug, Clone, Copy)]
-pub struct Rule {
-    /// Stable kebab-case id, used in reports, `-- deskctl:allow` and `[lint] disable`.
-    pub id: &'static str,
-    pub level: Level,
-    pub what: &'static str,
-    pub why: &'static str,
-    pub fix: &'static str,
-    pub check: fn(&Set) -> Vec<Hit>,
-}
+/// One migration lint, over the migration set (the rule model is diagnose's: [`super::RuleDef`]).
+pub type Rule = super::RuleDef<fn(&Set) -> Vec<Hit>>;
 
 /// One problem a rule found: where (statement), what, and the concrete fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -452,15 +443,13 @@ impl Outcome {
 /// Unknown ids in `[lint] disable` are input errors (a typo would silently check everything).
 pub fn validate_disabled(disable: &[String]) -> Result<(), String> {
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    let bad: Vec<String> = disable
-        .iter()
-        .filter(|d| !ids.contains(&d.as_str()))
-        .map(
-            |d| match crate::checks::model::closest(d, ids.iter().copied()) {
-                Some(c) => format!("`{d}` (did you mean `{c}`?)"),
-                None => format!("`{d}`"),
-            },
-        )
+    let given = disable.iter().map(String::as_str);
+    let bad: Vec<String> = super::unknown_ids(given, RULES, |d, id| d == id)
+        .into_iter()
+        .map(|(d, close)| match close {
+            Some(c) => format!("`{d}` (did you mean `{c}`?)"),
+            None => format!("`{d}`"),
+        })
         .collect();
     if bad.is_empty() {
         Ok(())
@@ -494,11 +483,8 @@ pub fn lint(set: &Set, disable: &[String]) -> Outcome {
             });
         }
     }
-    for rule in RULES {
-        if disable.iter().any(|d| d == rule.id) {
-            continue;
-        }
-        for h in (rule.check)(set) {
+    for (rule, hits) in super::run_enabled(RULES, disable, |check| check(set)) {
+        for h in hits {
             let file = &set.files[h.file];
             if file.allows(h.statement, rule.id) {
                 out.suppressed += 1;

@@ -117,13 +117,7 @@ fn uri(f: &Finding) -> String {
 fn rule_infos() -> Vec<RuleInfo> {
     RULES
         .iter()
-        .map(|r| RuleInfo {
-            id: r.id.to_string(),
-            level: r.level,
-            what: r.what.to_string(),
-            why: r.why.to_string(),
-            fix: r.fix.to_string(),
-        })
+        .map(|r| r.info())
         .chain(std::iter::once(RuleInfo {
             id: super::SYNTAX_ERROR.to_string(),
             level: Level::Error,
