@@ -536,6 +536,9 @@ pub struct AccessArgs {
     /// statement_timeout of each probe, in milliseconds [default: deskctl.toml's verify.statement_timeout_ms, else 5000]
     #[arg(long, value_name = "MS", requires = "persona")]
     pub statement_timeout: Option<u64>,
+    /// lock_timeout of each probe, in milliseconds [default: deskctl.toml's verify.lock_timeout_ms, else 2000]
+    #[arg(long, value_name = "MS", requires = "persona")]
+    pub lock_wait: Option<u64>,
     #[command(flatten)]
     pub dir: MigrationsDirArg,
 }

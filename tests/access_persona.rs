@@ -440,3 +440,56 @@ fn persona_from_the_projects_check_files() {
         Some("0".into())
     );
 }
+
+#[test]
+fn a_locked_table_is_not_measured_and_the_matrix_goes_on() {
+    // Another session holds EXCLUSIVE on chat_sessions (reads pass, writes wait): the writes
+    // give up after --lock-wait and say so; every other cell is measured.
+    let (db, _dir, file) = setup();
+    let args: Vec<String> = [
+        "--persona",
+        "user1",
+        "--lock-wait",
+        "200",
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = crate::common::rt().block_on(async {
+        let (holder, _h) = deskctl::db::connect_target(&db.target(), None)
+            .await
+            .unwrap();
+        holder
+            .batch_execute("begin; lock table public.chat_sessions in exclusive mode")
+            .await
+            .unwrap();
+        let (url, file) = (db.url.clone(), file.clone());
+        let started = std::time::Instant::now();
+        let out = tokio::task::spawn_blocking(move || {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::access::access(
+                &url,
+                &[&["--checks", file.to_str().unwrap()][..], &a].concat(),
+            )
+        })
+        .await
+        .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        holder.batch_execute("rollback").await.unwrap();
+        out
+    });
+    let m = json(&out);
+    assert_eq!(counts(&m, "chat_sessions", "SELECT"), (0, Some(2)));
+    for cmd in ["UPDATE", "DELETE"] {
+        let p = probe(&m, "chat_sessions", cmd);
+        assert_eq!(p["probe"], "unknown", "{cmd}: {p}");
+        assert!(
+            p["reason"].as_str().unwrap().contains("55P03"),
+            "{cmd}: {p}"
+        );
+    }
+    assert_eq!(counts(&m, "chat_messages", "SELECT"), (0, Some(1)));
+    assert_eq!(counts(&m, "chat_messages", "UPDATE"), (0, Some(1)));
+}

@@ -100,8 +100,10 @@ impl AccessOptions {
                             .unwrap_or(5_000),
                     )?,
                     lock_timeout: millis(
-                        "deskctl.toml verify.lock_timeout_ms",
-                        cfg.project.verify.lock_timeout_ms.unwrap_or(2_000),
+                        "--lock-wait",
+                        a.lock_wait
+                            .or(cfg.project.verify.lock_timeout_ms)
+                            .unwrap_or(2_000),
                     )?,
                 }),
             },
