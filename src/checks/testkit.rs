@@ -35,7 +35,7 @@ pub fn problems(toml: &str) -> String {
 macro_rules! spec {
     ($variant:ident, $toml:expr) => {
         $crate::checks::testkit::first($toml).and_then(|s| match s {
-            $crate::checks::Spec::$variant(x) => Ok(x),
+            $crate::checks::Spec::$variant(x) => Ok(*x),
             other => Err(format!("{other:?}")),
         })
     };

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::history::{State, StatusRow};
 use super::repeatable;
 use super::source::Layout;
+use crate::report::safe::visible_line;
 
 /// Counts for the summary line and `--exit-code`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -128,6 +129,8 @@ fn paint(text: String, state: &State, color: bool) -> String {
 }
 
 /// The table: `VERSION  NAME  STATE`, then a summary line.
+/// Names come from file names and the history table (either may be hostile): shown through
+/// `report::safe::visible_line`.
 pub fn render_table(doc: &StatusDoc, color: bool) -> String {
     let vw = doc
         .migrations
@@ -139,8 +142,12 @@ pub fn render_table(doc: &StatusDoc, color: bool) -> String {
     let nw = doc
         .migrations
         .iter()
-        .map(|r| r.name.chars().count())
-        .chain(doc.repeatables.iter().map(|r| r.name.chars().count()))
+        .map(|r| visible_line(&r.name).chars().count())
+        .chain(
+            doc.repeatables
+                .iter()
+                .map(|r| visible_line(&r.name).chars().count()),
+        )
         .max()
         .unwrap_or(0)
         .max("NAME".len());
@@ -150,8 +157,12 @@ pub fn render_table(doc: &StatusDoc, color: bool) -> String {
         out.push_str(&format!(
             "{:<vw$}  {:<nw$}  {}\n",
             r.version,
-            r.name,
-            paint(state_text(&r.state), &r.state, color)
+            visible_line(&r.name),
+            paint(
+                visible_line(&state_text(&r.state)).into_owned(),
+                &r.state,
+                color
+            )
         ));
     }
     // Repeatables: `R` in the version column (they have none).
@@ -159,8 +170,12 @@ pub fn render_table(doc: &StatusDoc, color: bool) -> String {
         out.push_str(&format!(
             "{:<vw$}  {:<nw$}  {}\n",
             "R",
-            r.name,
-            paint_repeatable(repeatable_text(&r.state), &r.state, color)
+            visible_line(&r.name),
+            paint_repeatable(
+                visible_line(&repeatable_text(&r.state)).into_owned(),
+                &r.state,
+                color
+            )
         ));
     }
     let s = doc.summary;
@@ -199,4 +214,59 @@ pub fn render_table(doc: &StatusDoc, color: bool) -> String {
         doc.target
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration name (a file name, or a row of the history table) or a history timestamp
+    /// holding terminal controls is shown escaped, and the columns stay aligned.
+    #[test]
+    fn hostile_names_are_shown_not_obeyed() {
+        let row = |version, name: &str, state| StatusRow {
+            version,
+            name: name.to_string(),
+            file: None,
+            state,
+        };
+        let doc = StatusDoc {
+            command: "status",
+            target: "t".into(),
+            history_table: "h".into(),
+            history_exists: true,
+            directory: PathBuf::from("m"),
+            layout: None,
+            database_version: Some(1),
+            migrations: vec![
+                row(
+                    1,
+                    "evil\x1b]0;pwned\x07\u{202e}",
+                    State::Applied {
+                        applied_on: "2026\x1b[2J".into(),
+                    },
+                ),
+                row(
+                    2,
+                    "plain",
+                    State::Pending {
+                        out_of_order: false,
+                    },
+                ),
+            ],
+            repeatables: vec![],
+            summary: Summary::default(),
+        };
+        let out = render_table(&doc, false);
+        assert!(
+            !out.chars()
+                .any(|c| c != '\n' && crate::report::safe::hazardous(c)),
+            "{out:?}"
+        );
+        assert!(out.contains("evil\\x1b]0;pwned\\x07\\u{202e}"), "{out}");
+        assert!(out.contains("applied at 2026\\x1b[2J"), "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let col = |l: &str| l.find("applied").or_else(|| l.find("pending")).unwrap();
+        assert_eq!(col(lines[1]), col(lines[2]), "{out}");
+    }
 }

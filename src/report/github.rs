@@ -10,11 +10,21 @@ use std::io::{self, Write};
 
 use super::{CheckResult, Level, Report, Status};
 
-/// A workflow command's message, escaped.
+/// A workflow command's message, escaped: `%`, CR and LF as the runner decodes them, and every
+/// other control or bidi character as a visible escape (`\x1b`), so a hostile server message
+/// cannot recolour or reorder the job log.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if super::safe::hazardous(c) => super::safe::push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A workflow command's property value (`file=`, `title=`), escaped.
@@ -141,6 +151,12 @@ mod tests {
         assert_eq!(escape_property("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
         // Escaping `%` first: an already-escaped-looking text is not decoded by GitHub.
         assert_eq!(escape_data("%0A"), "%250A");
+        // Other controls and bidi overrides are shown, not obeyed by the log viewer.
+        assert_eq!(
+            escape_data("a\x1b[31mred\u{202e}x\t"),
+            "a\\x1b[31mred\\u{202e}x\\t"
+        );
+        assert_eq!(escape_property("t\x07:"), "t\\x07%3A");
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub fn hazardous(c: char) -> bool {
 }
 
 /// Push the visible form of `c`: `\n`, `\r`, `\t`, `\x1b` (ASCII), `\u{9b}` / `\u{202e}` (others).
-fn push_escaped(out: &mut String, c: char) {
+pub fn push_escaped(out: &mut String, c: char) {
     match c {
         '\n' => out.push_str("\\n"),
         '\r' => out.push_str("\\r"),

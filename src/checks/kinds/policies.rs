@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 pub struct Policies {
     /// Expected-policies form: the table, or a list (each must have the expected policies).
     pub table: Option<Names>,
+    #[serde(default, deserialize_with = "exact_capacity")]
     pub expect: Option<Vec<Expected>>,
     #[serde(default)]
     pub exact: bool,
@@ -36,6 +37,19 @@ pub struct Policies {
     pub commands: Option<Vec<String>>,
     /// Coverage: the policies must apply to these roles. (Expected form: per policy.)
     pub roles: Option<Names>,
+}
+
+/// The expected policies without spare capacity: serde grows a list of unknown length to at
+/// least 4 entries, and a snapshot file holds one `[[policies]]` per table.
+fn exact_capacity<'de, D>(d: D) -> Result<Option<Vec<Expected>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let mut v = Option::<Vec<Expected>>::deserialize(d)?;
+    if let Some(v) = v.as_mut() {
+        v.shrink_to_fit();
+    }
+    Ok(v)
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

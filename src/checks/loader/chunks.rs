@@ -5,10 +5,8 @@
 
 use super::*;
 
-/// What the fast path made of one check's chunk.
-pub(super) enum ChunkOutcome {
-    /// Valid: its check.
-    Loaded(Vec<(Check, Option<Range<usize>>)>),
+/// Why the fast path did not load one check's chunk.
+pub(super) enum Odd {
     /// One check of the header's kind with problems: the chunk alone is loaded again to report them.
     Problems,
     /// Not plainly one check (a TOML error, which may come from cutting inside a multi-line string,
@@ -68,12 +66,15 @@ impl<'a> FileLoader<'a> {
     }
 
     /// The fast path: each check's chunk parsed and loaded on its own. Large files are loaded by
-    /// several threads, each taking a run of checks (the database is not in use yet).
-    pub(super) fn load_chunks(
+    /// several threads, each taking a run of checks (the database is not in use yet). Returns the
+    /// loaded checks in file order and the chunks that did not load plainly: (index in
+    /// `numbered`, how many loaded checks come before it, why).
+    pub(super) fn load_chunks<T: Send>(
         &self,
         numbered: &[(usize, &'a str, &'static str, usize)],
         file_schema: &str,
-    ) -> Vec<ChunkOutcome> {
+        keep: &(dyn Fn(Loaded) -> T + Sync),
+    ) -> (Vec<T>, Vec<(usize, usize, Odd)>) {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -83,7 +84,7 @@ impl<'a> FileLoader<'a> {
         let one = |fl: &mut FileLoader<'a>, offset: usize, chunk: &'a str, kind, n: usize| {
             let (root, errors) = DeTable::parse_recoverable(chunk);
             if !errors.is_empty() {
-                return ChunkOutcome::Irregular;
+                return Err(Odd::Irregular);
             }
             let mut root = root.into_inner();
             let mut schema = file_schema.to_string();
@@ -97,44 +98,65 @@ impl<'a> FileLoader<'a> {
                 || !fl.problems.is_empty()
             {
                 fl.problems.clear();
-                return ChunkOutcome::Irregular;
+                return Err(Odd::Irregular);
             }
             let loaded = fl.load_items(items, file_schema);
             if fl.problems.is_empty() {
-                ChunkOutcome::Loaded(loaded)
+                Ok(loaded)
             } else {
                 fl.problems.clear();
-                ChunkOutcome::Problems
+                Err(Odd::Problems)
             }
         };
-        let run = |part: &[(usize, &'a str, &'static str, usize)]| -> Vec<ChunkOutcome> {
+        type Part<T> = (Vec<T>, Vec<(usize, usize, Odd)>);
+        let run = |first: usize, part: &[(usize, &'a str, &'static str, usize)]| -> Part<T> {
             let mut fl = self.fork();
-            part.iter()
-                .map(|&(offset, chunk, kind, n)| one(&mut fl, offset, chunk, kind, n))
-                .collect()
+            let mut loaded = Vec::with_capacity(part.len());
+            let mut odd = Vec::new();
+            for (j, &(offset, chunk, kind, n)) in part.iter().enumerate() {
+                match one(&mut fl, offset, chunk, kind, n) {
+                    Ok(v) => loaded.extend(v.into_iter().map(keep)),
+                    Err(why) => odd.push((first + j, loaded.len(), why)),
+                }
+            }
+            (loaded, odd)
         };
         let parts: Vec<&[(usize, &'a str, &'static str, usize)]> = numbered.chunks(per).collect();
         if parts.len() <= 1 {
-            return parts.iter().flat_map(|p| run(p)).collect();
+            return run(0, parts.first().copied().unwrap_or(&[]));
         }
-        std::thread::scope(|s| {
+        let results: Vec<Option<Part<T>>> = std::thread::scope(|s| {
             let handles: Vec<_> = parts
                 .iter()
-                .map(|p| {
+                .enumerate()
+                .map(|(k, p)| {
                     let run = &run;
-                    s.spawn(move || run(p))
+                    s.spawn(move || run(k * per, p))
                 })
                 .collect();
-            handles
-                .into_iter()
-                .zip(&parts)
-                .flat_map(|(h, p)| {
-                    // A panicking thread: its chunks go the careful way.
-                    h.join()
-                        .unwrap_or_else(|_| p.iter().map(|_| ChunkOutcome::Irregular).collect())
-                })
-                .collect()
-        })
+            handles.into_iter().map(|h| h.join().ok()).collect()
+        });
+        let mut loaded: Vec<T> = Vec::new();
+        let mut odd = Vec::new();
+        for (k, r) in results.into_iter().enumerate() {
+            match r {
+                Some((mut l, o)) => {
+                    let before = loaded.len();
+                    odd.extend(o.into_iter().map(|(i, pos, why)| (i, before + pos, why)));
+                    if loaded.is_empty() {
+                        loaded = l;
+                    } else {
+                        loaded.append(&mut l);
+                    }
+                }
+                // A panicking thread: the file from its first chunk on goes the careful way.
+                None => {
+                    odd.push((k * per, loaded.len(), Odd::Irregular));
+                    break;
+                }
+            }
+        }
+        (loaded, odd)
     }
 
     /// A loader for the same file with no problems recorded (one per loading thread).

@@ -16,7 +16,7 @@ mod chunks;
 mod defs;
 mod keys;
 
-use chunks::{split_checks, ChunkOutcome};
+use chunks::{split_checks, Odd};
 use defs::{read_defs, DefsSource};
 
 use super::behaviour::given::{Defs, Fixture, FixtureSpec, FixtureText, Persona, PersonaSpec};
@@ -137,14 +137,84 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<Vec<Check>, LoadErrors>
 fn load_sources_with_defs(
     sources: &[(&Path, &str)],
 ) -> Result<(Vec<Check>, Vec<Defs>), LoadErrors> {
-    let mut problems = Vec::new();
+    if sources.iter().map(|(_, t)| t.len()).sum::<usize>() > VALIDATE_FIRST {
+        load_kept(sources, &|(c, id_span): Loaded| Light {
+            id: c.id,
+            id_span,
+            line: c.location.line,
+            col: c.location.col,
+        })?;
+    }
+    let (files, all_defs) = load_kept(sources, &|l: Loaded| l)?;
     let mut checks = Vec::new();
-    let mut all_defs = Vec::new();
-    // id -> where first defined
-    let mut ids: HashMap<String, Location> = HashMap::new();
+    for file_checks in files {
+        if checks.is_empty() {
+            checks = file_checks.into_iter().map(|(c, _)| c).collect();
+        } else {
+            checks.extend(file_checks.into_iter().map(|(c, _)| c));
+        }
+    }
+    Ok((checks, all_defs))
+}
+
+/// What loading keeps of each check: the check, or — validating a large input first — only what
+/// duplicate ids are found by.
+trait Kept: Send {
+    fn id(&self) -> &str;
+    fn id_span(&self) -> Option<&Range<usize>>;
+    fn line_col(&self) -> (usize, usize);
+}
+
+impl Kept for Loaded {
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+    fn id_span(&self) -> Option<&Range<usize>> {
+        self.1.as_ref()
+    }
+    fn line_col(&self) -> (usize, usize) {
+        (self.0.location.line, self.0.location.col)
+    }
+}
+
+/// A check validated and dropped.
+struct Light {
+    id: String,
+    id_span: Option<Range<usize>>,
+    line: usize,
+    col: usize,
+}
+
+impl Kept for Light {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn id_span(&self) -> Option<&Range<usize>> {
+        self.id_span.as_ref()
+    }
+    fn line_col(&self) -> (usize, usize) {
+        (self.line, self.col)
+    }
+}
+
+/// Inputs larger than this (all files together) are validated first, keeping no check, and loaded
+/// only when valid: a huge file with a problem at its end is reported with memory near the
+/// file's size (a loaded check takes several times its text), at the price of reading a large
+/// valid input twice (issue 10, promise 13).
+const VALIDATE_FIRST: usize = 8 << 20;
+
+/// Every file's checks (as `keep` makes them) and definitions, or every problem of every file.
+#[allow(clippy::type_complexity)]
+fn load_kept<T: Kept>(
+    sources: &[(&Path, &str)],
+    keep: &(dyn Fn(Loaded) -> T + Sync),
+) -> Result<(Vec<Vec<T>>, Vec<Defs>), LoadErrors> {
+    // Every file first; then duplicate ids, looked up by reference (no copy of any id or
+    // location per check: a 50 MB file holds ~280,000 checks).
+    let mut files: Vec<(FileLoader, Vec<T>)> = Vec::with_capacity(sources.len());
     for (path, text) in sources {
         let mut file = FileLoader::new(path, text);
-        let file_checks = file.load();
+        let file_checks = file.load(keep);
         if file_checks.is_empty() && file.problems.is_empty() && !file.defs.declares {
             // No false green: a file that holds no check proves nothing.
             file.problems.push(Problem {
@@ -158,40 +228,67 @@ fn load_sources_with_defs(
                 ),
             });
         }
-        for (check, id_span) in file_checks {
-            if let Some(first) = ids.get(&check.id) {
-                let (line, col) = match &id_span {
-                    Some(s) => file.lines.line_col(text, s.start),
-                    None => (check.location.line, check.location.col),
+        files.push((file, file_checks));
+    }
+    // (file, problem) for every check whose id an earlier check already has.
+    let mut duplicates: Vec<(usize, Problem)> = Vec::new();
+    {
+        let total = files.iter().map(|(_, c)| c.len()).sum();
+        // id -> (file, line, col) where first defined
+        let mut first: HashMap<&str, (usize, usize, usize)> = HashMap::with_capacity(total);
+        for (f, (file, checks)) in files.iter().enumerate() {
+            for check in checks {
+                let (at_line, at_col) = check.line_col();
+                let Some(&(ff, fl, fc)) = first.get(check.id()) else {
+                    first.insert(check.id(), (f, at_line, at_col));
+                    continue;
                 };
-                file.problems.push(Problem {
-                    file: path.to_path_buf(),
-                    line,
-                    col,
-                    message: format!("duplicate check id `{}`", check.id),
-                    hint: Some(format!(
-                        "first used at {}:{}:{}; ids must be unique across all check files{}",
-                        first.file.display(),
-                        first.line,
-                        first.col,
-                        if id_span.is_none() {
-                            " (give one of them an explicit `id`)"
-                        } else {
-                            ""
-                        }
-                    )),
-                });
-            } else {
-                ids.insert(check.id.clone(), check.location.clone());
-                checks.push(check);
+                let id_span = check.id_span();
+                let (line, col) = match id_span {
+                    Some(s) => file.lines.line_col(file.text, s.start),
+                    None => (at_line, at_col),
+                };
+                duplicates.push((
+                    f,
+                    Problem {
+                        file: file.path.to_path_buf(),
+                        line,
+                        col,
+                        message: format!("duplicate check id `{}`", check.id()),
+                        hint: Some(format!(
+                            "first used at {}:{fl}:{fc}; ids must be unique across all check files{}",
+                            files[ff].0.path.display(),
+                            if id_span.is_none() {
+                                " (give one of them an explicit `id`)"
+                            } else {
+                                ""
+                            }
+                        )),
+                    },
+                ));
             }
+        }
+    }
+    let mut problems = Vec::new();
+    let mut out = Vec::with_capacity(files.len());
+    let mut all_defs = Vec::with_capacity(files.len());
+    let mut dups = duplicates.into_iter().peekable();
+    for (f, (mut file, file_checks)) in files.into_iter().enumerate() {
+        while let Some((_, p)) = dups.next_if(|d| d.0 == f) {
+            file.problems.push(p);
         }
         file.problems.sort_by_key(|p| (p.line, p.col));
         problems.append(&mut file.problems);
         all_defs.push(std::mem::take(&mut file.defs.defs));
+        if problems.is_empty() {
+            out.push(file_checks);
+        } else {
+            // Nothing will run: the checks are not kept.
+            out.clear();
+        }
     }
     if problems.is_empty() {
-        Ok((checks, all_defs))
+        Ok((out, all_defs))
     } else {
         Err(LoadErrors(problems))
     }
@@ -231,16 +328,20 @@ struct DefsState {
 }
 
 /// Byte offset → 1-based line and column (in characters), in O(log lines).
+/// Shared (not copied) by the loading threads.
 #[derive(Clone)]
 struct LineIndex {
-    starts: Vec<usize>,
+    starts: std::sync::Arc<Vec<usize>>,
 }
 
 impl LineIndex {
     fn new(text: &str) -> LineIndex {
-        let mut starts = vec![0];
+        let mut starts = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+        starts.push(0);
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        LineIndex {
+            starts: std::sync::Arc::new(starts),
+        }
     }
 
     fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
@@ -417,7 +518,7 @@ impl<'a> FileLoader<'a> {
     /// report them, and only a chunk that is not plainly one check (a TOML error, other tables)
     /// makes the rest of the file, from that chunk on, load as one document. So one bad check at the
     /// end of a huge file costs one small re-parse, not the whole document twice.
-    fn load(&mut self) -> Vec<(Check, Option<Range<usize>>)> {
+    fn load<T: Send>(&mut self, keep: &(dyn Fn(Loaded) -> T + Sync)) -> Vec<T> {
         let text: &'a str = self.text;
         let mut chunks = split_checks(text);
         let mut file_schema = "public".to_string();
@@ -427,14 +528,14 @@ impl<'a> FileLoader<'a> {
             let (offset, chunk, _) = chunks.remove(0);
             let (root, errors) = DeTable::parse_recoverable(chunk);
             if !errors.is_empty() {
-                return self.load_whole();
+                return self.load_whole().into_iter().map(keep).collect();
             }
             let mut root = root.into_inner();
             let items = self.collect(&mut root, offset, &mut file_schema, &mut counts);
             self.fixture_problems();
             if !items.is_empty() || !self.problems.is_empty() {
                 self.problems.clear();
-                return self.load_whole();
+                return self.load_whole().into_iter().map(keep).collect();
             }
         }
         // Number each check within its kind, in file order (as the whole-file path does).
@@ -447,25 +548,29 @@ impl<'a> FileLoader<'a> {
                 (offset, chunk, kind, *n)
             })
             .collect();
-        let outcomes = self.load_chunks(&numbered, &file_schema);
-        let mut out = Vec::with_capacity(numbered.len());
-        for (i, outcome) in outcomes.into_iter().enumerate() {
+        // The checks of the chunks that loaded, in file order, and the chunks that did not, with
+        // how many loaded checks come before each: what they load to is inserted there (usually
+        // nothing: a check with problems loads to none), so the loaded checks are never copied.
+        let (mut loaded, odd) = self.load_chunks(&numbered, &file_schema, keep);
+        let mut inserts: Vec<(usize, Vec<T>)> = Vec::new();
+        for (i, pos, outcome) in odd {
             let (offset, chunk, kind, n) = numbered[i];
             match outcome {
-                ChunkOutcome::Loaded(v) => out.extend(v),
-                ChunkOutcome::Problems => {
+                Odd::Problems => {
                     let end = offset + chunk.len();
                     let counts = HashMap::from([(kind, n - 1)]);
                     let Some((checks, mut problems)) =
                         self.load_part(offset..end, &file_schema, counts)
                     else {
                         self.problems.clear();
-                        return self.load_whole();
+                        return self.load_whole().into_iter().map(keep).collect();
                     };
-                    out.extend(checks);
+                    if !checks.is_empty() {
+                        inserts.push((pos, checks.into_iter().map(keep).collect()));
+                    }
                     self.problems.append(&mut problems);
                 }
-                ChunkOutcome::Irregular => {
+                Odd::Irregular => {
                     // Each kind's checks before this chunk, for the default ids after it.
                     let mut counts: HashMap<&'static str, usize> = HashMap::new();
                     for &(_, _, k, _) in &numbered[..i] {
@@ -479,7 +584,7 @@ impl<'a> FileLoader<'a> {
                         self.load_part(offset..text.len(), &file_schema, counts)
                     else {
                         self.problems.clear();
-                        return self.load_whole();
+                        return self.load_whole().into_iter().map(keep).collect();
                     };
                     let syntax_only = problems.iter().all(|p| {
                         p.message.starts_with("invalid TOML: ")
@@ -488,14 +593,28 @@ impl<'a> FileLoader<'a> {
                     });
                     if !syntax_only {
                         self.problems.clear();
-                        return self.load_whole();
+                        return self.load_whole().into_iter().map(keep).collect();
                     }
-                    out.extend(checks);
+                    loaded.truncate(pos);
+                    inserts.push((pos, checks.into_iter().map(keep).collect()));
                     self.problems.append(&mut problems);
                     break;
                 }
             }
         }
+        if inserts.is_empty() {
+            return loaded;
+        }
+        let total = loaded.len() + inserts.iter().map(|(_, v)| v.len()).sum::<usize>();
+        let mut out = Vec::with_capacity(total);
+        let mut rest = loaded.into_iter();
+        let mut done = 0;
+        for (pos, checks) in inserts {
+            out.extend(rest.by_ref().take(pos - done));
+            done = pos;
+            out.extend(checks);
+        }
+        out.extend(rest);
         out
     }
 
@@ -615,6 +734,58 @@ impl<'a> FileLoader<'a> {
 
 #[cfg(test)]
 mod tests {
+
+    /// The validation pass of large inputs (checks dropped, only ids and places kept) reports
+    /// exactly the problems the loading pass reports: duplicate ids within and across files
+    /// (with and without explicit ids), a bad key, a TOML error.
+    #[test]
+    fn validating_without_keeping_checks_reports_the_same_problems() {
+        let a = "[[rls]]\nid = \"x\"\ntables = [\"a\"]\n\n[[rls]]\ntables = [\"b\"]\n\n[[count]]\nid = \"x\"\nobject = \"table\"\nexpect = 1\n";
+        let b = "[[rls]]\nid = \"a:rls-2\"\ntables = [\"a\"]\nforcee = true\n\n[[rls]]\nid = \"x\"\ntables = [\"c\"]\n\n[[rls]]\ntables = [\"d\"\n";
+        let srcs: [(&Path, &str); 2] = [(Path::new("a.toml"), a), (Path::new("b.toml"), b)];
+        let light = |(c, id_span): Loaded| Light {
+            id: c.id,
+            id_span,
+            line: c.location.line,
+            col: c.location.col,
+        };
+        let show = |e: LoadErrors| -> Vec<String> {
+            e.0.iter()
+                .map(|p| {
+                    format!(
+                        "{}:{}:{} {} {:?}",
+                        p.file.display(),
+                        p.line,
+                        p.col,
+                        p.message,
+                        p.hint
+                    )
+                })
+                .collect()
+        };
+        let Err(kept) = load_kept(&srcs, &|l: Loaded| l) else {
+            panic!("no problems")
+        };
+        let kept = show(kept);
+        let Err(validated) = load_kept(&srcs, &light) else {
+            panic!("no problems")
+        };
+        let validated = show(validated);
+        assert!(
+            kept.iter()
+                .filter(|p| p.contains("duplicate check id"))
+                .count()
+                >= 2,
+            "{kept:#?}"
+        );
+        assert_eq!(kept, validated);
+        // A valid input validates to the same ids it loads.
+        let ok = [(Path::new("a.toml"), "[[rls]]\ntables = [\"a\"]\n")];
+        assert_eq!(
+            load_kept(&ok, &light).ok().map(|(v, _)| v[0].len()),
+            Some(1)
+        );
+    }
     use super::*;
 
     fn problems(text: &str) -> Vec<String> {
@@ -707,7 +878,7 @@ expect = 2
         let mut fl = FileLoader::new(Path::new("f.toml"), text);
         // The multi-line string makes the chunk after it irregular: the rest is read as one
         // document, which gives what the whole file gives.
-        let whole = fl.load();
+        let whole = fl.load(&|l| l);
         assert!(fl.problems.is_empty(), "{:?}", fl.problems);
         // ...and without it both paths load the same checks at the same places.
         let text2 = text.replace(
@@ -715,7 +886,7 @@ expect = 2
             "",
         );
         let mut fl2 = FileLoader::new(Path::new("f.toml"), &text2);
-        let fast = fl2.load();
+        let fast = fl2.load(&|l| l);
         let slow = fl2.load_whole();
         assert!(fl2.problems.is_empty(), "{:?}", fl2.problems);
         type Key = (String, usize, usize, String, Option<Range<usize>>);
@@ -753,7 +924,7 @@ expect = 2
             }
         }
         let mut fl = FileLoader::new(Path::new("big.toml"), &text);
-        let fast = fl.load();
+        let fast = fl.load(&|l| l);
         assert!(fl.problems.is_empty(), "{:?}", fl.problems);
         let slow = fl.load_whole();
         assert_eq!(fast.len(), 6000);
@@ -800,7 +971,7 @@ expect = 2
             (p, c)
         };
         let mut fl = FileLoader::new(Path::new(name), text);
-        let fast = fl.load();
+        let fast = fl.load(&|l| l);
         let (pf, cf) = show(&fl, &fast);
         let mut fl = FileLoader::new(Path::new(name), text);
         let slow = fl.load_whole();
