@@ -40,8 +40,12 @@ pub fn level(l: Level) -> ResultLevel {
     }
 }
 
+/// Texts shown by SARIF viewers (code-scanning pages, IDEs) keep their line breaks; other control
+/// and bidi characters (a hostile name or server message) are shown as escapes, not obeyed.
 fn text(s: &str) -> MultiformatMessageString {
-    MultiformatMessageString::builder().text(s).build()
+    MultiformatMessageString::builder()
+        .text(super::safe::visible_lines(s).into_owned())
+        .build()
 }
 
 fn descriptor(r: &RuleInfo) -> ReportingDescriptor {
@@ -90,7 +94,11 @@ fn result(it: &Item) -> SarifResult {
         .rule_id(it.rule_id.clone())
         .level(level(it.level))
         .kind(ResultKind::Fail)
-        .message(Message::builder().text(it.message.clone()).build())
+        .message(
+            Message::builder()
+                .text(super::safe::visible_lines(&it.message).into_owned())
+                .build(),
+        )
         .build();
     if loc.physical_location.is_some() || loc.logical_locations.is_some() {
         r.locations = Some(vec![loc]);
@@ -309,6 +317,19 @@ mod tests {
         assert_eq!(res.len(), 1);
         assert_eq!(res[0]["ruleId"], "pol");
         assert_eq!(res[0]["message"]["text"], "missing \"a,b\nc\"");
+        // Controls and bidi overrides in a message are shown, not obeyed; line breaks stay.
+        let mut rep2 = Report::new("verify", "x");
+        rep2.results.push(CheckResult::new(
+            "evil",
+            "sql",
+            Status::Fail,
+            "got \u{1b}[2J\u{202e}x\nnext",
+        ));
+        let v2 = render_json(&rep2);
+        assert_eq!(
+            v2["runs"][0]["results"][0]["message"]["text"],
+            "got \\x1b[2J\\u{202e}x\nnext"
+        );
         let p = &res[0]["locations"][0]["physicalLocation"];
         assert_eq!(p["artifactLocation"]["uri"], "checks/a.toml");
         assert_eq!(p["region"]["startLine"], 12);
