@@ -57,6 +57,11 @@ pub trait StaticCheck {
     fn needs_expressions(&self) -> bool {
         false
     }
+    /// Whether those expressions include column defaults or constraint definitions (costly to
+    /// read: see `catalog::Scope::table_expressions`); a kind comparing only policy text says no.
+    fn needs_table_expressions(&self) -> bool {
+        self.needs_expressions()
+    }
     fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome;
 }
 
@@ -72,6 +77,9 @@ impl<T: StaticCheck + ?Sized> StaticCheck for Box<T> {
     }
     fn needs_expressions(&self) -> bool {
         (**self).needs_expressions()
+    }
+    fn needs_table_expressions(&self) -> bool {
+        (**self).needs_table_expressions()
     }
     fn evaluate(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
         (**self).evaluate(ctx, snap)
@@ -248,6 +256,14 @@ macro_rules! kinds {
                 }
             }
 
+            /// Whether those include column defaults or constraint definitions.
+            pub fn needs_table_expressions(&self) -> bool {
+                match self {
+                    $( Spec::$svar(c) => StaticCheck::needs_table_expressions(c), )*
+                    $( Spec::$pvar(c) => ProbeCheck::needs_expressions(c), )*
+                }
+            }
+
             /// Each kind's table schema (`schema::kind_schema`), in `KINDS` order.
             pub fn kind_schemas(
                 g: &mut schemars::SchemaGenerator,
@@ -359,6 +375,7 @@ pub fn scope_for(checks: &[Check], schemas: &[String]) -> crate::catalog::Scope 
             schemas.to_vec()
         },
         expressions: checks.iter().any(|c| c.spec.needs_expressions()),
+        table_expressions: checks.iter().any(|c| c.spec.needs_table_expressions()),
         definitions: false,
     }
 }

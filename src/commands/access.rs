@@ -241,7 +241,7 @@ pub async fn run(cfg: &RunConfig, o: AccessOptions) -> anyhow::Result<ExitCode> 
     let plan = o.persona.as_ref().map(load_persona).transpose()?;
     let target = Open::new("access", &o.migrations, &o.history);
     let db = open_and_migrate(cfg, &target).await?;
-    let snap = read_catalog(&db, &Scope::with_expressions(o.schemas.clone())).await;
+    let snap = read_catalog(&db, &Scope::with_policy_expressions(o.schemas.clone())).await;
     let display = db.display.clone();
     let snap = match snap {
         Ok(s) => s,

@@ -154,7 +154,7 @@ async fn side(
     let mut c = cfg.clone();
     c.target = target;
     let target = Open::new("diff", &migrations, &o.history);
-    let scope = Scope::with_expressions(schemas.to_vec());
+    let scope = Scope::with_policy_expressions(schemas.to_vec());
     let got = read_target(&c, &target, &scope, schemas).await?;
     let display = match s {
         Source::Ephemeral(_) => format!("@ephemeral:{}", migrations.display()),

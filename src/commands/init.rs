@@ -105,7 +105,7 @@ pub async fn run(cfg: &RunConfig, o: InitOptions) -> anyhow::Result<ExitCode> {
     let schemas = vec!["public".to_string()];
     let db =
         super::open_and_migrate(&c, &super::Open::new("init", &migrations, &o.history)).await?;
-    let snap = super::read_catalog(&db, &Scope::with_expressions(schemas.clone())).await;
+    let snap = super::read_catalog(&db, &Scope::with_policy_expressions(schemas.clone())).await;
     db.close().await;
     let snap = snap?;
     let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);

@@ -13,7 +13,7 @@ use crate::lint::{snapshot, Ctx};
 pub async fn run(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
     crate::report::refuse_existing_output(o.output.as_deref(), o.force)?;
     let target = Open::new("snapshot", &o.migrations, &o.history);
-    let scope = Scope::with_expressions(o.schemas.clone());
+    let scope = Scope::with_policy_expressions(o.schemas.clone());
     let got = read_target(cfg, &target, &scope, &o.schemas).await?;
     let cx = Ctx::new(&got.snap, &[]).skipping_history(&o.history);
     let text = snapshot::write(&cx, &o.schemas);

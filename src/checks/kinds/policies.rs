@@ -485,6 +485,11 @@ impl StaticCheck for Policies {
         s
     }
 
+    /// Policy text only: no column default or constraint definition.
+    fn needs_table_expressions(&self) -> bool {
+        false
+    }
+
     fn needs_expressions(&self) -> bool {
         self.exact_expressions()
             || self
