@@ -270,11 +270,11 @@ pub fn choose_roles(
     for r in rels {
         others.insert(r.owner.clone());
         for a in &r.acl {
-            others.insert(a.grantee.clone());
+            others.insert(a.grantee.to_string());
         }
         for c in &r.columns {
             for a in &c.acl {
-                others.insert(a.grantee.clone());
+                others.insert(a.grantee.to_string());
             }
         }
         for p in &r.policies {
@@ -355,7 +355,7 @@ fn held(r: &Relation, grantees: &[String], cmd: Command) -> Option<Held> {
     let p = cmd.sql();
     let via: Vec<String> = grantees
         .iter()
-        .filter(|g| r.acl.iter().any(|a| &a.grantee == *g && a.privilege == p))
+        .filter(|g| r.acl.iter().any(|a| *a.grantee == ***g && a.privilege == p))
         .cloned()
         .collect();
     if !via.is_empty() {
@@ -369,7 +369,7 @@ fn held(r: &Relation, grantees: &[String], cmd: Command) -> Option<Held> {
     for c in &r.columns {
         let from: Vec<&String> = grantees
             .iter()
-            .filter(|g| c.acl.iter().any(|a| &a.grantee == *g && a.privilege == p))
+            .filter(|g| c.acl.iter().any(|a| *a.grantee == ***g && a.privilege == p))
             .collect();
         if !from.is_empty() {
             columns.push(c.name.clone());

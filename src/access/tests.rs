@@ -218,7 +218,7 @@ fn rls_off_schema_usage_and_views() {
     let mut s = snap(vec![open, base, definer, invoker], vec![]);
     s.schemas[0]
         .acl
-        .retain(|a| a.grantee != "anon" && a.grantee != "PUBLIC");
+        .retain(|a| &*a.grantee != "anon" && &*a.grantee != "PUBLIC");
     let s = s.finish();
     let m = matrix(&s, &["anon", "authenticated"]);
     assert_eq!(

@@ -248,8 +248,8 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
     };
 
     let mut by_oid: HashMap<Oid, usize> = HashMap::with_capacity(relations.len());
-    for r in &relations {
-        let Some(kind) = RelKind::from_relkind(char_of(r, 3)) else {
+    for r in relations {
+        let Some(kind) = RelKind::from_relkind(char_of(&r, 3)) else {
             continue;
         };
         let mut rel = Relation::new(&r.get::<_, String>(1), &r.get::<_, String>(2), kind);
@@ -269,9 +269,9 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
     }
     let idx = |oid: Oid| -> Option<usize> { by_oid.get(&oid).copied() };
 
-    for r in &columns {
+    for r in columns {
         let Some(i) = idx(r.get(0)) else { continue };
-        let identity = match char_of(r, 6) {
+        let identity = match char_of(&r, 6) {
             b'a' => Some("always".to_string()),
             b'd' => Some("by default".to_string()),
             _ => None,
@@ -283,22 +283,22 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             nullable: !r.get::<_, bool>(4),
             default: r.get(5),
             identity,
-            generated: char_of(r, 7) == b's',
+            generated: char_of(&r, 7) == b's',
             acl: parse_acl(&r.get::<_, Vec<String>>(8)),
         });
     }
 
-    for r in &constraints {
+    for r in constraints {
         let Some(i) = idx(r.get(0)) else { continue };
-        let kind = ConstraintKind::from_contype(char_of(r, 2));
+        let kind = ConstraintKind::from_contype(char_of(&r, 2));
         let foreign = (kind == ConstraintKind::ForeignKey).then(|| ForeignKey {
             table: QualName::new(
                 r.get::<_, Option<String>>(5).unwrap_or_default(),
                 r.get::<_, Option<String>>(6).unwrap_or_default(),
             ),
             columns: r.get::<_, Option<Vec<String>>>(7).unwrap_or_default(),
-            on_delete: FkAction::from_code(char_of(r, 8)),
-            on_update: FkAction::from_code(char_of(r, 9)),
+            on_delete: FkAction::from_code(char_of(&r, 8)),
+            on_update: FkAction::from_code(char_of(&r, 9)),
             to_primary_key: r.get(11),
         });
         let keys: Vec<i16> = r.get(3);
@@ -313,7 +313,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         });
     }
 
-    for r in &indexes {
+    for r in indexes {
         let Some(i) = idx(r.get(0)) else { continue };
         let keys: Vec<i16> = r.get(5);
         let exprs: Option<Vec<String>> = r.get(6);
@@ -357,11 +357,11 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         });
     }
 
-    for r in &policies {
+    for r in policies {
         let Some(i) = idx(r.get(0)) else { continue };
         snap.relations[i].policies.push(Policy {
             name: r.get(1),
-            command: PolicyCommand::from_polcmd(char_of(r, 2)),
+            command: PolicyCommand::from_polcmd(char_of(&r, 2)),
             permissive: r.get(3),
             roles: {
                 let mut names: Vec<String> =
@@ -374,7 +374,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         });
     }
 
-    for r in &triggers {
+    for r in triggers {
         let Some(i) = idx(r.get(0)) else { continue };
         let t: i32 = r.get(4);
         let timing = if t & 64 != 0 {
@@ -401,12 +401,12 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             timing,
             events,
             row: t & 1 != 0,
-            enabled: TriggerEnabled::from_code(char_of(r, 5)),
+            enabled: TriggerEnabled::from_code(char_of(&r, 5)),
             definition: r.get(6),
         });
     }
 
-    for r in &sequences {
+    for r in sequences {
         let Some(i) = idx(r.get(0)) else { continue };
         if let Some(seq) = snap.relations[i].sequence.as_mut() {
             seq.owned_by = Some((
@@ -416,7 +416,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         }
     }
 
-    for r in &view_deps {
+    for r in view_deps {
         let Some(i) = idx(r.get(0)) else { continue };
         if let Some(v) = snap.relations[i].view.as_mut() {
             v.depends_on
@@ -463,7 +463,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         })
         .collect();
 
-    for r in &publications {
+    for r in publications {
         let name: String = r.get(0);
         if snap.publications.last().is_none_or(|p| p.name != name) {
             snap.publications.push(Publication {
@@ -492,7 +492,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         })
         .collect();
 
-    for r in &storage {
+    for r in storage {
         let kind: String = r.get(0);
         let name: Option<String> = r.get(1);
         if kind == "bucket" {
@@ -508,7 +508,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         roles.sort();
         snap.storage.object_policies.push(Policy {
             name: name.unwrap_or_default(),
-            command: PolicyCommand::from_polcmd(char_of(r, 2)),
+            command: PolicyCommand::from_polcmd(char_of(&r, 2)),
             permissive: r.get::<_, Option<bool>>(3).unwrap_or(true),
             roles,
             using: r.get(5),
@@ -542,20 +542,20 @@ fn char_of(r: &Row, i: usize) -> u8 {
 /// Parse `aclitem` texts (`grantee=privs/grantor`, empty grantee = PUBLIC, names possibly
 /// double-quoted) into one entry per privilege.
 pub fn parse_acl(items: &[String]) -> Vec<AclItem> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.len()).sum::<usize>() / 8);
     for item in items {
         let (grantee, rest) = take_role(item);
         let Some(rest) = rest.strip_prefix('=') else {
             continue;
         };
-        let (privs, grantor) = match rest.split_once('/') {
-            Some((p, g)) => (p, take_role(g).0),
-            None => (rest, String::new()),
+        let (privs, grantor): (&str, std::sync::Arc<str>) = match rest.split_once('/') {
+            Some((p, g)) => (p, take_role(g).0.into()),
+            None => (rest, "".into()),
         };
-        let grantee = if grantee.is_empty() {
-            "PUBLIC".to_string()
+        let grantee: std::sync::Arc<str> = if grantee.is_empty() {
+            "PUBLIC".into()
         } else {
-            grantee
+            grantee.into()
         };
         let mut chars = privs.chars().peekable();
         while let Some(c) = chars.next() {
@@ -567,13 +567,14 @@ pub fn parse_acl(items: &[String]) -> Vec<AclItem> {
                 continue;
             };
             out.push(AclItem {
-                grantee: grantee.clone(),
-                grantor: grantor.clone(),
+                grantee: std::sync::Arc::clone(&grantee),
+                grantor: std::sync::Arc::clone(&grantor),
                 privilege,
                 grantable,
             });
         }
     }
+    out.shrink_to_fit();
     out
 }
 
@@ -613,10 +614,10 @@ mod tests {
         ]);
         assert_eq!(acl.len(), 9);
         assert_eq!(acl[0].privilege, "INSERT");
-        assert_eq!(acl[7].grantee, "PUBLIC");
+        assert_eq!(&*acl[7].grantee, "PUBLIC");
         assert_eq!(acl[7].privilege, "EXECUTE");
-        assert_eq!(acl[8].grantee, "we\"ird=role");
+        assert_eq!(&*acl[8].grantee, "we\"ird=role");
         assert!(acl[8].grantable);
-        assert_eq!(acl[8].grantor, "postgres");
+        assert_eq!(&*acl[8].grantor, "postgres");
     }
 }

@@ -110,7 +110,7 @@ fn recorded_roles<'a>(
         .map(|r| r.to_string())
         .collect();
     for a in acls {
-        out.insert(a.grantee.clone());
+        out.insert(a.grantee.to_string());
     }
     out
 }

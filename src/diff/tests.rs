@@ -48,7 +48,7 @@ fn widening_changes_are_flagged() {
         None,
     ));
     t.policies[1].permissive = false;
-    t.acl.retain(|a| a.grantee != "anon");
+    t.acl.retain(|a| &*a.grantee != "anon");
     let v = view("note_view", &["notes"], true);
     let a = snap(vec![t.clone(), v.clone()], vec![]);
 

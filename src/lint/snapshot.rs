@@ -928,7 +928,7 @@ mod tests {
             f.is_empty(),
             "MAINTAIN is not recorded on PostgreSQL 15: {f:?}"
         );
-        let f = fails(&|b| b.relations[0].acl.retain(|a| a.grantee != "service_role"));
+        let f = fails(&|b| b.relations[0].acl.retain(|a| &*a.grantee != "service_role"));
         assert!(f.iter().any(|d| d.contains("service_role lacks")), "{f:?}");
         let f = fails(&|b| b.enums[0].values.push("archived".into()));
         assert!(f.iter().any(|d| d.contains("ticket_status")), "{f:?}");

@@ -509,7 +509,7 @@ impl StaticCheck for Privileges {
                     let mut m = 0;
                     for acl in t.acls {
                         for a in acl {
-                            if grantees.contains(&a.grantee) {
+                            if grantees.iter().any(|g| **g == *a.grantee) {
                                 m |= by_privilege[a.privilege as usize];
                             }
                         }

@@ -35,7 +35,7 @@ fn check(cx: &Ctx) -> Vec<Finding> {
         let via_public = f
             .acl
             .iter()
-            .any(|a| a.grantee == "PUBLIC" && a.privilege == "EXECUTE");
+            .any(|a| &*a.grantee == "PUBLIC" && a.privilege == "EXECUTE");
         let sig = QualName::new(&f.schema, f.signature());
         out.push(Finding::new(
             sig.clone(),
