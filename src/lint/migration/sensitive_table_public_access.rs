@@ -33,43 +33,15 @@ fn public_roles(roles: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Columns the set gives table `t` (CREATE TABLE and ADD COLUMN).
-fn columns(set: &Set, t: &QualName) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in set.statements() {
-        match s.node {
-            NodeEnum::CreateStmt(c) if c.relation.as_ref().map(qual).as_ref() == Some(t) => {
-                for e in &c.table_elts {
-                    if let Some(node::Node::ColumnDef(d)) = e.node.as_ref() {
-                        out.push(d.colname.clone());
-                    }
-                }
-            }
-            n => {
-                if let Some((q, cmds)) = alter_cmds(n) {
-                    if &q == t {
-                        for c in cmds {
-                            if let Some(node::Node::ColumnDef(d)) =
-                                c.def.as_ref().and_then(|d| d.node.as_ref())
-                            {
-                                out.push(d.colname.clone());
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Why the table looks sensitive (`None`: it does not). `only` restricts the columns looked at.
 fn why_sensitive(set: &Set, t: &QualName, only: Option<&[String]>) -> Option<String> {
     let name_hit = sensitive(&t.name) || sensitive(t.name.trim_end_matches('s'));
-    let cols: Vec<String> = columns(set, t)
-        .into_iter()
+    let cols: Vec<&str> = set
+        .columns_of(t)
+        .iter()
+        .map(String::as_str)
         .filter(|c| sensitive(c))
-        .filter(|c| only.is_none_or(|o| o.contains(c)))
+        .filter(|c| only.is_none_or(|o| o.iter().any(|x| x == c)))
         .collect();
     match (name_hit, cols.is_empty()) {
         (true, _) if only.is_none() => Some("its name looks sensitive".into()),
