@@ -217,6 +217,10 @@ pub struct Set {
 struct TableIndex {
     created: std::collections::HashMap<QualName, (usize, usize)>,
     columns: std::collections::HashMap<QualName, Vec<String>>,
+    /// Tables an `ALTER TABLE ... ENABLE ROW LEVEL SECURITY` names.
+    rls_enabled: std::collections::HashSet<QualName>,
+    /// Top-level `ALTER TABLE ... RENAME TO`, in order: (table, new name).
+    renames: Vec<(QualName, String)>,
 }
 
 impl Set {
@@ -246,8 +250,21 @@ impl Set {
                             }
                         }
                     }
+                    NodeEnum::RenameStmt(r)
+                        if r.rename_type() == pg_query::protobuf::ObjectType::ObjectTable =>
+                    {
+                        if let Some(rv) = r.relation.as_ref() {
+                            ix.renames.push((qual(rv), r.newname.clone()));
+                        }
+                    }
                     n => {
                         if let Some((q, cmds)) = alter_cmds(n) {
+                            if cmds
+                                .iter()
+                                .any(|c| c.subtype() == AlterTableType::AtEnableRowSecurity)
+                            {
+                                ix.rls_enabled.insert(q.clone());
+                            }
                             for c in cmds {
                                 if let Some(node::Node::ColumnDef(d)) =
                                     c.def.as_ref().and_then(|d| d.node.as_ref())
@@ -358,16 +375,10 @@ pub fn alter_cmds(n: &NodeEnum) -> Option<(QualName, Vec<&pg_query::protobuf::Al
 /// TO` gives it (a rename inside a DO block or function cannot be followed).
 pub fn names_of(set: &Set, q: &QualName) -> Vec<QualName> {
     let mut names = vec![q.clone()];
-    for s in set.statements() {
-        if let NodeEnum::RenameStmt(r) = s.node {
-            let renamed = r.rename_type() == pg_query::protobuf::ObjectType::ObjectTable
-                && r.relation
-                    .as_ref()
-                    .is_some_and(|rv| names.contains(&qual(rv)));
-            if renamed {
-                let schema = names[0].schema.clone();
-                names.push(QualName::new(schema, &r.newname));
-            }
+    for (from, to) in &set.tables().renames {
+        if names.contains(from) {
+            let schema = names[0].schema.clone();
+            names.push(QualName::new(schema, to));
         }
     }
     names
@@ -375,15 +386,8 @@ pub fn names_of(set: &Set, q: &QualName) -> Vec<QualName> {
 
 /// Whether `ALTER TABLE ... ENABLE ROW LEVEL SECURITY` is in the set for `q` under any of its names.
 pub fn enables_rls(set: &Set, q: &QualName) -> bool {
-    let names = names_of(set, q);
-    set.any(|s| {
-        alter_cmds(s.node).is_some_and(|(t, cmds)| {
-            names.contains(&t)
-                && cmds
-                    .iter()
-                    .any(|c| c.subtype() == AlterTableType::AtEnableRowSecurity)
-        })
-    })
+    let enabled = &set.tables().rls_enabled;
+    names_of(set, q).iter().any(|n| enabled.contains(n))
 }
 
 /// Role names of a TO / grantee list, lowercase `public` for PUBLIC.
