@@ -218,6 +218,30 @@ fn bounds(text: &str, raw: &RawStmt) -> (usize, usize) {
 /// them; `None` when nothing else is left.
 fn trimmed(text: &str, start: usize, end: usize) -> Option<Statement> {
     let piece = &text[start..end];
+    // No comment opener, no `;`, no vertical tab: only blanks can surround the code,
+    // and PostgreSQL's lexer would drop exactly these (a migration of 1,000 files has ~6,000
+    // statements; lexing each again was a fifth of `migrate`'s CPU). Anything else is lexed.
+    // (ASCII only: the lexer has its own view of other characters at the edges, e.g. U+00A0.)
+    if piece.is_ascii()
+        && !piece.contains("--")
+        && !piece.contains("/*")
+        && !piece.contains([';', '\x0b'])
+    {
+        const BLANK: [char; 5] = [' ', '\t', '\n', '\r', '\x0c'];
+        let body = piece.trim_matches(BLANK);
+        let lead = piece.len() - piece.trim_start_matches(BLANK).len();
+        return (!body.is_empty()).then(|| Statement {
+            start: start + lead,
+            end: start + lead + body.len(),
+            node: None,
+        });
+    }
+    trimmed_by_lexer(text, start, end)
+}
+
+/// [`trimmed`] by PostgreSQL's lexer alone.
+fn trimmed_by_lexer(text: &str, start: usize, end: usize) -> Option<Statement> {
+    let piece = &text[start..end];
     let Ok(scan) = pg_query::scan(piece) else {
         // The lexer gives up (an unterminated quote or comment): keep the text, trimmed.
         let lead = piece.len() - piece.trim_start().len();

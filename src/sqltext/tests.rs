@@ -255,3 +255,32 @@ fn chains_enum_values_and_created_indexes() {
     assert!(!unnamed.concurrent);
     assert_eq!(created_index(&node("select 1")), None);
 }
+
+/// The blank-trimming shortcut of `trimmed` gives what PostgreSQL's lexer gives.
+#[test]
+fn trimming_blanks_agrees_with_the_lexer() {
+    for piece in [
+        "select 1",
+        "  \n\tselect 1 \r\n",
+        "\x0c select 'a  ' ",
+        "\u{a0}select 1\u{a0}",
+        "select $$ x $$\n\n",
+        "create table t (a int)\n  ",
+        "   ",
+        "",
+        "select 'a -- b'",
+        "select 1 -- c",
+        "/* c */ select 1",
+        "select 1;",
+        "\x0bselect 1",
+    ] {
+        let text = format!("xx{piece}yy");
+        let (start, end) = (2, 2 + piece.len());
+        let span = |s: Option<Statement>| s.map(|s| (s.start, s.end));
+        assert_eq!(
+            span(trimmed(&text, start, end)),
+            span(trimmed_by_lexer(&text, start, end)),
+            "{piece:?}"
+        );
+    }
+}
