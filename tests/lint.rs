@@ -986,7 +986,7 @@ fn snapshot_fails_naming_any_one_dropped_policy() {
             .await
             .unwrap();
             let history = deskctl::config::HistoryTable::parse("refinery_schema_history").unwrap();
-            let cx = deskctl::lint::Ctx::new(&snap, &[]).skipping_history(&history);
+            let cx = deskctl::lint::RuleCtx::new(&snap, &[]).skipping_history(&history);
             let text = deskctl::lint::snapshot::write(&cx, &["public".to_string()]);
             (snap.clone(), text)
         });

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::catalog::{PolicyCommand, QualName, RelKind, Relation, Snapshot};
-use crate::lint::Ctx;
+use crate::lint::RuleCtx;
 
 /// Bumped when the JSON shape changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -228,7 +228,7 @@ pub enum AccessError {
 /// role (pg_* left out) that owns, holds a direct grant on, or is named by a policy of a
 /// relation in scope.
 pub fn choose_roles(
-    cx: &Ctx,
+    cx: &RuleCtx,
     rels: &[&Relation],
     requested: &[String],
 ) -> Result<Vec<String>, AccessError> {
@@ -292,7 +292,7 @@ pub fn choose_roles(
 
 /// The relations the matrix covers: tables, views, materialized views and foreign tables of the
 /// schemas read, deskctl's own history table left out, ordered by schema then name.
-pub fn relations<'a>(cx: &Ctx<'a>) -> Vec<&'a Relation> {
+pub fn relations<'a>(cx: &RuleCtx<'a>) -> Vec<&'a Relation> {
     let mut v: Vec<&Relation> = cx
         .relations()
         .filter(|r| r.kind != RelKind::Sequence)
@@ -307,7 +307,7 @@ pub fn relations<'a>(cx: &Ctx<'a>) -> Vec<&'a Relation> {
 }
 
 /// Build the matrix for `roles` (see [`choose_roles`]).
-pub fn build(cx: &Ctx, target: &str, roles: &[String]) -> Matrix {
+pub fn build(cx: &RuleCtx, target: &str, roles: &[String]) -> Matrix {
     let snap = cx.snap;
     let rels = relations(cx);
     let relations = rels.iter().map(|r| relation_access(cx, r, roles)).collect();
@@ -439,7 +439,7 @@ fn combine(
     join_exprs(&parts, "AND")
 }
 
-fn cell_for(cx: &Ctx, r: &Relation, role: &str, cmd: Command) -> Cell {
+fn cell_for(cx: &RuleCtx, r: &Relation, role: &str, cmd: Command) -> Cell {
     let snap = cx.snap;
     let grantees = snap.effective_grantees(role);
     let superuser = snap.is_superuser(role);
@@ -553,7 +553,7 @@ fn cell_for(cx: &Ctx, r: &Relation, role: &str, cmd: Command) -> Cell {
 
 /// A view without security_invoker reads its base tables as its owner: the reason that owner is
 /// exempt from RLS on an RLS-enabled base table, if it is.
-fn view_owner_bypass(cx: &Ctx, v: &Relation) -> Option<String> {
+fn view_owner_bypass(cx: &RuleCtx, v: &Relation) -> Option<String> {
     let snap = cx.snap;
     let deps = v.view.as_ref()?.depends_on.clone();
     let grantees = snap.effective_grantees(&v.owner);
@@ -590,7 +590,7 @@ fn policy_live(snap: &Snapshot, r: &Relation, p: &crate::catalog::Policy) -> boo
         })
 }
 
-fn relation_access(cx: &Ctx, r: &Relation, roles: &[String]) -> RelationAccess {
+fn relation_access(cx: &RuleCtx, r: &Relation, roles: &[String]) -> RelationAccess {
     let snap = cx.snap;
     let is_view = r.kind == RelKind::View;
     RelationAccess {

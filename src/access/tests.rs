@@ -11,7 +11,7 @@ fn cell<'m>(m: &'m Matrix, rel: &str, role: &str, cmd: Command) -> &'m Cell {
 }
 
 fn matrix(s: &Snapshot, roles: &[&str]) -> Matrix {
-    let cx = Ctx::new(s, &["public".to_string()]);
+    let cx = RuleCtx::new(s, &["public".to_string()]);
     let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
     build(&cx, "test", &roles)
 }
@@ -259,7 +259,7 @@ fn roles_default_and_unknown() {
     s.roles.push(Role::new("reporting"));
     s.roles.push(Role::new("pg_read_all_data"));
     let s = s.finish();
-    let cx = Ctx::new(&s, &[]);
+    let cx = RuleCtx::new(&s, &[]);
     let rels = relations(&cx);
     let roles = choose_roles(&cx, &rels, &[]).unwrap();
     assert_eq!(

@@ -16,7 +16,7 @@ use crate::checks::behaviour::{As, Defs, Given, GivenRefs};
 use crate::checks::model::{Names, Validator};
 use crate::cli::{AccessArgs, AccessFormat};
 use crate::config::{millis, ConfigError, HistoryTable, RunConfig};
-use crate::lint::Ctx;
+use crate::lint::RuleCtx;
 
 use super::{check_schemas, open_and_migrate, read_catalog, write_out, Open};
 
@@ -279,7 +279,7 @@ fn matrix(
     display: &str,
 ) -> anyhow::Result<access::Matrix> {
     check_schemas(snap, &o.schemas)?;
-    let cx = Ctx::new(snap, &[]).skipping_history(&o.history);
+    let cx = RuleCtx::new(snap, &[]).skipping_history(&o.history);
     let rels = access::relations(&cx);
     let roles = match plan {
         Some(p) => {

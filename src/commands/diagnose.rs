@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::{read_target, report_and_exit, Open};
 use crate::catalog;
 use crate::config::{DiagnoseOptions, RunConfig};
-use crate::lint::{self, origin, rules, Ctx};
+use crate::lint::{self, origin, rules, RuleCtx};
 use crate::report::Report;
 
 pub async fn run(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode> {
@@ -27,7 +27,7 @@ pub async fn run(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode
     let snap = &got.snap;
 
     let t = Instant::now();
-    let mut cx = Ctx::new(snap, &o.exposed_schemas).skipping_history(&o.history);
+    let mut cx = RuleCtx::new(snap, &o.exposed_schemas).skipping_history(&o.history);
     cx.extra = extra;
     // The migration files are read and parsed only when there is a finding to place.
     let origins = std::cell::OnceCell::new();

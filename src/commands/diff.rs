@@ -11,7 +11,7 @@ use crate::catalog::Scope;
 use crate::cli::{DiffArgs, SimpleFormat};
 use crate::config::{ConfigError, DbTarget, HistoryTable, RunConfig};
 use crate::diff::{self, posture};
-use crate::lint::Ctx;
+use crate::lint::RuleCtx;
 
 use super::{read_target, write_out, Open};
 
@@ -161,6 +161,6 @@ async fn side(
         _ => got.display,
     };
     let snap = got.snap;
-    let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);
+    let cx = RuleCtx::new(&snap, &[]).skipping_history(&o.history);
     Ok(posture::from_snapshot(&cx, &display))
 }

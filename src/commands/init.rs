@@ -15,7 +15,7 @@ use crate::access::{self, Access, Command};
 use crate::catalog::Scope;
 use crate::cli::InitArgs;
 use crate::config::{ConfigError, DbTarget, HistoryTable, Preset, RunConfig};
-use crate::lint::{self, snapshot::toml_str, Ctx};
+use crate::lint::{self, snapshot::toml_str, RuleCtx};
 
 /// The project layout `init` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,7 @@ pub async fn run(cfg: &RunConfig, o: InitOptions) -> anyhow::Result<ExitCode> {
     let snap = super::read_catalog(&db, &Scope::with_policy_expressions(schemas.clone())).await;
     db.close().await;
     let snap = snap?;
-    let cx = Ctx::new(&snap, &[]).skipping_history(&o.history);
+    let cx = RuleCtx::new(&snap, &[]).skipping_history(&o.history);
     let schema_text = lint::snapshot::write(&cx, &schemas);
     let behaviour_text = example_behaviour(&cx, o.preset == Some(Preset::Supabase));
     let config_text = config(&o);
@@ -165,7 +165,7 @@ fn config(o: &InitOptions) -> String {
 /// from the access matrix), else a plain catalog count; with the Supabase preset also a signed-in
 /// persona whose auth.users row is created for each check using it (the recommended way to have
 /// the user a policy or a trigger on auth.users needs).
-pub fn example_behaviour(cx: &Ctx, supabase: bool) -> String {
+pub fn example_behaviour(cx: &RuleCtx, supabase: bool) -> String {
     let mut s = String::from(
         "# Behaviour checks: they run SQL as a role, in a transaction deskctl always rolls back.\n\
          # Written by `deskctl init` as an example; see docs/checks.md (scenario, immutable, rejects).\n\n\

@@ -8,14 +8,14 @@ use std::process::ExitCode;
 use super::{print_text, read_target, Open};
 use crate::catalog::Scope;
 use crate::config::{RunConfig, SnapshotOptions};
-use crate::lint::{snapshot, Ctx};
+use crate::lint::{snapshot, RuleCtx};
 
 pub async fn run(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
     crate::report::refuse_existing_output(o.output.as_deref(), o.force)?;
     let target = Open::new("snapshot", &o.migrations, &o.history);
     let scope = Scope::with_policy_expressions(o.schemas.clone());
     let got = read_target(cfg, &target, &scope, &o.schemas).await?;
-    let cx = Ctx::new(&got.snap, &[]).skipping_history(&o.history);
+    let cx = RuleCtx::new(&got.snap, &[]).skipping_history(&o.history);
     let text = snapshot::write(&cx, &o.schemas);
     match &o.output {
         Some(path) => crate::report::write_new_file(path, &text, o.force, "the check file")?,

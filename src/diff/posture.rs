@@ -13,7 +13,7 @@ use crate::checks::kinds::object::Object;
 use crate::checks::kinds::privileges::On;
 use crate::checks::model::BoolOrText;
 use crate::checks::{Check, Spec};
-use crate::lint::Ctx;
+use crate::lint::RuleCtx;
 
 /// Privileges compared on tables and views (MAINTAIN included: PostgreSQL 17 has it).
 pub const RELATION_PRIVILEGES: &[&str] = crate::catalog::privilege::TABLE;
@@ -137,7 +137,7 @@ fn grants_of(snap: &Snapshot, acl: &[crate::catalog::AclItem], privileges: &[&st
 }
 
 /// The posture of a database, from its catalog snapshot (deskctl's history table left out).
-pub fn from_snapshot(cx: &Ctx, source: &str) -> Posture {
+pub fn from_snapshot(cx: &RuleCtx, source: &str) -> Posture {
     let snap = cx.snap;
     let mut p = Posture {
         source: source.to_string(),

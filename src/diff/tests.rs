@@ -4,10 +4,10 @@ use super::posture::*;
 use super::*;
 use crate::catalog::{AclItem, PolicyCommand};
 use crate::lint::testkit::{policy, protected_table, snap, view};
-use crate::lint::Ctx;
+use crate::lint::RuleCtx;
 
 fn of(s: &crate::catalog::Snapshot) -> Posture {
-    from_snapshot(&Ctx::new(s, &[]), "db")
+    from_snapshot(&RuleCtx::new(s, &[]), "db")
 }
 
 fn whats(d: &Diff) -> Vec<(String, Change, Option<Effect>)> {

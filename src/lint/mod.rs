@@ -43,7 +43,7 @@ pub struct RuleDef<F> {
 }
 
 /// One built-in diagnosis, over the catalog snapshot.
-pub type Rule = RuleDef<fn(&Ctx) -> Vec<Finding>>;
+pub type Rule = RuleDef<fn(&RuleCtx) -> Vec<Finding>>;
 
 impl<F> RuleDef<F> {
     /// The rule as reports describe it (SARIF's driver rules, the human output).
@@ -145,20 +145,20 @@ impl Finding {
 }
 
 /// What the rules see: the snapshot, which schemas the API exposes, and what to leave alone.
-pub struct Ctx<'a> {
+pub struct RuleCtx<'a> {
     pub snap: &'a Snapshot,
     /// Schemas API clients can reach (`--exposed-schemas`, default `public`).
     pub exposed: Vec<String>,
     /// Relations never diagnosed: deskctl's own migration history table.
     pub skip: Vec<QualName>,
     /// Schemas read only for the rules that look there on purpose (`pgmq`), not diagnosed as
-    /// the user's: [`Ctx::relations`] leaves them out.
+    /// the user's: [`RuleCtx::relations`] leaves them out.
     pub extra: Vec<String>,
 }
 
-impl<'a> Ctx<'a> {
-    pub fn new(snap: &'a Snapshot, exposed: &[String]) -> Ctx<'a> {
-        Ctx {
+impl<'a> RuleCtx<'a> {
+    pub fn new(snap: &'a Snapshot, exposed: &[String]) -> RuleCtx<'a> {
+        RuleCtx {
             snap,
             exposed: exposed.to_vec(),
             skip: Vec::new(),
@@ -182,7 +182,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Leave out the migration history table (refinery's shape) wherever it is.
-    pub fn skipping_history(mut self, history: &HistoryTable) -> Ctx<'a> {
+    pub fn skipping_history(mut self, history: &HistoryTable) -> RuleCtx<'a> {
         for r in &self.snap.relations {
             let schema_ok = history.schema.as_deref().is_none_or(|s| s == r.schema);
             let shaped = ["version", "name", "applied_on", "checksum"]
@@ -316,7 +316,7 @@ impl<'a> Ctx<'a> {
         out
     }
 
-    /// The API roles that hold one of `wanted` on `r` through the API ([`Ctx::api_access`]),
+    /// The API roles that hold one of `wanted` on `r` through the API ([`RuleCtx::api_access`]),
     /// by name, with what they hold.
     pub fn api_roles_holding<'r>(
         &self,
@@ -374,7 +374,7 @@ pub fn join_and(items: &[String]) -> String {
 }
 
 /// Every finding of every rule, in rule order then the rule's order.
-pub fn run_rules(cx: &Ctx) -> Vec<(&'static Rule, Vec<Finding>)> {
+pub fn run_rules(cx: &RuleCtx) -> Vec<(&'static Rule, Vec<Finding>)> {
     run_enabled(rules::RULES, &[], |check| check(cx))
 }
 
@@ -443,14 +443,14 @@ pub struct Diagnosis {
 }
 
 /// Run every rule and turn the findings into report rows, exclusions applied.
-pub fn diagnose(cx: &Ctx, exclusions: &[Exclusion]) -> Diagnosis {
+pub fn diagnose(cx: &RuleCtx, exclusions: &[Exclusion]) -> Diagnosis {
     diagnose_placed(cx, exclusions, |_| None)
 }
 
 /// [`diagnose`], each finding placed where `place` says (the migration statement that created
 /// its object); `place` is only called for findings that are kept.
 pub fn diagnose_placed(
-    cx: &Ctx,
+    cx: &RuleCtx,
     exclusions: &[Exclusion],
     place: impl Fn(&Finding) -> Option<crate::report::Location>,
 ) -> Diagnosis {
@@ -582,7 +582,7 @@ mod tests {
         let (with, without) = (build(true), build(false));
         let exposed = ["public".to_string()];
         let found = |s: &Snapshot| -> Vec<(&'static str, Vec<Finding>)> {
-            run_rules(&Ctx::new(s, &exposed))
+            run_rules(&RuleCtx::new(s, &exposed))
                 .into_iter()
                 .map(|(r, f)| (r.id, f))
                 .collect()
@@ -712,7 +712,7 @@ mod tests {
         let mut t = api_table("notes");
         t.constraints.clear();
         let s = snap(vec![t], vec![]);
-        let cx = Ctx::new(&s, &["public".to_string()]);
+        let cx = RuleCtx::new(&s, &["public".to_string()]);
         let d = diagnose(&cx, &[]);
         assert_eq!(d.worst, Some(Level::Error));
         let fail: Vec<&CheckResult> = d
@@ -752,7 +752,7 @@ mod tests {
             .map(|c| crate::catalog::Column::new(c, "text"))
             .collect();
         let s = snap(vec![h], vec![]);
-        let cx = Ctx::new(&s, &["public".to_string()])
+        let cx = RuleCtx::new(&s, &["public".to_string()])
             .skipping_history(&HistoryTable::parse("refinery_schema_history").unwrap());
         assert_eq!(cx.tables().count(), 0);
         assert!(run_rules(&cx).iter().all(|(_, f)| f.is_empty()));

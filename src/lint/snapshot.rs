@@ -11,13 +11,13 @@ use crate::catalog::{
     privileges_of, Function, FunctionKind, Policy, PolicyCommand, QualName, RelKind, Relation,
 };
 
-use super::Ctx;
+use super::RuleCtx;
 
 /// Roles whose privileges the snapshot records (Supabase's API roles), when they exist.
 pub const PRIVILEGE_ROLES: &[&str] = &["anon", "authenticated", "service_role"];
 
 /// Write the check file for `schemas` (the first one is the file's default schema).
-pub fn write(cx: &Ctx, schemas: &[String]) -> String {
+pub fn write(cx: &RuleCtx, schemas: &[String]) -> String {
     let mut w = Writer::default();
     let default = schemas.first().cloned().unwrap_or_else(|| "public".into());
     let version = cx.snap.server_version_num;
@@ -175,7 +175,7 @@ use crate::catalog::privilege::{
 };
 
 struct Section<'c, 'a> {
-    cx: &'c Ctx<'a>,
+    cx: &'c RuleCtx<'a>,
     schema: &'c str,
     /// The `schema` key of each check (None: the file's default).
     check_schema: Option<&'c str>,
@@ -818,7 +818,7 @@ mod tests {
     #[test]
     fn the_check_file_loads_and_passes_on_its_own_snapshot() {
         let s = sample();
-        let cx = Ctx::new(&s, &[]);
+        let cx = RuleCtx::new(&s, &[]);
         let text = write(&cx, &["public".to_string()]);
         let results = evaluate(&text, &s);
         assert!(results.len() > 15, "{text}");
@@ -835,7 +835,7 @@ mod tests {
     #[test]
     fn dropping_any_policy_fails_naming_it() {
         let s = sample();
-        let text = write(&Ctx::new(&s, &[]), &["public".to_string()]);
+        let text = write(&RuleCtx::new(&s, &[]), &["public".to_string()]);
         let names: Vec<String> = s.relations[0]
             .policies
             .iter()
@@ -862,7 +862,7 @@ mod tests {
     #[test]
     fn other_changes_fail_too() {
         let s = sample();
-        let text = write(&Ctx::new(&s, &[]), &["public".to_string()]);
+        let text = write(&RuleCtx::new(&s, &[]), &["public".to_string()]);
         let fails = |mutate: &dyn Fn(&mut crate::catalog::Snapshot)| -> Vec<String> {
             let mut b = s.clone();
             mutate(&mut b);
@@ -953,7 +953,7 @@ mod tests {
             acl: acl(&[("postgres", "USAGE")]),
         });
         let s = s.finish();
-        let cx = Ctx::new(&s, &[]).skipping_history(
+        let cx = RuleCtx::new(&s, &[]).skipping_history(
             &crate::config::HistoryTable::parse("refinery_schema_history").unwrap(),
         );
         let text = write(&cx, &["public".to_string(), "audit".to_string()]);

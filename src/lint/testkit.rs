@@ -7,7 +7,7 @@ use crate::catalog::{
     TriggerTiming,
 };
 
-use super::{Ctx, Finding, Rule};
+use super::{Finding, Rule, RuleCtx};
 
 pub fn acl(items: &[(&str, &str)]) -> Vec<AclItem> {
     items.iter().map(|(g, p)| AclItem::new(g, p)).collect()
@@ -189,7 +189,7 @@ pub fn snap(relations: Vec<Relation>, functions: Vec<Function>) -> Snapshot {
 /// Run one rule over relations and functions, with `public` exposed.
 pub fn run(rule: &Rule, relations: Vec<Relation>, functions: Vec<Function>) -> Vec<Finding> {
     let s = snap(relations, functions);
-    let cx = Ctx::new(&s, &["public".to_string()]);
+    let cx = RuleCtx::new(&s, &["public".to_string()]);
     (rule.check)(&cx)
 }
 

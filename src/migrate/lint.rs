@@ -15,7 +15,7 @@ use super::{history, repeatable};
 use crate::cli::LintFormat;
 use crate::config::{ConfigError, HistoryTable, LintGate, LintOptions, RunConfig};
 use crate::db::{self, PresetUse};
-use crate::lint::migration::{self, render, File, Outcome, Set};
+use crate::lint::migration::{self, render, File, GateOutcome, Set};
 use crate::report::Level;
 
 /// The lint set of these files, in application order.
@@ -118,7 +118,7 @@ pub async fn gate(
         return Ok(None);
     }
     let set = set_of(&files, &g.exposed_schemas);
-    let mut out: Outcome = migration::lint(&set, &g.disable);
+    let mut out: GateOutcome = migration::lint(&set, &g.disable);
     out.findings.retain(|f| f.rule != migration::SYNTAX_ERROR);
     if out.findings.is_empty() {
         return Ok(None);
@@ -146,7 +146,7 @@ pub async fn gate(
     Ok(None)
 }
 
-fn stop_text(out: &Outcome) -> String {
+fn stop_text(out: &GateOutcome) -> String {
     format!(
         "lint found {} error(s) in the pending migrations; nothing was applied. Fix them, mark a deliberate one with `-- deskctl:allow <rule>`, or run with --no-lint",
         out.count(Level::Error)

@@ -479,9 +479,9 @@ pub struct Finding {
     pub why: String,
 }
 
-/// The outcome of linting a set.
+/// The outcome of linting a set (what the migrate lint gate decides on).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Outcome {
+pub struct GateOutcome {
     pub findings: Vec<Finding>,
     /// Findings silenced by `-- deskctl:allow`.
     pub suppressed: usize,
@@ -489,7 +489,7 @@ pub struct Outcome {
     pub disabled: Vec<String>,
 }
 
-impl Outcome {
+impl GateOutcome {
     pub fn count(&self, level: Level) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }
@@ -522,10 +522,10 @@ pub fn validate_disabled(disable: &[String]) -> Result<(), String> {
 }
 
 /// Run every enabled rule over the set; syntax errors are findings of their own.
-pub fn lint(set: &Set, disable: &[String]) -> Outcome {
-    let mut out = Outcome {
+pub fn lint(set: &Set, disable: &[String]) -> GateOutcome {
+    let mut out = GateOutcome {
         disabled: disable.to_vec(),
-        ..Outcome::default()
+        ..GateOutcome::default()
     };
     for f in &set.files {
         if let Some(e) = &f.syntax_error {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Finding, Outcome, RULES};
+use super::{Finding, GateOutcome, RULES};
 use crate::report::{github, sarif, Level, RuleInfo};
 
 /// What was linted, for the summary and the machine formats.
@@ -39,7 +39,7 @@ fn plural(n: usize, one: &str) -> String {
 }
 
 /// The one-line summary.
-pub fn summary(o: &Outcome, scope: &Scope) -> String {
+pub fn summary(o: &GateOutcome, scope: &Scope) -> String {
     let files = plural(scope.files.len(), &format!("{} file", scope.scope));
     let mut s = if o.findings.is_empty() {
         format!("no problems in {files}")
@@ -61,7 +61,7 @@ pub fn summary(o: &Outcome, scope: &Scope) -> String {
 }
 
 /// `file:line:col rule (level) message`, then `  fix: ...`, then the summary.
-pub fn text(o: &Outcome, scope: &Scope, color: bool, w: &mut impl Write) -> io::Result<()> {
+pub fn text(o: &GateOutcome, scope: &Scope, color: bool, w: &mut impl Write) -> io::Result<()> {
     use crate::report::safe::{visible_line, visible_lines};
     use owo_colors::OwoColorize;
     for f in &o.findings {
@@ -87,7 +87,7 @@ pub fn text(o: &Outcome, scope: &Scope, color: bool, w: &mut impl Write) -> io::
 }
 
 /// One JSON document.
-pub fn json_doc(o: &Outcome, scope: &Scope, exit_code: u8) -> serde_json::Value {
+pub fn json_doc(o: &GateOutcome, scope: &Scope, exit_code: u8) -> serde_json::Value {
     json!({
         "command": "lint",
         "scope": scope.scope,
@@ -103,7 +103,7 @@ pub fn json_doc(o: &Outcome, scope: &Scope, exit_code: u8) -> serde_json::Value 
     })
 }
 
-pub fn json(o: &Outcome, scope: &Scope, exit_code: u8, w: &mut impl Write) -> io::Result<()> {
+pub fn json(o: &GateOutcome, scope: &Scope, exit_code: u8, w: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, &json_doc(o, scope, exit_code))?;
     writeln!(w)
 }
@@ -129,7 +129,7 @@ fn rule_infos() -> Vec<RuleInfo> {
 }
 
 /// SARIF 2.1.0 (`crate::report::sarif`): the rules as the driver's rules, one result per finding.
-pub fn sarif(o: &Outcome, w: &mut impl Write) -> io::Result<()> {
+pub fn sarif(o: &GateOutcome, w: &mut impl Write) -> io::Result<()> {
     let items: Vec<sarif::Item> = o
         .findings
         .iter()
@@ -146,7 +146,7 @@ pub fn sarif(o: &Outcome, w: &mut impl Write) -> io::Result<()> {
 
 /// `::error file=F,line=L,col=C,title=RULE::message%0Afix: ...` (`crate::report::github`), one per
 /// finding, then the summary.
-pub fn github(o: &Outcome, scope: &Scope, w: &mut impl Write) -> io::Result<()> {
+pub fn github(o: &GateOutcome, scope: &Scope, w: &mut impl Write) -> io::Result<()> {
     for f in &o.findings {
         let a = github::Annotation {
             level: f.level,
@@ -168,7 +168,7 @@ mod tests {
     use super::*;
     use crate::lint::migration::{lint, testkit::set_of};
 
-    fn sample() -> (Outcome, Scope) {
+    fn sample() -> (GateOutcome, Scope) {
         let set = set_of(&[(
             "m/V1__a.sql",
             "create table notes (id int);\ncreate index on old (a);",

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
 
 /// What the trigger's function certainly rejects (PL/pgSQL bodies in the scanned schemas only;
 /// anything else proves nothing).
-fn rejected_by(cx: &Ctx, g: &Trigger) -> BTreeSet<Op> {
+fn rejected_by(cx: &RuleCtx, g: &Trigger) -> BTreeSet<Op> {
     let fs = cx.snap.functions_named(&g.function);
     let Some(f) = fs
         .iter()
@@ -46,7 +46,7 @@ fn op(e: TriggerEvent) -> Op {
     }
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables() {
         let firing: Vec<&Trigger> = t

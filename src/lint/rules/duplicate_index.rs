@@ -25,7 +25,7 @@ fn same(a: &Index, b: &Index) -> bool {
         }
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.relations() {
         if !(t.kind.is_table() || t.kind == RelKind::MaterializedView) || t.from_extension {

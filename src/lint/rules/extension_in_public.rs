@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     cx.snap
         .extensions
         .iter()
@@ -55,7 +55,7 @@ mod tests {
             ext("pgcrypto", "extensions"),
         ];
         let s = s.finish();
-        let f = (RULE.check)(&Ctx::new(&s, &["public".to_string()]));
+        let f = (RULE.check)(&RuleCtx::new(&s, &["public".to_string()]));
         assert_eq!(keys(&f), ["public.pg_trgm"]);
         assert!(f[0]
             .fix

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     cx.snap
         .extensions
         .iter()
@@ -42,7 +42,7 @@ mod tests {
         let mut s = snap(vec![], vec![]);
         s.extensions = exts;
         let s = s.finish();
-        (RULE.check)(&Ctx::new(&s, &["public".to_string()]))
+        (RULE.check)(&RuleCtx::new(&s, &["public".to_string()]))
     }
 
     fn ext(name: &str, version: &str, default: Option<&str>, available: bool) -> Extension {

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     if !(cx.is_exposed("pgmq_public") || cx.is_exposed("pgmq")) {
         return Vec::new();
     }
@@ -67,7 +67,7 @@ mod tests {
     #[test]
     fn triggers_on_an_open_queue_when_pgmq_public_is_exposed() {
         let s = snap(vec![queue("q_jobs"), queue("meta")], vec![]);
-        let mut cx = Ctx::new(&s, &["public".to_string(), "pgmq_public".to_string()]);
+        let mut cx = RuleCtx::new(&s, &["public".to_string(), "pgmq_public".to_string()]);
         cx.extra = vec!["pgmq".into()];
         assert_eq!(keys(&(RULE.check)(&cx)), ["pgmq.q_jobs"]);
     }
@@ -77,9 +77,9 @@ mod tests {
         let mut guarded = queue("q_safe");
         guarded.rls_enabled = true;
         let s = snap(vec![queue("q_jobs"), guarded.clone()], vec![]);
-        assert!((RULE.check)(&Ctx::new(&s, &["public".to_string()])).is_empty());
+        assert!((RULE.check)(&RuleCtx::new(&s, &["public".to_string()])).is_empty());
         let s = snap(vec![guarded], vec![]);
-        let cx = Ctx::new(&s, &["pgmq_public".to_string()]);
+        let cx = RuleCtx::new(&s, &["pgmq_public".to_string()]);
         assert!((RULE.check)(&cx).is_empty());
     }
 }

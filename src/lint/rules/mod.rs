@@ -43,7 +43,7 @@ pub use sensitive_columns_exposed::sensitive;
 mod prelude {
     pub use crate::catalog::{PolicyCommand, QualName, RelKind, Relation};
     pub use crate::lint::sql::{self, ident, qident};
-    pub use crate::lint::{join_and, show_access, Ctx, Finding, Rule};
+    pub use crate::lint::{join_and, show_access, Finding, Rule, RuleCtx};
     pub use crate::report::Level;
 }
 
@@ -80,14 +80,14 @@ pub static RULES: &[&Rule] = &[
 ];
 
 /// A rule's remark about its own run.
-pub type NoteFn = fn(&super::Ctx) -> Option<String>;
+pub type NoteFn = fn(&super::RuleCtx) -> Option<String>;
 
 /// Remarks some rules make about their own run (shown on the rule's row when it found nothing),
 /// e.g. `unused-index` when the statistics are too fresh to judge.
 pub static NOTES: &[(&str, NoteFn)] = &[(unused_index::RULE.id, unused_index::note)];
 
 /// The note of rule `id` for this run, if any.
-pub fn note(id: &str, cx: &super::Ctx) -> Option<String> {
+pub fn note(id: &str, cx: &super::RuleCtx) -> Option<String> {
     NOTES
         .iter()
         .find(|(r, _)| *r == id)

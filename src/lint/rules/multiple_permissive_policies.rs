@@ -19,7 +19,7 @@ const COMMANDS: &[PolicyCommand] = &[
     PolicyCommand::Delete,
 ];
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables().filter(|t| t.rls_enabled) {
         // Roles that can be subject to these policies: those named, plus the API roles (a

@@ -33,7 +33,7 @@ fn open_clause(p: &crate::catalog::Policy) -> Option<&'static str> {
     }
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables().filter(|t| t.rls_enabled) {
         for p in t.policies.iter().filter(|p| p.permissive) {

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     cx.tables()
         .filter(|t| !t.rls_enabled && !t.policies.is_empty())
         .map(|t| {

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
 
 const USER_EDITABLE: &[&str] = &["user_metadata", "raw_user_meta_data"];
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables() {
         for p in &t.policies {

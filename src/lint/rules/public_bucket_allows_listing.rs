@@ -40,7 +40,7 @@ fn broad(p: &Policy, bucket: &str) -> bool {
         .any(|e| same(using, &e))
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let storage = &cx.snap.storage;
     let mut out = Vec::new();
     for b in &storage.public_buckets {
@@ -86,7 +86,7 @@ mod tests {
         s.storage.public_buckets = buckets.iter().map(|b| b.to_string()).collect();
         s.storage.object_policies = policies;
         let s = s.finish();
-        (RULE.check)(&Ctx::new(&s, &["public".to_string()]))
+        (RULE.check)(&RuleCtx::new(&s, &["public".to_string()]))
     }
 
     #[test]

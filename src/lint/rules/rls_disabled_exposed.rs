@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
 /// The privileges that reach rows.
 pub const ROW_PRIVILEGES: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE"];
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables().filter(|t| !t.rls_enabled) {
         let (roles, access) = cx.api_roles_holding(t, ROW_PRIVILEGES);
@@ -97,7 +97,7 @@ mod tests {
         u.acl = acl(&[("anon", "TRUNCATE"), ("anon", "REFERENCES")]);
         assert!(run(&RULE, vec![u], vec![]).is_empty());
         let s = snap(vec![api_table("t")], vec![]);
-        let cx = Ctx::new(&s, &["api".to_string()]);
+        let cx = RuleCtx::new(&s, &["api".to_string()]);
         assert!((RULE.check)(&cx).is_empty());
     }
 
@@ -105,7 +105,7 @@ mod tests {
     fn does_not_trigger_without_schema_usage() {
         let mut s = snap(vec![api_table("t")], vec![]);
         s.schemas[0].acl = acl(&[("postgres", "USAGE")]);
-        let cx = Ctx::new(&s, &["public".to_string()]);
+        let cx = RuleCtx::new(&s, &["public".to_string()]);
         assert!((RULE.check)(&cx).is_empty());
     }
 }

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     cx.functions()
         .filter(|f| f.security_definer && f.search_path().is_none())
         .map(|f| {

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     if cx.snap.server_version_num != 0 && cx.snap.server_version_num < 150000 {
         return Vec::new();
     }

@@ -102,7 +102,7 @@ pub fn sensitive(name: &str) -> bool {
     false
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables().filter(|t| !t.rls_enabled) {
         if !cx.is_exposed(&t.schema) {

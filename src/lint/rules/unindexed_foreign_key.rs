@@ -22,7 +22,7 @@ pub fn leads_an_index(t: &Relation, cols: &[String]) -> bool {
     })
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables().filter(|t| !t.is_partition) {
         for c in t

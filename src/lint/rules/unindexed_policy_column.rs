@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.tables().filter(|t| t.rls_enabled && !t.is_partition) {
         let names: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();

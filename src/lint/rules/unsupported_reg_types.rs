@@ -24,7 +24,7 @@ const UNSUPPORTED: &[&str] = &[
     "regprocedure",
 ];
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in cx.relations() {
         if t.kind == RelKind::Sequence || t.kind == RelKind::View {

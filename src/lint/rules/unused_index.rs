@@ -26,7 +26,7 @@ fn age(s: f64) -> String {
 }
 
 /// Indexes with no scans: (table, index), unique and primary ones left out.
-fn unscanned<'a>(cx: &'a Ctx) -> Vec<(&'a Relation, &'a crate::catalog::Index)> {
+fn unscanned<'a>(cx: &'a RuleCtx) -> Vec<(&'a Relation, &'a crate::catalog::Index)> {
     cx.relations()
         .filter(|t| (t.kind.is_table() || t.kind == RelKind::MaterializedView) && !t.from_extension)
         .flat_map(|t| t.indexes.iter().map(move |ix| (t, ix)))
@@ -34,7 +34,7 @@ fn unscanned<'a>(cx: &'a Ctx) -> Vec<(&'a Relation, &'a crate::catalog::Index)> 
         .collect()
 }
 
-fn since(cx: &Ctx) -> &'static str {
+fn since(cx: &RuleCtx) -> &'static str {
     if cx.snap.stats_reset_age_s.is_some() {
         "the statistics were reset"
     } else {
@@ -43,7 +43,7 @@ fn since(cx: &Ctx) -> &'static str {
 }
 
 /// While the statistics are too fresh no index is judged; the rule's row says so instead.
-pub fn note(cx: &Ctx) -> Option<String> {
+pub fn note(cx: &RuleCtx) -> Option<String> {
     let window = cx.stats_window_s();
     if window >= FRESH_S {
         return None;
@@ -57,7 +57,7 @@ pub fn note(cx: &Ctx) -> Option<String> {
     ))
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let window = cx.stats_window_s();
     if window < FRESH_S {
         return Vec::new();
@@ -98,7 +98,7 @@ mod tests {
         s.stats_reset_age_s = reset_age;
         s.uptime_s = 60.0;
         let s = s.finish();
-        (RULE.check)(&Ctx::new(&s, &["public".to_string()]))
+        (RULE.check)(&RuleCtx::new(&s, &["public".to_string()]))
     }
 
     #[test]
@@ -122,7 +122,7 @@ mod tests {
         let mut s = snap(vec![t], vec![]);
         s.uptime_s = 60.0;
         let s = s.finish();
-        let n = note(&Ctx::new(&s, &["public".to_string()])).unwrap();
+        let n = note(&RuleCtx::new(&s, &["public".to_string()])).unwrap();
         assert!(
             n.contains("too fresh (60 seconds since the server started); 1 index without scans"),
             "{n}"

@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
 
 /// Every relation `v` reads, through any chain of views (those outside the scanned schemas
 /// included, by name), sorted.
-pub(super) fn reads(cx: &Ctx, v: &Relation) -> Vec<QualName> {
+pub(super) fn reads(cx: &RuleCtx, v: &Relation) -> Vec<QualName> {
     let mut seen: HashSet<QualName> = HashSet::new();
     let mut stack: Vec<QualName> = v
         .view
@@ -38,7 +38,7 @@ pub(super) fn reads(cx: &Ctx, v: &Relation) -> Vec<QualName> {
 }
 
 /// Tables with RLS enabled that `v` reads, through any chain of views.
-pub(super) fn rls_tables_read<'a>(cx: &Ctx<'a>, v: &'a Relation) -> Vec<&'a Relation> {
+pub(super) fn rls_tables_read<'a>(cx: &RuleCtx<'a>, v: &'a Relation) -> Vec<&'a Relation> {
     reads(cx, v)
         .iter()
         .filter_map(|q| cx.snap.relation(q))
@@ -46,7 +46,7 @@ pub(super) fn rls_tables_read<'a>(cx: &Ctx<'a>, v: &'a Relation) -> Vec<&'a Rela
         .collect()
 }
 
-fn check(cx: &Ctx) -> Vec<Finding> {
+fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     for v in cx.relations() {
         let matview = v.kind == RelKind::MaterializedView;
