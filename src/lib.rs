@@ -79,8 +79,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 commands::ping::run(&cfg, a.format == cli::SimpleFormat::Json).await
             }
             Command::Migrate(a) => commands::migrate::run(&cfg, cfg.migrate_options(&a)?).await,
-            Command::History(a) => migrate::repair::run(&cfg, cfg.repair_options(&a.action)?).await,
-            Command::Lint(a) => migrate::lint::run(&cfg, cfg.lint_options(&a)?).await,
+            Command::History(a) => {
+                commands::history::run(&cfg, cfg.repair_options(&a.action)?).await
+            }
+            Command::Lint(a) => commands::lint::run(&cfg, cfg.lint_options(&a)?).await,
             Command::Status(a) => commands::migrate::status(&cfg, cfg.status_options(&a)?).await,
             Command::Verify(a) => commands::verify::run(&cfg, cfg.verify_options(&a)?).await,
             Command::Diagnose(a) => commands::diagnose::run(&cfg, cfg.diagnose_options(&a)?).await,

@@ -997,7 +997,11 @@ fn new_writes_the_next_file_and_never_overwrites() {
 
     // Supabase layout: a UTC timestamp version.
     let supa = dir_with(&[("20251204000000_live_chat_support_system.sql", "select 1;")]);
-    let before = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
+    let before = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day][hour][minute][second]"
+        ))
+        .unwrap();
     let out = deskctl()
         .args(["new", "add_ticket_tags", "--migrations"])
         .arg(supa.path())

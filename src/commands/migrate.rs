@@ -445,7 +445,7 @@ pub async fn status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<ExitCod
 
 /// `deskctl new NAME`.
 pub fn new(cfg: &RunConfig, dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
-    let path = new::create(dir, name, chrono::Utc::now())?;
+    let path = new::create(dir, name, time::OffsetDateTime::now_utc())?;
     if !cfg.quiet {
         println!("created {}", path.display());
     }

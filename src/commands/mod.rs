@@ -6,7 +6,9 @@
 pub mod access;
 pub mod diagnose;
 pub mod diff;
+pub mod history;
 pub mod init;
+pub mod lint;
 pub mod migrate;
 pub mod output;
 pub mod ping;

@@ -237,7 +237,7 @@ pub async fn adopt(
     let mut sql = String::from("BEGIN;\n");
     sql.push_str(&super::runner::history_table_ddl(&q));
     sql.push('\n');
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = applied_on_now();
     for f in files {
         sql.push_str(&format!(
             "INSERT INTO {q} (version, name, applied_on, checksum) VALUES ({}, {}, {}, {});\n",
@@ -447,6 +447,15 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
         drift,
         pending,
     }
+}
+
+/// The current time as refinery writes `applied_on`: RFC 3339 in UTC, whole seconds
+/// (`2026-12-01T18:30:00Z`).
+pub fn applied_on_now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,20 +1,17 @@
-//! `deskctl lint` and the lint `migrate` runs first: which files make up the migration set
-//! (pending files: those the target database's history lacks; every file when no database URL
-//! is given or with `--all`), running the rules of `crate::lint::migration` over them, writing
-//! the report and the exit code. Reads the history read-only; must not change the database.
+//! The migration set the lint rules read and the lint gate `migrate` runs first: which files
+//! make up the set (pending files: those the target database's history lacks; every file when no
+//! database URL is given or with `--all`) and, for `migrate`, stopping before anything is
+//! applied when a rule finds an error. `deskctl lint` itself is `commands::lint`. Reads the
+//! history read-only; must not change the database.
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use tokio_postgres::Client;
 
-use super::source::{self, MigrationFile, Sources};
+use super::source::{MigrationFile, Sources};
 use super::MigrateError;
 use super::{history, repeatable};
-use crate::cli::LintFormat;
-use crate::config::{ConfigError, HistoryTable, LintGate, LintOptions, RunConfig};
-use crate::db::{self, PresetUse};
+use crate::config::{ConfigError, HistoryTable, LintGate};
 use crate::lint::migration::{self, render, File, GateOutcome, Set};
 use crate::report::Level;
 
@@ -42,59 +39,6 @@ pub async fn pending<'a>(
     let mut files = history::compare(sources, &hist).pending;
     files.extend(repeatable::compare(sources, &reps).pending);
     Ok(files)
-}
-
-fn threshold(f: crate::cli::FailOn) -> Level {
-    crate::lint::threshold(f)
-}
-
-/// `deskctl lint`.
-pub async fn run(cfg: &RunConfig, o: LintOptions) -> anyhow::Result<ExitCode> {
-    migration::validate_disabled(&o.disable).map_err(ConfigError::Usage)?;
-    let sources = source::load(&o.dir)?;
-    let (scope, files): (&'static str, Vec<&MigrationFile>) = if o.use_history {
-        let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
-        super::read_only_session(&db.client).await?;
-        let p = pending(&db.client, &sources, &o.history).await;
-        db.close().await;
-        ("pending", p?)
-    } else {
-        (
-            "",
-            sources.files.iter().chain(&sources.repeatables).collect(),
-        )
-    };
-    let scope = render::Scope {
-        scope: if scope.is_empty() { "migration" } else { scope },
-        files: files.iter().map(|f| f.path.clone()).collect(),
-    };
-    let set = set_of(&files, &o.exposed_schemas);
-    let out = migration::lint(&set, &o.disable);
-    let fails = out.worst().is_some_and(|w| w >= threshold(o.fail_on));
-    let code = if fails {
-        crate::exit::FAILED
-    } else {
-        crate::exit::OK
-    };
-    let mut buf = Vec::new();
-    match o.format {
-        LintFormat::Text => render::text(&out, &scope, cfg.color && o.output.is_none(), &mut buf)?,
-        LintFormat::Json => render::json(&out, &scope, code, &mut buf)?,
-        LintFormat::Sarif => render::sarif(&out, &mut buf)?,
-        LintFormat::Github => render::github(&out, &scope, &mut buf)?,
-    }
-    match &o.output {
-        Some(p) => std::fs::write(p, &buf)
-            .with_context(|| format!("cannot write the lint report to {}", p.display()))?,
-        None => {
-            let mut so = std::io::stdout().lock();
-            match so.write_all(&buf).and_then(|()| so.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                r => r.context("cannot write the lint report to standard output")?,
-            }
-        }
-    }
-    Ok(ExitCode::from(code))
 }
 
 /// `migrate`'s lint of the pending files, after the history is read and before the lock is

@@ -34,12 +34,15 @@ fn default_layout(dir: &Path) -> Layout {
     }
 }
 
+/// A Supabase version: the UTC time as `YYYYMMDDHHMMSS`.
+const VERSION_STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year][month][day][hour][minute][second]");
+/// The header's creation time.
+const HEADER_STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+
 /// Create the file and return its path. `now` is the UTC time used for Supabase versions.
-pub fn create(
-    dir: &Path,
-    name: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<PathBuf, MigrateError> {
+pub fn create(dir: &Path, name: &str, now: time::OffsetDateTime) -> Result<PathBuf, MigrateError> {
     if !valid_name(name) {
         return Err(MigrateError::InvalidName(name.to_string()));
     }
@@ -61,9 +64,9 @@ pub fn create(
         }
         Layout::Supabase => {
             let stamp: i64 = now
-                .format("%Y%m%d%H%M%S")
-                .to_string()
-                .parse()
+                .format(VERSION_STAMP)
+                .ok()
+                .and_then(|s| s.parse().ok())
                 .unwrap_or_default();
             // Never below an existing version, even with a clock behind the files.
             let v = match highest {
@@ -80,7 +83,7 @@ pub fn create(
          -- Applied in one transaction with its history row. For statements that cannot run in a\n\
          -- transaction (CREATE INDEX CONCURRENTLY), make the first line:\n\
          -- {NO_TRANSACTION_MARKER}\n\n",
-        now.format("%Y-%m-%d %H:%M:%S"),
+        now.format(HEADER_STAMP).unwrap_or_default(),
     );
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -107,10 +110,10 @@ pub fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn at(y: i32, mo: u32, d: u32) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc.with_ymd_and_hms(y, mo, d, 1, 2, 3).unwrap()
+    fn at(y: i32, mo: u8, d: u8) -> time::OffsetDateTime {
+        let date =
+            time::Date::from_calendar_date(y, time::Month::try_from(mo).unwrap(), d).unwrap();
+        date.with_hms(1, 2, 3).unwrap().assume_utc()
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::config::HistoryTable;
 
 /// refinery's history INSERT for one file (names are `[A-Za-z0-9_]`, validated by `source`).
 fn insert(table: &HistoryTable, f: &MigrationFile) -> String {
-    let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let applied_on = history::applied_on_now();
     format!(
         "INSERT INTO {} (version, name, applied_on, checksum) VALUES ({}, '{}', '{}', '{}')",
         table.qualified(),

@@ -3,15 +3,12 @@
 //! never while a migration runs), in one transaction with an audit row in the log table next to
 //! the history (`<history>_log`), and say what changed. Must not run migration files.
 
-use std::process::ExitCode;
-
 use serde::Serialize;
 use tokio_postgres::Client;
 
-use super::source::{self, Sources};
-use super::{history, lock, runner, MigrateError};
-use crate::config::{HistoryTable, RepairOptions, RunConfig};
-use crate::db::{self, PresetUse};
+use super::source::Sources;
+use super::{history, runner, MigrateError};
+use crate::config::{HistoryTable, RepairOptions};
 
 /// The log table next to the history table: `<schema.>` + `<name>_log`.
 pub fn log_table(table: &HistoryTable) -> String {
@@ -73,7 +70,7 @@ pub async fn log(
 }
 
 /// Work out the changes against the history as it is.
-fn plan(
+pub(crate) fn plan(
     o: &RepairOptions,
     sources: &Sources,
     hist: &history::History,
@@ -163,7 +160,7 @@ fn plan(
     Ok((changes, unchanged))
 }
 
-async fn apply(
+pub(crate) async fn apply(
     client: &Client,
     table: &HistoryTable,
     changes: &[Change],
@@ -186,7 +183,7 @@ async fn apply(
         for c in changes {
             match c.action {
                 "repair-applied" => {
-                    let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let applied_on = history::applied_on_now();
                     client
                         .execute(
                             &format!("insert into {t} (version, name, applied_on, checksum) values ($1, $2, $3, $4)"),
@@ -226,67 +223,4 @@ async fn apply(
             Err(e)
         }
     }
-}
-
-/// `deskctl history repair` / `rechecksum`.
-pub async fn run(cfg: &RunConfig, o: RepairOptions) -> anyhow::Result<ExitCode> {
-    let sources = source::load(&o.dir)?;
-    let db = db::open(cfg, PresetUse::OnlyEphemeral).await?;
-    let res = async {
-        // Never under a running migration: the lock `migrate` holds, not waited for long.
-        let l = lock::acquire(&db.client, &o.history, o.lock_timeout, |_| {}).await?;
-        let res = async {
-            let (table, _) = history::resolve(&db.client, &o.history).await?;
-            let hist = history::read(&db.client, &table).await?;
-            let (changes, unchanged) = plan(&o, &sources, &hist)?;
-            if !changes.is_empty() {
-                apply(&db.client, &table, &changes, o.note.as_deref()).await?;
-            }
-            Ok::<_, MigrateError>((changes, unchanged, table))
-        }
-        .await;
-        l.release(&db.client).await;
-        res
-    }
-    .await;
-    db.close().await;
-    let (changes, unchanged, table) = match res {
-        Err(MigrateError::LockTimeout { holder, .. }) => {
-            anyhow::bail!(MigrateError::History {
-                table: o.history.to_string(),
-                problem: format!(
-                    "refusing to change it while a migration is running{} (the migration lock is held); try again when it ends",
-                    holder.map(|p| format!(" (pid {p})")).unwrap_or_default()
-                ),
-            })
-        }
-        r => r?,
-    };
-    if o.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "command": "history",
-                "history_table": table.to_string(),
-                "log_table": log_table(&table),
-                "changes": changes,
-                "unchanged": unchanged,
-            }))?
-        );
-    } else {
-        for c in &changes {
-            println!("{}", c.text);
-        }
-        for u in &unchanged {
-            println!("{u}");
-        }
-        if !changes.is_empty() {
-            println!(
-                "recorded {} change(s) in {}",
-                changes.len(),
-                log_table(&o.history)
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

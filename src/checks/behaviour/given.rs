@@ -405,16 +405,31 @@ pub fn insert_sql(table: &str, values: &serde_json::Map<String, serde_json::Valu
 }
 
 /// `at` normalized to UTC with microseconds (only digits and `-:.TZ`: safe to write into SQL).
+/// Accepted: an RFC 3339 timestamp (date and time separated by `T`, `t` or a space; offset `Z`
+/// or `±hh:mm`) or a date `YYYY-MM-DD` (midnight UTC).
 pub fn frozen_time(at: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
     let t = at.trim();
-    let parsed = chrono::DateTime::parse_from_rfc3339(t)
-        .map(|d| d.with_timezone(&chrono::Utc))
-        .or_else(|_| {
-            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-        })
-        .map_err(|_| format!("`at` is not a timestamp: `{at}`"))?;
-    Ok(parsed.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+    let refused = || format!("`at` is not a timestamp: `{at}`");
+    // time's RFC 3339 parser takes any byte between date and time; RFC 3339 names these.
+    let separator_ok = matches!(t.as_bytes().get(10), Some(b'T' | b't' | b' '));
+    let parsed = match time::OffsetDateTime::parse(t, &Rfc3339) {
+        Ok(d) if separator_ok => d.to_offset(time::UtcOffset::UTC),
+        _ => time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| refused())?
+            .midnight()
+            .assume_utc(),
+    };
+    Ok(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        parsed.year(),
+        u8::from(parsed.month()),
+        parsed.day(),
+        parsed.hour(),
+        parsed.minute(),
+        parsed.second(),
+        parsed.microsecond()
+    ))
 }
 
 /// Schema holding the frozen clock functions, created in the check's savepoint (rolled back).
@@ -704,6 +719,25 @@ mod tests {
         );
         assert!(frozen_time("2026-01-01'; drop table x; --").is_err());
         assert!(frozen_time("tomorrow").is_err());
+        for (input, want) in [
+            (" 2026-01-02 03:04:05+02:00 ", "2026-01-02T01:04:05.000000Z"),
+            (
+                "2026-01-02t03:04:05.1234567z",
+                "2026-01-02T03:04:05.123456Z",
+            ),
+            ("2026-12-31T23:30:00-01:00", "2027-01-01T00:30:00.000000Z"),
+        ] {
+            assert_eq!(frozen_time(input).as_deref(), Ok(want), "{input}");
+        }
+        for bad in [
+            "2026-01-02x03:04:05Z",
+            "2026-01-02T03:04:05",
+            "2026-02-30",
+            "2026-01-02T25:00:00Z",
+            "2026-01-02; select 1",
+        ] {
+            assert!(frozen_time(bad).is_err(), "{bad}");
+        }
         let sql = clock_sql("2026-01-01T00:00:00.000000Z");
         assert!(sql.contains("deskctl_frozen_clock.now()"), "{sql}");
     }
