@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod diff;
+pub mod findings;
 pub mod inputs;
 pub mod lint;
 pub mod migrate;

@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 
-use deskctl::cli::ReportFormat;
+use deskctl::findings::Expectation;
+
 use deskctl::report::{
-    render, write_report, CheckResult, ComponentRow, Level, Location, Report, Status,
+    render, write_report, CheckResult, Component, Format as ReportFormat, Level, Location, Report,
+    Status,
 };
 
 fn loc(file: &str, line: usize) -> Option<Location> {
@@ -16,17 +18,23 @@ fn loc(file: &str, line: usize) -> Option<Location> {
     })
 }
 
-fn count(id: &str, component: &str, count: i64, expected: &str, status: Status) -> CheckResult {
+fn count(
+    id: &str,
+    component: &str,
+    count: i64,
+    expected: Expectation,
+    status: Status,
+) -> CheckResult {
     let mut r = CheckResult::new(
         id,
         "count",
         status,
         format!("{component}: {count} found, expected {expected}"),
     );
-    r.component = Some(ComponentRow {
+    r.component = Some(Component {
         component: component.to_string(),
         count,
-        expected: expected.to_string(),
+        expected,
     });
     r.location = loc("checks/live_chat.toml", 3);
     r.duration_ms = 0.25;
@@ -37,17 +45,27 @@ fn count(id: &str, component: &str, count: i64, expected: &str, status: Status) 
 fn sample() -> Report {
     let mut rep = Report::new("verify", "postgres://postgres:***@localhost:5432/app");
     rep.duration_ms = 42.0;
-    rep.results
-        .push(count("tables", "Tables", 3, "3", Status::Pass));
+    rep.results.push(count(
+        "tables",
+        "Tables",
+        3,
+        Expectation::Exactly(3),
+        Status::Pass,
+    ));
     rep.results.push(count(
         "rls-policies",
         "RLS Policies",
         10,
-        "11",
+        Expectation::Exactly(11),
         Status::Fail,
     ));
-    rep.results
-        .push(count("views", "Views", 2, ">= 1", Status::Pass));
+    rep.results.push(count(
+        "views",
+        "Views",
+        2,
+        Expectation::AtLeast(1),
+        Status::Pass,
+    ));
 
     let mut rls = CheckResult::new("rls-chat", "rls", Status::Pass, "RLS enabled on 3 tables");
     rls.description = Some("RLS is on for every chat table".into());

@@ -34,10 +34,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::de::IntoDeserializer;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Snapshot;
-use crate::report::{CheckResult, ComponentRow, Location, Status};
+pub use crate::findings::{Component, Expectation, Location, Status};
 
 pub use loader::{load_paths, load_str};
 pub use model::{Ctx, Validator};
@@ -140,48 +140,74 @@ impl<T: ProbeCheck + ?Sized> ProbeCheck for Box<T> {
     }
 }
 
-/// The result of evaluating one check, before id/location are attached.
-#[derive(Debug, Clone, PartialEq)]
+/// The result of evaluating one check, as data, before id/location are attached: the report
+/// (`report::result_of`) alone turns it into text and table rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
     pub status: Status,
-    pub detail: String,
-    pub component: Option<ComponentRow>,
+    /// Pass: what was found. Error: why the check could not run. Empty when failing.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// Fail: each difference found, in order (never empty when failing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<crate::findings::Problem>,
+    /// What the whole outcome is about when the check names it (a named `[[scenario]]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// `[[count]]`: the count against its expectation (a row of the component table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<Component>,
 }
 
 impl Outcome {
-    pub fn pass(detail: impl Into<String>) -> Outcome {
+    fn new(status: Status, note: String, problems: Vec<crate::findings::Problem>) -> Outcome {
         Outcome {
-            status: Status::Pass,
-            detail: detail.into(),
+            status,
+            note,
+            problems,
+            subject: None,
             component: None,
         }
     }
-    pub fn fail(detail: impl Into<String>) -> Outcome {
-        Outcome {
-            status: Status::Fail,
-            detail: detail.into(),
-            component: None,
-        }
+    pub fn pass(note: impl Into<String>) -> Outcome {
+        Outcome::new(Status::Pass, note.into(), Vec::new())
+    }
+    /// A failure with one problem about the check as a whole.
+    pub fn fail(message: impl Into<String>) -> Outcome {
+        Outcome::failing(vec![crate::findings::Problem::new(message)])
+    }
+    /// A failure with these problems (at least one).
+    pub fn failing(problems: Vec<crate::findings::Problem>) -> Outcome {
+        debug_assert!(!problems.is_empty(), "a failure names what is wrong");
+        Outcome::new(Status::Fail, String::new(), problems)
     }
     /// The check could not run.
-    pub fn error(detail: impl Into<String>) -> Outcome {
-        Outcome {
-            status: Status::Error,
-            detail: detail.into(),
-            component: None,
-        }
+    pub fn error(why: impl Into<String>) -> Outcome {
+        Outcome::new(Status::Error, why.into(), Vec::new())
     }
-    /// Pass when `problems` is empty, else fail with them joined by `; `.
-    pub fn from_problems(problems: Vec<String>, pass_detail: impl Into<String>) -> Outcome {
+    /// Pass with `pass_note` when `problems` is empty, else fail with them.
+    pub fn from_problems(
+        problems: Vec<crate::findings::Problem>,
+        pass_note: impl Into<String>,
+    ) -> Outcome {
         if problems.is_empty() {
-            Outcome::pass(pass_detail)
+            Outcome::pass(pass_note)
         } else {
-            Outcome::fail(problems.join("; "))
+            Outcome::failing(problems)
         }
     }
-    pub fn with_component(mut self, row: ComponentRow) -> Outcome {
-        self.component = Some(row);
+    pub fn with_component(mut self, c: Component) -> Outcome {
+        self.component = Some(c);
         self
+    }
+    pub fn about(mut self, subject: impl Into<String>) -> Outcome {
+        self.subject = Some(subject.into());
+        self
+    }
+    /// The outcome as the report shows it (tests compare it with what users read).
+    #[cfg(test)]
+    pub fn detail(&self) -> String {
+        crate::report::detail_of(self)
     }
 }
 
@@ -353,16 +379,6 @@ impl Check {
     pub fn evaluate_static(&self, snap: &Snapshot) -> Option<Outcome> {
         self.spec.evaluate_static(&self.ctx(), snap)
     }
-
-    /// Attach id, kind, description and location to an outcome.
-    pub fn result(&self, o: Outcome, duration_ms: f64) -> CheckResult {
-        let mut r = CheckResult::new(&self.id, self.kind(), o.status, o.detail);
-        r.description = self.description.clone();
-        r.location = Some(self.location.clone());
-        r.component = o.component;
-        r.duration_ms = duration_ms;
-        r
-    }
 }
 
 /// The snapshot scope a set of checks needs: their schemas (or `schemas` when given) and
@@ -397,7 +413,8 @@ pub fn schemas_needed(checks: &[Check]) -> Vec<String> {
     out
 }
 
-/// One problem in a check file.
+/// One problem in a check file (a load problem; what a failing check found is a
+/// `findings::Problem`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub file: PathBuf,

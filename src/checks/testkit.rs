@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{loader::load_str, Check, Outcome, Spec};
 use crate::catalog::Snapshot;
-use crate::report::Status;
+use crate::findings::Status;
 
 /// The file name problems are reported in.
 pub const FILE: &str = "t.toml";
@@ -69,11 +69,15 @@ impl Kit {
     pub fn fails(&self, toml: &str) -> String {
         let o = self.eval(toml);
         assert_eq!(o.status, Status::Fail, "{o:?}");
-        o.detail
+        o.detail()
     }
 }
 
 /// An outcome as users read it, for snapshots: `FAIL: detail`.
 pub fn shown(o: &Outcome) -> String {
-    format!("{}: {}", format!("{:?}", o.status).to_uppercase(), o.detail)
+    format!(
+        "{}: {}",
+        format!("{:?}", o.status).to_uppercase(),
+        o.detail()
+    )
 }

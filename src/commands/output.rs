@@ -24,8 +24,26 @@ pub fn report_and_exit(
     failed: bool,
 ) -> anyhow::Result<ExitCode> {
     report.only_problems = cfg.quiet;
-    crate::report::write_report(report, format, output, cfg.color && output.is_none())?;
+    crate::report::write_report(
+        report,
+        report_format(format),
+        output,
+        cfg.color && output.is_none(),
+    )?;
     Ok(exit(failed))
+}
+
+/// The command line's `--format` as the report's own value (the report knows nothing of clap).
+fn report_format(f: ReportFormat) -> crate::report::Format {
+    use crate::report::Format;
+    match f {
+        ReportFormat::Table => Format::Table,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Junit => Format::Junit,
+        ReportFormat::Tap => Format::Tap,
+        ReportFormat::Sarif => Format::Sarif,
+        ReportFormat::Github => Format::Github,
+    }
 }
 
 /// 1 when something failed, else 0.

@@ -85,7 +85,7 @@ fn test_case(r: &CheckResult) -> TestCase {
     if let Some(c) = &r.component {
         tc.add_property(Property::new("component", x(&c.component)));
         tc.add_property(Property::new("count", c.count.to_string()));
-        tc.add_property(Property::new("expected", x(&c.expected)));
+        tc.add_property(Property::new("expected", x(&c.expected.to_string())));
     }
     tc
 }

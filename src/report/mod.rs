@@ -13,49 +13,14 @@ pub mod table;
 pub mod tap;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
-
-use crate::cli::ReportFormat;
 
 /// Bumped when the JSON shape changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Fail,
-    /// The check could not run (bad SQL, timeout, refused impersonation...).
-    Error,
-}
-
-/// Severity of a diagnose finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
-
-/// Where a check was written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Location {
-    pub file: PathBuf,
-    pub line: usize,
-    pub col: usize,
-}
-
-/// One row of the seed-style component table: `component_type | count | expected | status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ComponentRow {
-    pub component: String,
-    pub count: i64,
-    /// "11", ">= 11", "<= 3", "2..5"
-    pub expected: String,
-}
+pub use crate::findings::{Component, Level, Location, Status};
 
 /// The outcome of one check (or one diagnose finding).
 #[derive(Debug, Clone, Serialize)]
@@ -72,7 +37,7 @@ pub struct CheckResult {
     pub location: Option<Location>,
     /// Set for count checks: their row in the component table.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub component: Option<ComponentRow>,
+    pub component: Option<Component>,
     /// Set for diagnose findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
@@ -105,6 +70,44 @@ impl CheckResult {
             object: None,
             duration_ms: 0.0,
         }
+    }
+}
+
+/// A check's outcome with its id, kind, description and location: the one place a check's
+/// problems become the `detail` text every format shows.
+pub fn result_of(
+    check: &crate::checks::Check,
+    o: crate::checks::Outcome,
+    duration_ms: f64,
+) -> CheckResult {
+    let mut r = CheckResult::new(&check.id, check.kind(), o.status, detail_of(&o));
+    r.description = check.description.clone();
+    r.location = Some(check.location.clone());
+    r.component = o.component;
+    r.duration_ms = duration_ms;
+    r
+}
+
+/// An outcome as one line of prose: a failure's problems joined by `; ` (each `object: message`
+/// when it names its object), else the pass or error note; a subject (a named scenario) first.
+pub fn detail_of(o: &crate::checks::Outcome) -> String {
+    let body = if o.problems.is_empty() {
+        o.note.clone()
+    } else {
+        let parts: Vec<String> = o.problems.iter().map(problem_text).collect();
+        parts.join("; ")
+    };
+    match &o.subject {
+        Some(s) => format!("{s}: {body}"),
+        None => body,
+    }
+}
+
+/// One problem as prose: `object: message`, or the message alone.
+pub fn problem_text(p: &crate::findings::Problem) -> String {
+    match &p.object {
+        Some(obj) => format!("{obj}: {}", p.message),
+        None => p.message.clone(),
     }
 }
 
@@ -190,21 +193,32 @@ impl Report {
     }
 }
 
+/// The output formats of a check report (the command line's `--format` maps onto these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Junit,
+    Tap,
+    Sarif,
+    Github,
+}
+
 /// Render `report` in `format` to `w`. `color` only matters for the table (the machine formats never colour).
 pub fn render(
     report: &Report,
-    format: ReportFormat,
+    format: Format,
     color: bool,
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        ReportFormat::Table if report.command == "diagnose" => grouped::render(report, color, w),
-        ReportFormat::Table => table::render(report, color, w),
-        ReportFormat::Json => json::render(report, w),
-        ReportFormat::Junit => junit::render(report, w),
-        ReportFormat::Tap => tap::render(report, w),
-        ReportFormat::Sarif => sarif::render(report, w),
-        ReportFormat::Github => github::render(report, w),
+        Format::Table if report.command == "diagnose" => grouped::render(report, color, w),
+        Format::Table => table::render(report, color, w),
+        Format::Json => json::render(report, w),
+        Format::Junit => junit::render(report, w),
+        Format::Tap => tap::render(report, w),
+        Format::Sarif => sarif::render(report, w),
+        Format::Github => github::render(report, w),
     }
 }
 
@@ -212,7 +226,7 @@ pub fn render(
 /// output and only when `color`. A closed standard output (`| head`) is not an error.
 pub fn write_report(
     report: &Report,
-    format: ReportFormat,
+    format: Format,
     output: Option<&Path>,
     color: bool,
 ) -> anyhow::Result<()> {

@@ -85,7 +85,11 @@ fn diagnostic(r: &CheckResult, w: &mut dyn Write) -> io::Result<()> {
     if let Some(c) = &r.component {
         writeln!(w, "{IND}component: {}", yaml_value(&c.component, IND))?;
         writeln!(w, "{IND}found: {}", c.count)?;
-        writeln!(w, "{IND}expected: {}", yaml_value(&c.expected, IND))?;
+        writeln!(
+            w,
+            "{IND}expected: {}",
+            yaml_value(&c.expected.to_string(), IND)
+        )?;
     }
     if let Some(loc) = &r.location {
         writeln!(

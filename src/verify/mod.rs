@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 
 use crate::catalog::Snapshot;
 use crate::checks::{Check, Phase};
-use crate::report::{CheckResult, Report, Status};
+use crate::report::{result_of, CheckResult, Report, Status};
 
 pub use probe::ProbeSettings;
 
@@ -55,7 +55,7 @@ pub fn evaluate_static(checks: &[Check], snap: &Snapshot) -> Vec<Option<CheckRes
         .map(|c| {
             let t = Instant::now();
             c.evaluate_static(snap)
-                .map(|o| c.result(o, ms(t.elapsed())))
+                .map(|o| result_of(c, o, ms(t.elapsed())))
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 
 use crate::catalog::Snapshot;
 use crate::checks::{Check, Outcome, ProbeEnv};
-use crate::report::CheckResult;
+use crate::report::{result_of, CheckResult};
 
 /// Limits applied to behaviour checks.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,8 @@ pub async fn run_all(
         let _ = client.batch_execute("rollback").await;
         for &i in which {
             let c = &checks[i];
-            out.push(c.result(
+            out.push(result_of(
+                c,
                 Outcome::error(format!(
                     "could not start the rollback-only transaction: {e}"
                 )),
@@ -63,7 +64,8 @@ pub async fn run_all(
         Err(e) => {
             let _ = client.batch_execute("rollback").await;
             for &i in which {
-                out.push(checks[i].result(
+                out.push(result_of(
+                    &checks[i],
                     Outcome::error(format!("could not read which tables have RLS: {e}")),
                     0.0,
                 ));
@@ -81,7 +83,7 @@ pub async fn run_all(
     for &i in which {
         let c = &checks[i];
         if let Some(why) = &broken {
-            out.push(c.result(Outcome::error(format!("not run: {why}")), 0.0));
+            out.push(result_of(c, Outcome::error(format!("not run: {why}")), 0.0));
             continue;
         }
         let t = Instant::now();
@@ -106,7 +108,7 @@ pub async fn run_all(
                 o
             }
         };
-        out.push(c.result(outcome, t.elapsed().as_secs_f64() * 1000.0));
+        out.push(result_of(c, outcome, t.elapsed().as_secs_f64() * 1000.0));
     }
     // Always roll back: verify never changes data.
     let _ = client.batch_execute("rollback").await;

@@ -21,7 +21,7 @@ use super::sqlstate::describe_error;
 use super::steps::{exec_text, send_one, SqlList};
 use crate::checks::model::{qualify, Names, Validator};
 use crate::db::quote_ident;
-use crate::report::Location;
+use crate::findings::Location;
 
 /// `[personas.NAME]` as written.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use crate::catalog::{EnumType, Function, FunctionKind, QualName, RelKind, Relation, Snapshot};
 use crate::checks::model::{list, list_of, plural, qualify, schemas_of, Ctx, Names, Validator};
-use crate::checks::{Outcome, StaticCheck};
-use crate::report::ComponentRow;
+use crate::checks::{Component, Expectation, Outcome, StaticCheck};
+use crate::findings::Problem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -132,25 +132,19 @@ pub struct Count {
 }
 
 impl Count {
-    fn expected_text(&self) -> String {
+    fn expectation(&self) -> Expectation {
         match (self.expect, self.at_least, self.at_most) {
-            (Some(e), _, _) => e.to_string(),
-            (None, Some(l), Some(m)) => format!("{l}..{m}"),
-            (None, Some(l), None) => format!(">= {l}"),
-            (None, None, Some(m)) => format!("<= {m}"),
-            (None, None, None) => "?".to_string(),
+            (Some(e), _, _) => Expectation::Exactly(e),
+            (None, Some(l), Some(m)) => Expectation::Between(l, m),
+            (None, Some(l), None) => Expectation::AtLeast(l),
+            (None, None, Some(m)) => Expectation::AtMost(m),
+            (None, None, None) => Expectation::Unspecified,
         }
-    }
-
-    fn accepts(&self, n: i64) -> bool {
-        self.expect.is_none_or(|e| n == e)
-            && self.at_least.is_none_or(|l| n >= l)
-            && self.at_most.is_none_or(|m| n <= m)
     }
 
     /// The counted objects, in catalog order. O(objects + names): listed names go into a hash
     /// set once; display names are built only when a failing count shows them.
-    fn counted<'s>(&self, ctx: &Ctx, snap: &'s Snapshot) -> Result<Vec<Item<'s>>, String> {
+    fn counted<'s>(&self, ctx: &Ctx, snap: &'s Snapshot) -> Result<Vec<Item<'s>>, Vec<Problem>> {
         let schema = ctx.schema;
         let pattern = self.pattern.as_deref();
         let pat_ok = |name: &str| pattern.is_none_or(|p| crate::checks::model::like(p, name));
@@ -216,17 +210,19 @@ impl Count {
                             let q = ctx.qual(t);
                             match snap.relation(&q) {
                                 Some(r) => v.push(r),
-                                None => missing.push(crate::checks::model::missing_relation(
-                                    ctx,
-                                    snap,
-                                    &q,
-                                    "table",
-                                    &|k| k.is_table(),
+                                None => missing.push(Problem::new(
+                                    crate::checks::model::missing_relation(
+                                        ctx,
+                                        snap,
+                                        &q,
+                                        "table",
+                                        &|k| k.is_table(),
+                                    ),
                                 )),
                             }
                         }
                         if !missing.is_empty() {
-                            return Err(missing.join("; "));
+                            return Err(missing);
                         }
                         v
                     }
@@ -264,15 +260,15 @@ impl Count {
                         }
                     }
                 }
-                let missing: Vec<String> = self
+                let missing: Vec<Problem> = self
                     .enum_type
                     .iter()
                     .flat_map(|ts| ts.iter())
                     .filter(|t| snap.enum_type(&ctx.qual(t)).is_none())
-                    .map(|t| format!("{t}: no such enum type"))
+                    .map(|t| Problem::on(t, "no such enum type"))
                     .collect();
                 if !missing.is_empty() {
-                    return Err(missing.join("; "));
+                    return Err(missing);
                 }
             }
             _ => {}
@@ -405,11 +401,11 @@ impl StaticCheck for Count {
             .component
             .clone()
             .unwrap_or_else(|| self.object.label().to_string());
-        let expected = self.expected_text();
+        let expected = self.expectation();
         let counted = match self.counted(ctx, snap) {
             Ok(c) => c,
-            Err(why) => {
-                return Outcome::fail(why).with_component(ComponentRow {
+            Err(problems) => {
+                return Outcome::failing(problems).with_component(Component {
                     component: label,
                     count: 0,
                     expected,
@@ -417,26 +413,28 @@ impl StaticCheck for Count {
             }
         };
         let n = counted.len() as i64;
-        let row = ComponentRow {
+        let row = Component {
             component: label,
             count: n,
-            expected: expected.clone(),
+            expected,
         };
         let noun = self.object.noun(n);
         let scope = match &self.tables {
             Some(ts) => format!(" on {}", list(&ts.0, 10)),
             None => String::new(),
         };
-        if self.accepts(n) {
+        if expected.accepts(n) {
             return Outcome::pass(format!("{n} {noun}{scope} (expected {expected})"))
                 .with_component(row);
         }
-        let mut detail = format!("{n} {noun}{scope}, expected {expected}");
+        let mut problems = vec![Problem::new(format!(
+            "{n} {noun}{scope}, expected {expected}"
+        ))];
         // Name what is missing when names were listed; otherwise what was found, per table.
         if self.names.is_some() {
             let missing = self.missing_names(ctx, &counted);
             if !missing.is_empty() {
-                detail.push_str(&format!("; missing: {}", list(&missing, 20)));
+                problems.push(Problem::new(format!("missing: {}", list(&missing, 20))));
             }
         } else if self.object.on_tables() {
             // Per table, in first-seen order, then listed tables with none.
@@ -462,13 +460,18 @@ impl StaticCheck for Count {
             }
             let parts: Vec<String> = per.iter().map(|(t, k)| format!("{t} {k}")).collect();
             if !parts.is_empty() {
-                detail.push_str(&format!(" ({})", list(&parts, 20)));
+                problems[0]
+                    .message
+                    .push_str(&format!(" ({})", list(&parts, 20)));
             }
         } else if !counted.is_empty() {
             let shown: Vec<String> = counted.iter().take(20).map(|c| c.show(ctx)).collect();
-            detail.push_str(&format!("; found: {}", list_of(&shown, counted.len())));
+            problems.push(Problem::new(format!(
+                "found: {}",
+                list_of(&shown, counted.len())
+            )));
         }
-        Outcome::fail(detail).with_component(row)
+        Outcome::failing(problems).with_component(row)
     }
 }
 
@@ -480,7 +483,7 @@ mod tests {
     };
     use crate::checks::loader::load_str;
     use crate::checks::testkit::Kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     fn snap() -> Snapshot {
         let mut s = Snapshot {
@@ -529,13 +532,13 @@ mod tests {
         assert_eq!(o.status, Status::Pass, "{o:?}");
         let row = o.component.unwrap();
         assert_eq!(
-            (row.component.as_str(), row.count, row.expected.as_str()),
-            ("RLS Policies", 3, "3")
+            (row.component.as_str(), row.count, row.expected),
+            ("RLS Policies", 3, Expectation::Exactly(3))
         );
         let o = kit().eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nat_least = 4\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "3 policies on chat_sessions, chat_session_activity, expected >= 4 (chat_sessions 2, chat_session_activity 1)"
         );
     }
@@ -550,7 +553,7 @@ mod tests {
         );
         let o = kit().eval("[[count]]\nobject = \"table\"\nnames = [\"chat_sessions\", \"chat_messages\"]\nexpect = 2\n");
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.detail, "1 table, expected 2; missing: chat_messages");
+        assert_eq!(o.detail(), "1 table, expected 2; missing: chat_messages");
         assert_eq!(
             kit()
                 .eval("[[count]]\nobject = \"views\"\nexpect = 1\n")
@@ -585,9 +588,9 @@ mod tests {
             .eval("[[count]]\ncomponent = \"Functions\"\nobject = \"function\"\nat_most = 0\n");
         assert_eq!(o.status, Status::Fail);
         assert!(
-            o.detail.contains("found: log_chat_activity(uuid)"),
+            o.detail().contains("found: log_chat_activity(uuid)"),
             "{}",
-            o.detail
+            o.detail()
         );
     }
 
@@ -596,13 +599,13 @@ mod tests {
         let o = kit().eval(
             "[[count]]\nobject = \"policy\"\ntables = [\"chat_session_activity\"]\nexpect = 1\n",
         );
-        assert_eq!(o.detail, "1 policy on chat_session_activity (expected 1)");
+        assert_eq!(o.detail(), "1 policy on chat_session_activity (expected 1)");
         let o = kit().eval("[[count]]\nobject = \"index\"\nexpect = 1\n");
-        assert_eq!(o.detail, "0 indexes, expected 1");
+        assert_eq!(o.detail(), "0 indexes, expected 1");
         let o = kit().eval("[[count]]\nobject = \"enum_value\"\nnames = [\"open\"]\nexpect = 2\n");
-        assert_eq!(o.detail, "1 enum value, expected 2");
+        assert_eq!(o.detail(), "1 enum value, expected 2");
         let o = kit().eval("[[count]]\nobject = \"views\"\nexpect = 1\n");
-        assert_eq!(o.detail, "1 view (expected 1)");
+        assert_eq!(o.detail(), "1 view (expected 1)");
     }
 
     #[test]
@@ -626,12 +629,12 @@ mod tests {
         .unwrap();
         let o = checks[0].evaluate_static(&s).unwrap();
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.detail, "4 enum values (expected 4)");
+        assert_eq!(o.detail(), "4 enum values (expected 4)");
         let o = kit().eval(
             "[[count]]\nobject = \"enum_value\"\nenum = [\"status\", \"prio\"]\nexpect = 2\n",
         );
         assert_eq!(
-            (o.status, o.detail.as_str()),
+            (o.status, o.detail().as_str()),
             (Status::Fail, "prio: no such enum type")
         );
     }
@@ -658,7 +661,7 @@ mod tests {
         let o = checks[0].evaluate_static(&s).unwrap();
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "3 policies on chat_sessions, expected 9 (chat_sessions 3)"
         );
     }
@@ -669,7 +672,7 @@ mod tests {
             kit().eval("[[count]]\nobject = \"policy\"\ntables = [\"ChatSessions\"]\nexpect = 1\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "ChatSessions: no such table (did you mean chat_sessions?)"
         );
     }

@@ -720,7 +720,12 @@ fn summarize(
     if !blocked_text.is_empty() {
         parts.push(format!("blocked: {}", blocked_text.join("; ")));
     }
-    Outcome::fail(parts.join("; "))
+    Outcome::failing(
+        parts
+            .into_iter()
+            .map(crate::findings::Problem::new)
+            .collect(),
+    )
 }
 
 /// "UPDATE/DELETE are blocked by row triggers, but TRUNCATE is not" when that is the case.
@@ -917,13 +922,13 @@ as = ["owner", "service_role", { role = "authenticated", claims = { sub = "u1" }
             &audit(),
             "cc_audit_logs",
         );
-        assert_eq!(o.status, crate::report::Status::Fail);
-        assert!(o.detail.starts_with("TRUNCATE succeeded as owner (app); UPDATE and DELETE are blocked by row-level trigger cc_audit_logs_immutable, but row-level triggers do not fire on TRUNCATE"), "{}", o.detail);
+        assert_eq!(o.status, crate::findings::Status::Fail);
+        assert!(o.detail().starts_with("TRUNCATE succeeded as owner (app); UPDATE and DELETE are blocked by row-level trigger cc_audit_logs_immutable, but row-level triggers do not fire on TRUNCATE"), "{}", o.detail());
         assert!(
-            o.detail
+            o.detail()
                 .contains("blocked: UPDATE rejected as owner (app): P0001 raise_exception"),
             "{}",
-            o.detail
+            o.detail()
         );
         // Without TRUNCATE in `deny`: a pass that says what was not checked.
         let results = &results[..2];
@@ -934,11 +939,12 @@ as = ["owner", "service_role", { role = "authenticated", claims = { sub = "u1" }
             &audit(),
             "cc_audit_logs",
         );
-        assert_eq!(o.status, crate::report::Status::Pass, "{}", o.detail);
+        assert_eq!(o.status, crate::findings::Status::Pass, "{}", o.detail());
         assert!(
-            o.detail.ends_with("(TRUNCATE not checked: not in `deny`)"),
+            o.detail()
+                .ends_with("(TRUNCATE not checked: not in `deny`)"),
             "{}",
-            o.detail
+            o.detail()
         );
     }
 }

@@ -11,6 +11,7 @@ use crate::checks::model::{
     Selection, Validator,
 };
 use crate::checks::{Outcome, StaticCheck};
+use crate::findings::Problem;
 
 const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 
@@ -129,7 +130,7 @@ impl Policies {
     /// problem names its table, and a table's `present: ...` follows its own problems.
     fn evaluate_expected(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
         let expected = self.expect.as_deref().unwrap_or_default();
-        let mut problems: Vec<String> = Vec::new();
+        let mut problems: Vec<Problem> = Vec::new();
         let mut checked: Vec<String> = Vec::new();
         let mut rls_off: Vec<String> = Vec::new();
         for raw in self.table.iter().flat_map(|t| t.iter()) {
@@ -142,7 +143,7 @@ impl Policies {
             }
         }
         if !problems.is_empty() {
-            return Outcome::fail(problems.join("; "));
+            return Outcome::failing(problems);
         }
         let n = expected.len();
         let mut detail = format!(
@@ -169,21 +170,27 @@ impl Policies {
         snap: &'s Snapshot,
         raw: &str,
         expected: &[Expected],
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> Option<&'s Relation> {
         let q = ctx.qual(raw);
         let table = match snap.relation(&q) {
             Some(r) if r.kind.is_table() => r,
             Some(r) => {
-                problems.push(format!(
+                problems.push(Problem::new(format!(
                     "{} is a {}, not a table (policies apply to tables)",
                     ctx.show(&q),
                     r.kind.noun()
-                ));
+                )));
                 return None;
             }
             None => {
-                problems.push(missing_relation(ctx, snap, &q, "table", &|k| k.is_table()));
+                problems.push(Problem::new(missing_relation(
+                    ctx,
+                    snap,
+                    &q,
+                    "table",
+                    &|k| k.is_table(),
+                )));
                 return None;
             }
         };
@@ -194,7 +201,7 @@ impl Policies {
                 Some(p) => problems.extend(
                     mismatches(e, p, self.exact_expressions())
                         .into_iter()
-                        .map(|m| format!("{tname}: policy \"{}\" {m}", e.name)),
+                        .map(|m| Problem::on(&tname, format!("policy \"{}\" {m}", e.name))),
                 ),
                 None => {
                     missing_any = true;
@@ -203,12 +210,12 @@ impl Policies {
                         .as_deref()
                         .map(|c| format!(" ({})", c.to_ascii_uppercase()))
                         .unwrap_or_default();
-                    let mut s = format!("{tname}: missing policy \"{}\"{cmd}", e.name);
+                    let mut s = format!("missing policy \"{}\"{cmd}", e.name);
                     let near = near_misses(ctx, snap, table, e);
                     if !near.is_empty() {
                         s.push_str(&format!(" ({})", near.join("; ")));
                     }
-                    problems.push(s);
+                    problems.push(Problem::on(&tname, s));
                 }
             }
         }
@@ -220,20 +227,23 @@ impl Policies {
                 .map(show_policy)
                 .collect();
             if !extras.is_empty() {
-                problems.push(format!(
-                    "{tname}: unexpected {} {}",
-                    plural(extras.len(), "policy", "policies"),
-                    extras.join(", ")
+                problems.push(Problem::on(
+                    &tname,
+                    format!(
+                        "unexpected {} {}",
+                        plural(extras.len(), "policy", "policies"),
+                        extras.join(", ")
+                    ),
                 ));
             }
         }
         if missing_any {
             let present: Vec<String> = table.policies.iter().map(show_policy).collect();
-            problems.push(if present.is_empty() {
+            problems.push(Problem::new(if present.is_empty() {
                 "present: none".to_string()
             } else {
                 format!("present: {}", present.join(", "))
-            });
+            }));
         }
         Some(table)
     }
@@ -241,9 +251,12 @@ impl Policies {
     fn evaluate_coverage(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
         let sel = self.selection();
         let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
-        let mut problems = found.missing.clone();
+        let mut problems: Vec<Problem> = found.missing.iter().map(Problem::new).collect();
         if found.found.is_empty() && problems.is_empty() {
-            problems.push(format!("no {} found", sel.describe(ctx, "table", "tables")));
+            problems.push(Problem::new(format!(
+                "no {} found",
+                sel.describe(ctx, "table", "tables")
+            )));
         }
         let commands: Vec<PolicyCommand> = self
             .commands
@@ -272,11 +285,13 @@ impl Policies {
                 }
             }
             if !lacking.is_empty() {
-                problems.push(format!(
-                    "{}: no {} {}{for_roles}",
+                problems.push(Problem::on(
                     ctx.show_rel(t),
-                    lacking.join(", "),
-                    plural(lacking.len(), "policy", "policies")
+                    format!(
+                        "no {} {}{for_roles}",
+                        lacking.join(", "),
+                        plural(lacking.len(), "policy", "policies")
+                    ),
                 ));
             }
         }
@@ -514,7 +529,7 @@ mod tests {
     use crate::catalog::{RelKind, Relation};
     use crate::checks::loader::load_str;
     use crate::checks::testkit::Kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     fn snap() -> Snapshot {
         let mut a = Relation::new("public", "chat_session_activity", RelKind::Table);
@@ -574,7 +589,7 @@ expect = [
         );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_session_activity: missing policy \"System can log chat activity\" (INSERT) (a policy of that name exists on chat_messages (INSERT)); \
 present: \"Users can view activity in own sessions\" (SELECT), \"Admins can view all activity\" (SELECT)"
         );
@@ -589,12 +604,12 @@ expect = [{ name = "Users can view activity in own sessions" }, { name = "Admins
         let o = kit().eval(ok);
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_session_activity: 2 expected policies present, no others"
         );
         let o = kit().eval("[[policies]]\ntable = \"chat_session_activity\"\nexact = true\nexpect = [{ name = \"Admins can view all activity\" }]\n");
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.detail, "chat_session_activity: unexpected policy \"Users can view activity in own sessions\" (SELECT)");
+        assert_eq!(o.detail(), "chat_session_activity: unexpected policy \"Users can view activity in own sessions\" (SELECT)");
     }
 
     #[test]
@@ -606,7 +621,7 @@ expect = [{ name = "System can log chat activity", command = "SELECT", roles = [
         );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_messages: policy \"System can log chat activity\" is for INSERT, expected SELECT; \
 chat_messages: policy \"System can log chat activity\" applies to {PUBLIC}, expected {authenticated}; \
 chat_messages: policy \"System can log chat activity\" is permissive, expected restrictive; \
@@ -624,14 +639,14 @@ expect = [{ name = "System can log chat activity", roles = ["PUBLIC"], with_chec
     fn similar_name_and_case_different_table() {
         let o = kit().eval("[[policies]]\ntable = \"chat_messages\"\nexpect = [{ name = \"Users can view message\" }]\n");
         assert!(
-            o.detail
+            o.detail()
                 .contains("did you mean \"Users can view messages\" (ALL)?"),
             "{}",
-            o.detail
+            o.detail()
         );
         let o = kit().eval("[[policies]]\ntable = \"chat_message\"\nexpect = [{ name = \"x\" }]\n");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_message: no such table (did you mean chat_messages, ChatMessage?)"
         );
     }
@@ -645,7 +660,7 @@ expect = [{ name = "Admins can view all activity", command = "SELECT", roles = [
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_session_activity, chat_messages: 1 expected policy present on each"
         );
         // Each table's problems carry its name; a table's `present:` follows its own problems.
@@ -660,7 +675,7 @@ expect = [
         );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_session_activity: policy \"Admins can view all activity\" is for SELECT, expected INSERT; \
 chat_messages: policy \"Admins can view all activity\" is for SELECT, expected INSERT; \
 chat_messages: missing policy \"Users can view activity in own sessions\" (a policy of that name exists on chat_session_activity (SELECT)); \
@@ -681,18 +696,18 @@ chat_sessions: no such table (did you mean chat_session_activity?)"
         let o = kit().eval("[[policies]]\ntables = [\"chat_messages\", \"chat_session_activity\"]\ncommands = [\"SELECT\", \"INSERT\", \"UPDATE\", \"DELETE\"]\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_session_activity: no INSERT, UPDATE, DELETE policies"
         );
         let o = kit().eval("[[policies]]\ntables = [\"chat_messages\"]\ncommands = [\"SELECT\", \"DELETE\"]\nroles = [\"authenticated\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "SELECT, DELETE policies for authenticated on 1 table: chat_messages"
         );
         let o = kit()
             .eval("[[policies]]\ntables = [\"chat_session_activity\"]\ncommands = [\"INSERT\"]\n");
-        assert_eq!(o.detail, "chat_session_activity: no INSERT policy");
+        assert_eq!(o.detail(), "chat_session_activity: no INSERT policy");
         let o = kit().eval(
             "[[policies]]\nall = true\nexcept = [\"ChatMessage\"]\ncommands = [\"SELECT\"]\n",
         );

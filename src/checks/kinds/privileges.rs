@@ -15,6 +15,7 @@ use crate::checks::model::{
     Names, Validator,
 };
 use crate::checks::{Outcome, StaticCheck};
+use crate::findings::Problem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -576,7 +577,7 @@ impl StaticCheck for Privileges {
             problems.push(format!("and {n} more"));
         }
         Outcome::from_problems(
-            problems,
+            problems.into_iter().map(Problem::new).collect(),
             format!(
                 "{} {} on {} {}: {}",
                 self.role.0.join(", "),
@@ -595,7 +596,7 @@ mod tests {
     use crate::catalog::{Column, Function, Relation, Role, SchemaInfo};
     use crate::checks::loader::load_str;
     use crate::checks::testkit::Kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     fn acl(items: &[(&str, &str)]) -> Vec<AclItem> {
         items.iter().map(|(g, p)| AclItem::new(g, p)).collect()
@@ -656,10 +657,13 @@ mod tests {
             "[[privileges]]\nrole = \"anon\"\non = \"table\"\nall = true\nhas_not = [\"ALL\"]\n",
         );
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.detail, "anon has SELECT, INSERT on tickets");
+        assert_eq!(o.detail(), "anon has SELECT, INSERT on tickets");
         let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"table\"\nall = true\nexcept = [\"tickets\"]\nhas_not = [\"ALL\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.detail, "anon has no privilege on 1 table: chat_sessions");
+        assert_eq!(
+            o.detail(),
+            "anon has no privilege on 1 table: chat_sessions"
+        );
     }
 
     #[test]
@@ -669,12 +673,12 @@ mod tests {
         let o = kit().eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"assign_ticket\"]\nhas = [\"EXECUTE\"]\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "authenticated lacks EXECUTE on assign_ticket(uuid)"
         );
         let o = kit().eval("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"asign_ticket\"]\nhas = [\"EXECUTE\"]\n");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "asign_ticket: no such function (did you mean assign_ticket?)"
         );
     }
@@ -694,7 +698,7 @@ mod tests {
         ] {
             let o = kit().eval(&format!("[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"{bad}\"]\nhas = [\"EXECUTE\"]\n"));
             assert_eq!(
-                o.detail,
+                o.detail(),
                 format!(
                     "{bad}: no function with these argument types; there is price(numeric, text[])"
                 ),
@@ -711,7 +715,7 @@ mod tests {
         // PUBLIC grants count for everyone.
         let o = kit().eval("[[privileges]]\nrole = [\"anon\", \"authenticated\"]\non = \"view\"\nnames = \"stats\"\nhas_not = [\"SELECT\"]\n");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "anon has SELECT on stats; authenticated has SELECT on stats"
         );
         let o = kit().eval(
@@ -719,18 +723,18 @@ mod tests {
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"column\"\nnames = [\"chat_sessions.notes\", \"chat_sessions.id\"]\nhas_not = [\"SELECT\"]\n");
-        assert_eq!(o.detail, "anon has SELECT on chat_sessions.notes");
+        assert_eq!(o.detail(), "anon has SELECT on chat_sessions.notes");
         let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"schema\"\nhas = [\"USAGE\"]\nhas_not = [\"CREATE\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         let o = kit().eval("[[privileges]]\nrole = \"anon\"\non = \"materialized_view\"\nall = true\nhas_not = [\"ALL\"]\n");
-        assert_eq!(o.detail, "no materialized views found");
+        assert_eq!(o.detail(), "no materialized views found");
         let o = kit().eval(
             "[[privileges]]\nrole = \"anon\"\non = \"view\"\nall = true\nhas = [\"SELECT\"]\n",
         );
-        assert_eq!(o.detail, "anon has SELECT on 1 view: stats");
+        assert_eq!(o.detail(), "anon has SELECT on 1 view: stats");
         let o =
             kit().eval("[[privileges]]\nrole = \"nobody\"\non = \"schema\"\nhas = [\"USAGE\"]\n");
-        assert_eq!(o.detail, "role nobody does not exist");
+        assert_eq!(o.detail(), "role nobody does not exist");
     }
 
     #[test]

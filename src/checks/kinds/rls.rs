@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::catalog::Snapshot;
 use crate::checks::model::{list, plural, Ctx, Names, Selection, Validator};
 use crate::checks::{Outcome, StaticCheck};
+use crate::findings::Problem;
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,9 +46,12 @@ impl StaticCheck for Rls {
         let want = self.enabled.unwrap_or(true);
         let sel = self.selection();
         let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
-        let mut problems = found.missing.clone();
+        let mut problems: Vec<Problem> = found.missing.iter().map(Problem::new).collect();
         if found.found.is_empty() && problems.is_empty() {
-            problems.push(format!("no {} found", sel.describe(ctx, "table", "tables")));
+            problems.push(Problem::new(format!(
+                "no {} found",
+                sel.describe(ctx, "table", "tables")
+            )));
         }
         let mut wrong_enabled = Vec::new();
         let mut wrong_force = Vec::new();
@@ -62,14 +66,14 @@ impl StaticCheck for Rls {
             }
         }
         if !wrong_enabled.is_empty() {
-            problems.push(format!(
+            problems.push(Problem::new(format!(
                 "RLS {} on {}",
                 if want { "disabled" } else { "enabled" },
                 list(&wrong_enabled, 20)
-            ));
+            )));
         }
         if !wrong_force.is_empty() {
-            problems.push(format!(
+            problems.push(Problem::new(format!(
                 "RLS {} on {}",
                 if self.force == Some(true) {
                     "not forced"
@@ -77,7 +81,7 @@ impl StaticCheck for Rls {
                     "forced"
                 },
                 list(&wrong_force, 20)
-            ));
+            )));
         }
         let names: Vec<String> = found.found.iter().map(|r| ctx.show_rel(r)).collect();
         let state = match (want, self.force) {
@@ -103,7 +107,7 @@ mod tests {
     use crate::catalog::{RelKind, Relation};
     use crate::checks::loader::load_str;
     use crate::checks::testkit::Kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     fn snap() -> Snapshot {
         let mut a = Relation::new("public", "cc_cases", RelKind::Table);
@@ -129,14 +133,17 @@ mod tests {
     fn listed_pattern_and_all() {
         let o = kit().eval("[[rls]]\ntables = [\"cc_cases\", \"cc_audit_logs\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.detail, "RLS enabled on 2 tables: cc_cases, cc_audit_logs");
+        assert_eq!(
+            o.detail(),
+            "RLS enabled on 2 tables: cc_cases, cc_audit_logs"
+        );
         assert_eq!(
             kit().eval("[[rls]]\npattern = \"cc_%\"\n").status,
             Status::Pass
         );
         let o = kit().eval("[[rls]]\nall = true\n");
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.detail, "RLS disabled on ChatMessage");
+        assert_eq!(o.detail(), "RLS disabled on ChatMessage");
         assert_eq!(
             kit()
                 .eval("[[rls]]\nall = true\nexcept = [\"ChatMessage\"]\n")
@@ -149,12 +156,12 @@ mod tests {
     fn force_and_disabled() {
         let o = kit().eval("[[rls]]\npattern = \"cc_%\"\nforce = true\n");
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.detail, "RLS not forced on cc_cases");
+        assert_eq!(o.detail(), "RLS not forced on cc_cases");
         let o = kit().eval("[[rls]]\ntables = \"ChatMessage\"\nenabled = false\n");
         assert_eq!(o.status, Status::Pass);
-        assert_eq!(o.detail, "RLS disabled on 1 table: ChatMessage");
+        assert_eq!(o.detail(), "RLS disabled on 1 table: ChatMessage");
         let o = kit().eval("[[rls]]\npattern = \"zz%\"\n");
-        assert_eq!(o.detail, "no tables like zz% found");
+        assert_eq!(o.detail(), "no tables like zz% found");
     }
 
     #[test]
@@ -162,7 +169,7 @@ mod tests {
         let o = kit().eval("[[rls]]\ntables = [\"chat_message\", \"chat_messages\"]\n");
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_message: no such table (did you mean ChatMessage, chat_messages (view)?); chat_messages is a view, not a table"
         );
     }

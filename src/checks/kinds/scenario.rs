@@ -204,11 +204,11 @@ impl ProbeCheck for Scenario {
             connecting_rule: true,
             numbered: steps.len() > 1,
         };
-        let mut o = run_steps(ctx, self.setup.as_ref(), &self.given, &steps, rules, env).await;
-        if let Some(n) = &self.name {
-            o.detail = format!("{n}: {}", o.detail);
+        let o = run_steps(ctx, self.setup.as_ref(), &self.given, &steps, rules, env).await;
+        match &self.name {
+            Some(n) => o.about(n),
+            None => o,
         }
-        o
     }
 }
 

@@ -22,7 +22,7 @@ use defs::{read_defs, DefsSource};
 use super::behaviour::given::{Defs, Fixture, FixtureSpec, FixtureText, Persona, PersonaSpec};
 use super::model::{closest, KeyProblem, Validator};
 use super::{Check, LoadErrors, Problem, Spec, KINDS};
-use crate::report::Location;
+use crate::findings::Location;
 
 /// Keys every check may have, whatever its kind.
 pub const COMMON_KEYS: &[&str] = &["id", "description", "schema"];

@@ -128,7 +128,7 @@ impl ObjectType for Column {
 mod tests {
     use crate::checks::kinds::object::tests::kit;
     use crate::checks::testkit::problems;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn type_nullable_default() {
@@ -151,7 +151,7 @@ mod tests {
         let o = k.eval("[[exists]]\ncolumn = \"id\"\ntable = [\"chat_sessions\", \"chat_messages\"]\ntype = \"uuid\"\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "columns chat_sessions.id, chat_messages.id exist with the expected type"
         );
         // A qualified column names its own table.
@@ -161,11 +161,11 @@ mod tests {
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "no column legacy_id on chat_sessions, chat_messages"
         );
         let o = k.eval("[[absent]]\ncolumn = \"chat_sessions.status\"\n");
-        assert_eq!(o.detail, "column chat_sessions.status exists");
+        assert_eq!(o.detail(), "column chat_sessions.status exists");
     }
 
     #[test]

@@ -103,6 +103,6 @@ mod tests {
         assert_eq!(k.fails("[[exists]]\nenum = \"ticket_status\"\nvalues = [\"open\", \"pending\"]\n"),
             "ticket_status: values are (open, closed), expected (open, pending); missing pending; unexpected closed");
         let o = k.eval("[[exists]]\nenum = \"ticket_status\"\n");
-        assert_eq!(o.detail, "enum type ticket_status exists");
+        assert_eq!(o.detail(), "enum type ticket_status exists");
     }
 }

@@ -77,7 +77,7 @@ mod tests {
             "extension pgcrypto is version 1.3, expected 1.4"
         );
         assert_eq!(
-            k.eval("[[absent]]\nextension = \"pgcrypto\"\n").detail,
+            k.eval("[[absent]]\nextension = \"pgcrypto\"\n").detail(),
             "extension pgcrypto 1.3 is installed"
         );
     }

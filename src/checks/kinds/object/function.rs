@@ -241,7 +241,7 @@ impl<const PROCEDURE: bool> Routine<PROCEDURE> {
 mod tests {
     use crate::checks::kinds::object::tests::kit;
     use crate::checks::testkit::problems;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn overloads_and_properties() {
@@ -270,7 +270,7 @@ mod tests {
         let o = k.eval("[[absent]]\nfunction = \"log_chat_activity\"\nargs = [\"uuid\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
         let o = k.eval("[[absent]]\nfunction = \"log_chat_activity\"\n");
-        assert_eq!(o.detail, "function log_chat_activity(uuid, text) exists");
+        assert_eq!(o.detail(), "function log_chat_activity(uuid, text) exists");
     }
 
     #[test]

@@ -317,7 +317,7 @@ mod tests {
     use super::WantKey;
     use crate::checks::kinds::object::tests::{kit, snap};
     use crate::checks::testkit::Kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn named_and_wildcard() {
@@ -332,7 +332,7 @@ mod tests {
         );
         let o = k.eval("[[absent]]\nindex = \"idx_chat_sessions_status\"\ntable = [\"chat_sessions\", \"chat_messages\"]\n");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "index idx_chat_sessions_status exists on chat_sessions"
         );
     }
@@ -341,10 +341,10 @@ mod tests {
     fn pass_details_pluralise() {
         let k = kit();
         let o = k.eval("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");
-        assert_eq!(o.detail, "index idx_chat_sessions_status exists");
+        assert_eq!(o.detail(), "index idx_chat_sessions_status exists");
         let o = k.eval("[[exists]]\nindex = [\"idx_chat_sessions_status\", \"*\"]\ntable = \"chat_sessions\"\n");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "indexes idx_chat_sessions_status, (a matching one) on chat_sessions exist"
         );
     }
@@ -367,22 +367,22 @@ mod tests {
             let o = invalid.eval(toml);
             assert_eq!(o.status, Status::Fail, "{toml}: {o:?}");
             assert!(
-                o.detail
+                o.detail()
                     .contains("idx_chat_sessions_status: index on chat_sessions is INVALID")
-                    && o.detail.contains(
+                    && o.detail().contains(
                         "REINDEX INDEX CONCURRENTLY \"public\".\"idx_chat_sessions_status\";"
                     ),
                 "{}",
-                o.detail
+                o.detail()
             );
         }
         let o = invalid.eval("[[absent]]\nindex = \"idx_chat_sessions_status\"\n");
         assert_eq!(o.status, Status::Fail);
         assert!(
-            o.detail
+            o.detail()
                 .contains("INVALID, e.g. left by a failed CREATE INDEX CONCURRENTLY; drop it: DROP INDEX CONCURRENTLY \"public\".\"idx_chat_sessions_status\";"),
             "{}",
-            o.detail
+            o.detail()
         );
         // The valid index still passes.
         k.passes("[[exists]]\nindex = \"idx_chat_sessions_status\"\n");

@@ -76,7 +76,7 @@ impl ObjectType for MaterializedView {
 #[cfg(test)]
 mod tests {
     use crate::checks::kinds::object::tests::kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn a_view_is_not_a_materialized_view() {
@@ -87,6 +87,6 @@ mod tests {
         );
         let o = k.eval("[[absent]]\nmaterialized_view = \"chat_session_stats\"\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.detail, "no materialized view chat_session_stats");
+        assert_eq!(o.detail(), "no materialized view chat_session_stats");
     }
 }

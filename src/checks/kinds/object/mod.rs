@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::catalog::{QualName, Snapshot};
 use crate::checks::model::{list, plural, schemas_of, BoolOrText, Ctx, Names, Validator};
 use crate::checks::Outcome;
+use crate::findings::Problem;
 
 mod column;
 mod constraint;
@@ -477,7 +478,7 @@ impl ObjectCheck {
             format!(" with the expected {}", self.with.join(", "))
         };
         Outcome::from_problems(
-            problems,
+            problems.into_iter().map(Problem::new).collect(),
             format!(
                 "{} {} {}{with}",
                 self.typed.nouns(shown.len()),
@@ -516,7 +517,7 @@ impl ObjectCheck {
                 list(&shown, 10)
             )
         });
-        Outcome::from_problems(present, what)
+        Outcome::from_problems(present.into_iter().map(Problem::new).collect(), what)
     }
 
     /// The object key the check names (`table`, `column`, ...).

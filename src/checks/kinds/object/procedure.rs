@@ -6,14 +6,14 @@ pub type Procedure = super::function::Routine<true>;
 #[cfg(test)]
 mod tests {
     use crate::checks::kinds::object::tests::kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn a_function_is_not_a_procedure() {
         let k = kit();
         let o = k.eval("[[absent]]\nprocedure = \"log_chat_activity\"\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.detail, "no procedure log_chat_activity");
+        assert_eq!(o.detail(), "no procedure log_chat_activity");
         assert_eq!(
             k.fails("[[exists]]\nprocedure = \"log_chat_activity\"\n"),
             "log_chat_activity: no such procedure (it is a function)"

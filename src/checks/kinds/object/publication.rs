@@ -110,7 +110,7 @@ impl ObjectType for Publication {
 #[cfg(test)]
 mod tests {
     use crate::checks::kinds::object::tests::kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn members() {
@@ -127,14 +127,14 @@ mod tests {
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "chat_sessions not in publication supabase_realtime"
         );
         let o = k.eval(
             "[[absent]]\npublication = \"supabase_realtime\"\ntables = [\"chat_messages\"]\n",
         );
         assert_eq!(
-            o.detail,
+            o.detail(),
             "publication supabase_realtime includes chat_messages"
         );
     }

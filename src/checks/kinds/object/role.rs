@@ -105,7 +105,7 @@ impl ObjectType for Role {
 #[cfg(test)]
 mod tests {
     use crate::checks::kinds::object::tests::kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn attributes() {

@@ -88,7 +88,7 @@ impl ObjectType for Table {
 #[cfg(test)]
 mod tests {
     use crate::checks::kinds::object::tests::kit;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn tables_and_near_misses() {
@@ -106,7 +106,7 @@ mod tests {
         assert_eq!(k.fails("[[exists]]\ntable = \"chat_messages\"\nprimary_key = [\"id\"]\ncolumns = [\"sesion_id\"]\n"),
             "chat_messages: missing column sesion_id (did you mean session_id?); chat_messages: has no primary key, expected (id)");
         let o = k.eval("[[exists]]\ntable = \"chat_messages\"\ncolumns = [\"a\", \"b\"]\n");
-        assert_eq!(o.detail, "chat_messages: missing columns a, b");
+        assert_eq!(o.detail(), "chat_messages: missing columns a, b");
     }
 
     #[test]
@@ -114,12 +114,12 @@ mod tests {
         let k = kit();
         let o = k.eval("[[absent]]\ntable = [\"tmp_import\", \"chat_sessions_backup\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert_eq!(o.detail, "no tables tmp_import, chat_sessions_backup");
+        assert_eq!(o.detail(), "no tables tmp_import, chat_sessions_backup");
         let o = k.eval("[[absent]]\ntable = \"tmp_import\"\n");
-        assert_eq!(o.detail, "no table tmp_import");
+        assert_eq!(o.detail(), "no table tmp_import");
         let o = k.eval("[[absent]]\ntable = \"chat_sessions\"\n");
         assert_eq!(
-            (o.status, o.detail.as_str()),
+            (o.status, o.detail().as_str()),
             (Status::Fail, "table chat_sessions exists")
         );
         // A view of that name is not a table.

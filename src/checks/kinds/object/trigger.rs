@@ -209,7 +209,7 @@ impl ObjectType for Trigger {
 mod tests {
     use crate::checks::kinds::object::tests::kit;
     use crate::checks::testkit::problems;
-    use crate::report::Status;
+    use crate::findings::Status;
 
     #[test]
     fn timing_events_level() {
@@ -230,12 +230,12 @@ mod tests {
         let k = kit();
         let o = k.eval("[[absent]]\ntrigger = \"set_chat_session_number\"\n");
         assert_eq!(
-            o.detail,
+            o.detail(),
             "trigger set_chat_session_number exists on chat_sessions"
         );
         let o = k.eval("[[absent]]\ntrigger = \"set_chat_session_number\"\ntable = [\"chat_messages\", \"chat_sessions\"]\n");
         assert_eq!(
-            (o.status, o.detail.as_str()),
+            (o.status, o.detail().as_str()),
             (
                 Status::Fail,
                 "trigger set_chat_session_number exists on chat_sessions"
