@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// What a path is, following symbolic links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum InputKind {
     File,
     Dir,
     /// Nothing there (or a dangling symbolic link).
@@ -58,13 +58,13 @@ fn loop_error(path: &Path) -> io::Error {
 }
 
 /// What `path` is (stat, following links; nothing is opened). A link loop is an error.
-pub fn kind(path: &Path) -> io::Result<Kind> {
+pub fn kind(path: &Path) -> io::Result<InputKind> {
     match fs::metadata(path) {
-        Ok(m) if m.is_file() => Ok(Kind::File),
-        Ok(m) if m.is_dir() => Ok(Kind::Dir),
-        Ok(m) => Ok(Kind::Special(special_name(m.file_type()))),
+        Ok(m) if m.is_file() => Ok(InputKind::File),
+        Ok(m) if m.is_dir() => Ok(InputKind::Dir),
+        Ok(m) => Ok(InputKind::Special(special_name(m.file_type()))),
         Err(e) if is_loop(&e) => Err(loop_error(path)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Kind::Missing),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(InputKind::Missing),
         Err(e) => Err(e),
     }
 }
@@ -181,9 +181,9 @@ fn walk_into(
     open.push((id, dir.to_path_buf()));
     for p in entries {
         match kind(&p) {
-            Ok(Kind::Dir) => walk_into(&p, want, open, seen, w),
-            Ok(Kind::File) if want(&p) => w.files.push(p),
-            Ok(Kind::Special(k)) if want(&p) => w.problems.push((p, not_a_file(k))),
+            Ok(InputKind::Dir) => walk_into(&p, want, open, seen, w),
+            Ok(InputKind::File) if want(&p) => w.files.push(p),
+            Ok(InputKind::Special(k)) if want(&p) => w.problems.push((p, not_a_file(k))),
             Err(e) if is_loop_message(&e) || want(&p) => w.problems.push((p, e)),
             _ => {}
         }
@@ -215,8 +215,8 @@ mod tests {
         let f = d.path().join("a.toml");
         fs::write(&f, "x = 1\n").unwrap();
         assert_eq!(read_to_string(&f).unwrap(), "x = 1\n");
-        assert_eq!(kind(&f).unwrap(), Kind::File);
-        assert_eq!(kind(&d.path().join("nope")).unwrap(), Kind::Missing);
+        assert_eq!(kind(&f).unwrap(), InputKind::File);
+        assert_eq!(kind(&d.path().join("nope")).unwrap(), InputKind::Missing);
         // Through a link too.
         symlink(&f, d.path().join("l.toml")).unwrap();
         assert_eq!(read(&d.path().join("l.toml")).unwrap(), b"x = 1\n");
@@ -231,7 +231,7 @@ mod tests {
         let e = read(&p).unwrap_err();
         assert!(e.to_string().contains("named pipe (FIFO)"), "{e}");
         assert!(t0.elapsed() < Duration::from_secs(2));
-        assert_eq!(kind(&p).unwrap(), Kind::Special("named pipe (FIFO)"));
+        assert_eq!(kind(&p).unwrap(), InputKind::Special("named pipe (FIFO)"));
         let e = read(Path::new("/dev/null")).unwrap_err();
         assert!(e.to_string().contains("character device"), "{e}");
         let s = d.path().join("s.toml");

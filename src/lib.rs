@@ -17,6 +17,7 @@ pub mod project;
 pub mod report;
 pub mod sqltext;
 pub mod verify;
+pub mod words;
 
 use std::process::ExitCode;
 

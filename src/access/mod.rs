@@ -243,7 +243,7 @@ pub fn choose_roles(
             let names = snap.roles.iter().map(|r| r.name.as_str());
             let hint = match unknown
                 .first()
-                .and_then(|u| crate::checks::model::closest(u, names))
+                .and_then(|u| crate::words::closest(u, names))
             {
                 Some(c) => format!(" (did you mean {c}?)"),
                 None => String::new(),

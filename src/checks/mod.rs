@@ -24,9 +24,12 @@ pub mod behaviour;
 pub mod kinds;
 pub mod loader;
 pub mod model;
+pub mod names;
+pub mod normalize;
 pub mod schema;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod validator;
 
 use kinds::{absent, count, exists, immutable, policies, privileges, rejects, rls, scenario, sql};
 
@@ -40,7 +43,8 @@ use crate::catalog::Snapshot;
 pub use crate::findings::{Component, Expectation, Location, Status};
 
 pub use loader::{load_paths, load_str};
-pub use model::{Ctx, Validator};
+pub use names::Ctx;
+pub use validator::Validator;
 
 /// A kind that evaluates against the catalog snapshot only (no database access).
 pub trait StaticCheck {
@@ -213,7 +217,7 @@ impl Outcome {
 
 /// Whether a kind runs against the snapshot or needs the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub enum CheckPhase {
     Static,
     Probe,
 }
@@ -241,10 +245,10 @@ macro_rules! kinds {
                 }
             }
 
-            pub fn phase(&self) -> Phase {
+            pub fn phase(&self) -> CheckPhase {
                 match self {
-                    $( Spec::$svar(_) => Phase::Static, )*
-                    $( Spec::$pvar(_) => Phase::Probe, )*
+                    $( Spec::$svar(_) => CheckPhase::Static, )*
+                    $( Spec::$pvar(_) => CheckPhase::Probe, )*
                 }
             }
 
@@ -367,7 +371,7 @@ impl Check {
         self.spec.kind()
     }
 
-    pub fn phase(&self) -> Phase {
+    pub fn phase(&self) -> CheckPhase {
         self.spec.phase()
     }
 
@@ -451,7 +455,7 @@ impl fmt::Display for LoadErrors {
         write!(
             f,
             "{n} {} in check files; nothing was run",
-            model::plural(n, "problem", "problems")
+            crate::words::plural(n, "problem", "problems")
         )?;
         for p in &self.0 {
             write!(f, "\n{p}")?;

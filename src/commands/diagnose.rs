@@ -56,7 +56,9 @@ pub async fn run(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode
             report.duration_ms
         );
     }
-    let fails = d.worst.is_some_and(|w| w >= lint::threshold(o.fail_on));
+    let fails = d
+        .worst
+        .is_some_and(|w| w >= super::output::threshold(o.fail_on));
     report_and_exit(cfg, &mut report, o.format, o.output.as_deref(), fails)
 }
 

@@ -17,7 +17,7 @@ use crate::migrate::source::{self, MigrationFile};
 use crate::report::Level;
 
 fn threshold(f: crate::cli::FailOn) -> Level {
-    crate::lint::threshold(f)
+    super::output::threshold(f)
 }
 
 /// `deskctl lint`.

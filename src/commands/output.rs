@@ -46,6 +46,17 @@ fn report_format(f: ReportFormat) -> crate::report::Format {
     }
 }
 
+/// The lowest finding level that fails the run (`--fail-on`, `[diagnose] fail_on`).
+pub fn threshold(f: crate::cli::FailOn) -> crate::findings::Level {
+    use crate::cli::FailOn;
+    use crate::findings::Level;
+    match f {
+        FailOn::Error => Level::Error,
+        FailOn::Warn => Level::Warn,
+        FailOn::Info => Level::Info,
+    }
+}
+
 /// 1 when something failed, else 0.
 pub fn exit(failed: bool) -> ExitCode {
     ExitCode::from(if failed {

@@ -16,7 +16,6 @@ pub(crate) mod testkit;
 use std::time::Instant;
 
 use crate::catalog::{self, privileges_of, AclItem, QualName, Relation, Scope, Snapshot};
-use crate::cli::FailOn;
 use crate::config::{ConfigError, Exclusion, HistoryTable};
 use crate::report::{CheckResult, Level, Status};
 
@@ -82,12 +81,7 @@ pub fn unknown_ids<'g, F>(
     given
         .into_iter()
         .filter(|g| !rules.iter().any(|r| matches(g, r.id)))
-        .map(|g| {
-            (
-                g,
-                crate::checks::model::closest(g, rules.iter().map(|r| r.id)),
-            )
-        })
+        .map(|g| (g, crate::words::closest(g, rules.iter().map(|r| r.id))))
         .collect()
 }
 
@@ -421,15 +415,6 @@ pub fn validate_exclusions(exclusions: &[Exclusion]) -> Result<(), ConfigError> 
 /// The diagnose rules as the report describes them (SARIF's driver rules, the human output).
 pub fn rule_infos() -> Vec<crate::report::RuleInfo> {
     rules::RULES.iter().map(|r| r.info()).collect()
-}
-
-/// The lowest level that fails the run.
-pub fn threshold(f: FailOn) -> Level {
-    match f {
-        FailOn::Error => Level::Error,
-        FailOn::Warn => Level::Warn,
-        FailOn::Info => Level::Info,
-    }
 }
 
 /// The outcome of diagnosing one snapshot.

@@ -316,8 +316,8 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
         source,
     };
     match crate::inputs::kind(dir).map_err(unreadable)? {
-        crate::inputs::Kind::Dir => {}
-        crate::inputs::Kind::Special(what) => {
+        crate::inputs::InputKind::Dir => {}
+        crate::inputs::InputKind::Special(what) => {
             return Err(unreadable(crate::inputs::not_a_file(what)))
         }
         _ => return Err(MigrateError::DirMissing(dir.to_path_buf())),

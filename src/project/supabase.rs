@@ -65,7 +65,7 @@ impl SupabaseProject {
             root.join("supabase")
         };
         let file = dir.join("config.toml");
-        if crate::inputs::kind(&file).is_ok_and(|k| k == crate::inputs::Kind::Missing) {
+        if crate::inputs::kind(&file).is_ok_and(|k| k == crate::inputs::InputKind::Missing) {
             return Ok(None);
         }
         let text = crate::inputs::read_to_string(&file).map_err(|source| ConfigError::Read {

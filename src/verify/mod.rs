@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio_postgres::Client;
 
 use crate::catalog::Snapshot;
-use crate::checks::{Check, Phase};
+use crate::checks::{Check, CheckPhase};
 use crate::report::{result_of, CheckResult, Report, Status};
 
 pub use probe::ProbeSettings;
@@ -31,7 +31,7 @@ pub async fn evaluate_loaded(
     let probes: Vec<usize> = checks
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.phase() == Phase::Probe)
+        .filter(|(_, c)| c.phase() == CheckPhase::Probe)
         .map(|(i, _)| i)
         .collect();
     if !probes.is_empty() {

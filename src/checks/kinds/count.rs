@@ -14,7 +14,8 @@ use crate::findings::Problem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Object {
+#[schemars(rename = "Object")]
+pub enum CountTarget {
     #[serde(alias = "tables")]
     Table,
     #[serde(alias = "partitioned_tables")]
@@ -39,72 +40,75 @@ pub enum Object {
     EnumValue,
 }
 
-impl Object {
+impl CountTarget {
     /// The component label when none is given ("Tables", "RLS Policies", ...).
     fn label(self) -> &'static str {
         match self {
-            Object::Table => "Tables",
-            Object::PartitionedTable => "Partitioned tables",
-            Object::View => "Views",
-            Object::MaterializedView => "Materialized views",
-            Object::Sequence => "Sequences",
-            Object::Function => "Functions",
-            Object::Procedure => "Procedures",
-            Object::Policy => "RLS Policies",
-            Object::Trigger => "Triggers",
-            Object::Index => "Indexes",
-            Object::EnumValue => "Enum values",
+            CountTarget::Table => "Tables",
+            CountTarget::PartitionedTable => "Partitioned tables",
+            CountTarget::View => "Views",
+            CountTarget::MaterializedView => "Materialized views",
+            CountTarget::Sequence => "Sequences",
+            CountTarget::Function => "Functions",
+            CountTarget::Procedure => "Procedures",
+            CountTarget::Policy => "RLS Policies",
+            CountTarget::Trigger => "Triggers",
+            CountTarget::Index => "Indexes",
+            CountTarget::EnumValue => "Enum values",
         }
     }
 
     /// The noun for `n` of them: `1 table`, `3 tables`.
     fn noun(self, n: i64) -> &'static str {
         let one = match self {
-            Object::Table => "table",
-            Object::PartitionedTable => "partitioned table",
-            Object::View => "view",
-            Object::MaterializedView => "materialized view",
-            Object::Sequence => "sequence",
-            Object::Function => "function",
-            Object::Procedure => "procedure",
-            Object::Policy => "policy",
-            Object::Trigger => "trigger",
-            Object::Index => "index",
-            Object::EnumValue => "enum value",
+            CountTarget::Table => "table",
+            CountTarget::PartitionedTable => "partitioned table",
+            CountTarget::View => "view",
+            CountTarget::MaterializedView => "materialized view",
+            CountTarget::Sequence => "sequence",
+            CountTarget::Function => "function",
+            CountTarget::Procedure => "procedure",
+            CountTarget::Policy => "policy",
+            CountTarget::Trigger => "trigger",
+            CountTarget::Index => "index",
+            CountTarget::EnumValue => "enum value",
         };
         plural(usize::try_from(n).unwrap_or(0), one, self.plural_noun())
     }
 
     fn plural_noun(self) -> &'static str {
         match self {
-            Object::Table => "tables",
-            Object::PartitionedTable => "partitioned tables",
-            Object::View => "views",
-            Object::MaterializedView => "materialized views",
-            Object::Sequence => "sequences",
-            Object::Function => "functions",
-            Object::Procedure => "procedures",
-            Object::Policy => "policies",
-            Object::Trigger => "triggers",
-            Object::Index => "indexes",
-            Object::EnumValue => "enum values",
+            CountTarget::Table => "tables",
+            CountTarget::PartitionedTable => "partitioned tables",
+            CountTarget::View => "views",
+            CountTarget::MaterializedView => "materialized views",
+            CountTarget::Sequence => "sequences",
+            CountTarget::Function => "functions",
+            CountTarget::Procedure => "procedures",
+            CountTarget::Policy => "policies",
+            CountTarget::Trigger => "triggers",
+            CountTarget::Index => "indexes",
+            CountTarget::EnumValue => "enum values",
         }
     }
 
     fn relkind(self) -> Option<RelKind> {
         Some(match self {
-            Object::Table => RelKind::Table,
-            Object::PartitionedTable => RelKind::PartitionedTable,
-            Object::View => RelKind::View,
-            Object::MaterializedView => RelKind::MaterializedView,
-            Object::Sequence => RelKind::Sequence,
+            CountTarget::Table => RelKind::Table,
+            CountTarget::PartitionedTable => RelKind::PartitionedTable,
+            CountTarget::View => RelKind::View,
+            CountTarget::MaterializedView => RelKind::MaterializedView,
+            CountTarget::Sequence => RelKind::Sequence,
             _ => return None,
         })
     }
 
     /// Objects that live on tables (filterable by `tables`).
     fn on_tables(self) -> bool {
-        matches!(self, Object::Policy | Object::Trigger | Object::Index)
+        matches!(
+            self,
+            CountTarget::Policy | CountTarget::Trigger | CountTarget::Index
+        )
     }
 }
 
@@ -113,7 +117,7 @@ impl Object {
 pub struct Count {
     /// Row label in the component table [default: from `object`, e.g. "RLS Policies"].
     pub component: Option<String>,
-    pub object: Object,
+    pub object: CountTarget,
     /// Count only objects with these names (those that exist). Enum values: the labels.
     pub names: Option<Names>,
     /// Count only objects whose name is LIKE this pattern.
@@ -186,8 +190,8 @@ impl Count {
             return Ok(out);
         }
         match self.object {
-            Object::Function | Object::Procedure => {
-                let want = if self.object == Object::Function {
+            CountTarget::Function | CountTarget::Procedure => {
+                let want = if self.object == CountTarget::Function {
                     FunctionKind::Function
                 } else {
                     FunctionKind::Procedure
@@ -201,7 +205,7 @@ impl Count {
                     }
                 }
             }
-            Object::Policy | Object::Trigger | Object::Index => {
+            CountTarget::Policy | CountTarget::Trigger | CountTarget::Index => {
                 let tables: Vec<_> = match &self.tables {
                     Some(ts) => {
                         let mut v = Vec::new();
@@ -230,8 +234,10 @@ impl Count {
                 };
                 for r in tables {
                     let names: Vec<&str> = match self.object {
-                        Object::Policy => r.policies.iter().map(|p| p.name.as_str()).collect(),
-                        Object::Trigger => r.triggers.iter().map(|t| t.name.as_str()).collect(),
+                        CountTarget::Policy => r.policies.iter().map(|p| p.name.as_str()).collect(),
+                        CountTarget::Trigger => {
+                            r.triggers.iter().map(|t| t.name.as_str()).collect()
+                        }
                         _ => r.indexes.iter().map(|i| i.name.as_str()).collect(),
                     };
                     for n in names {
@@ -241,7 +247,7 @@ impl Count {
                     }
                 }
             }
-            Object::EnumValue => {
+            CountTarget::EnumValue => {
                 let types: Option<HashSet<QualName>> = self
                     .enum_type
                     .as_ref()
@@ -287,7 +293,7 @@ impl Count {
         ns.iter()
             .filter(|x| match self.object.relkind() {
                 Some(_) => !quals.contains(&ctx.qual(x)),
-                None if matches!(self.object, Object::Function | Object::Procedure) => {
+                None if matches!(self.object, CountTarget::Function | CountTarget::Procedure) => {
                     !quals.contains(&ctx.qual(x))
                 }
                 None => !plain.contains(x),
@@ -369,10 +375,10 @@ impl StaticCheck for Count {
         if self.enum_type.as_ref().is_some_and(|e| e.is_empty()) {
             v.error("enum", "`enum` is empty", None);
         }
-        if self.enum_type.is_some() && self.object != Object::EnumValue {
+        if self.enum_type.is_some() && self.object != CountTarget::EnumValue {
             v.not_here("enum", "applies to `object = \"enum_value\"` only");
         }
-        if self.owned.is_some() && self.object != Object::Sequence {
+        if self.owned.is_some() && self.object != CountTarget::Sequence {
             v.not_here("owned", "applies to `object = \"sequence\"` only");
         }
     }
@@ -380,7 +386,7 @@ impl StaticCheck for Count {
     fn schemas(&self, ctx: &Ctx) -> Vec<String> {
         let mut raws: Vec<&str> = Vec::new();
         if self.object.relkind().is_some()
-            || matches!(self.object, Object::Function | Object::Procedure)
+            || matches!(self.object, CountTarget::Function | CountTarget::Procedure)
         {
             raws.extend(self.names.iter().flat_map(|n| n.iter()));
         }
@@ -540,6 +546,25 @@ mod tests {
         assert_eq!(
             o.detail(),
             "3 policies on chat_sessions, chat_session_activity, expected >= 4 (chat_sessions 2, chat_session_activity 1)"
+        );
+    }
+
+    /// The outcome as data (what the report renders): each problem apart, the count and its
+    /// expectation typed.
+    #[test]
+    fn outcome_data() {
+        let k = kit();
+        insta::assert_json_snapshot!(
+            "count_missing_names",
+            k.eval("[[count]]\nobject = \"table\"\nnames = [\"chat_sessions\", \"chat_messages\"]\nexpect = 2\n")
+        );
+        insta::assert_json_snapshot!(
+            "count_between_passes",
+            k.eval("[[count]]\ncomponent = \"Chat tables\"\nobject = \"table\"\npattern = \"chat_%\"\nat_least = 1\nat_most = 3\n")
+        );
+        insta::assert_json_snapshot!(
+            "count_on_missing_tables",
+            k.eval("[[count]]\nobject = \"policy\"\ntables = [\"nope\", \"chat_sesions\"]\nat_most = 3\n")
         );
     }
 

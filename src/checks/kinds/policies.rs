@@ -577,6 +577,19 @@ mod tests {
         Kit::new(snap())
     }
 
+    /// Problems name their table as data; `present:` belongs to no table of its own.
+    #[test]
+    fn outcome_data() {
+        insta::assert_json_snapshot!(
+            "policies_missing_and_unexpected",
+            kit().eval("[[policies]]\ntable = \"chat_session_activity\"\nexact = true\nexpect = [{ name = \"Admins can view all activity\" }, { name = \"Users can view own activity\", command = \"SELECT\" }]\n")
+        );
+        insta::assert_json_snapshot!(
+            "policies_coverage",
+            kit().eval("[[policies]]\npattern = \"%\"\ncommands = [\"SELECT\", \"DELETE\"]\n")
+        );
+    }
+
     #[test]
     fn missing_policy_names_table_policy_present_and_near_miss() {
         let o = kit().eval(

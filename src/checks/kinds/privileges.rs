@@ -102,12 +102,12 @@ pub struct Privileges {
 /// One object the check is about and the ACLs that grant on it (a column: the table's and the
 /// column's). Its display name is built only when a detail shows it.
 struct Target<'s> {
-    object: Object<'s>,
+    object: Granted<'s>,
     acls: [&'s [AclItem]; 2],
 }
 
 #[derive(Clone, Copy)]
-enum Object<'s> {
+enum Granted<'s> {
     Schema(&'s str),
     Relation(&'s Relation),
     Function(&'s Function),
@@ -115,7 +115,7 @@ enum Object<'s> {
 }
 
 impl<'s> Target<'s> {
-    fn new(object: Object<'s>, acl: &'s [AclItem]) -> Target<'s> {
+    fn new(object: Granted<'s>, acl: &'s [AclItem]) -> Target<'s> {
         Target {
             object,
             acls: [acl, &[]],
@@ -124,10 +124,10 @@ impl<'s> Target<'s> {
 
     fn show(&self, ctx: &Ctx) -> String {
         match self.object {
-            Object::Schema(s) => format!("schema {s}"),
-            Object::Relation(r) => ctx.show_rel(r),
-            Object::Function(f) => ctx.show(&QualName::new(&f.schema, f.signature())),
-            Object::Column(r, c) => format!("{}.{}", ctx.show_rel(r), c.name),
+            Granted::Schema(s) => format!("schema {s}"),
+            Granted::Relation(r) => ctx.show_rel(r),
+            Granted::Function(f) => ctx.show(&QualName::new(&f.schema, f.signature())),
+            Granted::Column(r, c) => format!("{}.{}", ctx.show_rel(r), c.name),
         }
     }
 }
@@ -191,13 +191,13 @@ impl Privileges {
                     for s in &snap.schemas {
                         let ok = self.pattern.as_deref().is_none_or(|p| like(p, &s.name));
                         if ok && !except_schemas.contains(s.name.as_str()) {
-                            out.push(Target::new(Object::Schema(&s.name), &s.acl));
+                            out.push(Target::new(Granted::Schema(&s.name), &s.acl));
                         }
                     }
                 } else {
                     for w in wanted {
                         match snap.schema(&w) {
-                            Some(s) => out.push(Target::new(Object::Schema(&s.name), &s.acl)),
+                            Some(s) => out.push(Target::new(Granted::Schema(&s.name), &s.acl)),
                             None => missing.push(format!("schema {w}: no such schema")),
                         }
                     }
@@ -281,7 +281,7 @@ impl Privileges {
                         }
                         for f in fs {
                             if !excluded(&f.qual()) {
-                                out.push(Target::new(Object::Function(f), &f.acl));
+                                out.push(Target::new(Granted::Function(f), &f.acl));
                             }
                         }
                     }
@@ -299,7 +299,7 @@ impl Privileges {
                         {
                             continue;
                         }
-                        out.push(Target::new(Object::Function(f), &f.acl));
+                        out.push(Target::new(Granted::Function(f), &f.acl));
                     }
                 }
             }
@@ -320,7 +320,7 @@ impl Privileges {
                                     missing.push(format!("{}: no column {col}", ctx.show_rel(r)))
                                 }
                                 Some(c) => out.push(Target {
-                                    object: Object::Column(r, c),
+                                    object: Granted::Column(r, c),
                                     acls: [&r.acl, &c.acl],
                                 }),
                             },
@@ -341,7 +341,7 @@ impl Privileges {
                         for c in &r.columns {
                             if pat.as_ref().is_none_or(|p| like(&p.name, &c.name)) {
                                 out.push(Target {
-                                    object: Object::Column(r, c),
+                                    object: Granted::Column(r, c),
                                     acls: [&r.acl, &c.acl],
                                 });
                             }
@@ -356,7 +356,7 @@ impl Privileges {
                         match snap.relation(&q) {
                             Some(r) if on.relkind_ok(r.kind) => {
                                 if !excluded(&q) {
-                                    out.push(Target::new(Object::Relation(r), &r.acl))
+                                    out.push(Target::new(Granted::Relation(r), &r.acl))
                                 }
                             }
                             Some(r) => missing.push(format!(
@@ -382,7 +382,7 @@ impl Privileges {
                             continue;
                         }
                         if pat.as_ref().is_none_or(|p| like(&p.name, &r.name)) {
-                            out.push(Target::new(Object::Relation(r), &r.acl));
+                            out.push(Target::new(Granted::Relation(r), &r.acl));
                         }
                     }
                 }

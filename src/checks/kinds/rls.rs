@@ -130,6 +130,16 @@ mod tests {
     }
 
     #[test]
+    fn outcome_data() {
+        insta::assert_json_snapshot!(
+            "rls_disabled_and_not_forced",
+            kit().eval(
+                "[[rls]]\ntables = [\"cc_cases\", \"ChatMessage\", \"nope\"]\nforce = true\n"
+            )
+        );
+    }
+
+    #[test]
     fn listed_pattern_and_all() {
         let o = kit().eval("[[rls]]\ntables = [\"cc_cases\", \"cc_audit_logs\"]\n");
         assert_eq!(o.status, Status::Pass, "{o:?}");

@@ -48,7 +48,7 @@ pub fn load_paths_with_defs(paths: &[PathBuf]) -> Result<(Vec<Check>, Vec<Defs>)
                 continue;
             }
         };
-        if kind == crate::inputs::Kind::Dir {
+        if kind == crate::inputs::InputKind::Dir {
             let before = files.len();
             let found_problems = problems.len();
             collect_dir(p, &mut files, &mut problems);
@@ -61,9 +61,9 @@ pub fn load_paths_with_defs(paths: &[PathBuf]) -> Result<(Vec<Check>, Vec<Defs>)
                     ),
                 ));
             }
-        } else if kind == crate::inputs::Kind::File {
+        } else if kind == crate::inputs::InputKind::File {
             files.push(p.clone());
-        } else if let crate::inputs::Kind::Special(what) = kind {
+        } else if let crate::inputs::InputKind::Special(what) = kind {
             let e = crate::inputs::not_a_file(what);
             problems.push(plain(p, &format!("cannot read check file: {e}"), None));
         } else {

@@ -28,7 +28,7 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
                     cx.show(&t.qual()),
                     t.policies.len(),
                     if t.policies.len() == 1 { "y" } else { "ies" },
-                    crate::checks::model::list(&names, 6)
+                    crate::words::list(&names, 6)
                 ),
                 format!(
                     "ALTER TABLE {} ENABLE ROW LEVEL SECURITY;",
