@@ -138,8 +138,8 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         let relations = client.query(RELATIONS, &p2).await?;
         let (mut tables, mut seqs, mut views): (Vec<Oid>, Vec<Oid>, Vec<Oid>) = Default::default();
         for r in &relations {
-            let oid: Oid = r.get(0);
-            match char_of(r, 3) {
+            let oid: Oid = r.get("oid");
+            match char_of(r, "relkind") {
                 b'S' => seqs.push(oid),
                 b'v' | b'm' => {
                     views.push(oid);
@@ -210,26 +210,26 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
 
     let mut snap = Snapshot {
         scope: s.clone(),
-        current_user: session.get(0),
-        server_version_num: session.get(1),
-        stats_reset_age_s: session.get(2),
-        uptime_s: session.get::<_, Option<f64>>(3).unwrap_or(0.0),
+        current_user: session.get("current_user"),
+        server_version_num: session.get("server_version_num"),
+        stats_reset_age_s: session.get("stats_reset_age_s"),
+        uptime_s: session.get::<_, Option<f64>>("uptime_s").unwrap_or(0.0),
         ..Default::default()
     };
 
     snap.roles = roles
         .iter()
         .map(|r| Role {
-            oid: r.get(0),
-            name: r.get(1),
-            superuser: r.get(2),
-            inherit: r.get(3),
-            create_role: r.get(4),
-            create_db: r.get(5),
-            login: r.get(6),
-            replication: r.get(7),
-            bypass_rls: r.get(8),
-            member_of: r.get(9),
+            oid: r.get("oid"),
+            name: r.get("name"),
+            superuser: r.get("rolsuper"),
+            inherit: r.get("rolinherit"),
+            create_role: r.get("rolcreaterole"),
+            create_db: r.get("rolcreatedb"),
+            login: r.get("rolcanlogin"),
+            replication: r.get("rolreplication"),
+            bypass_rls: r.get("rolbypassrls"),
+            member_of: r.get("member_of"),
         })
         .collect();
     let role_names: HashMap<Oid, &str> = snap
@@ -249,75 +249,85 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
 
     let mut by_oid: HashMap<Oid, usize> = HashMap::with_capacity(relations.len());
     for r in relations {
-        let Some(kind) = RelKind::from_relkind(char_of(&r, 3)) else {
+        let Some(kind) = RelKind::from_relkind(char_of(&r, "relkind")) else {
             continue;
         };
-        let mut rel = Relation::new(&r.get::<_, String>(1), &r.get::<_, String>(2), kind);
-        rel.oid = r.get(0);
-        rel.owner = role_name(r.get(4));
-        rel.rls_enabled = r.get(5);
-        rel.rls_forced = r.get(6);
-        rel.is_partition = r.get(7);
-        rel.options = r.get(8);
-        rel.acl = parse_acl(&r.get::<_, Vec<String>>(9));
+        let mut rel = Relation::new(
+            &r.get::<_, String>("schema"),
+            &r.get::<_, String>("name"),
+            kind,
+        );
+        rel.oid = r.get("oid");
+        rel.owner = role_name(r.get("owner"));
+        rel.rls_enabled = r.get("relrowsecurity");
+        rel.rls_forced = r.get("relforcerowsecurity");
+        rel.is_partition = r.get("relispartition");
+        rel.options = r.get("options");
+        rel.acl = parse_acl(&r.get::<_, Vec<String>>("acl"));
         if let Some(v) = rel.view.as_mut() {
-            v.definition = r.get(10);
+            v.definition = r.get("definition");
         }
-        rel.from_extension = r.get(11);
+        rel.from_extension = r.get("from_extension");
         by_oid.insert(rel.oid, snap.relations.len());
         snap.relations.push(rel);
     }
     let idx = |oid: Oid| -> Option<usize> { by_oid.get(&oid).copied() };
 
     for r in columns {
-        let Some(i) = idx(r.get(0)) else { continue };
-        let identity = match char_of(&r, 6) {
+        let Some(i) = idx(r.get("attrelid")) else {
+            continue;
+        };
+        let identity = match char_of(&r, "identity") {
             b'a' => Some("always".to_string()),
             b'd' => Some("by default".to_string()),
             _ => None,
         };
         snap.relations[i].columns.push(Column {
-            num: r.get(1),
-            name: r.get(2),
-            type_name: r.get(3),
-            nullable: !r.get::<_, bool>(4),
-            default: r.get(5),
+            num: r.get("attnum"),
+            name: r.get("name"),
+            type_name: r.get("type_name"),
+            nullable: !r.get::<_, bool>("attnotnull"),
+            default: r.get("default_expr"),
             identity,
-            generated: char_of(&r, 7) == b's',
-            acl: parse_acl(&r.get::<_, Vec<String>>(8)),
+            generated: char_of(&r, "generated") == b's',
+            acl: parse_acl(&r.get::<_, Vec<String>>("acl")),
         });
     }
 
     for r in constraints {
-        let Some(i) = idx(r.get(0)) else { continue };
-        let kind = ConstraintKind::from_contype(char_of(&r, 2));
+        let Some(i) = idx(r.get("conrelid")) else {
+            continue;
+        };
+        let kind = ConstraintKind::from_contype(char_of(&r, "contype"));
         let foreign = (kind == ConstraintKind::ForeignKey).then(|| ForeignKey {
             table: QualName::new(
-                r.get::<_, Option<String>>(5).unwrap_or_default(),
-                r.get::<_, Option<String>>(6).unwrap_or_default(),
+                r.get::<_, Option<String>>("ref_schema").unwrap_or_default(),
+                r.get::<_, Option<String>>("ref_table").unwrap_or_default(),
             ),
             columns: r.get::<_, Option<Vec<String>>>(7).unwrap_or_default(),
-            on_delete: FkAction::from_code(char_of(&r, 8)),
-            on_update: FkAction::from_code(char_of(&r, 9)),
-            to_primary_key: r.get(11),
+            on_delete: FkAction::from_code(char_of(&r, "on_delete")),
+            on_update: FkAction::from_code(char_of(&r, "on_update")),
+            to_primary_key: r.get("to_primary_key"),
         });
-        let keys: Vec<i16> = r.get(3);
+        let keys: Vec<i16> = r.get("keys");
         let columns = column_names(&snap.relations[i], &keys);
         snap.relations[i].constraints.push(Constraint {
-            name: r.get(1),
+            name: r.get("name"),
             kind,
             columns,
-            definition: r.get(4),
+            definition: r.get("definition"),
             foreign,
-            validated: r.get(10),
+            validated: r.get("convalidated"),
         });
     }
 
     for r in indexes {
-        let Some(i) = idx(r.get(0)) else { continue };
-        let keys: Vec<i16> = r.get(5);
-        let exprs: Option<Vec<String>> = r.get(6);
-        let nkey = usize::try_from(r.get::<_, i16>(7)).unwrap_or(keys.len());
+        let Some(i) = idx(r.get("indrelid")) else {
+            continue;
+        };
+        let keys: Vec<i16> = r.get("keys");
+        let exprs: Option<Vec<String>> = r.get("expressions");
+        let nkey = usize::try_from(r.get::<_, i16>("indnkeyatts")).unwrap_or(keys.len());
         let options: Vec<i16> = r.get::<_, Option<Vec<i16>>>(10).unwrap_or_default();
         let rel = &snap.relations[i];
         let columns: Vec<String> = keys
@@ -344,39 +354,46 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             })
             .collect();
         snap.relations[i].indexes.push(Index {
-            name: r.get(1),
-            unique: r.get(2),
-            primary: r.get(3),
-            valid: r.get(4),
+            name: r.get("name"),
+            unique: r.get("indisunique"),
+            primary: r.get("indisprimary"),
+            valid: r.get("indisvalid"),
             columns,
             keys,
-            predicate: r.get(8),
-            definition: r.get(9),
-            scans: r.get(11),
-            method: r.get::<_, Option<String>>(12).unwrap_or_default(),
+            predicate: r.get("predicate"),
+            definition: r.get("definition"),
+            scans: r.get("scans"),
+            method: r.get::<_, Option<String>>("method").unwrap_or_default(),
         });
     }
 
     for r in policies {
-        let Some(i) = idx(r.get(0)) else { continue };
+        let Some(i) = idx(r.get("polrelid")) else {
+            continue;
+        };
         snap.relations[i].policies.push(Policy {
-            name: r.get(1),
-            command: PolicyCommand::from_polcmd(char_of(&r, 2)),
-            permissive: r.get(3),
+            name: r.get("name"),
+            command: PolicyCommand::from_polcmd(char_of(&r, "cmd")),
+            permissive: r.get("polpermissive"),
             roles: {
-                let mut names: Vec<String> =
-                    r.get::<_, Vec<Oid>>(4).into_iter().map(role_name).collect();
+                let mut names: Vec<String> = r
+                    .get::<_, Vec<Oid>>("roles")
+                    .into_iter()
+                    .map(role_name)
+                    .collect();
                 names.sort();
                 names
             },
-            using: r.get(5),
-            with_check: r.get(6),
+            using: r.get("using_expr"),
+            with_check: r.get("check_expr"),
         });
     }
 
     for r in triggers {
-        let Some(i) = idx(r.get(0)) else { continue };
-        let t: i32 = r.get(4);
+        let Some(i) = idx(r.get("tgrelid")) else {
+            continue;
+        };
+        let t: i32 = r.get("tgtype");
         let timing = if t & 64 != 0 {
             TriggerTiming::InsteadOf
         } else if t & 2 != 0 {
@@ -396,85 +413,98 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
             }
         }
         snap.relations[i].triggers.push(Trigger {
-            name: r.get(1),
-            function: QualName::new(r.get::<_, String>(2), r.get::<_, String>(3)),
+            name: r.get("name"),
+            function: QualName::new(
+                r.get::<_, String>("function_schema"),
+                r.get::<_, String>("function_name"),
+            ),
             timing,
             events,
             row: t & 1 != 0,
-            enabled: TriggerEnabled::from_code(char_of(&r, 5)),
-            definition: r.get(6),
+            enabled: TriggerEnabled::from_code(char_of(&r, "enabled")),
+            definition: r.get("definition"),
         });
     }
 
     for r in sequences {
-        let Some(i) = idx(r.get(0)) else { continue };
+        let Some(i) = idx(r.get("objid")) else {
+            continue;
+        };
         if let Some(seq) = snap.relations[i].sequence.as_mut() {
             seq.owned_by = Some((
-                QualName::new(r.get::<_, String>(1), r.get::<_, String>(2)),
-                r.get(3),
+                QualName::new(
+                    r.get::<_, String>("table_schema"),
+                    r.get::<_, String>("table_name"),
+                ),
+                r.get("column_name"),
             ));
         }
     }
 
     for r in view_deps {
-        let Some(i) = idx(r.get(0)) else { continue };
+        let Some(i) = idx(r.get("ev_class")) else {
+            continue;
+        };
         if let Some(v) = snap.relations[i].view.as_mut() {
-            v.depends_on
-                .push(QualName::new(r.get::<_, String>(1), r.get::<_, String>(2)));
+            v.depends_on.push(QualName::new(
+                r.get::<_, String>("schema"),
+                r.get::<_, String>("name"),
+            ));
         }
     }
 
     snap.functions = functions
         .iter()
         .map(|r| Function {
-            oid: r.get(0),
-            schema: r.get(1),
-            name: r.get(2),
-            kind: FunctionKind::from_prokind(char_of(r, 3)),
-            arg_types: r.get(4),
-            identity_args: r.get(5),
-            returns: r.get(6),
-            language: r.get(7),
-            security_definer: r.get(8),
-            config: r.get(9),
-            volatility: Volatility::from_code(char_of(r, 10)),
-            owner: r.get(11),
-            acl: parse_acl(&r.get::<_, Vec<String>>(12)),
-            body: r.get(13),
-            from_extension: r.get(14),
+            oid: r.get("oid"),
+            schema: r.get("schema"),
+            name: r.get("name"),
+            kind: FunctionKind::from_prokind(char_of(r, "prokind")),
+            arg_types: r.get("arg_types"),
+            identity_args: r.get("identity_args"),
+            returns: r.get("returns"),
+            language: r.get("language"),
+            security_definer: r.get("prosecdef"),
+            config: r.get("config"),
+            volatility: Volatility::from_code(char_of(r, "volatility")),
+            owner: r.get("owner"),
+            acl: parse_acl(&r.get::<_, Vec<String>>("acl")),
+            body: r.get("body"),
+            from_extension: r.get("from_extension"),
         })
         .collect();
 
     snap.enums = enums
         .iter()
         .map(|r| EnumType {
-            schema: r.get(0),
-            name: r.get(1),
-            values: r.get(2),
+            schema: r.get("schema"),
+            name: r.get("name"),
+            values: r.get("labels"),
         })
         .collect();
 
     snap.schemas = schemas
         .iter()
         .map(|r| SchemaInfo {
-            name: r.get(0),
-            owner: r.get(1),
-            acl: parse_acl(&r.get::<_, Vec<String>>(2)),
+            name: r.get("name"),
+            owner: r.get("owner"),
+            acl: parse_acl(&r.get::<_, Vec<String>>("acl")),
         })
         .collect();
 
     for r in publications {
-        let name: String = r.get(0);
+        let name: String = r.get("name");
         if snap.publications.last().is_none_or(|p| p.name != name) {
             snap.publications.push(Publication {
                 name: name.clone(),
-                all_tables: r.get(1),
+                all_tables: r.get("puballtables"),
                 members: Vec::new(),
             });
         }
-        if let (Some(schema), Some(table)) =
-            (r.get::<_, Option<String>>(2), r.get::<_, Option<String>>(3))
-        {
+        if let (Some(schema), Some(table)) = (
+            r.get::<_, Option<String>>("table_schema"),
+            r.get::<_, Option<String>>("table_name"),
+        ) {
             if let Some(p) = snap.publications.last_mut() {
                 p.members.push(QualName::new(schema, table));
             }
@@ -484,17 +514,17 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
     snap.extensions = extensions
         .iter()
         .map(|r| Extension {
-            name: r.get(0),
-            version: r.get(1),
-            schema: r.get(2),
-            default_version: r.get(3),
-            version_available: r.get(4),
+            name: r.get("name"),
+            version: r.get("version"),
+            schema: r.get("schema"),
+            default_version: r.get("default_version"),
+            version_available: r.get("version_available"),
         })
         .collect();
 
     for r in storage {
-        let kind: String = r.get(0);
-        let name: Option<String> = r.get(1);
+        let kind: String = r.get("kind");
+        let name: Option<String> = r.get("name");
         if kind == "bucket" {
             snap.storage.public_buckets.extend(name);
             continue;
@@ -508,10 +538,10 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         roles.sort();
         snap.storage.object_policies.push(Policy {
             name: name.unwrap_or_default(),
-            command: PolicyCommand::from_polcmd(char_of(&r, 2)),
-            permissive: r.get::<_, Option<bool>>(3).unwrap_or(true),
+            command: PolicyCommand::from_polcmd(char_of(&r, "cmd")),
+            permissive: r.get::<_, Option<bool>>("permissive").unwrap_or(true),
             roles,
-            using: r.get(5),
+            using: r.get("using_expr"),
             with_check: None,
         });
     }
@@ -533,8 +563,8 @@ fn column_names(rel: &Relation, nums: &[i16]) -> Vec<String> {
 }
 
 /// First byte of a `"char"` column read as text (`' '` when empty or NULL).
-fn char_of(r: &Row, i: usize) -> u8 {
-    r.get::<_, Option<String>>(i)
+fn char_of(r: &Row, column: &str) -> u8 {
+    r.get::<_, Option<String>>(column)
         .and_then(|s| s.bytes().next())
         .unwrap_or(b' ')
 }

@@ -39,10 +39,14 @@ pub struct RolePresence {
 }
 
 const QUERY: &str = "
-select current_setting('server_version'), current_setting('server_version_num')::int4,
-       current_database()::text, current_user::text, r.rolsuper, r.rolbypassrls,
-       coalesce(s.ssl, false), coalesce(s.version, ''), coalesce(s.cipher, ''), coalesce(s.bits, 0),
+select current_setting('server_version') as server_version,
+       current_setting('server_version_num')::int4 as server_version_num,
+       current_database()::text as database, current_user::text as user_name,
+       r.rolsuper, r.rolbypassrls,
+       coalesce(s.ssl, false) as tls, coalesce(s.version, '') as tls_version,
+       coalesce(s.cipher, '') as tls_cipher, coalesce(s.bits, 0) as tls_bits,
        array(select rolname::text from pg_catalog.pg_roles where rolname = any($1::text[]))
+         as present_roles
   from pg_catalog.pg_roles r
   left join pg_catalog.pg_stat_ssl s on s.pid = pg_catalog.pg_backend_pid()
  where r.rolname = current_user";
@@ -51,19 +55,19 @@ select current_setting('server_version'), current_setting('server_version_num'):
 pub async fn inspect(client: &tokio_postgres::Client) -> Result<PingReport, tokio_postgres::Error> {
     let roles: Vec<String> = db::supabase::ROLES.iter().map(|s| s.to_string()).collect();
     let row = client.query_one(QUERY, &[&roles]).await?;
-    let present: Vec<String> = row.get(10);
+    let present: Vec<String> = row.get("present_roles");
     Ok(PingReport {
         target: String::new(),
-        server_version: row.get(0),
-        server_version_num: row.get(1),
-        database: row.get(2),
-        user: row.get(3),
-        superuser: row.get(4),
-        bypass_rls: row.get(5),
-        tls: row.get::<_, bool>(6).then(|| TlsInfo {
-            version: row.get(7),
-            cipher: row.get(8),
-            bits: row.get(9),
+        server_version: row.get("server_version"),
+        server_version_num: row.get("server_version_num"),
+        database: row.get("database"),
+        user: row.get("user_name"),
+        superuser: row.get("rolsuper"),
+        bypass_rls: row.get("rolbypassrls"),
+        tls: row.get::<_, bool>("tls").then(|| TlsInfo {
+            version: row.get("tls_version"),
+            cipher: row.get("tls_cipher"),
+            bits: row.get("tls_bits"),
         }),
         supabase_roles: db::supabase::ROLES
             .iter()
