@@ -9,6 +9,11 @@
 # changed, then times `deskctl verify` and prints the median wall time with the machine's load,
 # deskctl's own phase timings (-v) and the command. Not a timed test: run it by hand.
 #
+# The cost of the per-step session-state checks (checks/behaviour/state.rs: one read before and one
+# after every step, pipelined with it, so they add server work but no round trip) is measured by
+# pg_stat_statements over one extra run: the state reads' calls and server execution time, next to
+# every statement deskctl sent. There is deliberately no switch to turn the checks off.
+#
 # Environment: RUNS (timed runs, default 10), and bench/lib.sh's DESKCTL, DESKCTL_SKIP_BUILD, PGBIN,
 # KEEP_DIR, BENCH_TMP.
 set -euo pipefail
@@ -22,7 +27,7 @@ GOAL=2.0
 # shellcheck source=../lib.sh
 . "$HERE/../lib.sh"
 bench_init
-bench_cluster_start
+bench_cluster_start shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all
 URL="$BASE_URL/bench?sslmode=disable"
 export PGDATABASE=bench
 psql_q -d postgres -c "create database bench"
@@ -69,6 +74,19 @@ LOAD_BEFORE="$(bench_load)"
 log "timing deskctl verify ($RUNS runs; $LOAD_BEFORE)"
 read -r MEDIAN MEAN MIN MAX < <(bench_time "$RUNS" "${CMD[@]}")
 [ -n "${MEDIAN:-}" ] || exit 1
+# --- cost of the per-step state checks (one more run, counted by pg_stat_statements) --------------------
+psql_q -c "set client_min_messages = warning; create extension if not exists pg_stat_statements" >/dev/null
+psql_q -c "select pg_stat_statements_reset()" >/dev/null
+"${CMD[@]}" >/dev/null 2>&1 || true
+STATE_COST="$(psql -X -At -F ' ' -c "
+  select sum(calls) filter (where s), round(sum(total_exec_time) filter (where s)::numeric, 1),
+         sum(calls), round(sum(total_exec_time)::numeric, 1)
+    from (select calls, total_exec_time,
+                 query like 'select pg_catalog.now(), current_user, session_user%' as s
+            from pg_stat_statements
+           where dbid = (select oid from pg_database where datname = current_database())
+             and query not like '%pg_stat_statements%') q")"
+read -r STATE_CALLS STATE_MS ALL_CALLS ALL_MS <<<"$STATE_COST"
 GOAL_MET="$(python3 -c "print('met' if $MEDIAN <= $GOAL else 'MISSED')")"
 cat <<REPORT
 
@@ -76,6 +94,7 @@ deskctl behaviour benchmark: $scenarios scenarios ($steps steps) on N=$tables ta
   deskctl verify   median ${MEDIAN} s (mean ${MEAN}, min ${MIN}, max ${MAX}; $RUNS runs)   -> $SUMMARY
   phases (-v)      ${PHASES#verify: }
   machine          before timing: $LOAD_BEFORE; after: $(bench_load)
+  state checks     ${STATE_CALLS} state reads took ${STATE_MS} ms of server execution, of ${ALL_MS} ms for all ${ALL_CALLS} statements (pg_stat_statements, one run; pipelined: no extra round trip)
   goal             median <= ${GOAL} s wall: $GOAL_MET
   command          ${CMD[*]}
 REPORT
