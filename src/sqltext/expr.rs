@@ -102,6 +102,80 @@ pub fn wrap(sql: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// `sql` on one line, as PostgreSQL's scanner splits it: one blank where the text had blanks or
+/// comments between two tokens, none just inside parentheses (`pg_get_expr` breaks sub-selects
+/// over several lines); literals and quoted names kept as written, comments dropped. Text the
+/// scanner rejects has its runs of whitespace joined.
+pub fn one_line(sql: &str) -> String {
+    let Some(toks) = tokens(sql) else {
+        return sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    };
+    let mut out = String::with_capacity(sql.len());
+    let mut prev: Option<(usize, usize)> = None;
+    for (s, e) in toks {
+        let tok = &sql[s..e];
+        if let Some((ps, pe)) = prev {
+            if pe < s && &sql[ps..pe] != "(" && tok != ")" {
+                out.push(' ');
+            }
+        }
+        out.push_str(tok);
+        prev = Some((s, e));
+    }
+    out
+}
+
+/// `(sql)`: the expression in parentheses, unless its outer parentheses (as PostgreSQL's
+/// scanner reads them) already enclose it all.
+pub fn parenthesized(sql: &str) -> String {
+    let trimmed = sql.trim();
+    let enclosed = tokens(trimmed).is_some_and(|toks| {
+        let mut depth = 0usize;
+        for (i, &(s, e)) in toks.iter().enumerate() {
+            match &trimmed[s..e] {
+                "(" => depth += 1,
+                ")" => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return i == toks.len() - 1 && trimmed.starts_with('(');
+                    }
+                }
+                _ if depth == 0 => return false,
+                _ => {}
+            }
+        }
+        false
+    });
+    if enclosed {
+        trimmed.to_string()
+    } else {
+        format!("({trimmed})")
+    }
+}
+
+/// Whether `name` reads back as itself unquoted, by PostgreSQL's own rule (`quote_ident`): lower
+/// case ASCII letters, digits and `_`, not starting with a digit, and not a keyword other than an
+/// unreserved one (the scanner knows which words are keywords, and of which kind).
+pub fn bare_identifier(name: &str) -> bool {
+    use pg_query::protobuf::KeywordKind;
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    plain
+        && pg_query::scan(name).is_ok_and(|s| match s.tokens.as_slice() {
+            [t] => {
+                t.end as usize == name.len()
+                    && matches!(
+                        KeywordKind::try_from(t.keyword_kind),
+                        Ok(KeywordKind::NoKeyword | KeywordKind::UnreservedKeyword)
+                    )
+            }
+            _ => false,
+        })
+}
+
 /// A short, stable fingerprint of a function body: SHA-256 over its tokens as PostgreSQL's
 /// scanner reads them (comments and layout do not count; literals, names and operators do),
 /// first 16 hex digits. Bodies the scanner rejects are hashed as written.
@@ -429,6 +503,74 @@ mod tests {
         assert!(same(&lines.join("\n"), e));
         assert_eq!(wrap("a = b", 40), ["a = b"]);
         assert_eq!(wrap("x =\n  'a  b'", 40), ["x = 'a  b'"]);
+    }
+
+    #[test]
+    fn one_line_keeps_quoted_text() {
+        assert_eq!(
+            one_line("(EXISTS ( SELECT 1\n   FROM s\n  WHERE (s.x = 'a  b')))"),
+            "(EXISTS (SELECT 1 FROM s WHERE (s.x = 'a  b')))"
+        );
+        assert_eq!(one_line("\"a  b\" = c"), "\"a  b\" = c");
+        // Dollar quotes, E'' escapes and comments as PostgreSQL's scanner reads them.
+        assert_eq!(
+            one_line("x = $$a\n  ( b$$ AND\n y"),
+            "x = $$a\n  ( b$$ AND y"
+        );
+        assert_eq!(
+            one_line("x = E'it\\'s  (' AND\n y"),
+            "x = E'it\\'s  (' AND y"
+        );
+        assert_eq!(one_line("x = 1 -- note\n AND y"), "x = 1 AND y");
+        assert_eq!(one_line("x = 1 /* a\n b */ AND\ty"), "x = 1 AND y");
+        assert_eq!(one_line("(\"ü  x\" = 'é')"), "(\"ü  x\" = 'é')");
+        assert_eq!(one_line("x = 'open"), "x = 'open");
+        // A literal continued on the next line is one token: its line break stays.
+        let continued = one_line("x = 'a'\n  'b' AND\n y");
+        assert_eq!(
+            canonical(&continued).as_deref(),
+            Some("x = 'ab' AND y"),
+            "{continued}"
+        );
+    }
+
+    #[test]
+    fn bare_identifiers_by_the_keyword_table() {
+        for bare in ["chat_messages", "name", "type", "value", "uid", "x1", "_a"] {
+            assert!(bare_identifier(bare), "{bare}");
+        }
+        // Reserved, type/function-name and column-name keywords need quotes, as do case,
+        // spaces, quotes, leading digits and non-ASCII letters.
+        for quoted in [
+            "user",
+            "select",
+            "authorization",
+            "left",
+            "time",
+            "values",
+            "int",
+            "Chat",
+            "a b",
+            "x\"y",
+            "1abc",
+            "ünï",
+            "",
+            "a-b",
+            "a$",
+        ] {
+            assert!(!bare_identifier(quoted), "{quoted}");
+        }
+    }
+
+    #[test]
+    fn parentheses_are_added_only_when_missing() {
+        assert_eq!(parenthesized("(a = b)"), "(a = b)");
+        assert_eq!(parenthesized("(a) = (b)"), "((a) = (b))");
+        assert_eq!(parenthesized("true"), "(true)");
+        assert_eq!(parenthesized(" (a = ')') "), "(a = ')')");
+        assert_eq!(parenthesized("(a = '(') OR (b)"), "((a = '(') OR (b))");
+        assert_eq!(parenthesized("(a = $$)$$)"), "(a = $$)$$)");
+        assert_eq!(parenthesized("(\")\" = 1)"), "(\")\" = 1)");
     }
 
     #[test]

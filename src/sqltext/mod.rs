@@ -8,6 +8,7 @@ pub mod expr;
 pub(crate) mod ffi;
 mod index;
 mod kind;
+pub mod policy;
 mod signature;
 
 use pg_query::protobuf::RawStmt;

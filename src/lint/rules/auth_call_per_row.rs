@@ -21,17 +21,17 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
             let mut clauses: Vec<String> = Vec::new();
             for (clause, e) in [("USING", &p.using), ("WITH CHECK", &p.with_check)] {
                 let Some(e) = e.as_deref() else { continue };
-                let found = sql::unwrapped_calls(e);
+                let found = policy::unwrapped_calls(e);
                 if found.is_empty() {
                     continue;
                 }
                 clauses.push(format!(
                     "{clause} {}",
-                    sql::parenthesized(&sql::one_line(&sql::wrap_calls(e)))
+                    expr::parenthesized(&expr::one_line(&policy::wrap_calls(e)))
                 ));
                 for c in found {
-                    if !calls.contains(&c) {
-                        calls.push(c);
+                    if !calls.iter().any(|x| x == c) {
+                        calls.push(c.to_string());
                     }
                 }
             }

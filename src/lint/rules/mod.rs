@@ -45,6 +45,7 @@ mod prelude {
     pub use crate::lint::sql::{self, ident, qident};
     pub use crate::lint::{join_and, show_access, Finding, Rule, RuleCtx};
     pub use crate::report::Level;
+    pub use crate::sqltext::{expr, policy};
 }
 
 /// Every rule, in report order: errors first, then warnings, then information.

@@ -14,22 +14,30 @@ pub static RULE: Rule = Rule {
 
 const API_OR_PUBLIC: &[&str] = &["anon", "authenticated", "public"];
 
-/// The clause that is always true for a write command, if any.
-fn open_clause(p: &crate::catalog::Policy) -> Option<&'static str> {
-    let t = |e: &Option<String>| e.as_deref().is_some_and(sql::always_true);
+/// The clause that is always true for a write command, if any, and its expression.
+fn open_clause(p: &crate::catalog::Policy) -> Option<(&'static str, &str)> {
+    fn t(e: &Option<String>) -> Option<&str> {
+        e.as_deref().filter(|e| policy::always_true(e))
+    }
+    fn tag<'a>(clause: &'static str, e: Option<&'a str>) -> Option<(&'static str, &'a str)> {
+        e.map(|e| (clause, e))
+    }
     match p.command {
         PolicyCommand::Select => None,
-        PolicyCommand::Insert => t(&p.with_check).then_some("WITH CHECK"),
-        PolicyCommand::Delete => t(&p.using).then_some("USING"),
+        PolicyCommand::Insert => tag("WITH CHECK", t(&p.with_check)),
+        PolicyCommand::Delete => tag("USING", t(&p.using)),
         PolicyCommand::Update | PolicyCommand::All => {
-            if t(&p.using) {
-                Some("USING")
-            } else if t(&p.with_check) {
-                Some("WITH CHECK")
-            } else {
-                None
-            }
+            tag("USING", t(&p.using)).or_else(|| tag("WITH CHECK", t(&p.with_check)))
         }
+    }
+}
+
+/// `(true)`, or an expression that is only evaluated true with that said: `(1 = 1), always true`.
+fn shown(e: &str) -> String {
+    if policy::is_true_constant(e) {
+        "(true)".to_string()
+    } else {
+        format!("{}, always true", expr::parenthesized(&expr::one_line(e)))
     }
 }
 
@@ -52,18 +60,19 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
             if roles.is_empty() {
                 continue;
             }
-            let Some(clause) = open_clause(p) else {
+            let Some((clause, e)) = open_clause(p) else {
                 continue;
             };
             out.push(
                 Finding::new(
                     t.qual(),
                     format!(
-                        "permissive {} policy \"{}\" on {} for {} has {clause} (true): any such client may {} any row",
+                        "permissive {} policy \"{}\" on {} for {} has {clause} {}: any such client may {} any row",
                         p.command.sql(),
                         p.name,
                         cx.show(&t.qual()),
                         join_and(&roles),
+                        shown(e),
                         match p.command {
                             PolicyCommand::Insert => "insert",
                             PolicyCommand::Delete => "delete",
@@ -115,6 +124,40 @@ mod tests {
             f[1].message.contains("for PUBLIC has USING (true)"),
             "{}",
             f[1].message
+        );
+    }
+
+    #[test]
+    fn triggers_on_expressions_that_are_only_evaluated_true() {
+        let mut t = protected_table("tags");
+        t.policies.push(policy(
+            "tautology",
+            PolicyCommand::Update,
+            &["anon"],
+            Some("((1 = 1) OR (user_id = auth.uid()))"),
+            None,
+        ));
+        t.policies.push(policy(
+            "self compare",
+            PolicyCommand::Delete,
+            &["anon"],
+            Some("(user_id = user_id)"),
+            None,
+        ));
+        t.policies.push(policy(
+            "in a literal",
+            PolicyCommand::Insert,
+            &["anon"],
+            None,
+            Some("(note <> 'true'::text)"),
+        ));
+        let f = run(&RULE, vec![t], vec![]);
+        assert_eq!(keys(&f), ["public.tags/tautology"]);
+        assert!(
+            f[0].message
+                .contains("has USING ((1 = 1) OR (user_id = auth.uid())), always true:"),
+            "{}",
+            f[0].message
         );
     }
 

@@ -25,7 +25,7 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
             let Some((clause, word)) = exprs.iter().find_map(|(k, e)| {
                 USER_EDITABLE
                     .iter()
-                    .find(|w| sql::mentions(e, w))
+                    .find(|w| policy::mentions(e, w))
                     .map(|w| (*k, *w))
             }) else {
                 continue;

@@ -19,7 +19,7 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
         let mut seen: Vec<String> = Vec::new();
         for p in &t.policies {
             for e in [&p.using, &p.with_check].into_iter().flatten() {
-                for col in sql::equality_columns(e, &t.name, &names) {
+                for col in policy::equality_columns(e, &t.name, &names) {
                     if seen.contains(&col) {
                         continue;
                     }
