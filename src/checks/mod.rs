@@ -264,6 +264,19 @@ macro_rules! kinds {
                 }
             }
 
+            /// serde's own names (a struct's keys or an enum's words, aliases included) at
+            /// `path` in a check table of kind `kind` (`loader::serde_names`).
+            pub(crate) fn serde_names(
+                kind: &str,
+                path: &[loader::PathSeg],
+            ) -> Option<&'static [&'static str]> {
+                match kind {
+                    $( $sname => loader::serde_names::<$sty>(path), )*
+                    $( $pname => loader::serde_names::<$pty>(path), )*
+                    _ => None,
+                }
+            }
+
             pub fn validate(&mut self, v: &mut Validator) {
                 match self {
                     $( Spec::$svar(c) => StaticCheck::validate(c, v), )*

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::behaviour::given::{FixtureSpec, PersonaSpec};
 
 /// A generator for draft 2020-12 (what taplo and VS Code understand).
-fn generator() -> SchemaGenerator {
+pub(crate) fn generator() -> SchemaGenerator {
     SchemaSettings::draft2020_12().into_generator()
 }
 

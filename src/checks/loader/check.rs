@@ -1,9 +1,10 @@
 //! One check's table -> a `Check`: the common keys (`id`, `description`, `schema`), the kind's
-//! keys deserialized (each problem reported, the key dropped and the rest tried again), then the
-//! kind's own validation and classification with personas and fixtures resolved. Must not read
-//! files.
+//! keys judged against its key schema (`walk`: every problem at its own key or value, decided
+//! from data, never from serde's wording), then deserialized, then the kind's own validation and
+//! classification with personas and fixtures resolved. Must not read files.
 
-use super::keys::{explain, key_span, locate, missing_field, path_text, remove_path, PathSeg};
+use super::keys::{dotted, key_span, path_text, remove_path, say, PathSeg};
+use super::walk::{walk, Issue, Root, What};
 use super::*;
 
 impl<'a> FileLoader<'a> {
@@ -75,9 +76,88 @@ impl<'a> FileLoader<'a> {
             }
         }
 
-        // Deserialize, collecting every problem: on an error, report it, drop the offending key
-        // and try again, so one bad key does not hide the next.
-        // The success path deserializes the table itself; only the error path rebuilds it.
+        // Judge the keys as written against the kind's key schema, each problem at its own
+        // place; then deserialize what is left of the table (a bad key, a bad list entry taken
+        // out), so that the kind's own validation still reports the other keys' problems.
+        let serde_names = |p: &[PathSeg]| Spec::serde_names(kind, p);
+        let issues = walk(Root::Kind(kind), &table, span.clone(), &serde_names);
+        let mut removed: Vec<String> = Vec::new();
+        // Nested tables that lost a key, as the kinds' validation names them (`step.0`).
+        let mut lost_keys: Vec<String> = Vec::new();
+        let mut removed_paths: Vec<Vec<PathSeg>> = Vec::new();
+        let mut spec: Option<Spec> = None;
+        if issues.is_empty() {
+            match Spec::deserialize(kind, Spanned::new(span.clone(), table))? {
+                Ok(s) => spec = Some(s),
+                // The fast path only needs to know: the chunk is loaded again to explain.
+                Err(_) if self.quick => self.at(None, String::new(), None),
+                // What the key schema cannot see (a number out of range...): serde's own words.
+                Err(e) => self.at(
+                    Some(e.span().unwrap_or(span.clone())),
+                    format!("[[{kind}]] {}", e.message().trim()),
+                    None,
+                ),
+            }
+        } else if self.quick {
+            self.at(None, String::new(), None);
+        } else {
+            let label = format!("[[{kind}]]");
+            let mut readable = true;
+            for Issue {
+                path,
+                span: at,
+                what,
+            } in issues
+            {
+                match what {
+                    // After a problem of a key, a missing key is most likely that key misspelt or
+                    // mistyped: already reported. A list entry missing it is left out, so the
+                    // rest is still read.
+                    What::Missing {
+                        after_problem: true,
+                        ..
+                    } => {
+                        if matches!(path.last(), Some(PathSeg::Index(_))) {
+                            removed_paths.push(path);
+                        } else {
+                            readable = false;
+                        }
+                    }
+                    What::Missing { key, .. } => {
+                        readable = false;
+                        let message = if path.is_empty() {
+                            format!("{label} check is missing `{key}`")
+                        } else {
+                            format!("{label} `{}` is missing `{key}`", path_text(&path))
+                        };
+                        self.at(Some(at), message, None);
+                    }
+                    what => {
+                        let (message, hint) = say(&label, &path, &what, COMMON_KEYS);
+                        self.at(Some(at), message, hint);
+                        if let Some(PathSeg::Key(k)) = path.last() {
+                            removed.push(k.clone());
+                            if path.len() > 1 {
+                                lost_keys.push(dotted(&path[..path.len() - 1]));
+                            }
+                        }
+                        removed_paths.push(path);
+                    }
+                }
+            }
+            // Later entries of a list first, so earlier paths still point where they did.
+            removed_paths.reverse();
+            if readable {
+                let mut t = table;
+                for p in &removed_paths {
+                    remove_path(&mut t, p);
+                }
+                // An error here follows from a problem reported above.
+                if let Some(Ok(s)) = Spec::deserialize(kind, Spanned::new(span.clone(), t)) {
+                    spec = Some(s);
+                }
+            }
+        }
         let rebuild = |this: &mut Self, removed_paths: &[Vec<PathSeg>]| {
             let mut t = this.original(&span);
             for k in COMMON_KEYS {
@@ -88,72 +168,6 @@ impl<'a> FileLoader<'a> {
             }
             t
         };
-        let mut removed: Vec<String> = Vec::new();
-        let mut removed_paths: Vec<Vec<PathSeg>> = Vec::new();
-        let mut spec: Option<Spec> = None;
-        for attempt in 0..32 {
-            let current = if attempt == 0 {
-                std::mem::take(&mut table)
-            } else {
-                rebuild(self, &removed_paths)
-            };
-            match Spec::deserialize(kind, Spanned::new(span.clone(), current))? {
-                Ok(s) => {
-                    spec = Some(s);
-                    break;
-                }
-                Err(_) if self.quick => {
-                    // The fast path only needs to know: the chunk is loaded again to explain.
-                    self.at(None, String::new(), None);
-                    break;
-                }
-                Err(e) => {
-                    let msg = e.message().to_string();
-                    if let Some(field) = missing_field(&msg) {
-                        // After a dropped key, a missing one is most likely that key misspelt
-                        // or mistyped: already reported. Inside a list of tables, drop the
-                        // whole entry and go on, so the rest is still checked.
-                        let in_entry = e
-                            .span()
-                            .filter(|s| *s != span)
-                            .and_then(|s| locate(&rebuild(self, &removed_paths), &s))
-                            .filter(|p| matches!(p.last(), Some(PathSeg::Index(_))));
-                        if let (Some(p), false) = (&in_entry, removed.is_empty()) {
-                            removed_paths.push(p.clone());
-                            continue;
-                        }
-                        if removed.is_empty() {
-                            let at = e.span().unwrap_or(span.clone());
-                            let inner = if at == span {
-                                None
-                            } else {
-                                locate(&self.original(&span), &at).map(|p| path_text(&p))
-                            };
-                            let message = match inner {
-                                Some(p) if !p.is_empty() => {
-                                    format!("[[{kind}]] `{p}` is missing `{field}`")
-                                }
-                                _ => format!("[[{kind}]] check is missing `{field}`"),
-                            };
-                            self.at(Some(at), message, None);
-                        }
-                        break;
-                    }
-                    let mut current = rebuild(self, &removed_paths);
-                    let path = e.span().and_then(|s| locate(&current, &s));
-                    let (message, hint) = explain(kind, &msg, path.as_deref());
-                    self.at(e.span(), message, hint);
-                    let Some(path) = path else { break };
-                    if let Some(PathSeg::Key(k)) = path.last() {
-                        removed.push(k.clone());
-                    }
-                    if !remove_path(&mut current, &path) {
-                        break;
-                    }
-                    removed_paths.push(path);
-                }
-            }
-        }
 
         // Semantic validation. After dropped keys, only problems of a key that is still there
         // (a whole-check problem may just be the dropped key's absence).
@@ -168,7 +182,7 @@ impl<'a> FileLoader<'a> {
                 self.at(None, String::new(), None);
                 return None;
             }
-            let current = if dropped || !v.problems.is_empty() {
+            let current = if !v.problems.is_empty() {
                 Some(if dropped {
                     rebuild(self, &removed_paths)
                 } else {
@@ -185,7 +199,18 @@ impl<'a> FileLoader<'a> {
             {
                 if dropped {
                     let top = path.split('.').next().unwrap_or_default();
-                    if path.is_empty() || removed.iter().any(|r| r == top) {
+                    // A problem of a table that lost a key (a step without its misspelt
+                    // `expect`) is most likely that key's absence.
+                    let in_table = |p: &String| {
+                        path == *p
+                            || path
+                                .strip_prefix(p.as_str())
+                                .is_some_and(|r| r.starts_with('.'))
+                    };
+                    if path.is_empty()
+                        || removed.iter().any(|r| r == top)
+                        || lost_keys.iter().any(in_table)
+                    {
                         continue;
                     }
                 }

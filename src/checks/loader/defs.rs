@@ -1,7 +1,8 @@
 //! `[personas.*]` and `[fixtures.*]` of a check file or a file it includes: read, validated and
 //! reported with their positions. Must not load checks.
 
-use super::keys::key_span;
+use super::keys::{key_span, say};
+use super::walk::{walk, Root, What};
 use super::*;
 
 /// A file declarations are read from (the check file or a file it includes).
@@ -102,6 +103,33 @@ pub(super) fn read_defs(
                     first.col
                 )),
             ));
+            continue;
+        }
+        // Judge the keys as written first, each problem at its own key or value.
+        let label = format!("[{key}.{name}]");
+        let issues = if key == "personas" {
+            walk(Root::Persona, t, v.span(), &|p| {
+                serde_names::<PersonaSpec>(p)
+            })
+        } else {
+            walk(Root::Fixture, t, v.span(), &|p| {
+                serde_names::<FixtureSpec>(p)
+            })
+        };
+        if !issues.is_empty() {
+            for i in &issues {
+                if matches!(
+                    i.what,
+                    What::Missing {
+                        after_problem: true,
+                        ..
+                    }
+                ) {
+                    continue;
+                }
+                let (message, hint) = say(&label, &i.path, &i.what, &[]);
+                problems.push(src.problem(Some(i.span.clone()), message, hint));
+            }
             continue;
         }
         let de = Spanned::new(v.span(), t.clone()).into_deserializer();

@@ -1,63 +1,75 @@
-//! Where a deserialization problem is in a check's table, and how to say it: paths of keys and
-//! indexes, their spans, removing a key to try again. NOTE: `missing_field` and `explain` read
-//! serde's English wording ("missing field", "unknown field", "unknown variant"); replacing
-//! them with a per-kind key schema walked over toml's spanned values is issue 11's open step.
+//! Where a problem is in a check's table and how to say it: paths of keys and indexes, their
+//! spans, removing a key or entry so the rest can be read, and the words for what the key
+//! schema found (`walk::What`). Must not decide what is a problem.
 
+use super::walk::What;
 use super::*;
 
-/// `missing field `x`` → x.
-pub(super) fn missing_field(msg: &str) -> Option<&str> {
-    let rest = msg.strip_prefix("missing field `")?;
-    rest.split('`').next()
-}
-
-/// Backtick-quoted words of a serde message: `unknown field `a`, expected one of `b`, `c``.
-pub(super) fn ticked(msg: &str) -> Vec<&str> {
-    msg.split('`').skip(1).step_by(2).collect()
-}
-
-/// Turn a serde message into our wording, with a did-you-mean hint.
-pub(super) fn explain(kind: &str, msg: &str, path: Option<&[PathSeg]>) -> (String, Option<String>) {
-    let at = path.map(path_text).filter(|p| !p.is_empty());
-    if msg.starts_with("unknown field") {
-        let words = ticked(msg);
-        let bad = words.first().copied().unwrap_or("?");
-        let mut expected: Vec<&str> = words.iter().skip(1).copied().collect();
-        let nested = path.is_some_and(|p| p.len() > 1);
-        if !nested {
-            expected.extend(COMMON_KEYS);
+/// A problem the key schema found, for users: (message, hint). `label` names the table
+/// (`[[rls]]`, `[personas.alice]`); `common`: keys every table of its kind also takes.
+pub(super) fn say(
+    label: &str,
+    path: &[PathSeg],
+    what: &What,
+    common: &[&'static str],
+) -> (String, Option<String>) {
+    let at = path_text(path);
+    match what {
+        What::UnknownKey { key, known } => {
+            let nested = path.len() > 1;
+            let mut expected: Vec<&str> = known.clone();
+            if !nested {
+                expected.extend(common);
+            }
+            let hint = match closest(key, expected.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None if expected.is_empty() => "this table takes no keys".to_string(),
+                None => format!("valid keys: {}", expected.join(", ")),
+            };
+            let where_ = if nested {
+                format!(" in `{}`", path_text(&path[..path.len() - 1]))
+            } else {
+                String::new()
+            };
+            (
+                format!("unknown key `{key}` in {label}{where_}"),
+                Some(hint),
+            )
         }
-        let hint = match closest(bad, expected.iter().copied()) {
-            Some(c) => format!("did you mean `{c}`?"),
-            None if expected.is_empty() => "this table takes no keys".to_string(),
-            None => format!("valid keys: {}", expected.join(", ")),
-        };
-        let where_ = match (nested, &at) {
-            (true, Some(p)) => format!(" in `{}`", p.rsplit_once('.').map(|x| x.0).unwrap_or(p)),
-            _ => String::new(),
-        };
-        return (
-            format!("unknown key `{bad}` in [[{kind}]]{where_}"),
-            Some(hint),
-        );
+        What::UnknownWord { word, words } => {
+            let hint = match closest(word, words.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("use one of: {}", words.join(", ")),
+            };
+            (
+                format!("{label} `{at}`: unknown value `{word}`"),
+                Some(hint),
+            )
+        }
+        What::WrongType {
+            expected,
+            found,
+            words,
+        } => {
+            let hint = if !words.is_empty() {
+                Some(format!("use one of: {}", words.join(", ")))
+            } else if *found == "datetime" && expected.contains("text") {
+                Some("dates and times are written as text, in quotes".to_string())
+            } else {
+                None
+            };
+            (
+                format!("{label} `{at}` must be {expected}, found {found}"),
+                hint,
+            )
+        }
+        What::Missing { key, .. } if at.is_empty() => (format!("{label} is missing `{key}`"), None),
+        What::Missing { key, .. } => (format!("{label} `{at}` is missing `{key}`"), None),
     }
-    if msg.starts_with("unknown variant") {
-        let words = ticked(msg);
-        let bad = words.first().copied().unwrap_or("?");
-        let expected: Vec<&str> = words.iter().skip(1).copied().collect();
-        let hint = match closest(bad, expected.iter().copied()) {
-            Some(c) => format!("did you mean `{c}`?"),
-            None => format!("use one of: {}", expected.join(", ")),
-        };
-        let key = at.map(|p| format!("`{p}`: ")).unwrap_or_default();
-        return (format!("[[{kind}]] {key}unknown value `{bad}`"), Some(hint));
-    }
-    let key = at.map(|p| format!("`{p}`: ")).unwrap_or_default();
-    (format!("[[{kind}]] {key}{}", msg.trim()), None)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum PathSeg {
+pub(crate) enum PathSeg {
     Key(String),
     Index(usize),
 }
@@ -78,44 +90,16 @@ pub(super) fn path_text(path: &[PathSeg]) -> String {
     s
 }
 
-pub(super) fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
-    outer.start <= inner.start && inner.end <= outer.end
-}
-
-/// The deepest key / array element whose key or value span contains `span`.
-pub(super) fn locate(table: &DeTable, span: &Range<usize>) -> Option<Vec<PathSeg>> {
-    for (k, v) in table.iter() {
-        if contains(&k.span(), span) {
-            return Some(vec![PathSeg::Key(k.get_ref().to_string())]);
-        }
-        if contains(&v.span(), span) {
-            let mut path = vec![PathSeg::Key(k.get_ref().to_string())];
-            if let Some(rest) = locate_value(v.get_ref(), span) {
-                path.extend(rest);
-            }
-            return Some(path);
-        }
-    }
-    None
-}
-
-pub(super) fn locate_value(v: &DeValue, span: &Range<usize>) -> Option<Vec<PathSeg>> {
-    match v {
-        DeValue::Table(t) => locate(t, span),
-        DeValue::Array(a) => {
-            for (i, el) in a.iter().enumerate() {
-                if contains(&el.span(), span) {
-                    let mut path = vec![PathSeg::Index(i)];
-                    if let Some(rest) = locate_value(el.get_ref(), span) {
-                        path.extend(rest);
-                    }
-                    return Some(path);
-                }
-            }
-            None
-        }
-        _ => None,
-    }
+/// A path as the kinds' validation writes it: `step.0.expect` (indexes from 0).
+pub(super) fn dotted(path: &[PathSeg]) -> String {
+    let parts: Vec<String> = path
+        .iter()
+        .map(|s| match s {
+            PathSeg::Key(k) => k.clone(),
+            PathSeg::Index(i) => i.to_string(),
+        })
+        .collect();
+    parts.join(".")
 }
 
 /// Remove the key or element at `path`. False when nothing was removed.

@@ -15,6 +15,12 @@ mod check;
 mod chunks;
 mod defs;
 mod keys;
+mod probe;
+mod shape;
+mod walk;
+
+pub(crate) use keys::PathSeg;
+pub(crate) use probe::names as serde_names;
 
 use chunks::{split_checks, Odd};
 use defs::{read_defs, DefsSource};
