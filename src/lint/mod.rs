@@ -471,15 +471,11 @@ pub fn diagnose_placed(
                 n += 1;
             }
             seen_ids.push(id.clone());
-            let mut r = CheckResult::new(
-                id,
-                rule.id,
-                Status::Fail,
-                format!("{}. {}", f.message, rule.why),
-            );
-            r.level = Some(rule.level);
-            r.object = Some(f.key());
-            r.location = place(&f);
+            let object = f.key();
+            let location = place(&f);
+            let mut r = CheckResult::finding(id, rule.id, rule.level, f.message, rule.why);
+            r.object = Some(object);
+            r.location = location;
             r.hint = Some(f.fix);
             results.push(r);
         }

@@ -41,12 +41,9 @@ fn indent(s: &str) -> String {
     super::safe::visible_lines(s.trim_end()).replace('\n', "\n    ")
 }
 
-/// The finding's own message: the detail without the rule's `why` that `diagnose` appends.
-fn message<'a>(r: &'a CheckResult, rule: Option<&RuleInfo>) -> &'a str {
-    rule.filter(|i| !i.why.is_empty())
-        .and_then(|i| r.detail.strip_suffix(i.why.as_str()))
-        .and_then(|m| m.strip_suffix(". ").or_else(|| m.strip_suffix(' ')))
-        .unwrap_or(&r.detail)
+/// The finding's own message (without the rule's `why`, shown once per rule).
+fn message(r: &CheckResult) -> &str {
+    r.message.as_deref().unwrap_or(&r.detail)
 }
 
 fn object(r: &CheckResult) -> &str {
@@ -54,10 +51,10 @@ fn object(r: &CheckResult) -> &str {
 }
 
 /// `object: message` (a result without an object: its message alone).
-fn headline(r: &CheckResult, rule: Option<&RuleInfo>) -> String {
+fn headline(r: &CheckResult) -> String {
     match &r.object {
-        Some(o) => format!("{o}: {}", message(r, rule)),
-        None => message(r, rule).to_string(),
+        Some(o) => format!("{o}: {}", message(r)),
+        None => message(r).to_string(),
     }
 }
 
@@ -102,7 +99,7 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
         let tag = paint(*level, &format!("{}[{kind}]", word(*level)), color);
         if report.list_all || found.len() <= LIST_UP_TO {
             for (i, r) in found.iter().enumerate() {
-                writeln!(w, "{tag} {}", indent(&headline(r, rule)))?;
+                writeln!(w, "{tag} {}", indent(&headline(r)))?;
                 details(r, rule.filter(|_| i == 0), w)?;
             }
         } else {
@@ -115,7 +112,7 @@ pub fn render(report: &Report, color: bool, w: &mut dyn Write) -> io::Result<()>
             );
             writeln!(w, "{tag} {}", indent(&line))?;
             let first = found[0];
-            writeln!(w, "  e.g. {}", indent(&headline(first, rule)))?;
+            writeln!(w, "  e.g. {}", indent(&headline(first)))?;
             details(first, rule, w)?;
         }
     }
@@ -164,13 +161,13 @@ mod tests {
     use crate::report::Location;
 
     fn finding(rule: &str, level: Level, object: &str) -> CheckResult {
-        let mut r = CheckResult::new(
+        let mut r = CheckResult::finding(
             format!("{rule}:{object}"),
             rule,
-            Status::Fail,
-            format!("table {object} is bad. Because reasons."),
+            level,
+            format!("table {object} is bad"),
+            "Because reasons.",
         );
-        r.level = Some(level);
         r.hint = Some(format!("ALTER TABLE {object} ...;"));
         r.object = Some(object.into());
         r

@@ -48,6 +48,10 @@ pub struct CheckResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     pub duration_ms: f64,
+    /// A diagnose finding's own message, without the rule's `why` that `detail` appends (the
+    /// human output shows the why once per rule).
+    #[serde(skip)]
+    pub message: Option<String>,
 }
 
 impl CheckResult {
@@ -69,7 +73,24 @@ impl CheckResult {
             hint: None,
             object: None,
             duration_ms: 0.0,
+            message: None,
         }
+    }
+
+    /// A diagnose finding of rule `rule` at `level`: FAIL, its detail the finding's `message`
+    /// followed by the rule's `why`.
+    pub fn finding(
+        id: impl Into<String>,
+        rule: &str,
+        level: Level,
+        message: impl Into<String>,
+        why: &str,
+    ) -> Self {
+        let message = message.into();
+        let mut r = CheckResult::new(id, rule, Status::Fail, format!("{message}. {why}"));
+        r.level = Some(level);
+        r.message = Some(message);
+        r
     }
 }
 
