@@ -13,9 +13,12 @@
 #
 # usage: bench/migrate/run.sh [N] [ROUNDS]
 #
-# Peers are installed into BENCH_PEERS_DIR (default ~/.cache/deskctl-bench, outside the repository)
-# when missing: dbmate with npm, sqlx-cli and refinery_cli with `cargo install` (minutes each on a
-# small machine); a peer that cannot be installed is skipped with a message saying why.
+# Peers are installed once when missing and then reused: dbmate with npm into BENCH_PEERS_DIR
+# (default ~/.cache/deskctl-bench, outside the repository); sqlx-cli (postgres + rustls only) and
+# refinery_cli (postgresql only) with `nice -n 19 cargo install` into cargo's own bin directory
+# (~/.cargo/bin), their build cached in BENCH_PEERS_DIR/target (minutes each on a small machine;
+# BENCH_INSTALL_JOBS=N caps cargo's parallel jobs on a shared one). A peer that cannot be installed
+# is skipped with a message saying why.
 # BENCH_INSTALL_PEERS=0 uses only peers already installed; BENCH_PEERS="dbmate sqlx refinery" picks
 # (empty: none). Plus bench/lib.sh's DESKCTL, DESKCTL_SKIP_BUILD, PGBIN, KEEP_DIR, BENCH_TMP.
 set -euo pipefail
@@ -32,12 +35,13 @@ bench_init
 PEERS_DIR="${BENCH_PEERS_DIR:-$HOME/.cache/deskctl-bench}"
 INSTALL="${BENCH_INSTALL_PEERS:-1}"
 WANT_PEERS="${BENCH_PEERS-dbmate sqlx refinery}"
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 declare -A PEER_BIN=()
 skip() { log "skipping $1: $2"; SKIPPED+=("$1 ($2)"); }
 SKIPPED=()
 find_peer() {   # find_peer NAME BINARY -> path or empty
     local p
-    for p in "$PEERS_DIR/cargo/bin/$2" "$PEERS_DIR/npm/node_modules/.bin/$2" "$(command -v "$2" 2>/dev/null || true)"; do
+    for p in "$CARGO_BIN/$2" "$PEERS_DIR/cargo/bin/$2" "$PEERS_DIR/npm/node_modules/.bin/$2" "$(command -v "$2" 2>/dev/null || true)"; do
         [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
     done
     return 0
@@ -57,13 +61,17 @@ for peer in $WANT_PEERS; do
             [ -n "$bin" ] && PEER_BIN[dbmate]="$bin" || skip dbmate "not installed (npm install dbmate; needs npm)"
             ;;
         sqlx | refinery)
-            crate=sqlx-cli; features=(--no-default-features --features postgres)
-            [ "$peer" = refinery ] && { crate=refinery_cli; features=(); }
+            # Only the PostgreSQL driver (sqlx-cli needs one TLS backend to build): no SQLite or
+            # MySQL C builds.
+            crate=sqlx-cli; features=(--no-default-features --features postgres,rustls)
+            [ "$peer" = refinery ] && { crate=refinery_cli; features=(--no-default-features --features postgresql); }
             bin="$(find_peer "$peer" "$peer")"
             if [ -z "$bin" ] && [ "$INSTALL" = 1 ] && command -v cargo >/dev/null; then
-                log "installing $crate (cargo install, takes minutes) into $PEERS_DIR/cargo"
-                CARGO_TARGET_DIR="$PEERS_DIR/target" cargo install --quiet --root "$PEERS_DIR/cargo" "$crate" "${features[@]}" \
-                    >"$WORK/install-$peer.log" 2>&1 || tail -n 5 "$WORK/install-$peer.log" >&2
+                log "installing $crate (cargo install, takes minutes) into $CARGO_BIN"
+                jobs=(); [ -n "${BENCH_INSTALL_JOBS:-}" ] && jobs=(-j "$BENCH_INSTALL_JOBS")
+                mkdir -p "$PEERS_DIR"
+                CARGO_TARGET_DIR="$PEERS_DIR/target" nice -n 19 cargo install --quiet "${jobs[@]}" "$crate" "${features[@]}" \
+                    >"$PEERS_DIR/install-$peer.log" 2>&1 || tail -n 5 "$PEERS_DIR/install-$peer.log" >&2
                 bin="$(find_peer "$peer" "$peer")"
             fi
             [ -n "$bin" ] && PEER_BIN[$peer]="$bin" || skip "$peer" "not installed (cargo install $crate ${features[*]})"

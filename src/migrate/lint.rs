@@ -20,7 +20,7 @@ pub fn set_of(files: &[&MigrationFile], exposed: &[String]) -> Set {
     Set::new(
         files
             .iter()
-            .map(|f| File::new(&f.path, f.body(), !f.no_transaction))
+            .map(|f| File::parsed(&f.path, f.body(), &f.parsed, !f.no_transaction))
             .collect(),
         exposed,
     )

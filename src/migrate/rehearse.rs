@@ -40,7 +40,7 @@ pub enum Action {
 #[derive(Debug)]
 pub struct FilePlan<'a> {
     pub file: &'a MigrationFile,
-    pub statements: Vec<Statement>,
+    pub statements: &'a [Statement],
     pub actions: Vec<Action>,
     /// The file holds its own transaction control (line, statement).
     pub own_transaction_control: Option<(usize, String)>,
@@ -92,7 +92,7 @@ fn plan_file(
     server_version_num: i32,
 ) -> Result<FilePlan<'_>, Vec<Unrehearsable>> {
     let body = file.body();
-    let statements = sqltext::parse(body).map_err(|e| {
+    let statements = file.parsed.strict().map_err(|e| {
         vec![refusal(
             file,
             e.at.unwrap_or(0),

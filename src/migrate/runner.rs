@@ -219,9 +219,9 @@ impl<'a> Driver<'a> {
         record: &str,
     ) -> Result<(), DriverError> {
         if file.no_transaction {
-            let statements = sqltext::split_lenient(file.body());
-            let parts = self.parts(&statements, true).await?;
-            self.apply_in_parts(file, &statements, &parts, record).await
+            let statements = &file.parsed.statements;
+            let parts = self.parts(statements, true).await?;
+            self.apply_in_parts(file, statements, &parts, record).await
         } else {
             self.apply_transactional(file, record).await
         }
@@ -236,10 +236,10 @@ impl<'a> Driver<'a> {
     ) -> Result<(), DriverError> {
         let t0 = Instant::now();
         let body = file.body();
-        let statements = sqltext::split_lenient(body);
-        let parts = self.parts(&statements, false).await?;
+        let statements = &file.parsed.statements;
+        let parts = self.parts(statements, false).await?;
         if parts.iter().any(|p| matches!(p, Part::Alone(_))) {
-            return self.apply_in_parts(file, &statements, &parts, insert).await;
+            return self.apply_in_parts(file, statements, &parts, insert).await;
         }
         let mut msg = String::with_capacity(body.len() + insert.len() + 4);
         msg.push_str(body);

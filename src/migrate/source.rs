@@ -69,6 +69,9 @@ pub struct MigrationFile {
     /// the versioned ones whenever its checksum changes (see `super::repeatable`).
     pub repeatable: bool,
     pub(crate) migration: refinery_core::Migration,
+    /// The body as PostgreSQL's parser reads it, parsed once when the file is loaded: the lint
+    /// gate, the runner and the rest read this, never the text again.
+    pub parsed: sqltext::Parsed,
 }
 
 impl MigrationFile {
@@ -495,15 +498,23 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
 
     // Contents.
     let mut files = Vec::with_capacity(found.len());
-    for (_, version, name, path, version_text) in found {
-        match read_one(path, version, name, version_text, false) {
+    let versioned = found
+        .into_iter()
+        .map(|(_, version, name, path, version_text)| {
+            move || read_one(path, version, name, version_text, false)
+        });
+    for r in read_in_parallel(versioned.collect()) {
+        match r {
             Ok(f) => files.push(f),
             Err(p) => problems.push(p),
         }
     }
     let mut repeatables = Vec::with_capacity(repeatable_found.len());
-    for (name, path) in repeatable_found {
-        match read_one(path, 0, name, String::new(), true) {
+    let repeatable = repeatable_found
+        .into_iter()
+        .map(|(name, path)| move || read_one(path, 0, name, String::new(), true));
+    for r in read_in_parallel(repeatable.collect()) {
+        match r {
             Ok(f) => repeatables.push(f),
             Err(p) => problems.push(p),
         }
@@ -568,6 +579,57 @@ fn read_repeatable_dir(
     Ok(())
 }
 
+/// Run `jobs` (reading and parsing one file each) on the machine's cores, results in the jobs'
+/// order. Parsing is most of loading a large migration set, and PostgreSQL's parser
+/// (libpg_query) is thread-safe. This thread works through the jobs too, so a thread that
+/// cannot be started costs only speed; a small set is read on this thread alone.
+fn read_in_parallel<T: Send, F: FnOnce() -> T + Send>(jobs: Vec<F>) -> Vec<T> {
+    const PER_THREAD_AT_LEAST: usize = 32;
+    let helpers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(jobs.len() / PER_THREAD_AT_LEAST)
+        .saturating_sub(1);
+    if helpers == 0 {
+        return jobs.into_iter().map(|j| j()).collect();
+    }
+    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate());
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let next = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next();
+            match next {
+                Some((i, job)) => done.push((i, job())),
+                None => return done,
+            }
+        }
+    };
+    let mut all = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..helpers)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    // The parser recurses on nested expressions: the main thread's stack size.
+                    .stack_size(8 << 20)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut all = work();
+        for h in handles {
+            match h.join() {
+                Ok(part) => all.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
 /// Read and check one file's content.
 fn read_one(
     path: PathBuf,
@@ -595,17 +657,16 @@ fn read_one(
         .lines()
         .next()
         .is_some_and(|l| l.trim_end() == NO_TRANSACTION_MARKER);
-    let transaction_control = sqltext::split_lenient(body)
-        .iter()
-        .find_map(|st| match st.kind() {
-            Kind::TransactionControl(t)
-                if t.ends_transaction()
-                    || matches!(t, TxControl::Begin | TxControl::StartTransaction) =>
-            {
-                Some((sqltext::line_col(body, st.start).0, t.to_string()))
-            }
-            _ => None,
-        });
+    let parsed = sqltext::Parsed::new(body);
+    let transaction_control = parsed.statements.iter().find_map(|st| match st.kind() {
+        Kind::TransactionControl(t)
+            if t.ends_transaction()
+                || matches!(t, TxControl::Begin | TxControl::StartTransaction) =>
+        {
+            Some((sqltext::line_col(body, st.start).0, t.to_string()))
+        }
+        _ => None,
+    });
     Ok(MigrationFile {
         version,
         version_text,
@@ -617,6 +678,7 @@ fn read_one(
         transaction_control,
         repeatable,
         migration,
+        parsed,
     })
 }
 
@@ -725,6 +787,54 @@ mod tests {
         assert!(!s.files[1].no_transaction);
         let same = refinery_core::Migration::unapplied("V10__ten", "select 10;").unwrap();
         assert_eq!(s.files[1].checksum, same.checksum());
+    }
+
+    #[test]
+    fn a_large_set_is_read_in_parallel_in_order_and_parsed_once() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 1..=300 {
+            let body = if i == 150 {
+                "select frm where;\ncommit;".to_string()
+            } else {
+                format!("create table t{i} (a int);\nselect {i};")
+            };
+            write(d.path(), &format!("V{i}__t{i}.sql"), body.as_bytes());
+        }
+        write(d.path(), "V301__bad-name.sql", b"select 1;");
+        write(d.path(), "V302__latin.sql", b"select '\xe9';");
+        // Every bad file is still reported, whichever thread read it.
+        let err = load(d.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("V301__bad-name.sql") && err.contains("V302__latin.sql"),
+            "{err}"
+        );
+        std::fs::remove_file(d.path().join("V301__bad-name.sql")).unwrap();
+        std::fs::remove_file(d.path().join("V302__latin.sql")).unwrap();
+        let s = load(d.path()).unwrap();
+        let v: Vec<i64> = s.files.iter().map(|f| f.version).collect();
+        assert_eq!(v, (1..=300).collect::<Vec<i64>>());
+        for f in &s.files {
+            assert_eq!(
+                f.parsed,
+                sqltext::Parsed::new(f.body()),
+                "{}",
+                f.path.display()
+            );
+        }
+        assert_eq!(s.files[0].parsed.statements.len(), 2);
+        assert!(s.files[149].parsed.error.is_some());
+        assert_eq!(s.files[149].transaction_control, Some((2, "COMMIT".into())));
+    }
+
+    #[test]
+    fn jobs_come_back_in_order() {
+        for n in [0, 1, 31, 64, 65, 1000] {
+            let jobs: Vec<_> = (0..n).map(|i| move || i * 2).collect();
+            assert_eq!(
+                read_in_parallel(jobs),
+                (0..n).map(|i| i * 2).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

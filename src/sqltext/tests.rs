@@ -284,3 +284,26 @@ fn trimming_blanks_agrees_with_the_lexer() {
         );
     }
 }
+
+#[test]
+fn parsed_once_answers_as_parse_and_split_lenient_do() {
+    for sql in [
+        "create table t (a int);\n-- note\ninsert into t values (';');",
+        "create table t (a int);\nselect frm where;\ncommit;",
+        "set standard_conforming_strings = off;\nselect 'a\\'b';",
+        "",
+    ] {
+        let p = Parsed::new(sql);
+        assert_eq!(&p.statements[..], &split_lenient(sql)[..], "{sql}");
+        match parse(sql) {
+            Ok(s) => {
+                assert_eq!(p.strict(), Ok(&s[..]), "{sql}");
+                assert!(p.error.is_none());
+            }
+            Err(e) => assert_eq!(p.strict(), Err(&e), "{sql}"),
+        }
+    }
+    // A clone shares the parse trees.
+    let p = Parsed::new("select 1; select 2");
+    assert!(std::sync::Arc::ptr_eq(&p.statements, &p.clone().statements));
+}

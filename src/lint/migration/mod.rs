@@ -22,6 +22,7 @@ mod transaction_control;
 mod view_without_security_invoker;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pg_query::protobuf::{node, AlterTableType, RangeVar, RoleSpecType};
 use serde::Serialize;
@@ -82,8 +83,8 @@ pub struct File {
     pub sql: String,
     /// Runs in deskctl's transaction (false for `-- deskctl:no-transaction` files).
     pub transactional: bool,
-    /// Empty when the file does not parse.
-    pub statements: Vec<Statement>,
+    /// Empty when the file does not parse. Shared with the loaded migration file (not copied).
+    pub statements: Arc<[Statement]>,
     pub syntax_error: Option<SyntaxError>,
     /// Lines (1-based) of `-- deskctl:allow` comments and the rule ids each names.
     allows: Vec<Allow>,
@@ -94,9 +95,20 @@ pub struct File {
 
 impl File {
     pub fn new(path: impl Into<PathBuf>, sql: &str, transactional: bool) -> File {
-        let (statements, syntax_error) = match sqltext::parse(sql) {
-            Ok(s) => (s, None),
-            Err(e) => (Vec::new(), Some(e)),
+        File::parsed(path, sql, &sqltext::Parsed::new(sql), transactional)
+    }
+
+    /// [`File::new`] of a text already parsed (`parsed` must be `sql`'s): a migration file is
+    /// parsed once, when it is loaded.
+    pub fn parsed(
+        path: impl Into<PathBuf>,
+        sql: &str,
+        parsed: &sqltext::Parsed,
+        transactional: bool,
+    ) -> File {
+        let (statements, syntax_error) = match &parsed.error {
+            None => (parsed.statements.clone(), None),
+            Some(e) => (Arc::from([]), Some(e.clone())),
         };
         File {
             path: path.into(),
@@ -131,6 +143,10 @@ impl File {
 /// The `-- deskctl:allow a, b` comments of a text, found by PostgreSQL's lexer (a comment-looking
 /// text inside a string literal is not a comment): (line, on a line of its own, rule ids).
 fn allow_comments(sql: &str) -> Vec<Allow> {
+    // Every such comment holds the marker's text: a file without it has none, and is not lexed.
+    if !sql.contains("deskctl:allow") {
+        return Vec::new();
+    }
     let Ok(scan) = pg_query::scan(sql) else {
         return Vec::new();
     };
@@ -612,6 +628,30 @@ select '-- deskctl:allow rls-disabled';\nalter table d disable row level securit
         let lines: Vec<usize> = out.findings.iter().map(|f| f.line).collect();
         assert_eq!(lines, [4, 6], "{out:#?}");
         assert_eq!(out.suppressed, 2);
+    }
+
+    #[test]
+    fn a_file_built_from_its_parse_is_the_file_parsed_here() {
+        for sql in [
+            "create table t (a int);\nalter table t disable row level security; -- deskctl:allow rls-disabled",
+            "select 1;\ncreate tabel t ();\n",
+        ] {
+            let parsed = sqltext::Parsed::new(sql);
+            let a = File::parsed("V1__x.sql", sql, &parsed, true);
+            let b = File::new("V1__x.sql", sql, true);
+            assert_eq!(a.statements, b.statements);
+            assert_eq!(a.syntax_error, b.syntax_error);
+            assert_eq!(a.allows.len(), b.allows.len());
+            assert_eq!(a.statements.is_empty(), parsed.error.is_some());
+            if parsed.error.is_none() {
+                // The parse trees are shared, not copied.
+                assert!(Arc::ptr_eq(&a.statements, &parsed.statements));
+            }
+        }
+        // Without the marker's text there is nothing to find; with it, only real comments count.
+        assert!(allow_comments("select '-- deskctl:allow x';").is_empty());
+        assert_eq!(allow_comments("select 1; -- deskctl:allow x").len(), 1);
+        assert!(allow_comments("select 1; -- deskctl:allo x").is_empty());
     }
 
     #[test]
