@@ -15,6 +15,7 @@ pub mod lint;
 pub mod migrate;
 pub mod project;
 pub mod report;
+pub mod snapshot;
 pub mod sqltext;
 pub mod verify;
 pub mod words;

@@ -987,7 +987,7 @@ fn snapshot_fails_naming_any_one_dropped_policy() {
             .unwrap();
             let history = deskctl::config::HistoryTable::parse("refinery_schema_history").unwrap();
             let cx = deskctl::lint::RuleCtx::new(&snap, &[]).skipping_history(&history);
-            let text = deskctl::lint::snapshot::write(&cx, &["public".to_string()]);
+            let text = deskctl::snapshot::write(&cx, &["public".to_string()]);
             (snap.clone(), text)
         });
         let checks = deskctl::checks::load_str(Path::new("snap.toml"), &text).unwrap();

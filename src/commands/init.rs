@@ -15,7 +15,8 @@ use crate::access::{self, Access, Command};
 use crate::catalog::Scope;
 use crate::cli::InitArgs;
 use crate::config::{ConfigError, DbTarget, HistoryTable, Preset, RunConfig};
-use crate::lint::{self, snapshot::toml_str, RuleCtx};
+use crate::lint::RuleCtx;
+use crate::snapshot::{self, toml_str};
 
 /// The project layout `init` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +110,7 @@ pub async fn run(cfg: &RunConfig, o: InitOptions) -> anyhow::Result<ExitCode> {
     db.close().await;
     let snap = snap?;
     let cx = RuleCtx::new(&snap, &[]).skipping_history(&o.history);
-    let schema_text = lint::snapshot::write(&cx, &schemas);
+    let schema_text = snapshot::write(&cx, &schemas);
     let behaviour_text = example_behaviour(&cx, o.preset == Some(Preset::Supabase));
     let config_text = config(&o);
     std::fs::create_dir_all(o.root.join("checks"))

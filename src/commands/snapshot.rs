@@ -1,6 +1,6 @@
 //! `deskctl snapshot`: open the target through the shared path (migrating only an ephemeral
 //! cluster), read ONE catalog snapshot and write the check file that locks it in
-//! (`crate::lint::snapshot`) to `--output` (refused if it exists, unless `--force`) or standard
+//! (`crate::snapshot`) to `--output` (refused if it exists, unless `--force`) or standard
 //! output. Read-only; must not know check-file keys.
 
 use std::process::ExitCode;
@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use super::{print_text, read_target, Open};
 use crate::catalog::Scope;
 use crate::config::{RunConfig, SnapshotOptions};
-use crate::lint::{snapshot, RuleCtx};
+use crate::lint::RuleCtx;
+use crate::snapshot;
 
 pub async fn run(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode> {
     crate::report::refuse_existing_output(o.output.as_deref(), o.force)?;

@@ -1,14 +1,12 @@
 //! What `deskctl diagnose` runs (built-in security and performance lints over ONE catalog
-//! snapshot, one file per rule under `rules/`) and what `deskctl snapshot` writes (a check file
-//! that locks in the schema as it is, `snapshot.rs`). Owns the rule model, the diagnose context
-//! (exposed schemas, API-role access), exclusions and the failing level; the commands around them
-//! are `crate::commands::{diagnose, snapshot}`. Must not open connections, render by itself or
-//! query the catalog per rule.
+//! snapshot, one file per rule under `rules/`). Owns the rule model, the diagnose context
+//! (exposed schemas, API-role access; `crate::snapshot` reads the catalog through it too),
+//! exclusions and the failing level; the command around them is `crate::commands::diagnose`.
+//! Must not open connections, render by itself or query the catalog per rule.
 
 pub mod migration;
 pub mod origin;
 pub mod rules;
-pub mod snapshot;
 pub mod sql;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -11,7 +11,7 @@ use crate::catalog::{
     privileges_of, Function, FunctionKind, Policy, PolicyCommand, QualName, RelKind, Relation,
 };
 
-use super::RuleCtx;
+use crate::lint::RuleCtx;
 
 /// Roles whose privileges the snapshot records (Supabase's API roles), when they exist.
 pub const PRIVILEGE_ROLES: &[&str] = &["anon", "authenticated", "service_role"];
