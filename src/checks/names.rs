@@ -6,7 +6,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::validator::Validator;
 use crate::catalog::{QualName, RelKind, Relation, Snapshot};
@@ -152,6 +152,26 @@ impl<'de> Deserialize<'de> for Names {
     }
 }
 
+/// Written back (`deskctl snapshot`) the way it reads best: one name as a text, several (or
+/// none) as a list. A plural key (`names`, `tables`, `roles`) is a list even of one: see
+/// [`names_list`].
+impl Serialize for Names {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => s.serialize_str(one),
+            many => many.serialize(s),
+        }
+    }
+}
+
+/// `#[serde(serialize_with)]` of a plural key holding `Names`: always a list.
+pub fn names_list<S: Serializer>(n: &Option<Names>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => n.0.serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
 /// A boolean or a text: `search_path = true` (pinned, any value) or `search_path = "public"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BoolOrText {
@@ -175,6 +195,15 @@ impl<'de> Deserialize<'de> for BoolOrText {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+impl Serialize for BoolOrText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            BoolOrText::Bool(b) => s.serialize_bool(*b),
+            BoolOrText::Text(t) => s.serialize_str(t),
+        }
     }
 }
 

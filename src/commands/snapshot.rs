@@ -17,7 +17,8 @@ pub async fn run(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode
     let scope = Scope::with_policy_expressions(o.schemas.clone());
     let got = read_target(cfg, &target, &scope, &o.schemas).await?;
     let cx = RuleCtx::new(&got.snap, &[]).skipping_history(&o.history);
-    let text = snapshot::write(&cx, &o.schemas);
+    let doc = snapshot::document(&cx, &o.schemas);
+    let text = snapshot::render::render(&doc);
     match &o.output {
         Some(path) => crate::report::write_new_file(path, &text, o.force, "the check file")?,
         None => print_text(&text)?,
@@ -25,7 +26,7 @@ pub async fn run(cfg: &RunConfig, o: SnapshotOptions) -> anyhow::Result<ExitCode
     if cfg.verbose > 0 {
         eprintln!(
             "snapshot: {} check(s) for {}",
-            text.lines().filter(|l| l.starts_with("[[")).count(),
+            doc.checks().count(),
             o.schemas.join(", ")
         );
     }

@@ -12,7 +12,9 @@ use crate::checks::model::{list, list_of, plural, qualify, schemas_of, Ctx, Name
 use crate::checks::{Component, Expectation, Outcome, StaticCheck};
 use crate::findings::Problem;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "Object")]
 pub enum CountTarget {
@@ -112,17 +114,19 @@ impl CountTarget {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Count {
     /// Row label in the component table [default: from `object`, e.g. "RLS Policies"].
     pub component: Option<String>,
     pub object: CountTarget,
     /// Count only objects with these names (those that exist). Enum values: the labels.
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub names: Option<Names>,
     /// Count only objects whose name is LIKE this pattern.
     pub pattern: Option<String>,
     /// Policies, triggers, indexes: only those on these tables.
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub tables: Option<Names>,
     /// Enum values: of this enum type, or of each of a list (else of every enum in the schema).
     #[serde(rename = "enum")]

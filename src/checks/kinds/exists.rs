@@ -11,7 +11,7 @@ use crate::checks::model::{Ctx, Validator};
 use crate::checks::{Outcome, StaticCheck};
 
 /// `[[exists]]`.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Exists {
     // The keys as written (`diff` reads a snapshot file's posture from them; a doc comment
@@ -23,6 +23,12 @@ pub struct Exists {
 }
 
 impl Exists {
+    /// A check of these keys, classified when the loader validates it (`deskctl snapshot`
+    /// builds its checks so).
+    pub fn new(raw: Object) -> Exists {
+        Exists { raw, check: None }
+    }
+
     /// The keys as written.
     pub fn raw(&self) -> &Object {
         &self.raw

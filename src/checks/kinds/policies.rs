@@ -15,14 +15,19 @@ use crate::findings::Problem;
 
 const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policies {
     /// Expected-policies form: the table, or a list (each must have the expected policies).
     pub table: Option<Names>,
-    #[serde(default, deserialize_with = "exact_capacity")]
+    #[serde(
+        default,
+        deserialize_with = "exact_capacity",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expect: Option<Vec<Expected>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("default" = false))]
     pub exact: bool,
     /// How `using` / `with_check` are compared: `"contains"` (default: the expression contains
     /// the text, whitespace and casts aside) or `"exact"` (the same expression as PostgreSQL's
@@ -30,13 +35,17 @@ pub struct Policies {
     /// `"exact"`: a weakened policy that still contains the old text is a change.
     pub expressions: Option<String>,
     /// Coverage form.
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub tables: Option<Names>,
     pub pattern: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("default" = false))]
     pub all: bool,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub except: Option<Names>,
     pub commands: Option<Vec<String>>,
     /// Coverage: the policies must apply to these roles. (Expected form: per policy.)
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub roles: Option<Names>,
 }
 
@@ -53,11 +62,12 @@ where
     Ok(v)
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expected {
     pub name: String,
     pub command: Option<String>,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub roles: Option<Names>,
     pub permissive: Option<bool>,
     pub using: Option<String>,

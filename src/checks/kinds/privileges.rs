@@ -17,7 +17,9 @@ use crate::checks::model::{
 use crate::checks::{Outcome, StaticCheck};
 use crate::findings::Problem;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum On {
     #[serde(alias = "tables")]
@@ -85,15 +87,18 @@ impl On {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Privileges {
     pub role: Names,
     pub on: On,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub names: Option<Names>,
     pub pattern: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("default" = false))]
     pub all: bool,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub except: Option<Names>,
     pub has: Option<Vec<String>>,
     pub has_not: Option<Vec<String>>,

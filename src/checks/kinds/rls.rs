@@ -8,13 +8,16 @@ use crate::checks::model::{list, plural, Ctx, Names, Selection, Validator};
 use crate::checks::{Outcome, StaticCheck};
 use crate::findings::Problem;
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rls {
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub tables: Option<Names>,
     pub pattern: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("default" = false))]
     pub all: bool,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub except: Option<Names>,
     /// Expected RLS state [default: true]; `false` asserts RLS is off.
     pub enabled: Option<bool>,

@@ -39,12 +39,15 @@ mod view;
 mod tests;
 
 /// The keys of `[[exists]]` / `[[absent]]`: one object key, then properties.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Object {
     // Object keys (a name or a list of names).
     pub table: Option<Names>,
     pub column: Option<Names>,
+    // `deskctl snapshot` writes indexes, views and materialized views in groups: as lists
+    // even of one (`Names` alone writes one name as a text).
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub index: Option<Names>,
     pub constraint: Option<Names>,
     #[serde(rename = "enum")]
@@ -52,7 +55,9 @@ pub struct Object {
     pub function: Option<Names>,
     pub procedure: Option<Names>,
     pub trigger: Option<Names>,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub view: Option<Names>,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub materialized_view: Option<Names>,
     pub sequence: Option<Names>,
     pub publication: Option<Names>,
@@ -78,10 +83,10 @@ pub struct Object {
     pub language: Option<String>,
     pub security_definer: Option<bool>,
     pub search_path: Option<BoolOrText>,
+    pub volatility: Option<String>,
     /// The body's fingerprint (`deskctl snapshot` writes it for SECURITY DEFINER functions):
     /// `sha256:<16 hex>` over the body's tokens, layout and comments aside.
     pub body: Option<String>,
-    pub volatility: Option<String>,
     pub timing: Option<String>,
     pub events: Option<Vec<String>>,
     pub level: Option<String>,
@@ -89,6 +94,7 @@ pub struct Object {
     pub security_invoker: Option<bool>,
     pub reads: Option<Vec<String>>,
     pub owned_by: Option<String>,
+    #[serde(serialize_with = "crate::checks::model::names_list")]
     pub tables: Option<Names>,
     pub version: Option<String>,
     pub superuser: Option<bool>,
@@ -102,6 +108,28 @@ pub struct Object {
 }
 
 impl Object {
+    /// The object keys that name the object: an object key that is a property of another
+    /// named object (a column's `table`, a trigger's `function`) is that property.
+    fn naming_keys(&self) -> Vec<(&'static str, &Names)> {
+        let keys = self.object_keys();
+        keys.iter()
+            .copied()
+            .filter(|(k, _)| {
+                !keys.iter().any(|(other, _)| {
+                    other != k && type_of(other).is_some_and(|t| t.properties.contains(k))
+                })
+            })
+            .collect()
+    }
+
+    /// The key naming the object, when exactly one does (`deskctl snapshot` writes it first).
+    pub fn object_key(&self) -> Option<&'static str> {
+        match self.naming_keys().as_slice() {
+            [(key, _)] => Some(key),
+            _ => None,
+        }
+    }
+
     /// Property keys present (besides object keys), in declaration order.
     fn property_keys(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
@@ -337,17 +365,7 @@ impl ObjectCheck {
     /// object is named (reported).
     pub fn classify(raw: &Object, v: &mut Validator, absent: bool) -> Option<ObjectCheck> {
         let keys = raw.object_keys();
-        // An object key that is a property of another named object (a column's `table`, a
-        // trigger's `function`) is that property.
-        let rest: Vec<(&'static str, &Names)> = keys
-            .iter()
-            .copied()
-            .filter(|(k, _)| {
-                !keys.iter().any(|(other, _)| {
-                    other != k && type_of(other).is_some_and(|t| t.properties.contains(k))
-                })
-            })
-            .collect();
+        let rest = raw.naming_keys();
         let [(key, names)] = rest.as_slice() else {
             v.error(
                 "",
