@@ -28,16 +28,17 @@ fn broad(p: &Policy, bucket: &str) -> bool {
         return false;
     }
     let Some(using) = &p.using else { return true };
+    if policy::always_true(using) {
+        return true;
+    }
     let lit = bucket.replace('\'', "''");
-    ["true", "1 = 1"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            format!("bucket_id = '{lit}'"),
-            format!("bucket_id = '{lit}'::text"),
-            format!("'{lit}' = bucket_id"),
-        ])
-        .any(|e| same(using, &e))
+    [
+        format!("bucket_id = '{lit}'"),
+        format!("bucket_id = '{lit}'::text"),
+        format!("'{lit}' = bucket_id"),
+    ]
+    .iter()
+    .any(|e| same(using, e))
 }
 
 fn check(cx: &RuleCtx) -> Vec<Finding> {
@@ -103,6 +104,19 @@ mod tests {
         assert!(f[0]
             .fix
             .starts_with("DROP POLICY \"Public read\" ON storage.objects;"));
+    }
+
+    #[test]
+    fn triggers_on_a_condition_that_is_always_true() {
+        let p = |name: &str, using: &str| {
+            policy(name, PolicyCommand::Select, &["anon"], Some(using), None)
+        };
+        let f = with_storage(
+            &["a", "b"],
+            vec![p("tautology", "((1 = 1) OR (owner = auth.uid()))")],
+        );
+        assert_eq!(keys(&f), ["storage.buckets/a", "storage.buckets/b"]);
+        assert!(with_storage(&["a"], vec![p("self", "(owner = owner)")]).is_empty());
     }
 
     #[test]
