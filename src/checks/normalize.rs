@@ -65,29 +65,26 @@ pub fn squash_sql(s: &str) -> String {
 /// Canonical spelling of a type name as `format_type` prints it (`timestamptz` → `timestamp with
 /// time zone`, `int8` → `bigint`, `varchar(20)` → `character varying(20)`, arrays kept).
 pub fn canonical_type(t: &str) -> String {
-    // Most names are already one lower-case word (`uuid`, `text`, `name`): skip the rewriting.
-    if !t.is_empty()
-        && t.bytes()
+    // Most names are already one lower-case word, maybe an array (`uuid`, ` text`, `name[]`):
+    // no rewriting beyond the alias.
+    let trimmed = t.trim();
+    let word = trimmed.strip_suffix("[]").unwrap_or(trimmed);
+    if !word.is_empty()
+        && word
+            .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
-        return match t {
-            "int" | "int4" | "serial" | "serial4" => "integer",
-            "int8" | "bigserial" | "serial8" => "bigint",
-            "int2" | "smallserial" | "serial2" => "smallint",
-            "bool" => "boolean",
-            "varchar" => "character varying",
-            "char" | "bpchar" => "character",
-            "float8" | "float" => "double precision",
-            "float4" => "real",
-            "decimal" => "numeric",
-            "varbit" => "bit varying",
+        let name = match word {
             "timestamptz" => "timestamp with time zone",
             "timestamp" => "timestamp without time zone",
             "timetz" => "time with time zone",
             "time" => "time without time zone",
-            other => other,
-        }
-        .to_string();
+            other => type_alias(other),
+        };
+        let mut out = String::with_capacity(name.len() + 2);
+        out.push_str(name);
+        out.push_str(&trimmed[word.len()..]);
+        return out;
     }
     let t = t.trim().to_lowercase();
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -104,26 +101,27 @@ pub fn canonical_type(t: &str) -> String {
         ("timestamp", m) => (format!("timestamp{m} without time zone"), String::new()),
         ("timetz", m) => (format!("time{m} with time zone"), String::new()),
         ("time", m) => (format!("time{m} without time zone"), String::new()),
-        (n, m) => (
-            match n {
-                "int" | "int4" | "serial" | "serial4" => "integer",
-                "int8" | "bigserial" | "serial8" => "bigint",
-                "int2" | "smallserial" | "serial2" => "smallint",
-                "bool" => "boolean",
-                "varchar" => "character varying",
-                "char" | "bpchar" => "character",
-                "float8" | "float" => "double precision",
-                "float4" => "real",
-                "decimal" => "numeric",
-                "varbit" => "bit varying",
-                other => other,
-            }
-            .to_string(),
-            m.to_string(),
-        ),
+        (n, m) => (type_alias(n).to_string(), m.to_string()),
     };
     let name = name.replace(" (", "(");
     format!("{name}{mods}{array}")
+}
+
+/// The name `format_type` prints for a type alias (`int4` → `integer`); other names unchanged.
+fn type_alias(name: &str) -> &str {
+    match name {
+        "int" | "int4" | "serial" | "serial4" => "integer",
+        "int8" | "bigserial" | "serial8" => "bigint",
+        "int2" | "smallserial" | "serial2" => "smallint",
+        "bool" => "boolean",
+        "varchar" => "character varying",
+        "char" | "bpchar" => "character",
+        "float8" | "float" => "double precision",
+        "float4" => "real",
+        "decimal" => "numeric",
+        "varbit" => "bit varying",
+        other => other,
+    }
 }
 
 /// Compare a column default as written with the catalog's: whitespace-insensitive, and a
@@ -191,6 +189,12 @@ mod tests {
                 canonical_type(t),
                 canonical_type(&format!(" {} ", t.to_uppercase())),
                 "{t}"
+            );
+            // The fast path (lower-case word, maybe one `[]`) agrees with the general one.
+            assert_eq!(
+                canonical_type(&format!(" {t}[]")),
+                canonical_type(&format!("{}  []", t.to_uppercase())),
+                "{t}[]"
             );
         }
         assert_eq!(

@@ -258,12 +258,12 @@ impl Privileges {
                         let base = raw.split('(').next().unwrap_or(raw).trim();
                         let q = ctx.qual(base);
                         let want = want_args(raw);
-                        let fs: Vec<_> = snap
-                            .functions_named(&q)
-                            .into_iter()
+                        let same_name = snap.functions_named(&q);
+                        let fs: Vec<&Function> = same_name
+                            .iter()
+                            .copied()
                             .filter(|f| matches_sig(f, &want))
                             .collect();
-                        let same_name = snap.functions_named(&q);
                         if fs.is_empty() && !same_name.is_empty() {
                             let sigs: Vec<String> =
                                 same_name.iter().map(|f| f.signature()).collect();
