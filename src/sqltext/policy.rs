@@ -29,7 +29,33 @@ impl Parsed {
 /// `expr` as one expression, or `None` when PostgreSQL's parser does not read it as exactly one
 /// (a syntax error, or text that closes our parenthesis and goes on: `true) FROM t WHERE (x`,
 /// `a) OR (b`).
-fn parse(expr: &str) -> Option<Parsed> {
+///
+/// Memoized per thread: every rule reading a policy asks about the same text (diagnose parses
+/// each expression once instead of once per rule, and schemas repeat expressions across tables).
+fn parse(expr: &str) -> Option<std::rc::Rc<Parsed>> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    /// Beyond this many distinct texts the memo starts over (bounded memory).
+    const MAX: usize = 50_000;
+    thread_local! {
+        static MEMO: RefCell<HashMap<String, Option<Rc<Parsed>>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(expr).cloned()) {
+        return hit;
+    }
+    let parsed = parse_uncached(expr).map(Rc::new);
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MAX {
+            m.clear();
+        }
+        m.insert(expr.to_string(), parsed.clone());
+    });
+    parsed
+}
+
+fn parse_uncached(expr: &str) -> Option<Parsed> {
     let sql = format!("{PREFIX}{expr}\n)");
     let parsed = pg_query::parse(&sql, pg_query::ParserOptions::DEFAULT).ok()?;
     let [raw] = parsed.protobuf.stmts.as_slice() else {
@@ -597,6 +623,18 @@ mod tests {
 
     fn cols(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn each_text_is_parsed_once_per_thread_and_answers_stay_the_same() {
+        let e = "(auth.uid() = user_id) AND true";
+        let (a, b) = (parse(e).unwrap(), parse(e).unwrap());
+        assert!(std::rc::Rc::ptr_eq(&a, &b), "a second ask reuses the tree");
+        for _ in 0..2 {
+            assert_eq!(unwrapped_calls(e), vec!["auth.uid()"]);
+            assert!(!always_true(e));
+            assert!(parse("a) OR (b").is_none());
+        }
     }
 
     #[test]
