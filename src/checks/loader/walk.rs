@@ -343,7 +343,7 @@ pub(super) fn expected(s: &Shapes, node: &Node) -> String {
         // "A name or ..." -> "a name or ..." ("SQL text" stays).
         let mut c = w.chars();
         return match (c.next(), c.next()) {
-            (Some(f), Some(g)) if g.is_lowercase() => {
+            (Some(f), Some(g)) if !g.is_uppercase() => {
                 f.to_lowercase().chain([g]).chain(c).collect()
             }
             _ => w.clone(),
@@ -485,6 +485,12 @@ mod tests {
         assert_eq!(
             p,
             ["c.toml:3:10: [[immutable]] `deny` must be a list, found string"]
+        );
+        let p = problems("[[rls]]\ntables = 3\n");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("`tables` must be a name or a list of names, found integer")),
+            "{p:#?}"
         );
         let p = problems("[[count]]\nobject = \"table\"\nexpect = 1\nnames = [\"a\", 2]\n");
         assert_eq!(
