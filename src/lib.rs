@@ -13,6 +13,7 @@ pub mod findings;
 pub mod inputs;
 pub mod lint;
 pub mod migrate;
+pub mod par;
 pub mod project;
 pub mod report;
 pub mod snapshot;

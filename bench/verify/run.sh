@@ -98,8 +98,8 @@ INSTR_SNAPSHOT=n/a
 INSTR_HAND=n/a
 if [ "${INSTR:-1}" != 0 ]; then
     log "callgrind: instructions in evaluate (static checks)"
-    INSTR_SNAPSHOT="$(bench_instructions 'deskctl::verify::evaluate_static*' "$DESKCTL" verify --database-url "$URL" --color never "$SNAPSHOT")"
-    INSTR_HAND="$(bench_instructions 'deskctl::verify::evaluate_static*' "$DESKCTL" verify --database-url "$URL" --color never "$WORK/gen/checks.toml")"
+    INSTR_SNAPSHOT="$(bench_instructions '*evaluate_static*' "$DESKCTL" verify --database-url "$URL" --color never "$SNAPSHOT")"
+    INSTR_HAND="$(bench_instructions '*evaluate_static*' "$DESKCTL" verify --database-url "$URL" --color never "$WORK/gen/checks.toml")"
 fi
 
 # --- timing: interleaved rounds, so that a burst of load hits every tool alike -----------------------------

@@ -6,7 +6,6 @@
 pub mod filter;
 pub mod probe;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use tokio_postgres::Client;
@@ -48,75 +47,18 @@ pub async fn evaluate_loaded(
 }
 
 /// Evaluate the static checks against a snapshot; probe checks are left `None`. Large sets are
-/// shared out over the machine's cores (work handed out in small batches, since one check may
-/// cost a thousand times another); results keep check order. Never inlined: bench/verify counts
-/// the instructions spent here (callgrind `--toggle-collect`).
+/// shared out over the machine's cores (`crate::par`: batches of 4, since one check may cost a
+/// thousand times another, and only with 512+ checks per thread); results keep check order.
+/// bench/verify counts the instructions spent in `*evaluate_static*` (callgrind
+/// `--toggle-collect`), which every thread's `Check::evaluate_static` matches.
 #[inline(never)]
 pub fn evaluate_static(checks: &[Check], snap: &Snapshot) -> Vec<Option<CheckResult>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_THREADS)
-        .min(checks.len() / MIN_CHECKS_PER_THREAD);
-    let next = AtomicUsize::new(0);
-    if threads < 2 {
-        return evaluate_static_share(checks, snap, &next)
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect();
-    }
-    let mut results: Vec<Option<CheckResult>> = Vec::with_capacity(checks.len());
-    results.resize_with(checks.len(), || None);
-    std::thread::scope(|scope| {
-        let work = || evaluate_static_share(checks, snap, &next);
-        // The calling thread works too: a thread that cannot start costs only speed.
-        let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
-            .collect();
-        let mut parts = vec![work()];
-        for h in helpers {
-            match h.join() {
-                Ok(part) => parts.push(part),
-                // A panicking check panics here as it would without threads.
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        for (i, r) in parts.into_iter().flatten() {
-            results[i] = r;
-        }
-    });
-    results
+    crate::par::map_in_order(checks, 512, 4, |c| {
+        let t = Instant::now();
+        c.evaluate_static(snap)
+            .map(|o| result_of(c, o, ms(t.elapsed())))
+    })
 }
-
-/// One thread's share of `evaluate_static`: batches of checks taken from `next` until none is
-/// left, each result with its check's index. Never inlined, and named so that bench/verify's
-/// callgrind pattern (`evaluate_static*`) counts every thread's instructions.
-#[inline(never)]
-fn evaluate_static_share(
-    checks: &[Check],
-    snap: &Snapshot,
-    next: &AtomicUsize,
-) -> Vec<(usize, Option<CheckResult>)> {
-    let mut done = Vec::new();
-    loop {
-        let start = next.fetch_add(BATCH, Ordering::Relaxed);
-        if start >= checks.len() {
-            return done;
-        }
-        for (i, c) in checks.iter().enumerate().skip(start).take(BATCH) {
-            let t = Instant::now();
-            let r = c
-                .evaluate_static(snap)
-                .map(|o| result_of(c, o, ms(t.elapsed())));
-            done.push((i, r));
-        }
-    }
-}
-
-/// Static evaluation's threads: at most this many, and only with this many checks each.
-const MAX_THREADS: usize = 8;
-const MIN_CHECKS_PER_THREAD: usize = 512;
-/// Checks handed to a thread at a time.
-const BATCH: usize = 4;
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
