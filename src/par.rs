@@ -1,12 +1,15 @@
 //! An order-keeping parallel map over a slice on the machine's cores: scoped std threads (at
 //! most 8; the calling thread works too), items handed out in small batches so that a run of
-//! costly items is shared. Used where independent pure work over a catalog snapshot is large
-//! enough to pay for a thread (verify's static checks, diagnose's rules). Must not do I/O.
+//! costly items is shared. Used where independent work is large enough to pay for a thread:
+//! verify's static checks, diagnose's rules, reading and parsing migration files. Does no I/O
+//! itself.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// At most this many threads.
 const MAX_THREADS: usize = 8;
+/// Each helper thread's stack: the main thread's usual 8 MB.
+const STACK: usize = 8 << 20;
 
 /// `f` over `items`, results in `items`' order. Threads only when every thread gets at least
 /// `min_per_thread` items; `batch` items are taken at a time. A panic in `f` panics here.
@@ -40,7 +43,14 @@ where
     let mut all: Vec<(usize, R)> = std::thread::scope(|scope| {
         // A thread that cannot start costs only speed: the others take its share.
         let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    // PostgreSQL's parser recurses on nested expressions: give helpers the main
+                    // thread's stack, so text that parses on one thread parses on all.
+                    .stack_size(STACK)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
             .collect();
         let mut all = work();
         for h in helpers {
@@ -79,5 +89,17 @@ mod tests {
             );
         }
         assert!(map_in_order(&[] as &[u64], 1, 1, f).is_empty());
+    }
+
+    #[test]
+    fn one_item_at_a_time_with_a_minimum_per_thread() {
+        // Migration files: 32+ per thread, one at a time.
+        for n in [0usize, 1, 31, 64, 65, 1000] {
+            let items: Vec<usize> = (0..n).collect();
+            assert_eq!(
+                map_in_order(&items, 32, 1, |i| i * 2),
+                (0..n).map(|i| i * 2).collect::<Vec<_>>()
+            );
+        }
     }
 }

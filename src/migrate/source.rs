@@ -498,22 +498,23 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
 
     // Contents.
     let mut files = Vec::with_capacity(found.len());
-    let versioned = found
-        .into_iter()
-        .map(|(_, version, name, path, version_text)| {
-            move || read_one(path, version, name, version_text, false)
-        });
-    for r in read_in_parallel(versioned.collect()) {
+    // Reading and parsing are most of loading a large set, and PostgreSQL's parser
+    // (libpg_query) is thread-safe: on the machine's cores with 32+ files per thread, one file
+    // at a time, results in file order.
+    let versioned = crate::par::map_in_order(&found, 32, 1, |(_, version, name, path, vt)| {
+        read_one(path.clone(), *version, name.clone(), vt.clone(), false)
+    });
+    for r in versioned {
         match r {
             Ok(f) => files.push(f),
             Err(p) => problems.push(p),
         }
     }
     let mut repeatables = Vec::with_capacity(repeatable_found.len());
-    let repeatable = repeatable_found
-        .into_iter()
-        .map(|(name, path)| move || read_one(path, 0, name, String::new(), true));
-    for r in read_in_parallel(repeatable.collect()) {
+    let repeatable = crate::par::map_in_order(&repeatable_found, 32, 1, |(name, path)| {
+        read_one(path.clone(), 0, name.clone(), String::new(), true)
+    });
+    for r in repeatable {
         match r {
             Ok(f) => repeatables.push(f),
             Err(p) => problems.push(p),
@@ -577,57 +578,6 @@ fn read_repeatable_dir(
         }
     }
     Ok(())
-}
-
-/// Run `jobs` (reading and parsing one file each) on the machine's cores, results in the jobs'
-/// order. Parsing is most of loading a large migration set, and PostgreSQL's parser
-/// (libpg_query) is thread-safe. This thread works through the jobs too, so a thread that
-/// cannot be started costs only speed; a small set is read on this thread alone.
-fn read_in_parallel<T: Send, F: FnOnce() -> T + Send>(jobs: Vec<F>) -> Vec<T> {
-    const PER_THREAD_AT_LEAST: usize = 32;
-    let helpers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
-        .min(jobs.len() / PER_THREAD_AT_LEAST)
-        .saturating_sub(1);
-    if helpers == 0 {
-        return jobs.into_iter().map(|j| j()).collect();
-    }
-    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate());
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let next = queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .next();
-            match next {
-                Some((i, job)) => done.push((i, job())),
-                None => return done,
-            }
-        }
-    };
-    let mut all = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..helpers)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    // The parser recurses on nested expressions: the main thread's stack size.
-                    .stack_size(8 << 20)
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        let mut all = work();
-        for h in handles {
-            match h.join() {
-                Ok(part) => all.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        all
-    });
-    all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Read and check one file's content.
@@ -824,17 +774,6 @@ mod tests {
         assert_eq!(s.files[0].parsed.statements.len(), 2);
         assert!(s.files[149].parsed.error.is_some());
         assert_eq!(s.files[149].transaction_control, Some((2, "COMMIT".into())));
-    }
-
-    #[test]
-    fn jobs_come_back_in_order() {
-        for n in [0, 1, 31, 64, 65, 1000] {
-            let jobs: Vec<_> = (0..n).map(|i| move || i * 2).collect();
-            assert_eq!(
-                read_in_parallel(jobs),
-                (0..n).map(|i| i * 2).collect::<Vec<_>>()
-            );
-        }
     }
 
     #[test]
