@@ -14,7 +14,7 @@ use crate::db::{self, PresetUse};
 use crate::migrate::{
     configure_session, dump, history, let_an_interrupt_finish, lint, new, out_of_order,
     progress_line, repeatable, run_plan_with, seed, source, status, wait_notice, Done, Drift,
-    Failure, Layout, MigrateError, Outcome, Plan, Progress, RunResult,
+    Failure, Layout, MigrateError, MigrationOutcome, Plan, Progress, RunResult,
 };
 
 /// The `--format json` document of `migrate`.
@@ -49,13 +49,13 @@ fn version_text(v: Option<i64>) -> String {
 }
 
 fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> String {
-    let count = |o: Outcome| {
+    let count = |o: MigrationOutcome| {
         r.done
             .iter()
             .filter(|d| d.outcome == o && !d.repeatable)
             .count()
     };
-    let reps = |o: Outcome| match r
+    let reps = |o: MigrationOutcome| match r
         .done
         .iter()
         .filter(|d| d.outcome == o && d.repeatable)
@@ -72,8 +72,8 @@ fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> Stri
     };
     match plan {
         Plan::Apply => {
-            let n = count(Outcome::Applied);
-            let reps = reps(Outcome::Applied);
+            let n = count(MigrationOutcome::Applied);
+            let reps = reps(MigrationOutcome::Applied);
             if n == 0 && reps.is_empty() {
                 format!(
                     "nothing to apply; database at {}{above} ({target})",
@@ -88,12 +88,12 @@ fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> Stri
         }
         Plan::DryRun => format!(
             "dry run: {} migration(s){} would be applied; nothing changed; database at {}{above} ({target})",
-            count(Outcome::Pending),
-            reps(Outcome::Pending),
+            count(MigrationOutcome::Pending),
+            reps(MigrationOutcome::Pending),
             version_text(r.after)
         ),
         Plan::Rehearse => {
-            let skipped = count(Outcome::Skipped);
+            let skipped = count(MigrationOutcome::Skipped);
             let skipped = if skipped > 0 {
                 format!(", {skipped} skipped")
             } else {
@@ -101,14 +101,14 @@ fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> Stri
             };
             format!(
                 "rehearsal passed: {} migration(s){} applied in one transaction and rolled back{skipped}; nothing changed; database at {}{above} ({target})",
-                count(Outcome::Rehearsed),
-                reps(Outcome::Rehearsed),
+                count(MigrationOutcome::Rehearsed),
+                reps(MigrationOutcome::Rehearsed),
                 version_text(r.before)
             )
         }
         Plan::Baseline(v) => format!(
             "baselined {} migration(s) up to version {v} without running them; `deskctl migrate` applies the rest ({target})",
-            count(Outcome::Baselined)
+            count(MigrationOutcome::Baselined)
         ),
     }
 }
@@ -192,7 +192,7 @@ pub async fn run(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<ExitCode>
     let show_progress = !o.json && !cfg.quiet;
     let progress: Progress = if show_progress {
         Some(Box::new(move |d: &Done| {
-            if d.outcome != Outcome::Pending {
+            if d.outcome != MigrationOutcome::Pending {
                 println!("{}", progress_line(d, color));
             }
         }))
@@ -349,9 +349,9 @@ finish, or raise --lock-timeout"
                     MigrateError::Failed(f) => {
                         doc.failure = Some(f);
                         let outcome = if f.rehearsal {
-                            Outcome::Rehearsed
+                            MigrationOutcome::Rehearsed
                         } else {
-                            Outcome::Applied
+                            MigrationOutcome::Applied
                         };
                         let versioned = f
                             .applied_before

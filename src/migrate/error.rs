@@ -109,7 +109,7 @@ migrations directory; restore V{version}__{name} (or point --migrations at the r
 /// Where in the migration the failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Phase {
+pub enum FailedDuring {
     /// A statement of the file.
     Statement,
     /// Recording the migration in the history table.
@@ -128,7 +128,7 @@ pub struct Failure {
     pub version: i64,
     pub name: String,
     pub file: PathBuf,
-    pub phase: Phase,
+    pub phase: FailedDuring,
     /// 1-based line and column in the file (of the error position, else the failing statement).
     pub line: Option<usize>,
     pub column: Option<usize>,
@@ -186,8 +186,8 @@ impl fmt::Display for Failure {
             write!(f, " (SQLSTATE {code})")?;
         }
         match self.phase {
-            Phase::Commit => write!(f, "\n  at: COMMIT (a deferred constraint or trigger)")?,
-            Phase::History => write!(f, "\n  at: recording it in the history table")?,
+            FailedDuring::Commit => write!(f, "\n  at: COMMIT (a deferred constraint or trigger)")?,
+            FailedDuring::History => write!(f, "\n  at: recording it in the history table")?,
             _ => {}
         }
         if let Some(d) = &self.detail {

@@ -31,8 +31,8 @@ use tokio_postgres::Client;
 
 use crate::config::HistoryTable;
 use crate::db;
-pub use error::{Drift, Failure, MigrateError, Phase, SourceProblem};
-pub use runner::{Done, Outcome, Progress};
+pub use error::{Drift, FailedDuring, Failure, MigrateError, SourceProblem};
+pub use runner::{Done, MigrationOutcome, Progress};
 pub use source::{Layout, MigrationFile, Sources};
 
 /// The lock timeout `apply_pending` uses (the `migrate` default).
@@ -110,13 +110,13 @@ pub async fn apply_pending(
         applied: r
             .done
             .iter()
-            .filter(|d| d.outcome == Outcome::Applied && !d.repeatable)
+            .filter(|d| d.outcome == MigrationOutcome::Applied && !d.repeatable)
             .map(|d| (d.version, d.name.clone()))
             .collect(),
         repeatables: r
             .done
             .iter()
-            .filter(|d| d.outcome == Outcome::Applied && d.repeatable)
+            .filter(|d| d.outcome == MigrationOutcome::Applied && d.repeatable)
             .map(Done::label)
             .collect(),
         database_version: r.after,
@@ -320,7 +320,7 @@ alter table {} alter column version type bigint",
                 version: f.version,
                 name: f.name.clone(),
                 file: f.path.clone(),
-                outcome: Outcome::Pending,
+                outcome: MigrationOutcome::Pending,
                 duration_ms: 0.0,
                 reason: f
                     .no_transaction
@@ -413,7 +413,12 @@ alter table {} alter column version type bigint",
     let failure = driver.failure.take();
     let last_applied = done
         .iter()
-        .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Baselined))
+        .filter(|d| {
+            matches!(
+                d.outcome,
+                MigrationOutcome::Applied | MigrationOutcome::Baselined
+            )
+        })
         .filter(|d| !d.repeatable)
         .map(|d| d.version)
         .max();
@@ -430,7 +435,12 @@ alter table {} alter column version type bigint",
             .map(|r| r.version)
             .chain(
                 done.iter()
-                    .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Baselined))
+                    .filter(|d| {
+                        matches!(
+                            d.outcome,
+                            MigrationOutcome::Applied | MigrationOutcome::Baselined
+                        )
+                    })
                     .filter(|d| !d.repeatable)
                     .map(|d| d.version),
             )
@@ -512,7 +522,7 @@ pub(crate) async fn let_an_interrupt_finish(db: &db::Db, e: &MigrateError) {
     };
     let server_gone = match e {
         MigrateError::Failed(f) => {
-            f.phase == Phase::Connection
+            f.phase == FailedDuring::Connection
                 || f.sqlstate.as_deref().is_some_and(|s| s.starts_with("57"))
         }
         _ => false,
@@ -538,16 +548,16 @@ fn ms(d: &Done) -> String {
 pub fn progress_line(d: &Done, color: bool) -> String {
     use owo_colors::OwoColorize;
     let word = match d.outcome {
-        Outcome::Applied => "applied",
-        Outcome::Rehearsed => "rehearsed",
-        Outcome::Baselined => "baselined",
-        Outcome::Skipped => "skipped",
-        Outcome::Pending => "pending",
+        MigrationOutcome::Applied => "applied",
+        MigrationOutcome::Rehearsed => "rehearsed",
+        MigrationOutcome::Baselined => "baselined",
+        MigrationOutcome::Skipped => "skipped",
+        MigrationOutcome::Pending => "pending",
     };
     let word = format!("{word:<9}");
     let word = match (color, &d.outcome) {
         (false, _) => word,
-        (true, Outcome::Skipped) => word.yellow().to_string(),
+        (true, MigrationOutcome::Skipped) => word.yellow().to_string(),
         (true, _) => word.green().to_string(),
     };
     // Names come from file names and the reason may quote the server: shown, never obeyed.
@@ -558,11 +568,11 @@ pub fn progress_line(d: &Done, color: bool) -> String {
     };
     let what = crate::report::safe::visible_line(&what);
     match (&d.outcome, &d.reason) {
-        (Outcome::Skipped, Some(r)) => {
+        (MigrationOutcome::Skipped, Some(r)) => {
             let r = crate::report::safe::visible_lines(r);
             format!("{word} {what}: {r}")
         }
-        (Outcome::Baselined, _) => format!("{word} {what}"),
+        (MigrationOutcome::Baselined, _) => format!("{word} {what}"),
         _ => format!("{word} {what} ({})", ms(d)),
     }
 }

@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use super::error::{MigrateError, Phase, Unrehearsable};
-use super::runner::{self, Done, Outcome, Progress};
+use super::error::{FailedDuring, MigrateError, Unrehearsable};
+use super::runner::{self, Done, MigrationOutcome, Progress};
 use super::source::MigrationFile;
 use crate::sqltext::{self, Kind, Statement, TxControl};
 
@@ -298,7 +298,8 @@ async fn run_in_transaction(
             };
             let st = &p.statements[i];
             if let Err(e) = sent {
-                let mut f = runner::failure(p.file, &e, Some(st), st.start, Phase::Statement);
+                let mut f =
+                    runner::failure(p.file, &e, Some(st), st.start, FailedDuring::Statement);
                 f.rehearsal = true;
                 let (reps, versioned): (Vec<&Done>, Vec<&Done>) =
                     done.iter().partition(|d| d.repeatable);
@@ -333,7 +334,7 @@ async fn run_in_transaction(
             version: p.file.version,
             name: p.file.name.clone(),
             file: p.file.path.clone(),
-            outcome: Outcome::Rehearsed,
+            outcome: MigrationOutcome::Rehearsed,
             duration_ms: t0.elapsed().as_secs_f64() * 1000.0,
             reason: None,
             repeatable: p.file.repeatable,

@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::error::{Failure, Phase};
+use super::error::{FailedDuring, Failure};
 use super::source::MigrationFile;
 use crate::sqltext::{self, Kind, Statement};
 
@@ -46,7 +46,7 @@ pub enum Part {
 /// What happened to one migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum MigrationOutcome {
     Applied,
     Rehearsed,
     Baselined,
@@ -62,7 +62,7 @@ pub struct Done {
     pub version: i64,
     pub name: String,
     pub file: PathBuf,
-    pub outcome: Outcome,
+    pub outcome: MigrationOutcome,
     pub duration_ms: f64,
     pub reason: Option<String>,
     /// A repeatable migration (`R__{name}.sql`).
@@ -88,7 +88,7 @@ struct DoneDoc {
     repeatable: bool,
     name: String,
     file: PathBuf,
-    outcome: Outcome,
+    outcome: MigrationOutcome,
     duration_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -157,7 +157,7 @@ impl<'a> Driver<'a> {
     fn record(
         &mut self,
         file: &MigrationFile,
-        outcome: Outcome,
+        outcome: MigrationOutcome,
         took: Duration,
         reason: Option<String>,
     ) {
@@ -179,7 +179,12 @@ impl<'a> Driver<'a> {
     fn applied_so_far(&self) -> Vec<(i64, String)> {
         self.done
             .iter()
-            .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Rehearsed))
+            .filter(|d| {
+                matches!(
+                    d.outcome,
+                    MigrationOutcome::Applied | MigrationOutcome::Rehearsed
+                )
+            })
             .filter(|d| !d.repeatable)
             .map(|d| (d.version, d.name.clone()))
             .collect()
@@ -188,7 +193,12 @@ impl<'a> Driver<'a> {
     fn repeatables_so_far(&self) -> Vec<String> {
         self.done
             .iter()
-            .filter(|d| matches!(d.outcome, Outcome::Applied | Outcome::Rehearsed))
+            .filter(|d| {
+                matches!(
+                    d.outcome,
+                    MigrationOutcome::Applied | MigrationOutcome::Rehearsed
+                )
+            })
             .filter(|d| d.repeatable)
             .map(Done::label)
             .collect()
@@ -250,7 +260,7 @@ impl<'a> Driver<'a> {
         let main = self.client.simple_query_raw(&msg).await;
         let commit = self.client.simple_query_raw("COMMIT").await;
         if let (_, Some(e)) = drain(begin).await {
-            let f = failure(file, &e, None, 0, Phase::Connection);
+            let f = failure(file, &e, None, 0, FailedDuring::Connection);
             return Err(self.fail(f));
         }
         let (completed, err) = drain(main).await;
@@ -263,16 +273,18 @@ impl<'a> Driver<'a> {
                 _ => None,
             };
             let f = match (positioned_in_body, statements.get(completed)) {
-                (Some(false), _) | (None, None) => failure(file, &e, None, 0, Phase::History),
-                (_, st) => failure(file, &e, st, 0, Phase::Statement),
+                (Some(false), _) | (None, None) => {
+                    failure(file, &e, None, 0, FailedDuring::History)
+                }
+                (_, st) => failure(file, &e, st, 0, FailedDuring::Statement),
             };
             return Err(self.fail(f));
         }
         if let (_, Some(e)) = drain(commit).await {
-            let f = failure(file, &e, None, 0, Phase::Commit);
+            let f = failure(file, &e, None, 0, FailedDuring::Commit);
             return Err(self.fail(f));
         }
-        self.record(file, Outcome::Applied, t0.elapsed(), None);
+        self.record(file, MigrationOutcome::Applied, t0.elapsed(), None);
         Ok(())
     }
 
@@ -371,7 +383,7 @@ impl<'a> Driver<'a> {
                     leftovers.join(", ")
                 ),
                 invalid_indexes: leftovers,
-                ..blank_failure(file, Phase::InvalidIndex)
+                ..blank_failure(file, FailedDuring::InvalidIndex)
             };
             return Err(self.fail(mark(f)));
         }
@@ -384,7 +396,7 @@ impl<'a> Driver<'a> {
                     drain(self.client.simple_query_raw(st.text(body)).await)
                         .await
                         .1
-                        .map(|e| failure(file, &e, Some(st), st.start, Phase::Statement))
+                        .map(|e| failure(file, &e, Some(st), st.start, FailedDuring::Statement))
                 }
                 Part::Tx(ix) => self.run_group(file, statements, ix).await,
             };
@@ -416,12 +428,12 @@ impl<'a> Driver<'a> {
                     left.join(", ")
                 ),
                 invalid_indexes: left,
-                ..blank_failure(file, Phase::InvalidIndex)
+                ..blank_failure(file, FailedDuring::InvalidIndex)
             };
             return Err(self.fail(mark(f)));
         }
         if let Err(e) = self.client.batch_execute(insert).await {
-            let f = failure(file, &e, None, 0, Phase::History);
+            let f = failure(file, &e, None, 0, FailedDuring::History);
             return Err(self.fail(mark(f)));
         }
         if !alone.is_empty() {
@@ -436,7 +448,7 @@ impl<'a> Driver<'a> {
                 super::source::NO_TRANSACTION_MARKER
             ));
         }
-        self.record(file, Outcome::Applied, t0.elapsed(), None);
+        self.record(file, MigrationOutcome::Applied, t0.elapsed(), None);
         Ok(())
     }
 
@@ -457,16 +469,16 @@ impl<'a> Driver<'a> {
             .await;
         let commit = self.client.simple_query_raw("COMMIT").await;
         if let (_, Some(e)) = drain(begin).await {
-            return Some(failure(file, &e, None, 0, Phase::Connection));
+            return Some(failure(file, &e, None, 0, FailedDuring::Connection));
         }
         let (completed, err) = drain(main).await;
         if let Some(e) = err {
             let _ = drain(commit).await; // rolls the aborted transaction back
             let st = ix.get(completed).map(|&i| &statements[i]);
-            return Some(failure(file, &e, st, first.start, Phase::Statement));
+            return Some(failure(file, &e, st, first.start, FailedDuring::Statement));
         }
         if let (_, Some(e)) = drain(commit).await {
-            return Some(failure(file, &e, None, 0, Phase::Commit));
+            return Some(failure(file, &e, None, 0, FailedDuring::Commit));
         }
         None
     }
@@ -485,7 +497,7 @@ impl<'a> Driver<'a> {
         let took = t0.elapsed();
         for q in queries {
             let file = self.file_of(q)?;
-            self.record(file, Outcome::Baselined, took, None);
+            self.record(file, MigrationOutcome::Baselined, took, None);
         }
         Ok(queries.len())
     }
@@ -580,7 +592,7 @@ pub(super) fn first_line(text: &str, max: usize) -> String {
     shown
 }
 
-pub(super) fn blank_failure(file: &MigrationFile, phase: Phase) -> Failure {
+pub(super) fn blank_failure(file: &MigrationFile, phase: FailedDuring) -> Failure {
     Failure {
         version: file.version,
         name: file.name.clone(),
@@ -621,7 +633,7 @@ pub(super) fn failure(
     e: &tokio_postgres::Error,
     statement: Option<&Statement>,
     sent_at: usize,
-    phase: Phase,
+    phase: FailedDuring,
 ) -> Failure {
     let body = file.body();
     let mut f = blank_failure(file, phase);
@@ -632,7 +644,7 @@ pub(super) fn failure(
             f.detail = db.detail().map(str::to_string);
             f.hint = db.hint().map(str::to_string);
             f.context = db.where_().map(str::to_string);
-            if phase == Phase::Statement {
+            if phase == FailedDuring::Statement {
                 let mut at = statement.map(|s| s.start);
                 if let Some(ErrorPosition::Original(p)) = db.position() {
                     let sent = &body[sent_at..];
@@ -667,7 +679,7 @@ pub(super) fn failure(
             }
         }
         None => {
-            f.phase = Phase::Connection;
+            f.phase = FailedDuring::Connection;
             f.message = super::error::pg_text(e);
         }
     }
