@@ -23,7 +23,6 @@
 pub mod behaviour;
 pub mod kinds;
 pub mod loader;
-pub mod model;
 pub mod names;
 pub mod normalize;
 pub mod schema;

@@ -13,7 +13,8 @@ use crate::access::probe::{PersonaInfo, Plan, ProbeError};
 use crate::access::{self, Format};
 use crate::catalog::Scope;
 use crate::checks::behaviour::{As, Defs, Given, GivenRefs};
-use crate::checks::model::{Names, Validator};
+use crate::checks::names::Names;
+use crate::checks::validator::Validator;
 use crate::cli::{AccessArgs, AccessFormat};
 use crate::config::{millis, ConfigError, HistoryTable, RunConfig};
 use crate::lint::RuleCtx;
@@ -148,7 +149,7 @@ pub fn load_persona(p: &PersonaOptions) -> anyhow::Result<Plan> {
                     }
                 }
             }
-            let hint = match crate::checks::model::closest(&p.name, names.iter().copied()) {
+            let hint = match crate::words::closest(&p.name, names.iter().copied()) {
                 Some(c) => format!(" (did you mean `{c}`?)"),
                 None => String::new(),
             };

@@ -9,11 +9,12 @@ use std::time::Instant;
 use super::report_and_exit;
 use super::target::{migrate, open, read_catalog, Open};
 use crate::catalog;
-use crate::checks::{self, model::plural};
+use crate::checks;
 use crate::config::{RunConfig, VerifyOptions};
 use crate::db;
 use crate::report::{CheckResult, Report};
 use crate::verify::{evaluate_loaded, filter, ProbeSettings};
+use crate::words::plural;
 
 pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> {
     let started = Instant::now();

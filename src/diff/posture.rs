@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::catalog::{QualName, RelKind, Snapshot};
 use crate::checks::kinds::object::Object;
 use crate::checks::kinds::privileges::On;
-use crate::checks::model::BoolOrText;
+use crate::checks::names::BoolOrText;
 use crate::checks::{Check, Spec};
 use crate::lint::RuleCtx;
 
@@ -241,7 +241,7 @@ pub fn from_checks(checks: &[Check], source: &str) -> Posture {
         ..Default::default()
     };
     let key = |schema: &str, raw: &str| -> String {
-        crate::checks::model::qualify(schema, raw).to_string()
+        crate::checks::names::qualify(schema, raw).to_string()
     };
     for c in checks {
         let s = c.schema.as_str();
@@ -319,7 +319,7 @@ fn from_privileges(
     let has_not = expand(&pr.has_not, privs);
     for role in pr.role.iter() {
         for raw in pr.names.iter().flat_map(|n| n.iter()) {
-            let q = crate::checks::model::qualify(schema, raw).to_string();
+            let q = crate::checks::names::qualify(schema, raw).to_string();
             let set = |m: &mut BTreeMap<String, bool>| {
                 for h in &has {
                     m.insert(h.clone(), true);
@@ -361,7 +361,7 @@ fn from_privileges(
 }
 
 fn from_exists(p: &mut Posture, schema: &str, o: &Object) {
-    let key = |raw: &str| crate::checks::model::qualify(schema, raw).to_string();
+    let key = |raw: &str| crate::checks::names::qualify(schema, raw).to_string();
     if let Some(t) = &o.table {
         if o.column.is_none() && o.index.is_none() && o.constraint.is_none() && o.trigger.is_none()
         {
@@ -384,7 +384,7 @@ fn from_exists(p: &mut Posture, schema: &str, o: &Object) {
     }
     if let (Some(f), Some(true)) = (&o.function, o.security_definer) {
         for n in f.iter() {
-            let q: QualName = crate::checks::model::qualify(schema, n);
+            let q: QualName = crate::checks::names::qualify(schema, n);
             let args = o.args.clone().unwrap_or_default().join(", ");
             let (search_path, known) = match &o.search_path {
                 Some(BoolOrText::Text(t)) => (Some(t.clone()), true),

@@ -18,7 +18,7 @@ use crate::checks::kinds::object::Object;
 use crate::checks::kinds::policies::{Expected, Policies};
 use crate::checks::kinds::privileges::{On, Privileges};
 use crate::checks::kinds::rls::Rls;
-use crate::checks::model::{BoolOrText, Names};
+use crate::checks::names::{BoolOrText, Names};
 use crate::checks::Spec;
 use crate::lint::RuleCtx;
 

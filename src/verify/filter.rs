@@ -37,7 +37,7 @@ pub fn select(
         kinds.dedup();
         let hint = unmatched_only
             .first()
-            .and_then(|p| crate::checks::model::closest(p, checks.iter().map(|c| c.id.as_str())))
+            .and_then(|p| crate::words::closest(p, checks.iter().map(|c| c.id.as_str())))
             .map(|c| format!(" (did you mean {c}?)"))
             .unwrap_or_default();
         return Err(ConfigError::Usage(format!(

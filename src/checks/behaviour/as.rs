@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::expect::Scalar;
 use crate::catalog::Snapshot;
-use crate::checks::model::Validator;
+use crate::checks::validator::Validator;
 
 /// Who a step runs as. `as = "anon"` or `as = { role, claims = {...}, settings = {...}, bypass }`.
 #[derive(Debug, Clone, Default, PartialEq)]

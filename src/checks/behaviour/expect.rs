@@ -11,7 +11,7 @@ use super::r#as::join_path;
 use super::sqlstate::{
     describe_error, is_infrastructure, sqlstate_code, sqlstate_text, validate_sqlstate,
 };
-use crate::checks::model::Validator;
+use crate::checks::validator::Validator;
 
 /// A value written in a check file, compared with a value PostgreSQL returned as text.
 #[derive(Debug, Clone, PartialEq)]

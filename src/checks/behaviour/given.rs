@@ -19,7 +19,8 @@ use super::r#as::As;
 use super::safety::statements;
 use super::sqlstate::describe_error;
 use super::steps::{exec_text, send_one, SqlList};
-use crate::checks::model::{qualify, Names, Validator};
+use crate::checks::names::{qualify, Names};
+use crate::checks::validator::Validator;
 use crate::db::quote_ident;
 use crate::findings::Location;
 
@@ -188,7 +189,7 @@ impl Defs {
 }
 
 fn unknown(what: &str, name: &str, known: &[&str]) -> String {
-    let hint = match crate::checks::model::closest(name, known.iter().copied()) {
+    let hint = match crate::words::closest(name, known.iter().copied()) {
         Some(c) => format!(" (did you mean `{c}`?)"),
         None if known.is_empty() => format!(" (no {what}s are declared: write [{what}s.{name}] in this file or in a file it includes)"),
         None => format!(" ({what}s declared: {})", known.join(", ")),
@@ -269,7 +270,7 @@ impl<'a> GivenRefs<'a> {
                 None => {
                     // A bare name that is no persona is a role; a near miss of a persona is a typo.
                     let known: Vec<&str> = defs.personas.keys().map(String::as_str).collect();
-                    if let Some(c) = crate::checks::model::closest(&name, known.iter().copied()) {
+                    if let Some(c) = crate::words::closest(&name, known.iter().copied()) {
                         v.error(
                             &path,
                             format!("unknown persona `{name}` (did you mean `{c}`?)"),

@@ -8,8 +8,10 @@
 
 use super::steps::Step;
 use crate::catalog::{Relation, Snapshot};
-use crate::checks::model::{closest, Ctx, Validator};
+use crate::checks::names::Ctx;
+use crate::checks::validator::Validator;
 use crate::sqltext::{self, check::CopyEnd, Kind, Statement};
+use crate::words::closest;
 
 /// Why a statement is refused: what it is and why that matters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! SQLSTATE codes and condition names as check files write them, and how a database error is
 //! described in a detail. Pure.
 
-use crate::checks::model::{closest, Validator};
+use crate::checks::validator::Validator;
+use crate::words::closest;
 
 /// Condition names accepted in place of SQLSTATE codes (and shown next to codes).
 pub const SQLSTATES: &[(&str, &str)] = &[

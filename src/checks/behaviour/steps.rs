@@ -24,7 +24,7 @@ use super::safety::{owner_of_query, refusal, statements};
 use super::sqlstate::error_text;
 use super::state::{state_sql, unbound, RlsTable, State};
 use crate::catalog::Snapshot;
-use crate::checks::model::Ctx;
+use crate::checks::names::Ctx;
 use crate::checks::Outcome;
 use crate::db::quote_ident;
 

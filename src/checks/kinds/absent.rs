@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use super::object::{Object, ObjectCheck};
 use crate::catalog::Snapshot;
-use crate::checks::model::{Ctx, Validator};
+use crate::checks::names::Ctx;
+use crate::checks::validator::Validator;
 use crate::checks::{Outcome, StaticCheck};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -8,9 +8,11 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 
 use crate::catalog::{EnumType, Function, FunctionKind, QualName, RelKind, Relation, Snapshot};
-use crate::checks::model::{list, list_of, plural, qualify, schemas_of, Ctx, Names, Validator};
+use crate::checks::names::{qualify, schemas_of, Ctx, Names};
+use crate::checks::validator::Validator;
 use crate::checks::{Component, Expectation, Outcome, StaticCheck};
 use crate::findings::Problem;
+use crate::words::{list, list_of, plural};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
@@ -121,12 +123,12 @@ pub struct Count {
     pub component: Option<String>,
     pub object: CountTarget,
     /// Count only objects with these names (those that exist). Enum values: the labels.
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub names: Option<Names>,
     /// Count only objects whose name is LIKE this pattern.
     pub pattern: Option<String>,
     /// Policies, triggers, indexes: only those on these tables.
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub tables: Option<Names>,
     /// Enum values: of this enum type, or of each of a list (else of every enum in the schema).
     #[serde(rename = "enum")]
@@ -155,7 +157,7 @@ impl Count {
     fn counted<'s>(&self, ctx: &Ctx, snap: &'s Snapshot) -> Result<Vec<Item<'s>>, Vec<Problem>> {
         let schema = ctx.schema;
         let pattern = self.pattern.as_deref();
-        let pat_ok = |name: &str| pattern.is_none_or(|p| crate::checks::model::like(p, name));
+        let pat_ok = |name: &str| pattern.is_none_or(|p| crate::checks::names::like(p, name));
         // Relations and functions: listed names qualified; objects on tables and enum values:
         // listed names as written.
         let qualified: Option<HashSet<QualName>> = self
@@ -219,7 +221,7 @@ impl Count {
                             match snap.relation(&q) {
                                 Some(r) => v.push(r),
                                 None => missing.push(Problem::new(
-                                    crate::checks::model::missing_relation(
+                                    crate::checks::names::missing_relation(
                                         ctx,
                                         snap,
                                         &q,

@@ -15,9 +15,11 @@ use crate::checks::behaviour::{
     describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_given,
     send_one, settings_statement, As, AsList, Given, GivenRefs, Got, Originals, SqlList,
 };
-use crate::checks::model::{list, missing_relation, schemas_of, Ctx, Names, Validator};
+use crate::checks::names::{missing_relation, schemas_of, Ctx, Names};
+use crate::checks::validator::Validator;
 use crate::checks::{Outcome, ProbeCheck, ProbeEnv};
 use crate::db::quote_literal;
+use crate::words::list;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum Op {

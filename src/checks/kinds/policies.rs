@@ -6,12 +6,12 @@
 use serde::Deserialize;
 
 use crate::catalog::{Policy, PolicyCommand, Relation, Snapshot};
-use crate::checks::model::{
-    closest_long, list, missing_relation, plural, qualify, schemas_of, squash_sql, Ctx, Names,
-    Selection, Validator,
-};
+use crate::checks::names::{missing_relation, qualify, schemas_of, Ctx, Names, Selection};
+use crate::checks::normalize::squash_sql;
+use crate::checks::validator::Validator;
 use crate::checks::{Outcome, StaticCheck};
 use crate::findings::Problem;
+use crate::words::{closest_long, list, plural};
 
 const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
 
@@ -35,17 +35,17 @@ pub struct Policies {
     /// `"exact"`: a weakened policy that still contains the old text is a change.
     pub expressions: Option<String>,
     /// Coverage form.
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub tables: Option<Names>,
     pub pattern: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[schemars(extend("default" = false))]
     pub all: bool,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub except: Option<Names>,
     pub commands: Option<Vec<String>>,
     /// Coverage: the policies must apply to these roles. (Expected form: per policy.)
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub roles: Option<Names>,
 }
 
@@ -67,7 +67,7 @@ where
 pub struct Expected {
     pub name: String,
     pub command: Option<String>,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub roles: Option<Names>,
     pub permissive: Option<bool>,
     pub using: Option<String>,

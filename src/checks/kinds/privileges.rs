@@ -10,12 +10,11 @@ use serde::Deserialize;
 use crate::catalog::{
     AclItem, Column, Function, FunctionKind, QualName, RelKind, Relation, Snapshot,
 };
-use crate::checks::model::{
-    closest, like, list_of, missing_relation, plural, qualify, schemas_of, split_column, Ctx,
-    Names, Validator,
-};
+use crate::checks::names::{like, missing_relation, qualify, schemas_of, split_column, Ctx, Names};
+use crate::checks::validator::Validator;
 use crate::checks::{Outcome, StaticCheck};
 use crate::findings::Problem;
+use crate::words::{closest, list_of, plural};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
@@ -92,13 +91,13 @@ impl On {
 pub struct Privileges {
     pub role: Names,
     pub on: On,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub names: Option<Names>,
     pub pattern: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[schemars(extend("default" = false))]
     pub all: bool,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub except: Option<Names>,
     pub has: Option<Vec<String>>,
     pub has_not: Option<Vec<String>>,
@@ -223,7 +222,7 @@ impl Privileges {
                     Some(
                         inner
                             .split(',')
-                            .map(crate::checks::model::canonical_type)
+                            .map(crate::checks::normalize::canonical_type)
                             .filter(|a| !a.is_empty())
                             .collect(),
                     )
@@ -240,7 +239,7 @@ impl Privileges {
                             .args
                             .unwrap_or_default()
                             .iter()
-                            .map(|a| crate::checks::model::canonical_type(a))
+                            .map(|a| crate::checks::normalize::canonical_type(a))
                             .collect(),
                         None => vec![String::from("(not a signature)")],
                     })
@@ -249,7 +248,7 @@ impl Privileges {
                     want.as_ref().is_none_or(|w| {
                         w.len() == f.arg_types.len()
                             && w.iter().zip(&f.arg_types).all(|(x, y)| {
-                                x == y || *x == crate::checks::model::canonical_type(y)
+                                x == y || *x == crate::checks::normalize::canonical_type(y)
                             })
                     })
                 };

@@ -4,20 +4,22 @@
 use serde::Deserialize;
 
 use crate::catalog::Snapshot;
-use crate::checks::model::{list, plural, Ctx, Names, Selection, Validator};
+use crate::checks::names::{Ctx, Names, Selection};
+use crate::checks::validator::Validator;
 use crate::checks::{Outcome, StaticCheck};
 use crate::findings::Problem;
+use crate::words::{list, plural};
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rls {
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub tables: Option<Names>,
     pub pattern: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[schemars(extend("default" = false))]
     pub all: bool,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub except: Option<Names>,
     /// Expected RLS state [default: true]; `false` asserts RLS is off.
     pub enabled: Option<bool>,

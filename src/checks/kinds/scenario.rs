@@ -10,7 +10,8 @@ use crate::checks::behaviour::{
     join_path, run_steps, validate_sql, As, ExpectKeys, Given, GivenRefs, RunRules, Scalar,
     SqlList, Step,
 };
-use crate::checks::model::{Ctx, Names, Validator};
+use crate::checks::names::{Ctx, Names};
+use crate::checks::validator::Validator;
 use crate::checks::{Outcome, ProbeCheck, ProbeEnv};
 
 /// One `[[scenario.step]]`.

@@ -8,7 +8,8 @@ use super::scenario::validate_setup;
 use crate::checks::behaviour::{
     run_steps, validate_sql, As, ExpectKeys, Given, GivenRefs, RunRules, Scalar, SqlList, Step,
 };
-use crate::checks::model::{Ctx, Names, Validator};
+use crate::checks::names::{Ctx, Names};
+use crate::checks::validator::Validator;
 use crate::checks::{Outcome, ProbeCheck, ProbeEnv};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

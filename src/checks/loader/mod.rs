@@ -26,9 +26,10 @@ use chunks::{split_checks, Odd};
 use defs::{read_defs, DefsSource};
 
 use super::behaviour::given::{Defs, Fixture, FixtureSpec, FixtureText, Persona, PersonaSpec};
-use super::model::{closest, KeyProblem, Validator};
 use super::{Check, LoadErrors, Problem, Spec, KINDS};
+use crate::checks::validator::{KeyProblem, Validator};
 use crate::findings::Location;
+use crate::words::closest;
 
 /// Keys every check may have, whatever its kind.
 pub const COMMON_KEYS: &[&str] = &["id", "description", "schema"];

@@ -3,9 +3,10 @@
 
 use super::{Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Snapshot};
-use crate::checks::model::{
-    canonical_type, closest, default_matches, missing_relation, split_column, Ctx, Names, Validator,
-};
+use crate::checks::names::{missing_relation, split_column, Ctx, Names};
+use crate::checks::normalize::{canonical_type, default_matches};
+use crate::checks::validator::Validator;
+use crate::words::closest;
 
 #[derive(Debug, Clone)]
 pub struct Column {

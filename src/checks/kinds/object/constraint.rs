@@ -4,9 +4,10 @@
 
 use super::{word, Object, ObjectType};
 use crate::catalog::{ConstraintKind, FkAction, QualName, Relation, Snapshot};
-use crate::checks::model::{
-    closest, list, missing_relation, plural, squash_sql, Ctx, Names, Validator,
-};
+use crate::checks::names::{missing_relation, Ctx, Names};
+use crate::checks::normalize::squash_sql;
+use crate::checks::validator::Validator;
+use crate::words::{closest, list, plural};
 
 /// `type = "..."` as check files write it.
 const TYPES: &[(&str, ConstraintKind)] = &[

@@ -2,7 +2,8 @@
 
 use super::{Object, ObjectType};
 use crate::catalog::{QualName, Snapshot};
-use crate::checks::model::{Ctx, Names, Validator};
+use crate::checks::names::{Ctx, Names};
+use crate::checks::validator::Validator;
 
 #[derive(Debug, Clone)]
 pub struct Extension {

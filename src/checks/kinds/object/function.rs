@@ -4,9 +4,10 @@
 
 use super::{word, Object, ObjectType};
 use crate::catalog::{FunctionKind, QualName, Snapshot, Volatility};
-use crate::checks::model::{
-    canonical_type, closest, search_path_list, BoolOrText, Ctx, Names, Validator,
-};
+use crate::checks::names::{BoolOrText, Ctx, Names};
+use crate::checks::normalize::{canonical_type, search_path_list};
+use crate::checks::validator::Validator;
+use crate::words::closest;
 
 /// `volatility = "..."` as check files write it.
 const VOLATILITIES: &[(&str, Volatility)] = &[

@@ -4,9 +4,10 @@
 
 use super::{Object, ObjectType};
 use crate::catalog::{IndexKey, QualName, Relation, Snapshot};
-use crate::checks::model::{
-    closest, list, missing_relation, split_name, squash_sql, Ctx, Names, Validator,
-};
+use crate::checks::names::{missing_relation, split_name, Ctx, Names};
+use crate::checks::normalize::squash_sql;
+use crate::checks::validator::Validator;
+use crate::words::{closest, list};
 
 #[derive(Debug, Clone)]
 pub struct Index {

@@ -15,9 +15,11 @@
 use serde::Deserialize;
 
 use crate::catalog::{QualName, Snapshot};
-use crate::checks::model::{list, plural, schemas_of, BoolOrText, Ctx, Names, Validator};
+use crate::checks::names::{schemas_of, BoolOrText, Ctx, Names};
+use crate::checks::validator::Validator;
 use crate::checks::Outcome;
 use crate::findings::Problem;
+use crate::words::{list, plural};
 
 mod column;
 mod constraint;
@@ -47,7 +49,7 @@ pub struct Object {
     pub column: Option<Names>,
     // `deskctl snapshot` writes indexes, views and materialized views in groups: as lists
     // even of one (`Names` alone writes one name as a text).
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub index: Option<Names>,
     pub constraint: Option<Names>,
     #[serde(rename = "enum")]
@@ -55,9 +57,9 @@ pub struct Object {
     pub function: Option<Names>,
     pub procedure: Option<Names>,
     pub trigger: Option<Names>,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub view: Option<Names>,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub materialized_view: Option<Names>,
     pub sequence: Option<Names>,
     pub publication: Option<Names>,
@@ -94,7 +96,7 @@ pub struct Object {
     pub security_invoker: Option<bool>,
     pub reads: Option<Vec<String>>,
     pub owned_by: Option<String>,
-    #[serde(serialize_with = "crate::checks::model::names_list")]
+    #[serde(serialize_with = "crate::checks::names::names_list")]
     pub tables: Option<Names>,
     pub version: Option<String>,
     pub superuser: Option<bool>,

@@ -3,7 +3,9 @@
 
 use super::{Object, ObjectType};
 use crate::catalog::{QualName, Snapshot};
-use crate::checks::model::{list, Ctx, Names, Validator};
+use crate::checks::names::{Ctx, Names};
+use crate::checks::validator::Validator;
+use crate::words::list;
 
 #[derive(Debug, Clone)]
 pub struct Publication {

@@ -3,7 +3,8 @@
 //! has (`columns`, `owner`, `reads`). Not an object type itself; must not hold one type's rules.
 
 use crate::catalog::{QualName, RelKind, Relation, Snapshot};
-use crate::checks::model::{closest, list, missing_relation, plural, Ctx};
+use crate::checks::names::{missing_relation, Ctx};
+use crate::words::{closest, list, plural};
 
 /// `[[exists]]` of the relation `name` of a kind `accept` takes (`noun` as details say it):
 /// when found, `props` pushes how it differs (given the relation and its display name). Returns

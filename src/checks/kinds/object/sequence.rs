@@ -3,7 +3,8 @@
 
 use super::{relation, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Snapshot};
-use crate::checks::model::{split_column, Ctx, Names, Validator};
+use crate::checks::names::{split_column, Ctx, Names};
+use crate::checks::validator::Validator;
 
 #[derive(Debug, Clone)]
 pub struct Sequence {

@@ -3,7 +3,8 @@
 
 use super::{relation, Object, ObjectType};
 use crate::catalog::{ConstraintKind, QualName, RelKind, Snapshot};
-use crate::checks::model::{Ctx, Names, Validator};
+use crate::checks::names::{Ctx, Names};
+use crate::checks::validator::Validator;
 
 #[derive(Debug, Clone)]
 pub struct Table {

@@ -3,7 +3,9 @@
 
 use super::{word, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Relation, Snapshot, TriggerEvent, TriggerTiming};
-use crate::checks::model::{closest, list, missing_relation, Ctx, Names, Validator};
+use crate::checks::names::{missing_relation, Ctx, Names};
+use crate::checks::validator::Validator;
+use crate::words::{closest, list};
 
 /// `timing = "..."` as check files write it (`_` for a space).
 const TIMINGS: &[(&str, TriggerTiming)] = &[

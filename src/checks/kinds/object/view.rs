@@ -2,7 +2,9 @@
 
 use super::{relation, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Snapshot};
-use crate::checks::model::{list, Ctx, Names, Validator};
+use crate::checks::names::{Ctx, Names};
+use crate::checks::validator::Validator;
+use crate::words::list;
 
 #[derive(Debug, Clone)]
 pub struct View {
