@@ -16,6 +16,7 @@ use pg_query::protobuf::{node, FunctionParameterMode, ObjectType, RangeVar};
 use super::migration::{qual, qual_of};
 use super::Finding;
 use crate::catalog::{QualName, Snapshot};
+use crate::migrate::MigrationFile;
 use crate::report::Location;
 use crate::sqltext::{self, NodeEnum};
 
@@ -44,31 +45,47 @@ struct Place {
 }
 
 impl Origins {
-    /// The migration files of `dir` (both layouts), or nothing when it cannot be read.
+    /// The migration files of `dir` (both layouts), or nothing when it cannot be read. Loading
+    /// them parses each file once (the load that migrated an ephemeral cluster in this run
+    /// already did: its parses are reused), and that parse is what is read here.
     pub fn of_dir(dir: &Path) -> Origins {
         match crate::migrate::source::load(dir) {
-            Ok(s) => Origins::of_texts(s.files.iter().map(|f| (f.path.clone(), f.body()))),
+            Ok(s) => Origins::of_files(&s.files),
             Err(_) => Origins::default(),
         }
     }
 
-    /// `(path, SQL)` in application order.
+    /// Loaded migration files in application order, read through their parse (no parse here).
+    pub fn of_files(files: &[MigrationFile]) -> Origins {
+        let mut o = Origins::default();
+        for f in files {
+            o.add_file(f.path.clone(), f.body(), &f.parsed);
+        }
+        o
+    }
+
+    /// `(path, SQL)` in application order, each text parsed here.
     pub fn of_texts<'a>(files: impl IntoIterator<Item = (PathBuf, &'a str)>) -> Origins {
         let mut o = Origins::default();
         for (path, sql) in files {
-            let file = o.files.len();
-            o.files.push(path);
-            let Ok(statements) = sqltext::parse(sql) else {
-                continue;
-            };
-            let lines = sqltext::LineIndex::new(sql);
-            for st in &statements {
-                let Some(n) = st.node.as_ref() else { continue };
-                let (line, col) = lines.line_col(st.start);
-                o.add(n, Place { file, line, col });
-            }
+            o.add_file(path, sql, &sqltext::Parsed::new(sql));
         }
         o
+    }
+
+    /// One file: its `CREATE` statements, when the whole text parses.
+    fn add_file(&mut self, path: PathBuf, sql: &str, parsed: &sqltext::Parsed) {
+        let file = self.files.len();
+        self.files.push(path);
+        let Ok(statements) = parsed.strict() else {
+            return;
+        };
+        let lines = sqltext::LineIndex::new(sql);
+        for st in statements {
+            let Some(n) = st.node.as_ref() else { continue };
+            let (line, col) = lines.line_col(st.start);
+            self.add(n, Place { file, line, col });
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -212,6 +229,27 @@ create or replace view v as select 1;\ncreate extension if not exists pgcrypto;\
             ),
             (PathBuf::from("m/V3__bad.sql"), "create table oops ("),
         ])
+    }
+
+    #[test]
+    fn a_directory_is_read_through_its_load_and_placed_the_same() {
+        let (d, _) = crate::migrate::source::testing::sources(&[
+            (
+                "V1__init.sql",
+                "create table notes (id int);\n  create view v as select 1;\n",
+            ),
+            ("V2__bad.sql", "create table oops ("),
+        ]);
+        let o = Origins::of_dir(d.path());
+        let s = snap(vec![], vec![]);
+        let f = |q: QualName| Finding::new(q, "m", "x");
+        let file = d.path().join("V1__init.sql").display().to_string();
+        assert_eq!(
+            at(o.find(&f(QualName::new("public", "v")), &s)),
+            Some((file, 2, 3))
+        );
+        assert_eq!(at(o.find(&f(QualName::new("public", "oops")), &s)), None);
+        assert!(Origins::of_dir(&d.path().join("missing")).is_empty());
     }
 
     fn at(l: Option<Location>) -> Option<(String, usize, usize)> {

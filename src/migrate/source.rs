@@ -531,6 +531,7 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
     files.sort_by_key(|f| f.version);
     // Name order (byte order of the names, which is also their file names' order).
     repeatables.sort_by(|a, b| a.name.cmp(&b.name));
+    parse_memo::keep(&files, &repeatables);
     Ok(Sources {
         dir: dir.to_path_buf(),
         layout,
@@ -607,7 +608,7 @@ fn read_one(
         .lines()
         .next()
         .is_some_and(|l| l.trim_end() == NO_TRANSACTION_MARKER);
-    let parsed = sqltext::Parsed::new(body);
+    let parsed = parse_memo::get(&path, body).unwrap_or_else(|| sqltext::Parsed::new(body));
     let transaction_control = parsed.statements.iter().find_map(|st| match st.kind() {
         Kind::TransactionControl(t)
             if t.ends_transaction()
@@ -630,6 +631,42 @@ fn read_one(
         migration,
         parsed,
     })
+}
+
+/// The parses of the sets [`load`] returned, so that a second load of the same files in one
+/// process (diagnose migrates its ephemeral cluster, then places findings in the same files)
+/// parses each file once. A parse is reused only for the same path with exactly the same text,
+/// so an edited file is parsed again. At most `CAP` files are kept (the oldest loads go first).
+mod parse_memo {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    use super::MigrationFile;
+    use crate::sqltext::Parsed;
+
+    const CAP: usize = 20_000;
+
+    static KEPT: Mutex<Option<HashMap<PathBuf, (String, Parsed)>>> = Mutex::new(None);
+
+    /// The kept parse of `path` when its text was exactly `body`.
+    pub(super) fn get(path: &Path, body: &str) -> Option<Parsed> {
+        let kept = KEPT.lock().ok()?;
+        let (text, parsed) = kept.as_ref()?.get(path)?;
+        (text == body).then(|| parsed.clone())
+    }
+
+    /// Keep these files' parses (shared with them, not copied).
+    pub(super) fn keep(files: &[MigrationFile], repeatables: &[MigrationFile]) {
+        let Ok(mut kept) = KEPT.lock() else { return };
+        let map = kept.get_or_insert_with(HashMap::new);
+        if map.len() + files.len() + repeatables.len() > CAP {
+            map.clear();
+        }
+        for f in files.iter().chain(repeatables) {
+            map.insert(f.path.clone(), (f.body().to_string(), f.parsed.clone()));
+        }
+    }
 }
 
 /// Mixed digit widths in a Supabase directory: right-pad every version with zeros to the widest
@@ -706,6 +743,26 @@ mod tests {
 
     fn write(dir: &Path, name: &str, body: &[u8]) {
         std::fs::write(dir.join(name), body).unwrap();
+    }
+
+    #[test]
+    fn a_second_load_reuses_each_parse_and_an_edited_file_is_parsed_again() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "V1__a.sql", b"create table a (x int);");
+        write(d.path(), "V2__b.sql", b"create table b (x int);");
+        let first = load(d.path()).unwrap();
+        write(d.path(), "V2__b.sql", b"create table b (x int, y int);");
+        let second = load(d.path()).unwrap();
+        let shared = |i: usize| {
+            std::sync::Arc::ptr_eq(
+                &first.files[i].parsed.statements,
+                &second.files[i].parsed.statements,
+            )
+        };
+        assert!(shared(0), "the unchanged file was parsed again");
+        assert!(!shared(1), "the edited file's old parse was reused");
+        let text = second.files[1].parsed.statements[0].text(second.files[1].body());
+        assert_eq!(text, "create table b (x int, y int)");
     }
 
     #[test]
