@@ -28,7 +28,7 @@ pub const API_ROLES: &[&str] = &["anon", "authenticated", "service_role"];
 /// A statement kind a role may run on a relation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum Command {
+pub enum StatementKind {
     Select,
     Insert,
     Update,
@@ -36,40 +36,43 @@ pub enum Command {
     Truncate,
 }
 
-pub const COMMANDS: [Command; 5] = [
-    Command::Select,
-    Command::Insert,
-    Command::Update,
-    Command::Delete,
-    Command::Truncate,
+pub const COMMANDS: [StatementKind; 5] = [
+    StatementKind::Select,
+    StatementKind::Insert,
+    StatementKind::Update,
+    StatementKind::Delete,
+    StatementKind::Truncate,
 ];
 
-impl Command {
+impl StatementKind {
     /// The privilege that allows it (same word).
     pub fn sql(self) -> &'static str {
         match self {
-            Command::Select => "SELECT",
-            Command::Insert => "INSERT",
-            Command::Update => "UPDATE",
-            Command::Delete => "DELETE",
-            Command::Truncate => "TRUNCATE",
+            StatementKind::Select => "SELECT",
+            StatementKind::Insert => "INSERT",
+            StatementKind::Update => "UPDATE",
+            StatementKind::Delete => "DELETE",
+            StatementKind::Truncate => "TRUNCATE",
         }
     }
 
     /// The policy command RLS checks for it (TRUNCATE is not subject to RLS).
     pub fn policy_command(self) -> Option<PolicyCommand> {
         match self {
-            Command::Select => Some(PolicyCommand::Select),
-            Command::Insert => Some(PolicyCommand::Insert),
-            Command::Update => Some(PolicyCommand::Update),
-            Command::Delete => Some(PolicyCommand::Delete),
-            Command::Truncate => None,
+            StatementKind::Select => Some(PolicyCommand::Select),
+            StatementKind::Insert => Some(PolicyCommand::Insert),
+            StatementKind::Update => Some(PolicyCommand::Update),
+            StatementKind::Delete => Some(PolicyCommand::Delete),
+            StatementKind::Truncate => None,
         }
     }
 
     /// Whether column-level privileges exist for it.
     fn has_column_privileges(self) -> bool {
-        matches!(self, Command::Select | Command::Insert | Command::Update)
+        matches!(
+            self,
+            StatementKind::Select | StatementKind::Insert | StatementKind::Update
+        )
     }
 }
 
@@ -120,7 +123,7 @@ impl Access {
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cell {
-    pub command: Command,
+    pub command: StatementKind,
     #[serde(flatten)]
     pub access: Access,
     /// Grantees whose grant gives the privilege: the role itself, PUBLIC, roles it inherits.
@@ -351,7 +354,7 @@ struct Held {
     columns: Option<Vec<String>>,
 }
 
-fn held(r: &Relation, grantees: &[String], cmd: Command) -> Option<Held> {
+fn held(r: &Relation, grantees: &[String], cmd: StatementKind) -> Option<Held> {
     let p = cmd.sql();
     let via: Vec<String> = grantees
         .iter()
@@ -439,7 +442,7 @@ fn combine(
     join_exprs(&parts, "AND")
 }
 
-fn cell_for(cx: &RuleCtx, r: &Relation, role: &str, cmd: Command) -> Cell {
+fn cell_for(cx: &RuleCtx, r: &Relation, role: &str, cmd: StatementKind) -> Cell {
     let snap = cx.snap;
     let grantees = snap.effective_grantees(role);
     let superuser = snap.is_superuser(role);
@@ -491,7 +494,7 @@ fn cell_for(cx: &RuleCtx, r: &Relation, role: &str, cmd: Command) -> Cell {
     }
     cell.columns = h.columns;
     cell.access = match r.kind {
-        RelKind::View if cmd == Command::Truncate => Access::No {
+        RelKind::View if cmd == StatementKind::Truncate => Access::No {
             reason: "views cannot be truncated".into(),
         },
         RelKind::View => {
@@ -512,7 +515,7 @@ fn cell_for(cx: &RuleCtx, r: &Relation, role: &str, cmd: Command) -> Cell {
         RelKind::MaterializedView => Access::All {
             reason: "materialized view (no RLS)".into(),
         },
-        _ if cmd == Command::Truncate => Access::All {
+        _ if cmd == StatementKind::Truncate => Access::All {
             reason: "TRUNCATE is not subject to RLS".into(),
         },
         _ if !r.rls_enabled => Access::All {
@@ -528,10 +531,13 @@ fn cell_for(cx: &RuleCtx, r: &Relation, role: &str, cmd: Command) -> Cell {
                 if permissive.is_empty() {
                     Access::Denied
                 } else {
-                    let using = matches!(cmd, Command::Select | Command::Update | Command::Delete)
-                        .then(|| combine(r, &permissive, &restrictive, |p| p.using.clone()))
-                        .flatten();
-                    let with_check = matches!(cmd, Command::Insert | Command::Update)
+                    let using = matches!(
+                        cmd,
+                        StatementKind::Select | StatementKind::Update | StatementKind::Delete
+                    )
+                    .then(|| combine(r, &permissive, &restrictive, |p| p.using.clone()))
+                    .flatten();
+                    let with_check = matches!(cmd, StatementKind::Insert | StatementKind::Update)
                         .then(|| {
                             combine(r, &permissive, &restrictive, |p| {
                                 p.with_check.clone().or_else(|| p.using.clone())
@@ -665,12 +671,12 @@ fn static_text(c: &Cell) -> String {
         Access::View {
             security_invoker: true,
             ..
-        } if c.command == Command::Select => "rows: as caller".to_string(),
+        } if c.command == StatementKind::Select => "rows: as caller".to_string(),
         Access::View {
             security_invoker: true,
             ..
         } => "as caller, if updatable".to_string(),
-        Access::View { runs_as, .. } if c.command == Command::Select => {
+        Access::View { runs_as, .. } if c.command == StatementKind::Select => {
             format!("rows: as owner {runs_as}")
         }
         Access::View { runs_as, .. } => format!("as owner {runs_as}, if updatable"),
@@ -784,7 +790,7 @@ pub const PROBE_NOTES: &[&str] = &[
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum MatrixFormat {
     Table,
     Markdown,
     Json,
@@ -792,12 +798,12 @@ pub enum Format {
 }
 
 /// Render the matrix in `format`.
-pub fn render(m: &Matrix, format: Format, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn render(m: &Matrix, format: MatrixFormat, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     match format {
-        Format::Table => crate::report::safe::write_visible(w, |w| table::render(m, w)),
-        Format::Markdown => crate::report::safe::write_visible(w, |w| markdown::render(m, w)),
-        Format::Html => html::render(m, w),
-        Format::Json => {
+        MatrixFormat::Table => crate::report::safe::write_visible(w, |w| table::render(m, w)),
+        MatrixFormat::Markdown => crate::report::safe::write_visible(w, |w| markdown::render(m, w)),
+        MatrixFormat::Html => html::render(m, w),
+        MatrixFormat::Json => {
             serde_json::to_writer_pretty(&mut *w, m)?;
             writeln!(w)
         }

@@ -14,10 +14,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::{bypass_reason, Access, Cell, Command, Matrix, RelationAccess};
+use super::{bypass_reason, Access, Cell, Matrix, RelationAccess, StatementKind};
 use crate::catalog::{Relation, Snapshot};
 use crate::checks::behaviour::given::{send_given, Given};
-use crate::checks::behaviour::state::{state_sql, State};
+use crate::checks::behaviour::state::{state_sql, SessionState};
 use crate::checks::behaviour::{
     bounded, describe_error, error_text, exec_text, prelude, settings_statement, As, Limits,
 };
@@ -102,7 +102,7 @@ pub struct PersonaInfo {
 
 /// What to probe with.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct ProbePlan {
     pub info: PersonaInfo,
     /// Role, claims and settings (the persona applied).
     pub as_: As,
@@ -133,7 +133,7 @@ pub async fn run(
     client: &Client,
     snap: &Snapshot,
     m: &mut Matrix,
-    plan: &Plan,
+    plan: &ProbePlan,
 ) -> Result<(), ProbeError> {
     // Numbers only: nothing from a check file reaches this statement.
     let begin = format!(
@@ -162,7 +162,7 @@ async fn probe_all(
     client: &Client,
     snap: &Snapshot,
     m: &mut Matrix,
-    plan: &Plan,
+    plan: &ProbePlan,
 ) -> Result<(), ProbeError> {
     let db = |what: &str, e: tokio_postgres::Error| {
         ProbeError::Database(format!("{what}: {}", error_text(&e)))
@@ -170,7 +170,7 @@ async fn probe_all(
     let baseline_sql = state_sql(&[], &[]);
     let read_state = |msgs: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>| {
         msgs.map_err(|e| db("could not read the session's state", e))
-            .and_then(|m| State::from_messages(&m, &[]).map_err(ProbeError::Database))
+            .and_then(|m| SessionState::from_messages(&m, &[]).map_err(ProbeError::Database))
     };
     let baseline = read_state(client.simple_query(&baseline_sql).await)?;
     // The persona's rows and fixtures, as the connecting user, in one round trip.
@@ -214,10 +214,10 @@ type Ran = Result<u64, (String, String)>;
 
 struct Prober<'a> {
     client: &'a Client,
-    plan: &'a Plan,
+    plan: &'a ProbePlan,
     connecting_user: String,
     /// The session's state before the persona's rows and fixtures.
-    baseline: State,
+    baseline: SessionState,
     limits: Limits,
 }
 
@@ -239,28 +239,28 @@ impl Prober<'_> {
         let Some(row) = ra.rows.first_mut() else {
             return Ok(());
         };
-        let find = |cells: &[Cell], c: Command| cells.iter().position(|x| x.command == c);
+        let find = |cells: &[Cell], c: StatementKind| cells.iter().position(|x| x.command == c);
         let mut seen: Option<u64> = None;
         for cmd in [
-            Command::Select,
-            Command::Update,
-            Command::Delete,
-            Command::Insert,
-            Command::Truncate,
+            StatementKind::Select,
+            StatementKind::Update,
+            StatementKind::Delete,
+            StatementKind::Insert,
+            StatementKind::Truncate,
         ] {
             let Some(i) = find(&row.cells, cmd) else {
                 continue;
             };
             let cell = &row.cells[i];
             let probe = match cmd {
-                Command::Select => {
+                StatementKind::Select => {
                     let p = self.counted(cell, self.run_as(&count_sql).await?, total);
                     if let Probe::Rows { rows, .. } = p {
                         seen = Some(rows);
                     }
                     p
                 }
-                Command::Update => match first_column(rel, cell) {
+                StatementKind::Update => match first_column(rel, cell) {
                     Some(c) => {
                         let c = quote_ident(c);
                         let sql = format!("update {name} set {c} = {c}");
@@ -268,11 +268,11 @@ impl Prober<'_> {
                     }
                     None => not_probed(cell, "no column it may update"),
                 },
-                Command::Delete => {
+                StatementKind::Delete => {
                     let sql = format!("delete from {name}");
                     self.counted(cell, self.run_as(&sql).await?, total)
                 }
-                Command::Insert => match (seen, insert_columns(rel, cell)) {
+                StatementKind::Insert => match (seen, insert_columns(rel, cell)) {
                     (Some(n), Some(cols)) if n > 0 => {
                         let cols = cols
                             .iter()
@@ -287,7 +287,7 @@ impl Prober<'_> {
                     (_, None) => not_probed(cell, "no column it may insert"),
                     _ => not_probed(cell, "it sees no row to copy; deskctl does not invent rows"),
                 },
-                Command::Truncate => match &cell.access {
+                StatementKind::Truncate => match &cell.access {
                     Access::No { reason } => Probe::No {
                         reason: reason.clone(),
                     },
@@ -368,7 +368,7 @@ impl Prober<'_> {
         }
         let state = |r: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>| {
             r.map_err(|e| error_text(&e))
-                .and_then(|m| State::from_messages(&m, &names))
+                .and_then(|m| SessionState::from_messages(&m, &names))
                 .map_err(|e| {
                     ProbeError::Database(format!("could not read the session's state: {e}"))
                 })
@@ -542,7 +542,7 @@ mod tests {
 
     fn cell(access: Access, columns: Option<Vec<&str>>) -> Cell {
         Cell {
-            command: Command::Update,
+            command: StatementKind::Update,
             access,
             via: Vec::new(),
             columns: columns.map(|c| c.iter().map(|s| s.to_string()).collect()),

@@ -4,7 +4,7 @@ use super::*;
 use crate::catalog::{AclItem, Column, Role};
 use crate::lint::testkit::{acl, policy, protected_table, snap, view};
 
-fn cell<'m>(m: &'m Matrix, rel: &str, role: &str, cmd: Command) -> &'m Cell {
+fn cell<'m>(m: &'m Matrix, rel: &str, role: &str, cmd: StatementKind) -> &'m Cell {
     let r = m.relations.iter().find(|r| r.name == rel).unwrap();
     let row = r.rows.iter().find(|x| x.role == role).unwrap();
     row.cells.iter().find(|c| c.command == cmd).unwrap()
@@ -38,10 +38,10 @@ fn policies_grants_bypass_and_truncate() {
     let m = matrix(&s, &["anon", "authenticated", "service_role", "postgres"]);
     // anon holds every grant (Supabase defaults) but no policy applies: denied by RLS.
     assert_eq!(
-        cell(&m, "notes", "anon", Command::Select).access,
+        cell(&m, "notes", "anon", StatementKind::Select).access,
         Access::Denied
     );
-    let sel = cell(&m, "notes", "authenticated", Command::Select);
+    let sel = cell(&m, "notes", "authenticated", StatementKind::Select);
     match &sel.access {
         Access::Rows {
             permissive,
@@ -61,7 +61,7 @@ fn policies_grants_bypass_and_truncate() {
         }
         other => panic!("{other:?}"),
     }
-    match &cell(&m, "notes", "authenticated", Command::Insert).access {
+    match &cell(&m, "notes", "authenticated", StatementKind::Insert).access {
         Access::Rows { with_check, .. } => {
             assert_eq!(
                 with_check.as_deref(),
@@ -72,29 +72,29 @@ fn policies_grants_bypass_and_truncate() {
     }
     // DELETE: only the restrictive policy covers it: no permissive policy, no row.
     assert_eq!(
-        cell(&m, "notes", "authenticated", Command::Delete).access,
+        cell(&m, "notes", "authenticated", StatementKind::Delete).access,
         Access::Denied
     );
     assert_eq!(
-        cell(&m, "notes", "authenticated", Command::Truncate).access,
+        cell(&m, "notes", "authenticated", StatementKind::Truncate).access,
         Access::All {
             reason: "TRUNCATE is not subject to RLS".into()
         }
     );
     assert_eq!(
-        cell(&m, "notes", "service_role", Command::Select).access,
+        cell(&m, "notes", "service_role", StatementKind::Select).access,
         Access::Bypass {
             reason: "BYPASSRLS".into()
         }
     );
     assert_eq!(
-        cell(&m, "notes", "postgres", Command::Update).access,
+        cell(&m, "notes", "postgres", StatementKind::Update).access,
         Access::Bypass {
             reason: "superuser".into()
         }
     );
     assert_eq!(
-        cell_text(cell(&m, "notes", "authenticated", Command::Select)),
+        cell_text(cell(&m, "notes", "authenticated", StatementKind::Select)),
         "rows: [1] and [2]"
     );
 }
@@ -117,12 +117,12 @@ fn owner_without_force_bypasses_with_force_does_not() {
     let s = s.finish();
     let m = matrix(&s, &["app_owner", "deployer"]);
     assert_eq!(
-        cell(&m, "notes", "app_owner", Command::Select).access,
+        cell(&m, "notes", "app_owner", StatementKind::Select).access,
         Access::Bypass {
             reason: "owner, RLS not forced".into()
         }
     );
-    let d = cell(&m, "notes", "deployer", Command::Select);
+    let d = cell(&m, "notes", "deployer", StatementKind::Select);
     assert_eq!(
         d.access,
         Access::Bypass {
@@ -131,7 +131,7 @@ fn owner_without_force_bypasses_with_force_does_not() {
     );
     assert_eq!(d.via, vec!["app_owner".to_string()]);
     assert_eq!(
-        cell(&m, "notes", "app_owner", Command::Delete).access,
+        cell(&m, "notes", "app_owner", StatementKind::Delete).access,
         Access::No {
             reason: "no grant".into()
         }
@@ -142,7 +142,7 @@ fn owner_without_force_bypasses_with_force_does_not() {
     let s2 = s2.finish();
     let m = matrix(&s2, &["app_owner"]);
     assert_eq!(
-        cell(&m, "notes", "app_owner", Command::Select).access,
+        cell(&m, "notes", "app_owner", StatementKind::Select).access,
         Access::Denied
     );
 }
@@ -185,20 +185,20 @@ fn public_grants_membership_columns_and_dead_policies() {
     s.roles.push(agent);
     let s = s.finish();
     let m = matrix(&s, &["anon", "authenticated", "agent"]);
-    let c = cell(&m, "profiles", "anon", Command::Select);
+    let c = cell(&m, "profiles", "anon", StatementKind::Select);
     assert_eq!(c.via, vec!["PUBLIC".to_string()]);
     assert!(matches!(c.access, Access::Rows { .. }));
-    let u = cell(&m, "profiles", "authenticated", Command::Update);
+    let u = cell(&m, "profiles", "authenticated", StatementKind::Update);
     assert_eq!(u.columns, Some(vec!["email".to_string()]));
     assert_eq!(cell_text(u), "rows: [2]; columns email", "{:?}", u.access);
     // agent inherits staff's DELETE; no DELETE policy: denied by RLS.
-    let d = cell(&m, "profiles", "agent", Command::Delete);
+    let d = cell(&m, "profiles", "agent", StatementKind::Delete);
     assert_eq!(
         (d.access.clone(), d.via.clone()),
         (Access::Denied, vec!["staff".into()])
     );
     // anon has no INSERT grant: the policy naming anon is dead for it, and dead overall.
-    let i = cell(&m, "profiles", "anon", Command::Insert);
+    let i = cell(&m, "profiles", "anon", StatementKind::Insert);
     assert_eq!(i.dead_policies, vec![2]);
     assert_eq!(cell_text(i), "no; dead policy [3]");
     let rel = &m.relations[0];
@@ -222,25 +222,25 @@ fn rls_off_schema_usage_and_views() {
     let s = s.finish();
     let m = matrix(&s, &["anon", "authenticated"]);
     assert_eq!(
-        cell(&m, "open", "authenticated", Command::Select).access,
+        cell(&m, "open", "authenticated", StatementKind::Select).access,
         Access::All {
             reason: "RLS disabled".into()
         }
     );
     assert_eq!(
-        cell(&m, "open", "anon", Command::Select).access,
+        cell(&m, "open", "anon", StatementKind::Select).access,
         Access::No {
             reason: "no USAGE on schema public".into()
         }
     );
     assert_eq!(
-        cell(&m, "stats", "authenticated", Command::Select).access,
+        cell(&m, "stats", "authenticated", StatementKind::Select).access,
         Access::Bypass {
             reason: "view runs as postgres (superuser on base)".into()
         }
     );
     assert_eq!(
-        cell(&m, "safe_stats", "authenticated", Command::Select).access,
+        cell(&m, "safe_stats", "authenticated", StatementKind::Select).access,
         Access::View {
             security_invoker: true,
             runs_as: "authenticated".into()
@@ -385,21 +385,21 @@ fn probed_cells_render_in_every_format_escaped() {
         fixtures: vec!["tickets".into()],
         rolled_back: true,
     });
-    let render = |f: Format| {
+    let render = |f: MatrixFormat| {
         let mut out = Vec::new();
         render(&m, f, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     };
-    let t = render(Format::Table);
+    let t = render(MatrixFormat::Table);
     assert!(t.contains("probed as persona <b>|x: authenticated (sub u1) (declared at checks/p.toml:3): 1 persona row created, fixtures tickets applied"), "{t}");
     assert!(t.contains("| authenticated | 1 of 3 rows · rows: [1] or [2] | yes (a copy of a visible row passed RLS; then 23505 unique_violation) · rows: [2] | all 3 · rows: [2] | not measured (57014 query_canceled (statement_timeout hit)) · rows: [2] | not probed (holds the privilege; TRUNCATE ignores RLS and is never tried) |"), "{t}");
     assert!(t.contains("note: `N of M rows`"), "{t}");
-    let md = render(Format::Markdown);
+    let md = render(MatrixFormat::Markdown);
     assert!(md.contains("**probed as persona \\<b\\>\\|x"), "{md}");
-    let html = render(Format::Html);
+    let html = render(MatrixFormat::Html);
     assert!(html.contains("probed as persona &lt;b&gt;|x"), "{html}");
     assert!(!html.contains("<b>|x"), "{html}");
-    let j: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+    let j: serde_json::Value = serde_json::from_str(&render(MatrixFormat::Json)).unwrap();
     assert_eq!(j["persona"]["rolled_back"], true);
     let cells = &j["relations"][0]["rows"][0]["cells"];
     assert_eq!(

@@ -432,7 +432,7 @@ pub fn schemas_needed(checks: &[Check]) -> Vec<String> {
 /// One problem in a check file (a load problem; what a failing check found is a
 /// `findings::Problem`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct LoadProblem {
     pub file: PathBuf,
     pub line: usize,
     pub col: usize,
@@ -440,7 +440,7 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for LoadProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -459,7 +459,7 @@ impl fmt::Display for Problem {
 
 /// Every problem found while loading check files (exit 2). Nothing runs when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadErrors(pub Vec<Problem>);
+pub struct LoadErrors(pub Vec<LoadProblem>);
 
 impl fmt::Display for LoadErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::access::probe::{PersonaInfo, Plan, ProbeError};
-use crate::access::{self, Format};
+use crate::access::probe::{PersonaInfo, ProbeError, ProbePlan};
+use crate::access::{self, MatrixFormat};
 use crate::catalog::Scope;
 use crate::checks::behaviour::{As, Defs, Given, GivenRefs};
 use crate::checks::names::Names;
@@ -38,7 +38,7 @@ pub struct PersonaOptions {
 pub struct AccessOptions {
     pub schemas: Vec<String>,
     pub roles: Vec<String>,
-    pub format: Format,
+    pub format: MatrixFormat,
     pub output: Option<PathBuf>,
     pub migrations: PathBuf,
     pub history: HistoryTable,
@@ -67,10 +67,10 @@ impl AccessOptions {
             schemas,
             roles,
             format: match a.format {
-                AccessFormat::Table => Format::Table,
-                AccessFormat::Markdown => Format::Markdown,
-                AccessFormat::Json => Format::Json,
-                AccessFormat::Html => Format::Html,
+                AccessFormat::Table => MatrixFormat::Table,
+                AccessFormat::Markdown => MatrixFormat::Markdown,
+                AccessFormat::Json => MatrixFormat::Json,
+                AccessFormat::Html => MatrixFormat::Html,
             },
             output: a.output.clone(),
             migrations: cfg.migrations_dir(&a.dir),
@@ -114,7 +114,7 @@ impl AccessOptions {
 
 /// Find `--persona` in the check files with verify's loader (every problem of the files is a
 /// load error, exit 2) and resolve its rows and `--use` fixtures as a check's would be.
-pub fn load_persona(p: &PersonaOptions) -> anyhow::Result<Plan> {
+pub fn load_persona(p: &PersonaOptions) -> anyhow::Result<ProbePlan> {
     let (_, defs) = crate::checks::loader::load_paths_with_defs(&p.checks)?;
     let files = p
         .checks
@@ -220,7 +220,7 @@ pub fn load_persona(p: &PersonaOptions) -> anyhow::Result<Plan> {
             other => format!(" (sub {other})"),
         })
         .unwrap_or_default();
-    Ok(Plan {
+    Ok(ProbePlan {
         info: PersonaInfo {
             name: p.name.clone(),
             role: persona.role.clone(),
@@ -276,7 +276,7 @@ pub async fn run(cfg: &RunConfig, o: AccessOptions) -> anyhow::Result<ExitCode> 
 fn matrix(
     snap: &crate::catalog::Snapshot,
     o: &AccessOptions,
-    plan: Option<&Plan>,
+    plan: Option<&ProbePlan>,
     display: &str,
 ) -> anyhow::Result<access::Matrix> {
     check_schemas(snap, &o.schemas)?;

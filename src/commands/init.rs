@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::access::{self, Access, Command};
+use crate::access::{self, Access, StatementKind};
 use crate::catalog::Scope;
 use crate::cli::InitArgs;
 use crate::config::{ConfigError, DbTarget, HistoryTable, Preset, RunConfig};
@@ -20,7 +20,7 @@ use crate::snapshot::{self, toml_str};
 
 /// The project layout `init` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
+pub enum ProjectLayout {
     Plain,
     Supabase,
 }
@@ -28,7 +28,7 @@ pub enum Layout {
 #[derive(Debug, Clone)]
 pub struct InitOptions {
     pub root: PathBuf,
-    pub layout: Layout,
+    pub layout: ProjectLayout,
     /// Relative to `root`.
     pub migrations: PathBuf,
     pub preset: Option<Preset>,
@@ -45,21 +45,21 @@ impl InitOptions {
             )));
         }
         let layout = if a.supabase || root.join("supabase/migrations").is_dir() {
-            Layout::Supabase
+            ProjectLayout::Supabase
         } else {
-            Layout::Plain
+            ProjectLayout::Plain
         };
         let migrations = a
             .dir_args
             .migrations
             .clone()
             .unwrap_or_else(|| match layout {
-                Layout::Supabase => PathBuf::from("supabase/migrations"),
-                Layout::Plain => PathBuf::from("migrations"),
+                ProjectLayout::Supabase => PathBuf::from("supabase/migrations"),
+                ProjectLayout::Plain => PathBuf::from("migrations"),
             });
         let preset = match layout {
-            Layout::Supabase => Some(Preset::Supabase),
-            Layout::Plain => cfg.preset,
+            ProjectLayout::Supabase => Some(Preset::Supabase),
+            ProjectLayout::Plain => cfg.preset,
         };
         Ok(InitOptions {
             root,
@@ -180,7 +180,11 @@ pub fn example_behaviour(cx: &RuleCtx, supabase: bool) -> String {
             r.kind.is_table()
                 && r.rows
                     .first()
-                    .and_then(|row| row.cells.iter().find(|c| c.command == Command::Select))
+                    .and_then(|row| {
+                        row.cells
+                            .iter()
+                            .find(|c| c.command == StatementKind::Select)
+                    })
                     .is_some_and(|c| want(&c.access))
         })
     };

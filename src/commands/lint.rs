@@ -36,7 +36,7 @@ pub async fn run(cfg: &RunConfig, o: LintOptions) -> anyhow::Result<ExitCode> {
             sources.files.iter().chain(&sources.repeatables).collect(),
         )
     };
-    let scope = render::Scope {
+    let scope = render::Linted {
         scope: if scope.is_empty() { "migration" } else { scope },
         files: files.iter().map(|f| f.path.clone()).collect(),
     };

@@ -423,7 +423,7 @@ pub async fn status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<ExitCod
         database_version: cmp
             .rows
             .iter()
-            .filter(|r| matches!(r.state, history::State::Applied { .. }))
+            .filter(|r| matches!(r.state, history::VersionState::Applied { .. }))
             .map(|r| r.version)
             .max()
             .max(hist.highest()),

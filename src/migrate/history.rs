@@ -309,7 +309,7 @@ pub async fn record_supabase(
 /// The state of one version, for `status` and for the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
-pub enum State {
+pub enum VersionState {
     Applied { applied_on: String },
     Pending { out_of_order: bool },
     Divergent { applied_on: String, what: String },
@@ -323,18 +323,18 @@ pub struct StatusRow {
     pub name: String,
     pub file: Option<std::path::PathBuf>,
     #[serde(flatten)]
-    pub state: State,
+    pub state: VersionState,
 }
 
 /// Files versus history: every version's state, and the drift that makes `migrate` refuse.
-pub struct Comparison<'a> {
+pub struct HistoryComparison<'a> {
     pub rows: Vec<StatusRow>,
     pub drift: Vec<Drift>,
     /// Files never applied, in version order (out-of-order ones included; they are drift too).
     pub pending: Vec<&'a MigrationFile>,
 }
 
-pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
+pub fn compare<'a>(sources: &'a Sources, history: &History) -> HistoryComparison<'a> {
     let highest = history.highest();
     let mut rows = Vec::new();
     let mut drift = Vec::new();
@@ -347,7 +347,7 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
                 version: f.version,
                 name: f.name.clone(),
                 file: Some(f.path.clone()),
-                state: State::Applied {
+                state: VersionState::Applied {
                     applied_on: a.applied_on.clone(),
                 },
             }),
@@ -379,7 +379,7 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
                     version: f.version,
                     name: f.name.clone(),
                     file: Some(f.path.clone()),
-                    state: State::Divergent {
+                    state: VersionState::Divergent {
                         applied_on: a.applied_on.clone(),
                         what: what.into(),
                     },
@@ -395,7 +395,7 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
                     version: f.version,
                     name: f.name.clone(),
                     file: Some(f.path.clone()),
-                    state: State::Applied {
+                    state: VersionState::Applied {
                         applied_on: BY_SUPABASE_CLI.into(),
                     },
                 })
@@ -413,7 +413,7 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
                     version: f.version,
                     name: f.name.clone(),
                     file: Some(f.path.clone()),
-                    state: State::Pending { out_of_order },
+                    state: VersionState::Pending { out_of_order },
                 });
                 pending.push(f);
             }
@@ -430,7 +430,7 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
                 version: a.version,
                 name: a.name.clone(),
                 file: None,
-                state: State::Missing {
+                state: VersionState::Missing {
                     applied_on: a.applied_on.clone(),
                 },
             });
@@ -442,7 +442,7 @@ pub fn compare<'a>(sources: &'a Sources, history: &History) -> Comparison<'a> {
         | Drift::Missing { version, .. }
         | Drift::BelowApplied { version, .. } => *version,
     });
-    Comparison {
+    HistoryComparison {
         rows,
         drift,
         pending,
@@ -542,7 +542,7 @@ mod tests {
         assert!(c.drift.is_empty());
         assert_eq!(
             c.rows[0].state,
-            State::Pending {
+            VersionState::Pending {
                 out_of_order: false
             }
         );

@@ -67,7 +67,7 @@ pub async fn gate(
     if out.findings.is_empty() {
         return Ok(None);
     }
-    let scope = render::Scope {
+    let scope = render::Linted {
         scope: "pending",
         files: files.iter().map(|f| f.path.clone()).collect(),
     };

@@ -34,7 +34,7 @@ pub fn log_table_ddl(table: &HistoryTable) -> String {
 
 /// One change made.
 #[derive(Debug, Clone, Serialize)]
-pub struct Change {
+pub struct RepairChange {
     pub action: &'static str,
     pub version: i64,
     pub name: String,
@@ -53,7 +53,7 @@ fn db_err(what: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
 pub async fn log(
     client: &Client,
     table: &HistoryTable,
-    c: &Change,
+    c: &RepairChange,
     note: Option<&str>,
 ) -> Result<(), MigrateError> {
     client
@@ -74,7 +74,7 @@ pub(crate) fn plan(
     o: &RepairOptions,
     sources: &Sources,
     hist: &history::History,
-) -> Result<(Vec<Change>, Vec<String>), MigrateError> {
+) -> Result<(Vec<RepairChange>, Vec<String>), MigrateError> {
     let mut changes = Vec::new();
     let mut unchanged = Vec::new();
     let row = |v: i64| hist.rows.iter().find(|r| r.version == v);
@@ -96,7 +96,7 @@ pub(crate) fn plan(
             ));
             continue;
         }
-        changes.push(Change {
+        changes.push(RepairChange {
             action: "repair-applied",
             version: v,
             name: f.name.clone(),
@@ -116,7 +116,7 @@ pub(crate) fn plan(
             ));
             continue;
         };
-        changes.push(Change {
+        changes.push(RepairChange {
             action: "repair-reverted",
             version: v,
             name: r.name.clone(),
@@ -148,7 +148,7 @@ pub(crate) fn plan(
         } else {
             String::new()
         };
-        changes.push(Change {
+        changes.push(RepairChange {
             action: "rechecksum",
             version: v,
             name: f.name.clone(),
@@ -163,7 +163,7 @@ pub(crate) fn plan(
 pub(crate) async fn apply(
     client: &Client,
     table: &HistoryTable,
-    changes: &[Change],
+    changes: &[RepairChange],
     note: Option<&str>,
 ) -> Result<(), MigrateError> {
     let t = table.qualified();

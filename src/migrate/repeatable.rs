@@ -108,7 +108,7 @@ pub async fn read(
 /// The state of one repeatable, for `status` and the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
-pub enum State {
+pub enum RepeatableState {
     /// Applied with the file's current checksum.
     Applied { applied_on: String, runs: i64 },
     /// Never applied (`applied_on` none), or changed since it was last applied.
@@ -127,12 +127,12 @@ pub struct Row {
     pub name: String,
     pub file: Option<PathBuf>,
     #[serde(flatten)]
-    pub state: State,
+    pub state: RepeatableState,
 }
 
 /// Files versus the repeatables' table.
 #[derive(Debug, Default)]
-pub struct Comparison<'a> {
+pub struct RepeatableComparison<'a> {
     /// Every repeatable, files in name order then removed ones.
     pub rows: Vec<Row>,
     /// To apply, in name order.
@@ -141,19 +141,22 @@ pub struct Comparison<'a> {
     pub removed: Vec<AppliedRepeatable>,
 }
 
-pub fn compare<'a>(sources: &'a Sources, applied: &[AppliedRepeatable]) -> Comparison<'a> {
+pub fn compare<'a>(
+    sources: &'a Sources,
+    applied: &[AppliedRepeatable],
+) -> RepeatableComparison<'a> {
     let by_name: std::collections::BTreeMap<&str, &AppliedRepeatable> =
         applied.iter().map(|a| (a.name.as_str(), a)).collect();
-    let mut c = Comparison::default();
+    let mut c = RepeatableComparison::default();
     for f in &sources.repeatables {
         let state = match by_name.get(f.name.as_str()) {
-            Some(a) if a.checksum == f.checksum => State::Applied {
+            Some(a) if a.checksum == f.checksum => RepeatableState::Applied {
                 applied_on: a.applied_on.clone(),
                 runs: a.runs,
             },
             a => {
                 c.pending.push(f);
-                State::Pending {
+                RepeatableState::Pending {
                     applied_on: a.map(|a| a.applied_on.clone()),
                     changed: a.is_some(),
                 }
@@ -170,7 +173,7 @@ pub fn compare<'a>(sources: &'a Sources, applied: &[AppliedRepeatable]) -> Compa
             c.rows.push(Row {
                 name: a.name.clone(),
                 file: None,
-                state: State::Removed {
+                state: RepeatableState::Removed {
                     applied_on: a.applied_on.clone(),
                     runs: a.runs,
                 },
@@ -277,18 +280,18 @@ mod tests {
         assert_eq!(pending, ["a_funcs", "b_views"]);
         assert_eq!(
             c.rows[0].state,
-            State::Pending {
+            RepeatableState::Pending {
                 applied_on: None,
                 changed: false
             }
         );
         assert!(matches!(
             c.rows[1].state,
-            State::Pending { changed: true, .. }
+            RepeatableState::Pending { changed: true, .. }
         ));
-        assert!(matches!(c.rows[2].state, State::Applied { .. }));
+        assert!(matches!(c.rows[2].state, RepeatableState::Applied { .. }));
         assert_eq!(c.removed.len(), 1);
-        assert!(matches!(c.rows[3].state, State::Removed { .. }));
+        assert!(matches!(c.rows[3].state, RepeatableState::Removed { .. }));
         let h = HistoryTable::parse("ops.hist").unwrap();
         assert!(removed_notice(&h, &c.removed[0])
             .ends_with("delete from ops.hist_repeatable where name = 'gone'"));

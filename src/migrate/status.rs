@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::history::{State, StatusRow};
+use super::history::{StatusRow, VersionState};
 use super::repeatable;
 use super::source::Layout;
 use crate::report::safe::visible_line;
@@ -28,17 +28,17 @@ impl Summary {
         let mut s = Summary::default();
         for r in rows {
             match r.state {
-                State::Applied { .. } => s.applied += 1,
-                State::Pending { .. } => s.pending += 1,
-                State::Divergent { .. } => s.divergent += 1,
-                State::Missing { .. } => s.missing += 1,
+                VersionState::Applied { .. } => s.applied += 1,
+                VersionState::Pending { .. } => s.pending += 1,
+                VersionState::Divergent { .. } => s.divergent += 1,
+                VersionState::Missing { .. } => s.missing += 1,
             }
         }
         for r in repeatables {
             match r.state {
-                repeatable::State::Applied { .. } => s.repeatable_applied += 1,
-                repeatable::State::Pending { .. } => s.repeatable_pending += 1,
-                repeatable::State::Removed { .. } => s.repeatable_removed += 1,
+                repeatable::RepeatableState::Applied { .. } => s.repeatable_applied += 1,
+                repeatable::RepeatableState::Pending { .. } => s.repeatable_pending += 1,
+                repeatable::RepeatableState::Removed { .. } => s.repeatable_removed += 1,
             }
         }
         s
@@ -67,8 +67,8 @@ pub struct StatusDoc {
     pub summary: Summary,
 }
 
-fn repeatable_text(s: &repeatable::State) -> String {
-    use repeatable::State as R;
+fn repeatable_text(s: &repeatable::RepeatableState) -> String {
+    use repeatable::RepeatableState as R;
     let times = |runs: i64| match runs {
         1 => String::new(),
         n => format!(", {n} runs"),
@@ -86,42 +86,44 @@ fn repeatable_text(s: &repeatable::State) -> String {
     }
 }
 
-fn paint_repeatable(text: String, s: &repeatable::State, color: bool) -> String {
+fn paint_repeatable(text: String, s: &repeatable::RepeatableState, color: bool) -> String {
     use owo_colors::OwoColorize;
     match (color, s) {
         (false, _) => text,
-        (true, repeatable::State::Applied { .. }) => text.green().to_string(),
+        (true, repeatable::RepeatableState::Applied { .. }) => text.green().to_string(),
         (true, _) => text.yellow().to_string(),
     }
 }
 
-fn state_text(s: &State) -> String {
+fn state_text(s: &VersionState) -> String {
     match s {
-        State::Applied { applied_on } if applied_on == super::history::BY_SUPABASE_CLI => {
+        VersionState::Applied { applied_on } if applied_on == super::history::BY_SUPABASE_CLI => {
             format!("applied {applied_on}")
         }
-        State::Applied { applied_on } => format!("applied at {applied_on}"),
-        State::Pending {
+        VersionState::Applied { applied_on } => format!("applied at {applied_on}"),
+        VersionState::Pending {
             out_of_order: false,
         } => "pending".into(),
-        State::Pending { out_of_order: true } => {
+        VersionState::Pending { out_of_order: true } => {
             "pending (below the highest applied version: migrate refuses)".into()
         }
-        State::Divergent { applied_on, what } => {
+        VersionState::Divergent { applied_on, what } => {
             format!("divergent ({what} since applied at {applied_on})")
         }
-        State::Missing { applied_on } => format!("missing (applied at {applied_on}, no file)"),
+        VersionState::Missing { applied_on } => {
+            format!("missing (applied at {applied_on}, no file)")
+        }
     }
 }
 
-fn paint(text: String, state: &State, color: bool) -> String {
+fn paint(text: String, state: &VersionState, color: bool) -> String {
     use owo_colors::OwoColorize;
     if !color {
         return text;
     }
     match state {
-        State::Applied { .. } => text.green().to_string(),
-        State::Pending {
+        VersionState::Applied { .. } => text.green().to_string(),
+        VersionState::Pending {
             out_of_order: false,
         } => text.yellow().to_string(),
         _ => text.red().to_string(),
@@ -242,14 +244,14 @@ mod tests {
                 row(
                     1,
                     "evil\x1b]0;pwned\x07\u{202e}",
-                    State::Applied {
+                    VersionState::Applied {
                         applied_on: "2026\x1b[2J".into(),
                     },
                 ),
                 row(
                     2,
                     "plain",
-                    State::Pending {
+                    VersionState::Pending {
                         out_of_order: false,
                     },
                 ),

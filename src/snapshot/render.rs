@@ -1,5 +1,5 @@
 //! The snapshot's TOML text: each check is the loader's own typed kind struct (`checks::Spec`),
-//! serialised through serde into [`Item`] (keys in the struct's field order, which `toml::Table`
+//! serialised through serde into [`Tree`] (keys in the struct's field order, which `toml::Table`
 //! would sort) and laid out for reading: banners, a note above a check, long lists filled into
 //! lines, text with line breaks as multi-line strings, `[[kind.key]]` sub-tables. Knows no
 //! check-file key by name; must not read the catalog.
@@ -83,7 +83,7 @@ pub fn render(doc: &Document) -> String {
 
 /// The check's keys as serialised: its common keys, then its kind's (what the round trip
 /// compares).
-pub fn check_item(c: &Emitted) -> [Item; 2] {
+pub fn check_item(c: &Emitted) -> [Tree; 2] {
     let common = item_of(&Common {
         schema: c.schema.as_deref(),
     });
@@ -112,7 +112,7 @@ fn lead_key(spec: &Spec) -> Option<&'static str> {
 }
 
 /// The kind's keys of a spec the snapshot writes (the static kinds).
-fn spec_item(spec: &Spec) -> Item {
+fn spec_item(spec: &Spec) -> Tree {
     match spec {
         Spec::Count(c) => item_of(c),
         Spec::Exists(c) => item_of(c),
@@ -120,33 +120,33 @@ fn spec_item(spec: &Spec) -> Item {
         Spec::Policies(c) => item_of(c),
         Spec::Privileges(c) => item_of(c),
         // Behaviour kinds are never snapshot output.
-        _ => Item::Table(Vec::new()),
+        _ => Tree::Table(Vec::new()),
     }
 }
 
 /// `v` serialised; a value serde cannot give as TOML (never one of the kinds) is an empty table.
-fn item_of<T: Serialize + ?Sized>(v: &T) -> Item {
+fn item_of<T: Serialize + ?Sized>(v: &T) -> Tree {
     match v.serialize(ItemSerializer) {
         Ok(Some(i)) => i,
         Ok(None) | Err(_) => {
             debug_assert!(false, "a check kind does not serialise to a table");
-            Item::Table(Vec::new())
+            Tree::Table(Vec::new())
         }
     }
 }
 
 /// `key = value` lines of a table (`lead` first), then its lists of tables as
 /// `[[<parent>.<key>]]` sections.
-fn write_keys(out: &mut String, item: &Item, lead: Option<&str>, parent: &str) {
-    let Item::Table(keys) = item else { return };
+fn write_keys(out: &mut String, item: &Tree, lead: Option<&str>, parent: &str) {
+    let Tree::Table(keys) = item else { return };
     let ordered = keys
         .iter()
         .filter(|(k, _)| Some(k.as_str()) == lead)
         .chain(keys.iter().filter(|(k, _)| Some(k.as_str()) != lead));
-    let mut sub: Vec<(&str, &[Item])> = Vec::new();
+    let mut sub: Vec<(&str, &[Tree])> = Vec::new();
     for (k, v) in ordered {
         match v {
-            Item::List(items) if !items.is_empty() && items.iter().all(Item::is_table) => {
+            Tree::List(items) if !items.is_empty() && items.iter().all(Tree::is_table) => {
                 sub.push((k, items))
             }
             _ => {
@@ -174,25 +174,25 @@ fn toml_key(k: &str) -> String {
 }
 
 /// A value on the right of `=`.
-fn value(v: &Item) -> String {
+fn value(v: &Tree) -> String {
     match v {
-        Item::Str(s) => text(s),
-        Item::List(items) => toml_list(items.iter().map(inline).collect()),
+        Tree::Str(s) => text(s),
+        Tree::List(items) => toml_list(items.iter().map(inline).collect()),
         other => inline(other),
     }
 }
 
 /// A value inside a list or inline table: always on one line.
-fn inline(v: &Item) -> String {
+fn inline(v: &Tree) -> String {
     match v {
-        Item::Str(s) => toml_str(s),
-        Item::Int(n) => n.to_string(),
-        Item::Bool(b) => b.to_string(),
-        Item::List(items) => format!(
+        Tree::Str(s) => toml_str(s),
+        Tree::Int(n) => n.to_string(),
+        Tree::Bool(b) => b.to_string(),
+        Tree::List(items) => format!(
             "[{}]",
             items.iter().map(inline).collect::<Vec<_>>().join(", ")
         ),
-        Item::Table(keys) => format!(
+        Tree::Table(keys) => format!(
             "{{ {} }}",
             keys.iter()
                 .map(|(k, v)| format!("{} = {}", toml_key(k), inline(v)))
@@ -262,17 +262,17 @@ fn toml_list(parts: Vec<String>) -> String {
 
 /// A value as serde gives it, tables keeping their keys in field order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub enum Tree {
     Str(String),
     Int(i64),
     Bool(bool),
-    List(Vec<Item>),
-    Table(Vec<(String, Item)>),
+    List(Vec<Tree>),
+    Table(Vec<(String, Tree)>),
 }
 
-impl Item {
+impl Tree {
     fn is_table(&self) -> bool {
-        matches!(self, Item::Table(_))
+        matches!(self, Tree::Table(_))
     }
 }
 
@@ -298,13 +298,13 @@ fn unsupported(what: &str) -> Error {
     Error(format!("a check file holds no {what}"))
 }
 
-/// serde → [`Item`]; `Ok(None)`: no value (`None`, unit), which a table leaves out.
+/// serde → [`Tree`]; `Ok(None)`: no value (`None`, unit), which a table leaves out.
 struct ItemSerializer;
 
-type Nothing = Impossible<Option<Item>, Error>;
+type Nothing = Impossible<Option<Tree>, Error>;
 
 impl ser::Serializer for ItemSerializer {
-    type Ok = Option<Item>;
+    type Ok = Option<Tree>;
     type Error = Error;
     type SerializeSeq = ListSerializer;
     type SerializeTuple = ListSerializer;
@@ -315,7 +315,7 @@ impl ser::Serializer for ItemSerializer {
     type SerializeStructVariant = Nothing;
 
     fn serialize_bool(self, v: bool) -> Result<Self::Ok, Error> {
-        Ok(Some(Item::Bool(v)))
+        Ok(Some(Tree::Bool(v)))
     }
     fn serialize_i8(self, v: i8) -> Result<Self::Ok, Error> {
         self.serialize_i64(v.into())
@@ -327,7 +327,7 @@ impl ser::Serializer for ItemSerializer {
         self.serialize_i64(v.into())
     }
     fn serialize_i64(self, v: i64) -> Result<Self::Ok, Error> {
-        Ok(Some(Item::Int(v)))
+        Ok(Some(Tree::Int(v)))
     }
     fn serialize_u8(self, v: u8) -> Result<Self::Ok, Error> {
         self.serialize_i64(v.into())
@@ -340,7 +340,7 @@ impl ser::Serializer for ItemSerializer {
     }
     fn serialize_u64(self, v: u64) -> Result<Self::Ok, Error> {
         i64::try_from(v)
-            .map(|v| Some(Item::Int(v)))
+            .map(|v| Some(Tree::Int(v)))
             .map_err(|_| unsupported("integer above 2^63"))
     }
     fn serialize_f32(self, _: f32) -> Result<Self::Ok, Error> {
@@ -350,10 +350,10 @@ impl ser::Serializer for ItemSerializer {
         Err(unsupported("float"))
     }
     fn serialize_char(self, v: char) -> Result<Self::Ok, Error> {
-        Ok(Some(Item::Str(v.to_string())))
+        Ok(Some(Tree::Str(v.to_string())))
     }
     fn serialize_str(self, v: &str) -> Result<Self::Ok, Error> {
-        Ok(Some(Item::Str(v.to_string())))
+        Ok(Some(Tree::Str(v.to_string())))
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<Self::Ok, Error> {
         Err(unsupported("bytes"))
@@ -376,7 +376,7 @@ impl ser::Serializer for ItemSerializer {
         _: u32,
         variant: &'static str,
     ) -> Result<Self::Ok, Error> {
-        Ok(Some(Item::Str(variant.to_string())))
+        Ok(Some(Tree::Str(variant.to_string())))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -432,7 +432,7 @@ impl ser::Serializer for ItemSerializer {
     }
 }
 
-struct ListSerializer(Vec<Item>);
+struct ListSerializer(Vec<Tree>);
 
 impl ListSerializer {
     fn push<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
@@ -450,13 +450,13 @@ impl ListSerializer {
 macro_rules! list_serializer {
     ($($trait:ident :: $method:ident),*) => {$(
         impl ser::$trait for ListSerializer {
-            type Ok = Option<Item>;
+            type Ok = Option<Tree>;
             type Error = Error;
             fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
                 self.push(v)
             }
             fn end(self) -> Result<Self::Ok, Error> {
-                Ok(Some(Item::List(self.0)))
+                Ok(Some(Tree::List(self.0)))
             }
         }
     )*};
@@ -469,7 +469,7 @@ list_serializer!(
 );
 
 struct TableSerializer {
-    keys: Vec<(String, Item)>,
+    keys: Vec<(String, Tree)>,
     /// A map's key waiting for its value.
     next: Option<String>,
 }
@@ -484,11 +484,11 @@ impl TableSerializer {
 }
 
 impl ser::SerializeMap for TableSerializer {
-    type Ok = Option<Item>;
+    type Ok = Option<Tree>;
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
         match key.serialize(ItemSerializer)? {
-            Some(Item::Str(k)) => {
+            Some(Tree::Str(k)) => {
                 self.next = Some(k);
                 Ok(())
             }
@@ -503,12 +503,12 @@ impl ser::SerializeMap for TableSerializer {
         self.field(key, v)
     }
     fn end(self) -> Result<Self::Ok, Error> {
-        Ok(Some(Item::Table(self.keys)))
+        Ok(Some(Tree::Table(self.keys)))
     }
 }
 
 impl ser::SerializeStruct for TableSerializer {
-    type Ok = Option<Item>;
+    type Ok = Option<Tree>;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
@@ -518,7 +518,7 @@ impl ser::SerializeStruct for TableSerializer {
         self.field(key.to_string(), v)
     }
     fn end(self) -> Result<Self::Ok, Error> {
-        Ok(Some(Item::Table(self.keys)))
+        Ok(Some(Tree::Table(self.keys)))
     }
 }
 
@@ -578,10 +578,10 @@ mod tests {
         });
         assert_eq!(
             i,
-            Item::Table(vec![
-                ("zeta".into(), Item::Int(1)),
-                ("alpha".into(), Item::Str("a".into())),
-                ("mid".into(), Item::List(vec![Item::Bool(true)])),
+            Tree::Table(vec![
+                ("zeta".into(), Tree::Int(1)),
+                ("alpha".into(), Tree::Str("a".into())),
+                ("mid".into(), Tree::List(vec![Tree::Bool(true)])),
             ])
         );
         assert!(1.5f64.serialize(ItemSerializer).is_err());

@@ -196,22 +196,27 @@ pub fn body_fingerprint(body: &str) -> String {
 
 /// A trigger operation (`TG_OP`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Op {
+pub enum TriggerOp {
     Insert,
     Update,
     Delete,
     Truncate,
 }
 
-impl Op {
-    pub const ALL: [Op; 4] = [Op::Insert, Op::Update, Op::Delete, Op::Truncate];
+impl TriggerOp {
+    pub const ALL: [TriggerOp; 4] = [
+        TriggerOp::Insert,
+        TriggerOp::Update,
+        TriggerOp::Delete,
+        TriggerOp::Truncate,
+    ];
 
-    fn parse(s: &str) -> Option<Op> {
+    fn parse(s: &str) -> Option<TriggerOp> {
         Some(match s {
-            "INSERT" => Op::Insert,
-            "UPDATE" => Op::Update,
-            "DELETE" => Op::Delete,
-            "TRUNCATE" => Op::Truncate,
+            "INSERT" => TriggerOp::Insert,
+            "UPDATE" => TriggerOp::Update,
+            "DELETE" => TriggerOp::Delete,
+            "TRUNCATE" => TriggerOp::Truncate,
             _ => return None,
         })
     }
@@ -224,7 +229,7 @@ const ERROR_LEVEL: i64 = 21;
 /// row holds), read from its parse tree: a RAISE EXCEPTION reached on every path for that
 /// `TG_OP`, before any RETURN. Conditions other than on `TG_OP` are not guessed: a RAISE under
 /// them counts only when both branches raise. `None` when the body does not parse.
-pub fn plpgsql_rejects(body: &str) -> Option<BTreeSet<Op>> {
+pub fn plpgsql_rejects(body: &str) -> Option<BTreeSet<TriggerOp>> {
     let mut tag = String::from("$deskctl$");
     while body.contains(&tag) {
         tag.insert(tag.len() - 1, 'x');
@@ -233,7 +238,7 @@ pub fn plpgsql_rejects(body: &str) -> Option<BTreeSet<Op>> {
         "CREATE FUNCTION deskctl_probe() RETURNS trigger LANGUAGE plpgsql AS {tag}{body}{tag}"
     );
     let action = plpgsql_action(&sql)?;
-    let all: BTreeSet<Op> = Op::ALL.into_iter().collect();
+    let all: BTreeSet<TriggerOp> = TriggerOp::ALL.into_iter().collect();
     let (rejected, _) = walk(std::slice::from_ref(&action), &all);
     Some(rejected)
 }
@@ -260,7 +265,7 @@ fn plpgsql_action(sql: &str) -> Option<Value> {
 
 /// Walk statements for the operations `ops` still running: (rejected for sure, still running
 /// after the statements).
-fn walk(stmts: &[Value], ops: &BTreeSet<Op>) -> (BTreeSet<Op>, BTreeSet<Op>) {
+fn walk(stmts: &[Value], ops: &BTreeSet<TriggerOp>) -> (BTreeSet<TriggerOp>, BTreeSet<TriggerOp>) {
     let mut rejected = BTreeSet::new();
     let mut running = ops.clone();
     for stmt in stmts {
@@ -310,7 +315,7 @@ fn body_of<'a>(node: &'a Value, key: &str) -> &'a [Value] {
 
 /// IF / ELSIF / ELSE: a condition on `TG_OP` alone splits the operations; any other condition
 /// leaves both ways possible (certain only what both ways do).
-fn walk_if(node: &Value, ops: &BTreeSet<Op>) -> (BTreeSet<Op>, BTreeSet<Op>) {
+fn walk_if(node: &Value, ops: &BTreeSet<TriggerOp>) -> (BTreeSet<TriggerOp>, BTreeSet<TriggerOp>) {
     let mut branches: Vec<(Option<&Value>, &[Value])> =
         vec![(node.get("cond"), body_of(node, "then_body"))];
     for e in body_of(node, "elsif_list") {
@@ -324,15 +329,15 @@ fn walk_if(node: &Value, ops: &BTreeSet<Op>) -> (BTreeSet<Op>, BTreeSet<Op>) {
 fn chain(
     branches: &[(Option<&Value>, &[Value])],
     else_body: &[Value],
-    ops: &BTreeSet<Op>,
-) -> (BTreeSet<Op>, BTreeSet<Op>) {
+    ops: &BTreeSet<TriggerOp>,
+) -> (BTreeSet<TriggerOp>, BTreeSet<TriggerOp>) {
     let Some(((cond, body), rest)) = branches.split_first() else {
         return walk(else_body, ops);
     };
     match cond.and_then(tg_op_condition) {
         Some(when) => {
-            let taken: BTreeSet<Op> = ops.intersection(&when).copied().collect();
-            let other: BTreeSet<Op> = ops.difference(&when).copied().collect();
+            let taken: BTreeSet<TriggerOp> = ops.intersection(&when).copied().collect();
+            let other: BTreeSet<TriggerOp> = ops.difference(&when).copied().collect();
             let (r1, k1) = walk(body, &taken);
             let (r2, k2) = chain(rest, else_body, &other);
             (
@@ -343,7 +348,7 @@ fn chain(
         None => {
             let (r1, k1) = walk(body, ops);
             let (r2, k2) = chain(rest, else_body, ops);
-            let sure: BTreeSet<Op> = r1.intersection(&r2).copied().collect();
+            let sure: BTreeSet<TriggerOp> = r1.intersection(&r2).copied().collect();
             let running = k1
                 .union(&k2)
                 .copied()
@@ -356,7 +361,7 @@ fn chain(
 
 /// The operations for which a condition holds, when it tests `TG_OP` only: `TG_OP = 'X'`,
 /// `TG_OP IN ('X', 'Y')`, `TG_OP <> 'X'`, `NOT ...`, `... OR ...`, `... AND ...`.
-fn tg_op_condition(cond: &Value) -> Option<BTreeSet<Op>> {
+fn tg_op_condition(cond: &Value) -> Option<BTreeSet<TriggerOp>> {
     let query = cond.get("PLpgSQL_expr")?.get("query")?.as_str()?;
     let parsed =
         pg_query::parse(&format!("SELECT {query}"), pg_query::ParserOptions::DEFAULT).ok()?;
@@ -378,13 +383,13 @@ fn tg_op_condition(cond: &Value) -> Option<BTreeSet<Op>> {
     ops_where(rt.val.as_ref()?.node.as_ref()?)
 }
 
-fn ops_where(n: &pg_query::NodeEnum) -> Option<BTreeSet<Op>> {
+fn ops_where(n: &pg_query::NodeEnum) -> Option<BTreeSet<TriggerOp>> {
     use pg_query::protobuf::{AExprKind, BoolExprType};
     use pg_query::NodeEnum as N;
-    let all: BTreeSet<Op> = Op::ALL.into_iter().collect();
+    let all: BTreeSet<TriggerOp> = TriggerOp::ALL.into_iter().collect();
     match n {
         N::BoolExpr(b) => {
-            let parts: Option<Vec<BTreeSet<Op>>> = b
+            let parts: Option<Vec<BTreeSet<TriggerOp>>> = b
                 .args
                 .iter()
                 .map(|a| a.node.as_ref().and_then(ops_where))
@@ -415,15 +420,15 @@ fn ops_where(n: &pg_query::NodeEnum) -> Option<BTreeSet<Op>> {
                 return None;
             }
             let right = e.rexpr.as_ref()?.node.as_ref()?;
-            let values: Vec<Op> = match right {
+            let values: Vec<TriggerOp> = match right {
                 N::List(l) => l
                     .items
                     .iter()
                     .map(|i| i.node.as_ref().and_then(literal_op))
-                    .collect::<Option<Vec<Op>>>()?,
+                    .collect::<Option<Vec<TriggerOp>>>()?,
                 other => vec![literal_op(other)?],
             };
-            let set: BTreeSet<Op> = values.into_iter().collect();
+            let set: BTreeSet<TriggerOp> = values.into_iter().collect();
             match (e.kind(), op) {
                 (AExprKind::AexprOp, "=") | (AExprKind::AexprIn, "=") => Some(set),
                 (AExprKind::AexprOp, "<>" | "!=") | (AExprKind::AexprIn, "<>") => {
@@ -452,10 +457,10 @@ fn is_tg_op(n: &pg_query::NodeEnum) -> bool {
     }
 }
 
-fn literal_op(n: &pg_query::NodeEnum) -> Option<Op> {
+fn literal_op(n: &pg_query::NodeEnum) -> Option<TriggerOp> {
     match n {
         pg_query::NodeEnum::AConst(c) => match c.val.as_ref()? {
-            pg_query::protobuf::a_const::Val::Sval(s) => Op::parse(&s.sval),
+            pg_query::protobuf::a_const::Val::Sval(s) => TriggerOp::parse(&s.sval),
             _ => None,
         },
         pg_query::NodeEnum::TypeCast(t) => literal_op(t.arg.as_ref()?.node.as_ref()?),
@@ -583,13 +588,13 @@ mod tests {
         assert_eq!(a.len(), 16);
     }
 
-    fn rejects(body: &str) -> Vec<Op> {
+    fn rejects(body: &str) -> Vec<TriggerOp> {
         plpgsql_rejects(body).expect("parses").into_iter().collect()
     }
 
     #[test]
     fn what_a_trigger_function_rejects() {
-        use Op::*;
+        use TriggerOp::*;
         assert_eq!(
             rejects("begin raise exception 'append-only'; end;"),
             [Insert, Update, Delete, Truncate]

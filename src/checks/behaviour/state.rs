@@ -147,7 +147,7 @@ pub fn state_sql(settings: &[String], watch: &[(&RlsTable, &'static str)]) -> St
 
 /// One read of the session's state.
 #[derive(Debug, Clone, PartialEq)]
-pub struct State {
+pub struct SessionState {
     /// The transaction's start time (`now()`): another value means another transaction.
     pub tx_start: String,
     pub current_user: String,
@@ -163,12 +163,12 @@ pub struct State {
     pub counters: Vec<i64>,
 }
 
-impl State {
+impl SessionState {
     /// Reads the row `state_sql(settings, _)` returned.
     pub fn from_messages(
         msgs: &[SimpleQueryMessage],
         settings: &[String],
-    ) -> Result<State, String> {
+    ) -> Result<SessionState, String> {
         let row = msgs
             .iter()
             .find_map(|m| match m {
@@ -183,7 +183,7 @@ impl State {
             None => Vec::new(),
             Some(j) => parse_counters(&j)?,
         };
-        Ok(State {
+        Ok(SessionState {
             tx_start: req(0),
             current_user: req(1),
             session_user: req(2),
@@ -201,7 +201,7 @@ impl State {
 
     /// What differs from `other` (`earlier` → `self`), outside the access counters: one text
     /// per difference, e.g. "current_user changed from authenticated to postgres".
-    pub fn changes_since(&self, earlier: &State) -> Vec<String> {
+    pub fn changes_since(&self, earlier: &SessionState) -> Vec<String> {
         let mut out = Vec::new();
         fn cmp(out: &mut Vec<String>, what: &str, a: Option<&str>, b: Option<&str>) {
             if a != b {
@@ -252,7 +252,7 @@ impl State {
 
     /// Differences in the transaction and the watched settings only (against the baseline read
     /// before the check's setup).
-    pub fn guard_changes_since(&self, baseline: &State) -> Vec<String> {
+    pub fn guard_changes_since(&self, baseline: &SessionState) -> Vec<String> {
         let mut out = Vec::new();
         if self.tx_start != baseline.tx_start {
             out.push(
@@ -269,7 +269,7 @@ impl State {
         out
     }
 
-    fn watched_changes(&self, earlier: &State, out: &mut Vec<String>) {
+    fn watched_changes(&self, earlier: &SessionState, out: &mut Vec<String>) {
         for (i, w) in WATCHED.iter().enumerate() {
             let (a, b) = (earlier.watched.get(i), self.watched.get(i));
             if a != b {
@@ -285,7 +285,7 @@ impl State {
     /// The watched tables (see `state_sql`) whose access counters moved since `before`.
     pub fn touched_since<'w>(
         &self,
-        before: &State,
+        before: &SessionState,
         watch: &[(&'w RlsTable, &'static str)],
     ) -> Vec<(&'w RlsTable, &'static str)> {
         let mut out = Vec::new();
@@ -334,8 +334,8 @@ fn parse_counters(j: &str) -> Result<Vec<i64>, String> {
 mod tests {
     use super::*;
 
-    fn state() -> State {
-        State {
+    fn state() -> SessionState {
+        SessionState {
             tx_start: "2026-01-01 00:00:00.1+00".into(),
             current_user: "authenticated".into(),
             session_user: "postgres".into(),

@@ -22,7 +22,7 @@ use super::expect::{compare, Expect, Got, Verdict};
 use super::r#as::{settings_statement, As, Originals};
 use super::safety::{owner_of_query, refusal, statements};
 use super::sqlstate::error_text;
-use super::state::{state_sql, unbound, RlsTable, State};
+use super::state::{state_sql, unbound, RlsTable, SessionState};
 use crate::catalog::Snapshot;
 use crate::checks::names::Ctx;
 use crate::checks::Outcome;
@@ -340,7 +340,7 @@ pub async fn run_steps(
         Vec::new()
     };
     let mut originals: Option<Originals> = None;
-    let mut baseline: Option<State> = None;
+    let mut baseline: Option<SessionState> = None;
     let mut passed: Vec<String> = Vec::new();
     // What the previous step left behind, undone at the head of the next step's round trip:
     // `Some(true)`: it failed as expected, roll its savepoint back; `Some(false)`: keep its data,
@@ -463,7 +463,7 @@ pub async fn run_steps(
         if let Some(r) = r_base {
             match r
                 .map_err(|e| error_text(&e))
-                .and_then(|m| State::from_messages(&m, &[]))
+                .and_then(|m| SessionState::from_messages(&m, &[]))
             {
                 Ok(s) => baseline = Some(s),
                 Err(e) => {
@@ -507,7 +507,7 @@ pub async fn run_steps(
         // as they were before the check's setup, the same transaction.
         let before = match r_before
             .map_err(|e| error_text(&e))
-            .and_then(|m| State::from_messages(&m, &setting_names))
+            .and_then(|m| SessionState::from_messages(&m, &setting_names))
         {
             Ok(s) => s,
             Err(e) => {
@@ -549,7 +549,7 @@ pub async fn run_steps(
         if got.error_code().is_none() {
             let after = match r_after
                 .map_err(|e| error_text(&e))
-                .and_then(|m| State::from_messages(&m, &setting_names))
+                .and_then(|m| SessionState::from_messages(&m, &setting_names))
             {
                 Ok(s) => s,
                 Err(e) => {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::scenario::validate_setup;
 use crate::catalog::{Relation, Snapshot, TriggerEvent};
 use crate::checks::behaviour::safety::statement_refusal;
-use crate::checks::behaviour::state::{state_sql, State};
+use crate::checks::behaviour::state::{state_sql, SessionState};
 use crate::checks::behaviour::{
     describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_given,
     send_one, settings_statement, As, AsList, Given, GivenRefs, Got, Originals, SqlList,
@@ -567,8 +567,8 @@ async fn attempt(
     }
     if let (Ok(before), Ok(after)) = (&r_before, &r_after) {
         match (
-            State::from_messages(before, &[]),
-            State::from_messages(after, &[]),
+            SessionState::from_messages(before, &[]),
+            SessionState::from_messages(after, &[]),
         ) {
             (Ok(b), Ok(a)) => {
                 let changed = a.changes_since(&b);

@@ -50,13 +50,13 @@ pub fn partition(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
 
 /// One statement to send, with its 1-based line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Step {
+pub struct PgtapStatement {
     pub text: String,
     pub line: usize,
 }
 
 /// A test file ready to run, or why it cannot run (line, message).
-pub fn plan_file(body: &str) -> Result<Vec<Step>, (usize, String)> {
+pub fn plan_file(body: &str) -> Result<Vec<PgtapStatement>, (usize, String)> {
     let statements = sqltext::parse(body).map_err(|e| {
         let line = e.at.map_or(1, |at| sqltext::line_col(body, at).0);
         (line, format!("syntax error: {}", e.message))
@@ -90,7 +90,7 @@ pub fn plan_file(body: &str) -> Result<Vec<Step>, (usize, String)> {
                 ),
             ));
         }
-        steps.push(Step {
+        steps.push(PgtapStatement {
             text: st.text(body).to_string(),
             line,
         });
@@ -374,7 +374,7 @@ async fn prepare_pgtap(client: &Client) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_file(client: &Client, path: &Path, steps: &[Step]) -> Vec<CheckResult> {
+async fn run_file(client: &Client, path: &Path, steps: &[PgtapStatement]) -> Vec<CheckResult> {
     let t0 = Instant::now();
     let label = file_label(path);
     if let Err(e) = client

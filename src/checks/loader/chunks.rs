@@ -53,7 +53,7 @@ impl<'a> FileLoader<'a> {
         range: Range<usize>,
         file_schema: &str,
         counts: HashMap<&'static str, usize>,
-    ) -> Option<(Vec<Loaded>, Vec<Problem>)> {
+    ) -> Option<(Vec<Loaded>, Vec<LoadProblem>)> {
         let text: &'a str = &self.text[range.clone()];
         let mut part = FileLoader::new(self.path, text);
         part.base_offset = self.base_offset + range.start;

@@ -9,7 +9,7 @@ use super::*;
 pub(super) struct DefsSource<'s> {
     pub(super) path: &'s Path,
     pub(super) text: &'s str,
-    pub(super) lines: &'s LineIndex,
+    pub(super) lines: &'s LineStarts,
     /// Where the parsed text starts in the file (spans are relative to it).
     pub(super) offset: usize,
 }
@@ -29,9 +29,9 @@ impl DefsSource<'_> {
         span: Option<Range<usize>>,
         message: String,
         hint: Option<String>,
-    ) -> Problem {
+    ) -> LoadProblem {
         let l = self.location(&span.unwrap_or(0..0));
-        Problem {
+        LoadProblem {
             file: l.file,
             line: l.line,
             col: l.col,
@@ -63,7 +63,7 @@ pub(super) fn read_defs(
     key: &str,
     value: &Spanned<DeValue>,
     defs: &mut Defs,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<LoadProblem>,
 ) {
     let DeValue::Table(table) = value.get_ref() else {
         problems.push(src.problem(
@@ -133,7 +133,7 @@ pub(super) fn read_defs(
             continue;
         }
         let de = Spanned::new(v.span(), t.clone()).into_deserializer();
-        let fail = |e: toml::de::Error, problems: &mut Vec<Problem>| {
+        let fail = |e: toml::de::Error, problems: &mut Vec<LoadProblem>| {
             let span = e.span().unwrap_or(v.span());
             problems.push(src.problem(
                 Some(span),
@@ -258,7 +258,7 @@ pub(super) fn read_defs(
                     );
                     for kp in v.problems {
                         bad = true;
-                        problems.push(Problem {
+                        problems.push(LoadProblem {
                             file: ft.at.file.clone(),
                             line: ft.at.line,
                             col: ft.at.col,

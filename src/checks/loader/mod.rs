@@ -26,7 +26,7 @@ use chunks::{split_checks, Odd};
 use defs::{read_defs, DefsSource};
 
 use super::behaviour::given::{Defs, Fixture, FixtureSpec, FixtureText, Persona, PersonaSpec};
-use super::{Check, LoadErrors, Problem, Spec, KINDS};
+use super::{Check, LoadErrors, LoadProblem, Spec, KINDS};
 use crate::checks::validator::{KeyProblem, Validator};
 use crate::findings::Location;
 use crate::words::closest;
@@ -109,7 +109,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<Vec<Check>, LoadErrors> {
 
 /// Every `*.toml` below `dir` (sorted). Link loops, and FIFOs/devices/sockets named `*.toml` or
 /// `*.sql` (pgTAP files, which verify hands here when their walk met such a problem), are problems.
-fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
+fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<LoadProblem>) {
     let is = |p: &Path, ext: &str| p.extension().is_some_and(|e| e == ext);
     let walk = crate::inputs::walk(dir, &|p| is(p, "toml") || is(p, "sql"));
     files.extend(walk.files.into_iter().filter(|p| is(p, "toml")));
@@ -118,7 +118,7 @@ fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Problem>
     }
 }
 
-fn plain(path: &Path, message: &str, hint: Option<&str>) -> Problem {
+fn plain(path: &Path, message: &str, hint: Option<&str>) -> LoadProblem {
     // A connection string passed where a check path goes (`verify postgres://u:pw@h/db`) is
     // shown masked by the parser deskctl connects with.
     let text = path.to_string_lossy();
@@ -127,7 +127,7 @@ fn plain(path: &Path, message: &str, hint: Option<&str>) -> Problem {
     } else {
         PathBuf::from(crate::db::conninfo::mask_password(&text))
     };
-    Problem {
+    LoadProblem {
         file,
         line: 1,
         col: 1,
@@ -224,7 +224,7 @@ fn load_kept<T: Kept>(
         let file_checks = file.load(keep);
         if file_checks.is_empty() && file.problems.is_empty() && !file.defs.declares {
             // No false green: a file that holds no check proves nothing.
-            file.problems.push(Problem {
+            file.problems.push(LoadProblem {
                 file: path.to_path_buf(),
                 line: 1,
                 col: 1,
@@ -238,7 +238,7 @@ fn load_kept<T: Kept>(
         files.push((file, file_checks));
     }
     // (file, problem) for every check whose id an earlier check already has.
-    let mut duplicates: Vec<(usize, Problem)> = Vec::new();
+    let mut duplicates: Vec<(usize, LoadProblem)> = Vec::new();
     {
         let total = files.iter().map(|(_, c)| c.len()).sum();
         // id -> (file, line, col) where first defined
@@ -257,7 +257,7 @@ fn load_kept<T: Kept>(
                 };
                 duplicates.push((
                     f,
-                    Problem {
+                    LoadProblem {
                         file: file.path.to_path_buf(),
                         line,
                         col,
@@ -304,8 +304,8 @@ fn load_kept<T: Kept>(
 struct FileLoader<'a> {
     path: &'a Path,
     text: &'a str,
-    lines: LineIndex,
-    problems: Vec<Problem>,
+    lines: LineStarts,
+    problems: Vec<LoadProblem>,
     /// The text parsed again, only when a check has a problem (the success path moves each
     /// check's table into its deserializer without copying it).
     reparsed: Option<DeTable<'a>>,
@@ -337,29 +337,19 @@ struct DefsState {
 /// Byte offset → 1-based line and column (in characters), in O(log lines).
 /// Shared (not copied) by the loading threads.
 #[derive(Clone)]
-struct LineIndex {
+struct LineStarts {
     starts: std::sync::Arc<Vec<usize>>,
 }
 
-impl LineIndex {
-    fn new(text: &str) -> LineIndex {
-        let mut starts = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
-        starts.push(0);
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex {
-            starts: std::sync::Arc::new(starts),
+impl LineStarts {
+    fn new(text: &str) -> LineStarts {
+        LineStarts {
+            starts: std::sync::Arc::new(crate::sqltext::line_starts(text)),
         }
     }
 
     fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
-        let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let start = self.starts[line - 1];
-        let col = text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
-        (line, col + 1)
+        crate::sqltext::line_col_with(text, &self.starts, offset)
     }
 }
 
@@ -383,7 +373,7 @@ impl<'a> FileLoader<'a> {
             .map(|s| self.lines.line_col(self.text, s.start))
             .map(|(l, c)| (l + self.base_line, c))
             .unwrap_or((1, 1));
-        self.problems.push(Problem {
+        self.problems.push(LoadProblem {
             file: self.path.to_path_buf(),
             line,
             col,
@@ -449,7 +439,7 @@ impl<'a> FileLoader<'a> {
                     continue;
                 }
             };
-            let lines = LineIndex::new(&text);
+            let lines = LineStarts::new(&text);
             let src = DefsSource {
                 path: &path,
                 text: &text,
@@ -487,7 +477,7 @@ impl<'a> FileLoader<'a> {
     fn fixture_problems(&mut self) {
         for (name, message) in self.defs.defs.fixture_problems() {
             if let Some(f) = self.defs.defs.fixtures.get(&name) {
-                self.problems.push(Problem {
+                self.problems.push(LoadProblem {
                     file: f.at.file.clone(),
                     line: f.at.line,
                     col: f.at.col,
@@ -509,7 +499,7 @@ impl<'a> FileLoader<'a> {
         FileLoader {
             path,
             text,
-            lines: LineIndex::new(text),
+            lines: LineStarts::new(text),
             problems: Vec::new(),
             reparsed: None,
             defs: DefsState::default(),
@@ -1110,7 +1100,7 @@ expect = 2
     #[test]
     fn line_index_matches_line_col() {
         let text = "ab\ncdé\n\nx";
-        let ix = LineIndex::new(text);
+        let ix = LineStarts::new(text);
         for off in 0..=text.len() {
             if text.is_char_boundary(off) {
                 assert_eq!(

@@ -5,7 +5,7 @@ use pg_query::protobuf::{node, ConstrType};
 
 use super::prelude::*;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "add-not-null-column",
     level: Level::Error,
     what: "ADD COLUMN ... NOT NULL without DEFAULT on an existing table",

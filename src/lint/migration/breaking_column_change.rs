@@ -5,7 +5,7 @@ use pg_query::protobuf::ObjectType;
 
 use super::prelude::*;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "breaking-column-change",
     level: Level::Warn,
     what: "ALTER COLUMN ... TYPE or a rename on an existing table",

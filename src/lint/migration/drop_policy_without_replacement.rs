@@ -6,7 +6,7 @@ use pg_query::protobuf::{node, ObjectType};
 use super::prelude::*;
 use super::strings;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "drop-policy-without-replacement",
     level: Level::Warn,
     what: "DROP POLICY without a CREATE POLICY on the same table later in the same file",

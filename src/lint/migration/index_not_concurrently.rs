@@ -3,7 +3,7 @@
 
 use super::prelude::*;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "index-not-concurrently",
     level: Level::Warn,
     what: "CREATE INDEX without CONCURRENTLY on an existing table",

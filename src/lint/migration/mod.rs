@@ -34,7 +34,7 @@ use crate::sqltext::{self, NodeEnum, Statement, SyntaxError};
 /// What each rule file needs.
 mod prelude {
     pub use crate::catalog::QualName;
-    pub use crate::lint::migration::{alter_cmds, def_names, Hit, Rule, Set};
+    pub use crate::lint::migration::{alter_cmds, def_names, Hit, MigrationRule, Set};
     pub use crate::lint::sql::qident;
     pub use crate::report::Level;
     pub use crate::sqltext::NodeEnum;
@@ -42,7 +42,7 @@ mod prelude {
 }
 
 /// Every rule, in report order: errors first, then warnings.
-pub static RULES: &[&Rule] = &[
+pub static RULES: &[&MigrationRule] = &[
     &table_without_rls::RULE,
     &rls_disabled::RULE,
     &sensitive_table_public_access::RULE,
@@ -59,12 +59,12 @@ pub static RULES: &[&Rule] = &[
 pub const SYNTAX_ERROR: &str = "syntax-error";
 
 /// A rule by id.
-pub fn rule(id: &str) -> Option<&'static Rule> {
+pub fn rule(id: &str) -> Option<&'static MigrationRule> {
     RULES.iter().copied().find(|r| r.id == id)
 }
 
 /// One migration lint, over the migration set (the rule model is diagnose's: [`super::RuleDef`]).
-pub type Rule = super::RuleDef<fn(&Set) -> Vec<Hit>>;
+pub type MigrationRule = super::RuleDef<fn(&Set) -> Vec<Hit>>;
 
 /// One problem a rule found: where (statement), what, and the concrete fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -483,7 +483,7 @@ pub fn def_true(d: &pg_query::protobuf::DefElem) -> bool {
 
 /// One finding, placed and ready to render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
+pub struct MigrationFinding {
     pub file: PathBuf,
     pub line: usize,
     pub col: usize,
@@ -498,7 +498,7 @@ pub struct Finding {
 /// The outcome of linting a set (what the migrate lint gate decides on).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GateOutcome {
-    pub findings: Vec<Finding>,
+    pub findings: Vec<MigrationFinding>,
     /// Findings silenced by `-- deskctl:allow`.
     pub suppressed: usize,
     /// Rules left out by `[lint] disable`.
@@ -546,7 +546,7 @@ pub fn lint(set: &Set, disable: &[String]) -> GateOutcome {
     for f in &set.files {
         if let Some(e) = &f.syntax_error {
             let (line, col) = f.line_col(e.at.unwrap_or(0));
-            out.findings.push(Finding {
+            out.findings.push(MigrationFinding {
                 file: f.path.clone(),
                 line,
                 col,
@@ -566,7 +566,7 @@ pub fn lint(set: &Set, disable: &[String]) -> GateOutcome {
                 continue;
             }
             let (line, col) = file.line_col(file.statements[h.statement].start);
-            out.findings.push(Finding {
+            out.findings.push(MigrationFinding {
                 file: file.path.clone(),
                 line,
                 col,

@@ -11,12 +11,12 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Finding, GateOutcome, RULES};
+use super::{GateOutcome, MigrationFinding, RULES};
 use crate::report::{github, sarif, Level, RuleInfo};
 
 /// What was linted, for the summary and the machine formats.
 #[derive(Debug, Clone, Serialize)]
-pub struct Scope {
+pub struct Linted {
     /// `pending` (files the database has not applied) or `all`.
     pub scope: &'static str,
     pub files: Vec<PathBuf>,
@@ -39,7 +39,7 @@ fn plural(n: usize, one: &str) -> String {
 }
 
 /// The one-line summary.
-pub fn summary(o: &GateOutcome, scope: &Scope) -> String {
+pub fn summary(o: &GateOutcome, scope: &Linted) -> String {
     let files = plural(scope.files.len(), &format!("{} file", scope.scope));
     let mut s = if o.findings.is_empty() {
         format!("no problems in {files}")
@@ -61,7 +61,7 @@ pub fn summary(o: &GateOutcome, scope: &Scope) -> String {
 }
 
 /// `file:line:col rule (level) message`, then `  fix: ...`, then the summary.
-pub fn text(o: &GateOutcome, scope: &Scope, color: bool, w: &mut impl Write) -> io::Result<()> {
+pub fn text(o: &GateOutcome, scope: &Linted, color: bool, w: &mut impl Write) -> io::Result<()> {
     use crate::report::safe::{visible_line, visible_lines};
     use owo_colors::OwoColorize;
     for f in &o.findings {
@@ -87,7 +87,7 @@ pub fn text(o: &GateOutcome, scope: &Scope, color: bool, w: &mut impl Write) -> 
 }
 
 /// One JSON document.
-pub fn json_doc(o: &GateOutcome, scope: &Scope, exit_code: u8) -> serde_json::Value {
+pub fn json_doc(o: &GateOutcome, scope: &Linted, exit_code: u8) -> serde_json::Value {
     json!({
         "command": "lint",
         "scope": scope.scope,
@@ -103,13 +103,13 @@ pub fn json_doc(o: &GateOutcome, scope: &Scope, exit_code: u8) -> serde_json::Va
     })
 }
 
-pub fn json(o: &GateOutcome, scope: &Scope, exit_code: u8, w: &mut impl Write) -> io::Result<()> {
+pub fn json(o: &GateOutcome, scope: &Linted, exit_code: u8, w: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, &json_doc(o, scope, exit_code))?;
     writeln!(w)
 }
 
 /// A path as a SARIF/GitHub relative URI (forward slashes).
-fn uri(f: &Finding) -> String {
+fn uri(f: &MigrationFinding) -> String {
     github::relative_path(&f.file)
 }
 
@@ -146,7 +146,7 @@ pub fn sarif(o: &GateOutcome, w: &mut impl Write) -> io::Result<()> {
 
 /// `::error file=F,line=L,col=C,title=RULE::message%0Afix: ...` (`crate::report::github`), one per
 /// finding, then the summary.
-pub fn github(o: &GateOutcome, scope: &Scope, w: &mut impl Write) -> io::Result<()> {
+pub fn github(o: &GateOutcome, scope: &Linted, w: &mut impl Write) -> io::Result<()> {
     for f in &o.findings {
         let a = github::Annotation {
             level: f.level,
@@ -168,13 +168,13 @@ mod tests {
     use super::*;
     use crate::lint::migration::{lint, testkit::set_of};
 
-    fn sample() -> (GateOutcome, Scope) {
+    fn sample() -> (GateOutcome, Linted) {
         let set = set_of(&[(
             "m/V1__a.sql",
             "create table notes (id int);\ncreate index on old (a);",
         )]);
         let o = lint(&set, &[]);
-        let scope = Scope {
+        let scope = Linted {
             scope: "pending",
             files: vec!["m/V1__a.sql".into()],
         };

@@ -2,7 +2,7 @@
 
 use super::prelude::*;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "rls-disabled",
     level: Level::Error,
     what: "ALTER TABLE ... DISABLE ROW LEVEL SECURITY",

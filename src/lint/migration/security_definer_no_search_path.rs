@@ -6,7 +6,7 @@ use pg_query::protobuf::node;
 use super::prelude::*;
 use super::{def_true, qual_of};
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "security-definer-no-search-path",
     level: Level::Error,
     what: "a SECURITY DEFINER function without SET search_path",

@@ -9,7 +9,7 @@ use super::prelude::*;
 use super::{qual, strings};
 use crate::lint::rules::sensitive;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "sensitive-table-public-access",
     level: Level::Error,
     what: "a GRANT or policy for anon or PUBLIC on a table whose name or columns look sensitive (password, token, api key, ssn, iban, ...)",

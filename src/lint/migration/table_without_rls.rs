@@ -4,7 +4,7 @@
 use super::prelude::*;
 use super::{created_table, enables_rls};
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "table-without-rls",
     level: Level::Error,
     what: "a table created in an exposed schema without ENABLE ROW LEVEL SECURITY in the same migration set",

@@ -1,7 +1,7 @@
 //! Test-only builders for migration rule unit tests: a set of files (exposed schema `public`)
 //! and the lines a rule reports. Must not be used outside tests.
 
-use super::{File, Rule, Set};
+use super::{File, MigrationRule, Set};
 
 /// A set of `(file name, sql)` in this order; a file whose first line is
 /// `-- deskctl:no-transaction` runs outside a transaction, as in `migrate`.
@@ -18,7 +18,7 @@ pub fn set_of(files: &[(&str, &str)]) -> Set {
 }
 
 /// `file:line message | fix` of each hit of `rule` on these files, in order.
-pub fn hits(rule: &Rule, files: &[(&str, &str)]) -> Vec<String> {
+pub fn hits(rule: &MigrationRule, files: &[(&str, &str)]) -> Vec<String> {
     let set = set_of(files);
     assert!(
         set.files.iter().all(|f| f.syntax_error.is_none()),
@@ -39,7 +39,7 @@ pub fn hits(rule: &Rule, files: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// Just the `file:line` of each hit.
-pub fn places(rule: &Rule, files: &[(&str, &str)]) -> Vec<String> {
+pub fn places(rule: &MigrationRule, files: &[(&str, &str)]) -> Vec<String> {
     hits(rule, files)
         .into_iter()
         .map(|h| h.split(' ').next().unwrap_or_default().to_string())

@@ -8,7 +8,7 @@
 use super::prelude::*;
 use crate::sqltext::Kind;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "transaction-control",
     level: Level::Warn,
     what: "transaction control (BEGIN, COMMIT, ...) or a statement that cannot run in a transaction, inside a transactional migration",

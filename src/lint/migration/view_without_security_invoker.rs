@@ -5,7 +5,7 @@
 use super::def_true;
 use super::prelude::*;
 
-pub static RULE: Rule = Rule {
+pub static RULE: MigrationRule = MigrationRule {
     id: "view-without-security-invoker",
     level: Level::Error,
     what: "a view in an exposed schema without security_invoker",

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::prelude::*;
 use crate::catalog::{Trigger, TriggerEvent, TriggerTiming};
-use crate::sqltext::expr::{plpgsql_rejects, Op};
+use crate::sqltext::expr::{plpgsql_rejects, TriggerOp};
 
 pub static RULE: Rule = Rule {
     id: "audit-log-truncate",
@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
 
 /// What the trigger's function certainly rejects (PL/pgSQL bodies in the scanned schemas only;
 /// anything else proves nothing).
-fn rejected_by(cx: &RuleCtx, g: &Trigger) -> BTreeSet<Op> {
+fn rejected_by(cx: &RuleCtx, g: &Trigger) -> BTreeSet<TriggerOp> {
     let fs = cx.snap.functions_named(&g.function);
     let Some(f) = fs
         .iter()
@@ -37,12 +37,12 @@ fn rejected_by(cx: &RuleCtx, g: &Trigger) -> BTreeSet<Op> {
         .unwrap_or_default()
 }
 
-fn op(e: TriggerEvent) -> Op {
+fn op(e: TriggerEvent) -> TriggerOp {
     match e {
-        TriggerEvent::Insert => Op::Insert,
-        TriggerEvent::Update => Op::Update,
-        TriggerEvent::Delete => Op::Delete,
-        TriggerEvent::Truncate => Op::Truncate,
+        TriggerEvent::Insert => TriggerOp::Insert,
+        TriggerEvent::Update => TriggerOp::Update,
+        TriggerEvent::Delete => TriggerOp::Delete,
+        TriggerEvent::Truncate => TriggerOp::Truncate,
     }
 }
 
@@ -56,10 +56,10 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
             .collect();
         // Which events are rejected, and by which triggers (a trigger guards an event when it
         // fires on it and its function raises for it).
-        let mut guards: Vec<(&Trigger, BTreeSet<Op>)> = Vec::new();
+        let mut guards: Vec<(&Trigger, BTreeSet<TriggerOp>)> = Vec::new();
         for g in &firing {
             let rejects = rejected_by(cx, g);
-            let guarded: BTreeSet<Op> = g
+            let guarded: BTreeSet<TriggerOp> = g
                 .events
                 .iter()
                 .map(|e| op(*e))
@@ -69,12 +69,14 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
                 guards.push((g, rejects));
             }
         }
-        let guarded = |o: Op| {
+        let guarded = |o: TriggerOp| {
             guards
                 .iter()
                 .any(|(g, r)| r.contains(&o) && g.events.iter().any(|e| op(*e) == o))
         };
-        if !(guarded(Op::Update) && guarded(Op::Delete)) || guarded(Op::Truncate) {
+        if !(guarded(TriggerOp::Update) && guarded(TriggerOp::Delete))
+            || guarded(TriggerOp::Truncate)
+        {
             continue;
         }
         let names: Vec<String> = guards
@@ -108,7 +110,7 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
         let trigger = ident(&format!("{}_no_truncate", t.name));
         let reusable = guards
             .iter()
-            .find(|(_, r)| r.contains(&Op::Truncate))
+            .find(|(_, r)| r.contains(&TriggerOp::Truncate))
             .map(|(g, _)| qident(&g.function));
         let mut fix = match reusable {
             Some(function) => format!(

@@ -9,20 +9,20 @@ use crate::checks::validator::Validator;
 use crate::words::closest;
 
 #[derive(Debug, Clone)]
-pub struct Column {
+pub struct ColumnProps {
     type_name: Option<String>,
     nullable: Option<bool>,
     default: Option<String>,
 }
 
-impl ObjectType for Column {
+impl ObjectType for ColumnProps {
     const KEY: &'static str = "column";
     const NOUN: &'static str = "column";
     const NOUNS: &'static str = "columns";
     const PROPERTIES: &'static [&'static str] = &["table", "type", "nullable", "default"];
     const LOCATORS: &'static [&'static str] = &["table"];
 
-    fn classify(raw: &Object, names: &Names, v: &mut Validator) -> Column {
+    fn classify(raw: &Object, names: &Names, v: &mut Validator) -> ColumnProps {
         for n in names.iter() {
             if split_column("public", n).0.is_none() && raw.table.is_none() {
                 v.error(
@@ -32,7 +32,7 @@ impl ObjectType for Column {
                 );
             }
         }
-        Column {
+        ColumnProps {
             type_name: raw.type_name.clone(),
             nullable: raw.nullable,
             default: raw.default.clone(),

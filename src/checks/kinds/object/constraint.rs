@@ -28,7 +28,7 @@ const FK_ACTIONS: &[(&str, FkAction)] = &[
 ];
 
 #[derive(Debug, Clone)]
-pub struct Constraint {
+pub struct ConstraintProps {
     kind: Option<ConstraintKind>,
     columns: Option<Vec<String>>,
     /// `references` as written, then the table and (when given) its columns.
@@ -38,7 +38,7 @@ pub struct Constraint {
     definition: Option<String>,
 }
 
-impl ObjectType for Constraint {
+impl ObjectType for ConstraintProps {
     const KEY: &'static str = "constraint";
     const NOUN: &'static str = "constraint";
     const NOUNS: &'static str = "constraints";
@@ -55,7 +55,7 @@ impl ObjectType for Constraint {
     const WILDCARD: bool = true;
     const SHOW_TABLE: bool = true;
 
-    fn classify(raw: &Object, _names: &Names, v: &mut Validator) -> Constraint {
+    fn classify(raw: &Object, _names: &Names, v: &mut Validator) -> ConstraintProps {
         if raw.table.is_none() {
             v.error(Self::KEY, "a constraint check needs `table`", None);
         }
@@ -93,7 +93,7 @@ impl ObjectType for Constraint {
             };
             (r.clone(), t.trim().to_string(), cols)
         });
-        Constraint {
+        ConstraintProps {
             kind,
             columns: raw.columns.clone(),
             references,
@@ -174,7 +174,7 @@ impl ObjectType for Constraint {
     }
 }
 
-impl Constraint {
+impl ConstraintProps {
     /// How `c` differs from the check; `with_definition: false` leaves out the definition
     /// (when a diagnosis shows it anyway).
     fn differences(

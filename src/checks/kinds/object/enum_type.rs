@@ -7,18 +7,18 @@ use crate::checks::validator::Validator;
 use crate::words::closest;
 
 #[derive(Debug, Clone)]
-pub struct EnumType {
+pub struct EnumTypeProps {
     values: Option<Vec<String>>,
 }
 
-impl ObjectType for EnumType {
+impl ObjectType for EnumTypeProps {
     const KEY: &'static str = "enum";
     const NOUN: &'static str = "enum type";
     const NOUNS: &'static str = "enum types";
     const PROPERTIES: &'static [&'static str] = &["values"];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> EnumType {
-        EnumType {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> EnumTypeProps {
+        EnumTypeProps {
             values: raw.values.clone(),
         }
     }

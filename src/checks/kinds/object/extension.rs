@@ -6,18 +6,18 @@ use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
 
 #[derive(Debug, Clone)]
-pub struct Extension {
+pub struct ExtensionProps {
     version: Option<String>,
 }
 
-impl ObjectType for Extension {
+impl ObjectType for ExtensionProps {
     const KEY: &'static str = "extension";
     const NOUN: &'static str = "extension";
     const NOUNS: &'static str = "extensions";
     const PROPERTIES: &'static [&'static str] = &["version"];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> Extension {
-        Extension {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> ExtensionProps {
+        ExtensionProps {
             version: raw.version.clone(),
         }
     }

@@ -30,7 +30,7 @@ pub struct Routine<const PROCEDURE: bool> {
     body: Option<String>,
 }
 
-pub type Function = Routine<false>;
+pub type FunctionProps = Routine<false>;
 
 impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
     const KEY: &'static str = noun(PROCEDURE);

@@ -10,13 +10,13 @@ use crate::checks::validator::Validator;
 use crate::words::{closest, list};
 
 #[derive(Debug, Clone)]
-pub struct Index {
+pub struct IndexProps {
     /// `columns` as written, and parsed.
     columns: Option<(Vec<String>, Vec<WantKey>)>,
     unique: Option<bool>,
 }
 
-impl ObjectType for Index {
+impl ObjectType for IndexProps {
     const KEY: &'static str = "index";
     const NOUN: &'static str = "index";
     const NOUNS: &'static str = "indexes";
@@ -24,11 +24,11 @@ impl ObjectType for Index {
     const LOCATORS: &'static [&'static str] = &["table"];
     const WILDCARD: bool = true;
 
-    fn classify(raw: &Object, names: &Names, v: &mut Validator) -> Index {
+    fn classify(raw: &Object, names: &Names, v: &mut Validator) -> IndexProps {
         if names.iter().any(|n| n == "*") && raw.table.is_none() {
             v.error(Self::KEY, "`index = \"*\"` needs `table`", None);
         }
-        Index {
+        IndexProps {
             columns: raw.columns.as_ref().map(|cols| {
                 (
                     cols.clone(),
@@ -178,7 +178,7 @@ fn named(ctx: &Ctx, name: &str, table: Option<&QualName>) -> QualName {
     }
 }
 
-impl Index {
+impl IndexProps {
     /// How `ix` differs from the check's `columns` and `unique`.
     fn differences(&self, ix: &crate::catalog::Index) -> Vec<String> {
         let mut d = Vec::new();

@@ -6,7 +6,7 @@ use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
 
 #[derive(Debug, Clone)]
-pub struct MaterializedView {
+pub struct MaterializedViewProps {
     columns: Option<Vec<String>>,
     reads: Option<Vec<String>>,
     owner: Option<String>,
@@ -16,14 +16,14 @@ fn accept(k: RelKind) -> bool {
     k == RelKind::MaterializedView
 }
 
-impl ObjectType for MaterializedView {
+impl ObjectType for MaterializedViewProps {
     const KEY: &'static str = "materialized_view";
     const NOUN: &'static str = "materialized view";
     const NOUNS: &'static str = "materialized views";
     const PROPERTIES: &'static [&'static str] = &["columns", "reads", "owner"];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> MaterializedView {
-        MaterializedView {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> MaterializedViewProps {
+        MaterializedViewProps {
             columns: raw.columns.clone(),
             reads: raw.reads.clone(),
             owner: raw.owner.clone(),

@@ -1,7 +1,7 @@
 //! Object type `procedure` (CREATE PROCEDURE): the routine properties of `function`, one
 //! implementation for both (`function::Routine`). Reads only the Snapshot.
 
-pub type Procedure = super::function::Routine<true>;
+pub type ProcedureProps = super::function::Routine<true>;
 
 #[cfg(test)]
 mod tests {

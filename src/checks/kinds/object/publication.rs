@@ -8,19 +8,19 @@ use crate::checks::validator::Validator;
 use crate::words::list;
 
 #[derive(Debug, Clone)]
-pub struct Publication {
+pub struct PublicationProps {
     tables: Option<Names>,
 }
 
-impl ObjectType for Publication {
+impl ObjectType for PublicationProps {
     const KEY: &'static str = "publication";
     const NOUN: &'static str = "publication";
     const NOUNS: &'static str = "publications";
     const PROPERTIES: &'static [&'static str] = &["tables"];
     const LOCATORS: &'static [&'static str] = &["tables"];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> Publication {
-        Publication {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> PublicationProps {
+        PublicationProps {
             tables: raw.tables.clone(),
         }
     }

@@ -8,7 +8,7 @@ use crate::checks::validator::Validator;
 use crate::words::closest;
 
 #[derive(Debug, Clone)]
-pub struct Role {
+pub struct RoleProps {
     superuser: Option<bool>,
     bypassrls: Option<bool>,
     login: Option<bool>,
@@ -19,7 +19,7 @@ pub struct Role {
     member_of: Option<Vec<String>>,
 }
 
-impl ObjectType for Role {
+impl ObjectType for RoleProps {
     const KEY: &'static str = "role";
     const NOUN: &'static str = "role";
     const NOUNS: &'static str = "roles";
@@ -34,8 +34,8 @@ impl ObjectType for Role {
         "member_of",
     ];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> Role {
-        Role {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> RoleProps {
+        RoleProps {
             superuser: raw.superuser,
             bypassrls: raw.bypassrls,
             login: raw.login,

@@ -7,7 +7,7 @@ use crate::checks::names::{split_column, Ctx, Names};
 use crate::checks::validator::Validator;
 
 #[derive(Debug, Clone)]
-pub struct Sequence {
+pub struct SequenceProps {
     owned_by: Option<String>,
     owner: Option<String>,
 }
@@ -16,14 +16,14 @@ fn accept(k: RelKind) -> bool {
     k == RelKind::Sequence
 }
 
-impl ObjectType for Sequence {
+impl ObjectType for SequenceProps {
     const KEY: &'static str = "sequence";
     const NOUN: &'static str = "sequence";
     const NOUNS: &'static str = "sequences";
     const PROPERTIES: &'static [&'static str] = &["owned_by", "owner"];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> Sequence {
-        Sequence {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> SequenceProps {
+        SequenceProps {
             owned_by: raw.owned_by.clone(),
             owner: raw.owner.clone(),
         }

@@ -7,7 +7,7 @@ use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
 
 #[derive(Debug, Clone)]
-pub struct Table {
+pub struct TableProps {
     columns: Option<Vec<String>>,
     primary_key: Option<Vec<String>>,
     owner: Option<String>,
@@ -17,14 +17,14 @@ fn accept(k: RelKind) -> bool {
     k.is_table() || k == RelKind::ForeignTable
 }
 
-impl ObjectType for Table {
+impl ObjectType for TableProps {
     const KEY: &'static str = "table";
     const NOUN: &'static str = "table";
     const NOUNS: &'static str = "tables";
     const PROPERTIES: &'static [&'static str] = &["columns", "primary_key", "owner"];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> Table {
-        Table {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> TableProps {
+        TableProps {
             columns: raw.columns.clone(),
             primary_key: raw.primary_key.clone(),
             owner: raw.owner.clone(),

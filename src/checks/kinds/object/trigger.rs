@@ -25,7 +25,7 @@ const EVENTS: &[(&str, TriggerEvent)] = &[
 const LEVELS: &[(&str, bool)] = &[("row", true), ("statement", false)];
 
 #[derive(Debug, Clone)]
-pub struct Trigger {
+pub struct TriggerProps {
     function: Option<String>,
     timing: Option<TriggerTiming>,
     /// Sorted, without duplicates.
@@ -34,7 +34,7 @@ pub struct Trigger {
     enabled: Option<bool>,
 }
 
-impl ObjectType for Trigger {
+impl ObjectType for TriggerProps {
     const KEY: &'static str = "trigger";
     const NOUN: &'static str = "trigger";
     const NOUNS: &'static str = "triggers";
@@ -42,7 +42,7 @@ impl ObjectType for Trigger {
         &["table", "function", "timing", "events", "level", "enabled"];
     const LOCATORS: &'static [&'static str] = &["table"];
 
-    fn classify(raw: &Object, _names: &Names, v: &mut Validator) -> Trigger {
+    fn classify(raw: &Object, _names: &Names, v: &mut Validator) -> TriggerProps {
         if raw.function.as_ref().is_some_and(|f| f.len() > 1) {
             v.error(
                 "function",
@@ -68,7 +68,7 @@ impl ObjectType for Trigger {
             .level
             .as_deref()
             .and_then(|l| word(v, "level", "trigger level", l, LEVELS));
-        Trigger {
+        TriggerProps {
             function: raw
                 .function
                 .as_ref()

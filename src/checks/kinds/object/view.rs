@@ -7,7 +7,7 @@ use crate::checks::validator::Validator;
 use crate::words::list;
 
 #[derive(Debug, Clone)]
-pub struct View {
+pub struct ViewProps {
     security_invoker: Option<bool>,
     columns: Option<Vec<String>>,
     reads: Option<Vec<String>>,
@@ -18,14 +18,14 @@ fn accept(k: RelKind) -> bool {
     k == RelKind::View
 }
 
-impl ObjectType for View {
+impl ObjectType for ViewProps {
     const KEY: &'static str = "view";
     const NOUN: &'static str = "view";
     const NOUNS: &'static str = "views";
     const PROPERTIES: &'static [&'static str] = &["security_invoker", "columns", "reads", "owner"];
 
-    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> View {
-        View {
+    fn classify(raw: &Object, _names: &Names, _v: &mut Validator) -> ViewProps {
+        ViewProps {
             security_invoker: raw.security_invoker,
             columns: raw.columns.clone(),
             reads: raw.reads.clone(),
