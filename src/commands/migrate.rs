@@ -14,7 +14,7 @@ use crate::db::{self, PresetUse};
 use crate::migrate::{
     configure_session, dump, history, let_an_interrupt_finish, lint, new, out_of_order,
     progress_line, repeatable, run_plan_with, seed, source, status, wait_notice, Done, Drift,
-    Failure, Layout, MigrateError, MigrationOutcome, Plan, Progress, RunResult,
+    Failure, Layout, MigrateError, MigrationOutcome, Phases, Plan, Progress, RunResult,
 };
 
 /// The `--format json` document of `migrate`.
@@ -116,8 +116,10 @@ fn summary_text(plan: Plan, r: &RunResult, took: Duration, target: &str) -> Stri
 /// `deskctl migrate`.
 pub async fn run(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let mut phases = Phases::start();
     // Every file is read and checked before anything touches the database.
     let sources = source::load(&o.dir)?;
+    phases.mark("read and parse files");
     if !o.json {
         for w in sources.skip_warnings() {
             eprintln!("{}", crate::report::safe::visible_lines(&w));
@@ -172,12 +174,14 @@ pub async fn run(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<ExitCode>
     )
     .await?;
     configure_session(&db.client).await;
+    phases.mark("connect");
     if !matches!(plan, Plan::Baseline(_)) {
         let gate = lint::gate(&db.client, &sources, &o.history, &o.lint, o.json, cfg.color).await;
         if !matches!(gate, Ok(None)) {
             db.close().await;
             return gate.map(|c| c.unwrap_or(ExitCode::SUCCESS));
         }
+        phases.mark("lint gate");
     }
     if plan == Plan::DryRun {
         crate::migrate::read_only_session(&db.client).await?;
@@ -205,6 +209,7 @@ pub async fn run(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<ExitCode>
     };
     // A statement that gives up on a lock names the relation and the holder (issue 10, 5).
     let lock_watch = db.lock_watch().await;
+    phases.mark("lock watch");
     let mut res = match late {
         Err(e) => Err(e),
         Ok(mut late) => run_plan_with(
@@ -270,6 +275,13 @@ finish, or raise --lock-timeout"
     };
     let target = db.display.clone();
     db.close().await;
+    if let Ok(r) = &mut res {
+        phases.append(std::mem::take(&mut r.phases));
+    }
+    phases.mark("seeds, dump, close");
+    if cfg.verbose > 0 {
+        eprintln!("migrate: {}", phases.render());
+    }
     let dumped = dumped.transpose()?;
     let took = started.elapsed();
     let mut doc = MigrateDoc {

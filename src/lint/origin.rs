@@ -57,9 +57,10 @@ impl Origins {
 
     /// Loaded migration files in application order, read through their parse (no parse here).
     pub fn of_files(files: &[MigrationFile]) -> Origins {
+        crate::migrate::source::parse_all(&files.iter().collect::<Vec<_>>());
         let mut o = Origins::default();
         for f in files {
-            o.add_file(f.path.clone(), f.body(), &f.parsed);
+            o.add_file(f.path.clone(), f.body(), f.parsed());
         }
         o
     }

@@ -283,7 +283,7 @@ pub async fn record_supabase(
         .map_err(db)?;
     for f in files {
         let body = f.body();
-        let statements: Vec<String> = match f.parsed.strict() {
+        let statements: Vec<String> = match f.parsed().strict() {
             Ok(sts) => sts.iter().map(|s| s.text(body).to_string()).collect(),
             Err(_) => vec![body.to_string()],
         };

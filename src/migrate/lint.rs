@@ -17,10 +17,11 @@ use crate::report::Level;
 
 /// The lint set of these files, in application order.
 pub fn set_of(files: &[&MigrationFile], exposed: &[String]) -> Set {
+    super::source::parse_all(files);
     Set::new(
         files
             .iter()
-            .map(|f| File::parsed(&f.path, f.body(), &f.parsed, !f.no_transaction))
+            .map(|f| File::parsed(&f.path, f.body(), f.parsed(), !f.no_transaction))
             .collect(),
         exposed,
     )

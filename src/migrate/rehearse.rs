@@ -92,7 +92,7 @@ fn plan_file(
     server_version_num: i32,
 ) -> Result<FilePlan<'_>, Vec<Unrehearsable>> {
     let body = file.body();
-    let statements = file.parsed.strict().map_err(|e| {
+    let statements = file.parsed().strict().map_err(|e| {
         vec![refusal(
             file,
             e.at.unwrap_or(0),

@@ -229,7 +229,7 @@ impl<'a> Driver<'a> {
         record: &str,
     ) -> Result<(), DriverError> {
         if file.no_transaction {
-            let statements = &file.parsed.statements;
+            let statements = &file.parsed().statements;
             let parts = self.parts(statements, true).await?;
             self.apply_in_parts(file, statements, &parts, record).await
         } else {
@@ -246,7 +246,7 @@ impl<'a> Driver<'a> {
     ) -> Result<(), DriverError> {
         let t0 = Instant::now();
         let body = file.body();
-        let statements = &file.parsed.statements;
+        let statements = &file.parsed().statements;
         let parts = self.parts(statements, false).await?;
         if parts.iter().any(|p| matches!(p, Part::Alone(_))) {
             return self.apply_in_parts(file, statements, &parts, insert).await;

@@ -63,21 +63,50 @@ pub struct MigrationFile {
     pub checksum: u64,
     /// First line is `-- deskctl:no-transaction`.
     pub no_transaction: bool,
-    /// A top-level BEGIN/COMMIT/ROLLBACK in the file: (line, keyword).
-    pub transaction_control: Option<(usize, String)>,
     /// A repeatable migration (`R__{name}.sql`): no version (`version` is 0), re-applied after
     /// the versioned ones whenever its checksum changes (see `super::repeatable`).
     pub repeatable: bool,
     pub(crate) migration: refinery_core::Migration,
-    /// The body as PostgreSQL's parser reads it, parsed once when the file is loaded: the lint
-    /// gate, the runner and the rest read this, never the text again.
-    pub parsed: sqltext::Parsed,
+    /// The body as PostgreSQL's parser reads it ([`MigrationFile::parsed`]): parsed once, when
+    /// first needed (a file the database has applied needs only its checksum).
+    parsed: std::sync::OnceLock<sqltext::Parsed>,
 }
 
 impl MigrationFile {
     /// What is sent to the server: the content without a leading byte-order mark.
     pub fn body(&self) -> &str {
         self.sql.strip_prefix('\u{feff}').unwrap_or(&self.sql)
+    }
+
+    /// The body as PostgreSQL's parser reads it, parsed on first use and then kept: the lint
+    /// gate, the runner and the rest read this, never the text again. [`parse_all`] parses many
+    /// files on the machine's cores.
+    pub fn parsed(&self) -> &sqltext::Parsed {
+        self.parsed.get_or_init(|| {
+            let body = self.body();
+            parse_memo::get(&self.path, body).unwrap_or_else(|| {
+                let parsed = sqltext::Parsed::new(body);
+                parse_memo::keep(&self.path, body, &parsed);
+                parsed
+            })
+        })
+    }
+
+    /// The first top-level BEGIN/START TRANSACTION/COMMIT/ROLLBACK in the file: (line, keyword).
+    pub fn transaction_control(&self) -> Option<(usize, String)> {
+        let body = self.body();
+        self.parsed()
+            .statements
+            .iter()
+            .find_map(|st| match st.kind() {
+                Kind::TransactionControl(t)
+                    if t.ends_transaction()
+                        || matches!(t, TxControl::Begin | TxControl::StartTransaction) =>
+                {
+                    Some((sqltext::line_col(body, st.start).0, t.to_string()))
+                }
+                _ => None,
+            })
     }
 
     /// `V{version}__{name}`, refinery's display form; `R__{name}` for a repeatable.
@@ -531,7 +560,6 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
     files.sort_by_key(|f| f.version);
     // Name order (byte order of the names, which is also their file names' order).
     repeatables.sort_by(|a, b| a.name.cmp(&b.name));
-    parse_memo::keep(&files, &repeatables);
     Ok(Sources {
         dir: dir.to_path_buf(),
         layout,
@@ -608,16 +636,6 @@ fn read_one(
         .lines()
         .next()
         .is_some_and(|l| l.trim_end() == NO_TRANSACTION_MARKER);
-    let parsed = parse_memo::get(&path, body).unwrap_or_else(|| sqltext::Parsed::new(body));
-    let transaction_control = parsed.statements.iter().find_map(|st| match st.kind() {
-        Kind::TransactionControl(t)
-            if t.ends_transaction()
-                || matches!(t, TxControl::Begin | TxControl::StartTransaction) =>
-        {
-            Some((sqltext::line_col(body, st.start).0, t.to_string()))
-        }
-        _ => None,
-    });
     Ok(MigrationFile {
         version,
         version_text,
@@ -626,23 +644,29 @@ fn read_one(
         checksum: migration.checksum(),
         sql,
         no_transaction,
-        transaction_control,
         repeatable,
         migration,
-        parsed,
+        parsed: std::sync::OnceLock::new(),
     })
 }
 
-/// The parses of the sets [`load`] returned, so that a second load of the same files in one
-/// process (diagnose migrates its ephemeral cluster, then places findings in the same files)
-/// parses each file once. A parse is reused only for the same path with exactly the same text,
-/// so an edited file is parsed again. At most `CAP` files are kept (the oldest loads go first).
+/// Parse these files ([`MigrationFile::parsed`]) on the machine's cores, 32+ files per thread
+/// (PostgreSQL's parser, libpg_query, is thread-safe); a file parsed before is not parsed again.
+pub fn parse_all(files: &[&MigrationFile]) {
+    crate::par::map_in_order(files, 32, 1, |f| {
+        f.parsed();
+    });
+}
+
+/// The parses made in this process, so that a second load of the same files (diagnose migrates
+/// its ephemeral cluster, then places findings in the same files) parses each file once. A parse
+/// is reused only for the same path with exactly the same text, so an edited file is parsed
+/// again. At most `CAP` files are kept (all are dropped when that is reached).
 mod parse_memo {
     use std::collections::HashMap;
     use std::path::{Path, PathBuf};
     use std::sync::Mutex;
 
-    use super::MigrationFile;
     use crate::sqltext::Parsed;
 
     const CAP: usize = 20_000;
@@ -656,16 +680,14 @@ mod parse_memo {
         (text == body).then(|| parsed.clone())
     }
 
-    /// Keep these files' parses (shared with them, not copied).
-    pub(super) fn keep(files: &[MigrationFile], repeatables: &[MigrationFile]) {
+    /// Keep a parse (shared with its file, not copied).
+    pub(super) fn keep(path: &Path, body: &str, parsed: &Parsed) {
         let Ok(mut kept) = KEPT.lock() else { return };
         let map = kept.get_or_insert_with(HashMap::new);
-        if map.len() + files.len() + repeatables.len() > CAP {
+        if map.len() >= CAP {
             map.clear();
         }
-        for f in files.iter().chain(repeatables) {
-            map.insert(f.path.clone(), (f.body().to_string(), f.parsed.clone()));
-        }
+        map.insert(path.to_path_buf(), (body.to_string(), parsed.clone()));
     }
 }
 
@@ -751,17 +773,18 @@ mod tests {
         write(d.path(), "V1__a.sql", b"create table a (x int);");
         write(d.path(), "V2__b.sql", b"create table b (x int);");
         let first = load(d.path()).unwrap();
+        parse_all(&first.files.iter().collect::<Vec<_>>());
         write(d.path(), "V2__b.sql", b"create table b (x int, y int);");
         let second = load(d.path()).unwrap();
         let shared = |i: usize| {
             std::sync::Arc::ptr_eq(
-                &first.files[i].parsed.statements,
-                &second.files[i].parsed.statements,
+                &first.files[i].parsed().statements,
+                &second.files[i].parsed().statements,
             )
         };
         assert!(shared(0), "the unchanged file was parsed again");
         assert!(!shared(1), "the edited file's old parse was reused");
-        let text = second.files[1].parsed.statements[0].text(second.files[1].body());
+        let text = second.files[1].parsed().statements[0].text(second.files[1].body());
         assert_eq!(text, "create table b (x int, y int)");
     }
 
@@ -820,17 +843,25 @@ mod tests {
         let s = load(d.path()).unwrap();
         let v: Vec<i64> = s.files.iter().map(|f| f.version).collect();
         assert_eq!(v, (1..=300).collect::<Vec<i64>>());
+        // Loading reads; parsing waits until asked, then each file is parsed once.
+        assert!(s.files.iter().all(|f| f.parsed.get().is_none()));
+        parse_all(&s.files.iter().collect::<Vec<_>>());
         for f in &s.files {
+            let first = f.parsed.get().expect("parsed by parse_all");
+            assert!(std::ptr::eq(first, f.parsed()));
             assert_eq!(
-                f.parsed,
-                sqltext::Parsed::new(f.body()),
+                f.parsed(),
+                &sqltext::Parsed::new(f.body()),
                 "{}",
                 f.path.display()
             );
         }
-        assert_eq!(s.files[0].parsed.statements.len(), 2);
-        assert!(s.files[149].parsed.error.is_some());
-        assert_eq!(s.files[149].transaction_control, Some((2, "COMMIT".into())));
+        assert_eq!(s.files[0].parsed().statements.len(), 2);
+        assert!(s.files[149].parsed().error.is_some());
+        assert_eq!(
+            s.files[149].transaction_control(),
+            Some((2, "COMMIT".into()))
+        );
     }
 
     #[test]
@@ -902,7 +933,7 @@ mod tests {
             b"\xef\xbb\xbfbegin;\ncreate table t();\ncommit;\n",
         );
         let s = load(d.path()).unwrap();
-        assert_eq!(s.files[0].transaction_control, Some((1, "BEGIN".into())));
+        assert_eq!(s.files[0].transaction_control(), Some((1, "BEGIN".into())));
         assert!(s.files[0].body().starts_with("begin"));
     }
 
