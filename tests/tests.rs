@@ -6,6 +6,7 @@ mod access;
 mod access_persona;
 mod annotations;
 mod behaviour;
+mod catalog_read;
 mod connect;
 mod dba;
 mod diff;

@@ -1,9 +1,11 @@
 //! Reads a `Snapshot` from the catalogs: a fixed set of set-returning queries (queries/*.sql),
-//! pipelined on one connection, whatever the number of checks or objects. Must not write, and
-//! must not issue per-object queries.
+//! pipelined on one connection (on large catalogs the policy expressions are shared with a second
+//! connection reading the same exported snapshot), whatever the number of checks or objects. Must
+//! not write, and must not issue per-object queries.
 
 use std::collections::HashMap;
 
+use futures_util::future::BoxFuture;
 use tokio_postgres::{Client, Row};
 
 use super::*;
@@ -24,6 +26,9 @@ pub struct Scope {
     /// Read whole-object definitions: views (`pg_get_viewdef`, ~0.1 s per 1,000 views), indexes
     /// and triggers. No check kind evaluates them; `None` when false.
     pub definitions: bool,
+    /// From how many tables [`load_consistent_shared`] shares the policy read with a second
+    /// connection ([`SHARE_POLICIES_AT`]; tests lower it).
+    pub share_policies_at: usize,
 }
 
 impl Scope {
@@ -34,6 +39,7 @@ impl Scope {
             expressions: true,
             table_expressions: true,
             definitions: true,
+            share_policies_at: SHARE_POLICIES_AT,
         }
     }
 
@@ -44,6 +50,7 @@ impl Scope {
             expressions: false,
             table_expressions: false,
             definitions: false,
+            share_policies_at: SHARE_POLICIES_AT,
         }
     }
 
@@ -55,6 +62,7 @@ impl Scope {
             expressions: true,
             table_expressions: true,
             definitions: false,
+            share_policies_at: SHARE_POLICIES_AT,
         }
     }
 
@@ -66,6 +74,7 @@ impl Scope {
             expressions: true,
             table_expressions: false,
             definitions: false,
+            share_policies_at: SHARE_POLICIES_AT,
         }
     }
 }
@@ -96,6 +105,8 @@ struct PerRelation {
     constraints: Vec<Row>,
     indexes: Vec<Row>,
     policies: Vec<Row>,
+    /// The policies were read by two connections.
+    shared: bool,
     triggers: Vec<Row>,
     sequences: Vec<Row>,
     view_deps: Vec<Row>,
@@ -109,14 +120,91 @@ pub async fn load_consistent(
     client: &Client,
     scope: &Scope,
 ) -> Result<Snapshot, tokio_postgres::Error> {
+    load_consistent_shared(client, scope, None).await
+}
+
+/// Opens one more connection to the same database (with the session settings the first one
+/// has, `lock_timeout` included), or `None` when it cannot.
+pub type OpenSecond<'a> = Box<dyn FnOnce() -> BoxFuture<'a, Option<Client>> + Send + 'a>;
+
+/// Tables from which the deparsed policy expressions are shared with a second connection.
+/// Deparsing a policy's USING / WITH CHECK builds its table's relcache entry in a fresh backend
+/// (~0.1 ms a table): on 1,000 tables that read is over half of the catalog's server time, and
+/// one backend does it on one core.
+pub const SHARE_POLICIES_AT: usize = 256;
+
+/// [`load_consistent`], and when the scope deparses policy expressions of at least
+/// `scope.share_policies_at` tables and `second` opens a connection, that connection reads about
+/// three quarters of the tables' policies in a transaction importing this one's snapshot
+/// (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`: both see exactly the same catalog) while
+/// this one reads everything else. Whatever goes wrong on the second connection (no
+/// connection, the snapshot cannot be imported, a query error, a lock wait it gives up on),
+/// its share is read again here: the result never depends on it, and a lock wait is reported
+/// by this connection's watch.
+pub async fn load_consistent_shared(
+    client: &Client,
+    scope: &Scope,
+    second: Option<OpenSecond<'_>>,
+) -> Result<Snapshot, tokio_postgres::Error> {
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
-    let snap = load(client, scope).await;
+    let snap = load_with(client, scope, second).await;
     let end = client.batch_execute("ROLLBACK").await;
     let snap = snap?;
     end?;
     Ok(snap)
+}
+
+/// A second connection inside a REPEATABLE READ READ ONLY transaction that imported `client`'s
+/// snapshot, or `None` (nothing to share, or any step failed: the connection is dropped).
+async fn import_snapshot(client: &Client, second: OpenSecond<'_>) -> Option<Client> {
+    let exported = client
+        .query_one("select pg_catalog.pg_export_snapshot() as id", &[])
+        .await
+        .ok()?;
+    let id: String = exported.get("id");
+    let other = second().await?;
+    other
+        .batch_execute(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+             SET TRANSACTION SNAPSHOT {}; set jit = off",
+            crate::db::quote_literal(&id)
+        ))
+        .await
+        .ok()?;
+    Some(other)
+}
+
+/// The policies of `tables` (sorted by oid), in the order one query over all of them returns
+/// them (by table oid, then policy oid): with a second connection, it reads the larger first
+/// part and this one the rest, at the same time; its failure is made good here.
+/// Also says whether the second connection's share was used (`false`: read here).
+async fn read_policies(
+    client: &Client,
+    other: Option<&Client>,
+    tables: &[Oid],
+    exprs: bool,
+) -> Result<(Vec<Row>, bool), tokio_postgres::Error> {
+    let Some(other) = other else {
+        return Ok((client.query(POLICIES, &[&tables, &exprs]).await?, false));
+    };
+    let (theirs, ours) = tables.split_at(tables.len() * 3 / 4);
+    let (p_theirs, p_ours): (
+        [&(dyn tokio_postgres::types::ToSql + Sync); 2],
+        [&(dyn tokio_postgres::types::ToSql + Sync); 2],
+    ) = ([&theirs, &exprs], [&ours, &exprs]);
+    let (mut first, rest) = tokio::join!(
+        other.query(POLICIES, &p_theirs),
+        client.query(POLICIES, &p_ours),
+    );
+    let shared = first.is_ok();
+    if !shared {
+        first = client.query(POLICIES, &p_theirs).await;
+    }
+    let mut rows = first?;
+    rows.extend(rest?);
+    Ok((rows, shared))
 }
 
 /// Read the snapshot: 16 queries whatever the number of checks or objects, pipelined on
@@ -125,6 +213,17 @@ pub async fn load_consistent(
 /// read their catalogs through indexes instead of scanning pg_class again; the others run
 /// meanwhile. They run in the caller's transaction if there is one.
 pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_postgres::Error> {
+    load_with(client, scope, None).await
+}
+
+/// [`load`], sharing the policy read with a second connection when one is offered and the
+/// catalog is large (see [`load_consistent_shared`]; the caller's transaction must be REPEATABLE
+/// READ for the snapshot to be exported).
+async fn load_with(
+    client: &Client,
+    scope: &Scope,
+    second: Option<OpenSecond<'_>>,
+) -> Result<Snapshot, tokio_postgres::Error> {
     let s = &scope.schemas;
     let exprs = scope.expressions;
     let table_exprs = scope.table_expressions;
@@ -148,17 +247,24 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
                 _ => tables.push(oid),
             }
         }
-        let te: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &exprs];
+        let other = match second {
+            Some(open) if exprs && tables.len() >= scope.share_policies_at => {
+                import_snapshot(client, open).await
+            }
+            _ => None,
+        };
+        let mut by_oid = tables.clone();
+        by_oid.sort_unstable();
         let tt: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &table_exprs];
         let td: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &defs];
         let ted: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&tables, &exprs, &defs];
         let s1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&seqs];
         let v1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&views];
-        let (columns, constraints, indexes, policies, triggers, sequences, view_deps) = tokio::try_join!(
+        let (columns, constraints, indexes, (policies, shared), triggers, sequences, view_deps) = tokio::try_join!(
             client.query(COLUMNS, &tt),
             client.query(CONSTRAINTS, &tt),
             client.query(INDEXES, &ted),
-            client.query(POLICIES, &te),
+            read_policies(client, other.as_ref(), &by_oid, exprs),
             client.query(TRIGGERS, &td),
             client.query(SEQUENCES, &s1),
             client.query(VIEW_DEPS, &v1),
@@ -170,6 +276,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
                 constraints,
                 indexes,
                 policies,
+                shared,
                 triggers,
                 sequences,
                 view_deps,
@@ -203,6 +310,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         constraints,
         indexes,
         policies,
+        shared,
         triggers,
         sequences,
         view_deps,
@@ -214,6 +322,7 @@ pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_post
         server_version_num: session.get("server_version_num"),
         stats_reset_age_s: session.get("stats_reset_age_s"),
         uptime_s: session.get::<_, Option<f64>>("uptime_s").unwrap_or(0.0),
+        connections: if shared { 2 } else { 1 },
         ..Default::default()
     };
 

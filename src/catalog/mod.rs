@@ -16,7 +16,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use load::{load, load_consistent, parse_acl, Scope, QUERY_COUNT};
+pub use load::{
+    load, load_consistent, load_consistent_shared, parse_acl, OpenSecond, Scope, QUERY_COUNT,
+    SHARE_POLICIES_AT,
+};
 
 pub type Oid = u32;
 
@@ -841,6 +844,10 @@ pub struct Snapshot {
     pub uptime_s: f64,
     /// Supabase Storage's public buckets and storage.objects policies (empty without Storage).
     pub storage: Storage,
+    /// How many connections read it: 2 when a large catalog's policy read was shared
+    /// ([`load_consistent_shared`]), 0 when not read from a database.
+    #[serde(skip)]
+    pub connections: usize,
     /// Lookup maps built by [`Snapshot::finish`] (opaque; public only so that
     /// `Snapshot { .., ..Default::default() }` works).
     #[serde(skip)]

@@ -409,6 +409,7 @@ pub fn scope_for(checks: &[Check], schemas: &[String]) -> crate::catalog::Scope 
         expressions: checks.iter().any(|c| c.spec.needs_expressions()),
         table_expressions: checks.iter().any(|c| c.spec.needs_table_expressions()),
         definitions: false,
+        share_policies_at: crate::catalog::SHARE_POLICIES_AT,
     }
 }
 

@@ -44,13 +44,14 @@ pub async fn run(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode
     if cfg.verbose > 0 {
         eprintln!(
             "diagnose: {} rules over {} relations and {} functions in {}; snapshot {:.1} ms \
-({} queries), rules {:.1} ms, {} finding(s) excluded, total {:.1} ms",
+({} queries on {} connection(s)), rules {:.1} ms, {} finding(s) excluded, total {:.1} ms",
             rules::RULES.len(),
             snap.relations.len(),
             snap.functions.len(),
             o.schemas.join(", "),
             got.read_ms,
             catalog::QUERY_COUNT,
+            snap.connections,
             ms(t.elapsed()),
             d.excluded,
             report.duration_ms

@@ -115,12 +115,13 @@ pub async fn migrate(cfg: &RunConfig, o: &Open<'_>, db: &mut Db) -> anyhow::Resu
     Ok(())
 }
 
-/// Read the catalog once, consistently and read-only ([`catalog::load_consistent`]), naming the
-/// holder of any lock that makes us wait.
+/// Read the catalog once, consistently and read-only ([`catalog::load_consistent_shared`]: a
+/// large catalog's policy expressions are read by a second connection too), naming the holder
+/// of any lock that makes us wait.
 pub async fn read_catalog(db: &Db, scope: &Scope) -> anyhow::Result<Snapshot> {
     db.watch_locks(
         "reading the catalog",
-        catalog::load_consistent(&db.client, scope),
+        catalog::load_consistent_shared(&db.client, scope, Some(db.second_connection())),
     )
     .await
 }

@@ -68,7 +68,7 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     if cfg.verbose > 0 {
         eprintln!(
             "verify: {} checks from {} path(s); load {:.1} ms, connect {:.1} ms, migrate {:.1} ms, \
-snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
+snapshot {:.1} ms ({} queries on {} connection(s)), evaluate {:.1} ms, total {:.1} ms",
             checks.len(),
             o.paths.len(),
             ms(loaded),
@@ -76,6 +76,7 @@ snapshot {:.1} ms ({} queries), evaluate {:.1} ms, total {:.1} ms",
             ms(migrated - connected),
             snapshot_ms,
             catalog::QUERY_COUNT,
+            snap.connections,
             evaluate_ms,
             report.duration_ms
         );

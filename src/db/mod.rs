@@ -133,6 +133,25 @@ impl Db {
         LockWatch { seen, task }
     }
 
+    /// Opens one more connection to this target with this session's `lock_timeout`, for a
+    /// catalog read shared between two backends ([`crate::catalog::load_consistent_shared`]);
+    /// `None` when the connection or the setting fails (the caller then reads alone).
+    pub fn second_connection(&self) -> crate::catalog::OpenSecond<'_> {
+        Box::new(move || {
+            Box::pin(async move {
+                let (client, _conn) = connect_once(&self.target).await.ok()?;
+                client
+                    .batch_execute(&format!(
+                        "set lock_timeout = {}",
+                        self.lock_timeout.as_millis().clamp(1, 2_147_483_647)
+                    ))
+                    .await
+                    .ok()?;
+                Some(client)
+            })
+        })
+    }
+
     /// Run `fut` (queries on `self.client`) so that a lock wait ends in a `LockTimeout` naming
     /// the locked relation and the blocking pids: while `fut` runs, a second connection looks
     /// every quarter of the lock timeout at what our session waits for and who holds it.
