@@ -36,12 +36,130 @@ pub struct Location {
 }
 
 /// One difference a failing check found: the object it is about (as shown to users:
-/// `public.orders`, `role anon`) when there is one, and what is wrong with it.
+/// `public.orders`, `role anon`) when there is one, and what is wrong with it, as data the
+/// renderers word (`report::wording`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
-    pub message: String,
+    pub message: Message,
+}
+
+/// What is wrong, as data. Only `report::wording` turns it into prose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Message {
+    /// A difference read after its object: `public.t: RLS disabled`.
+    Text(String),
+    /// A sentence whose subject is the object: `extension pg_cron` + `is not installed`.
+    Sentence(String),
+    /// The object (or one inside it) does not exist, or is another kind.
+    Missing(Missing),
+    /// A role lacks privileges it must hold on the object (`held: false`), or holds ones it
+    /// must not (`held: true`).
+    Privileges {
+        role: String,
+        superuser: bool,
+        held: bool,
+        privileges: Vec<String>,
+    },
+    /// One difference shared by several tables (`RLS disabled` on each of `tables`).
+    OnTables { what: String, tables: Vec<String> },
+    /// `[[immutable]]`: `op` succeeded on the object (a table) as `roles`; `effect` says how
+    /// (` (1 row)`, ` (with CASCADE)`, or empty).
+    Changed {
+        op: String,
+        roles: Vec<String>,
+        effect: String,
+    },
+    /// `[[immutable]]`: the attempts on the object that were blocked, each as said.
+    Blocked(Vec<String>),
+    /// `[[immutable]]`: row-level `triggers` guard the object against UPDATE / DELETE (all of
+    /// them were blocked when `all_blocked`) but nothing guards it against TRUNCATE.
+    TruncateGap {
+        all_blocked: bool,
+        triggers: Vec<String>,
+    },
+    /// A `[[count]]` outside its expectation.
+    Count(Counted),
+    /// A `[[count]]`'s listed names that match nothing counted.
+    MissingNames(Vec<String>),
+    /// What a failing `[[count]]` found (the first 20 shown of `total`).
+    Found { shown: Vec<String>, total: usize },
+}
+
+/// An object looked for and not found: what kind, near misses, or why it could not be seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    /// The kind of object looked for (`table`, `column`, `enum type`).
+    pub noun: String,
+    /// The missing object's own name when the problem's object is what holds it (a column `c`
+    /// missing on table `public.t`); `None` when the problem's object is the missing one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// It exists, but as this other kind (`view`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_kind: Option<String>,
+    /// Its schema was not read, so whether it exists is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_schema: Option<String>,
+    /// Did-you-mean candidates, best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub near: Vec<Near>,
+}
+
+/// A did-you-mean candidate: its name as shown, and its kind when it is not the kind looked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Near {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// A count against its expectation: `count` objects (`one` / `many`: the noun), on `tables`
+/// when the check names them, with the count per table when it counts objects on tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counted {
+    pub count: i64,
+    pub one: String,
+    pub many: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<String>,
+    pub expected: Expectation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_table: Vec<(String, usize)>,
+}
+
+impl Missing {
+    /// No `noun` of that name; no near misses yet.
+    pub fn of(noun: impl Into<String>) -> Missing {
+        Missing {
+            noun: noun.into(),
+            name: None,
+            found_kind: None,
+            unread_schema: None,
+            near: Vec::new(),
+        }
+    }
+
+    /// No `noun` called `name` inside the problem's object.
+    pub fn named(noun: impl Into<String>, name: impl Into<String>) -> Missing {
+        Missing {
+            name: Some(name.into()),
+            ..Missing::of(noun)
+        }
+    }
+
+    /// Add one did-you-mean candidate of the kind looked for.
+    pub fn near(mut self, candidate: Option<impl Into<String>>) -> Missing {
+        if let Some(c) = candidate {
+            self.near.push(Near {
+                name: c.into(),
+                kind: None,
+            });
+        }
+        self
+    }
 }
 
 impl Problem {
@@ -49,15 +167,37 @@ impl Problem {
     pub fn new(message: impl Into<String>) -> Problem {
         Problem {
             object: None,
-            message: message.into(),
+            message: Message::Text(message.into()),
         }
     }
 
     /// A problem about `object`.
     pub fn on(object: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem::about(object, Message::Text(message.into()))
+    }
+
+    /// A problem about `object` said as a sentence with it as the subject.
+    pub fn says(object: impl Into<String>, predicate: impl Into<String>) -> Problem {
+        Problem::about(object, Message::Sentence(predicate.into()))
+    }
+
+    /// `object` (or something inside it) is missing.
+    pub fn missing(object: impl Into<String>, missing: Missing) -> Problem {
+        Problem::about(object, Message::Missing(missing))
+    }
+
+    pub fn about(object: impl Into<String>, message: Message) -> Problem {
         Problem {
             object: Some(object.into()),
-            message: message.into(),
+            message,
+        }
+    }
+
+    /// A problem about the check as a whole.
+    pub fn whole(message: Message) -> Problem {
+        Problem {
+            object: None,
+            message,
         }
     }
 }
@@ -143,12 +283,12 @@ mod tests {
         let p = Problem::new("no tables found");
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
-            r#"{"message":"no tables found"}"#
+            r#"{"message":{"text":"no tables found"}}"#
         );
         let p = Problem::on("public.t", "RLS disabled");
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
-            r#"{"object":"public.t","message":"RLS disabled"}"#
+            r#"{"object":"public.t","message":{"text":"RLS disabled"}}"#
         );
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::validator::Validator;
 use crate::catalog::{QualName, RelKind, Relation, Snapshot};
+use crate::findings::{Missing, Near, Problem};
 use crate::words::closest;
 
 /// Evaluation context of one check.
@@ -222,8 +223,9 @@ pub struct Selection<'a> {
 #[derive(Debug, Default)]
 pub struct Selected<'s> {
     pub found: Vec<&'s Relation>,
-    /// Listed names that do not exist (or are another kind), with a near-miss remark.
-    pub missing: Vec<String>,
+    /// Listed names that do not exist (or are another kind), with near misses, as problems
+    /// about each name.
+    pub missing: Vec<Problem>,
 }
 
 impl Selection<'_> {
@@ -283,11 +285,7 @@ impl Selection<'_> {
                             out.found.push(r)
                         }
                     }
-                    Some(r) => out.missing.push(format!(
-                        "{} is a {}, not a {noun}",
-                        ctx.show(&q),
-                        r.kind.noun()
-                    )),
+                    Some(r) => out.missing.push(wrong_kind(ctx, &q, r, noun)),
                     None => out
                         .missing
                         .push(missing_relation(ctx, snap, &q, noun, &accept)),
@@ -324,47 +322,46 @@ impl Selection<'_> {
     }
 }
 
-/// "x: no such table" plus near misses: same name differing in case / underscores / plural
-/// (PascalCase vs snake_case), the same name in another schema, a close spelling.
+/// No such relation `q` (of kind `noun`, the kinds `accept` takes), as data: near misses (same
+/// name differing in case / underscores / plural, the same name in another schema, a close
+/// spelling), or that its schema was not read. `report::wording` words it.
 pub fn missing_relation(
     ctx: &Ctx,
     snap: &Snapshot,
     q: &QualName,
     noun: &str,
     accept: &dyn Fn(RelKind) -> bool,
-) -> String {
-    let mut s = format!("{}: no such {noun}", ctx.show(q));
+) -> Problem {
+    let mut m = Missing::of(noun);
     if !snap.covers(&q.schema) {
-        s.push_str(&format!(" (schema {} was not read)", q.schema));
-        return s;
+        m.unread_schema = Some(q.schema.clone());
+        return Problem::missing(ctx.show(q), m);
     }
-    let mut near: Vec<String> = snap
+    m.near = snap
         .similar_relations(&q.name)
         .into_iter()
         .filter(|r| r.qual() != *q)
-        .map(|r| {
-            let kind = if accept(r.kind) {
-                String::new()
-            } else {
-                format!(" ({})", r.kind.noun())
-            };
-            format!("{}{kind}", ctx.show_rel(r))
+        .map(|r| Near {
+            name: ctx.show_rel(r),
+            kind: (!accept(r.kind)).then(|| r.kind.noun().to_string()),
         })
         .collect();
-    if near.is_empty() {
-        if let Some(best) = closest(
+    if m.near.is_empty() {
+        m = m.near(closest(
             &q.name,
             snap.relations_in(&q.schema)
                 .filter(|r| accept(r.kind))
                 .map(|r| r.name.as_str()),
-        ) {
-            near.push(best.to_string());
-        }
+        ));
     }
-    if !near.is_empty() {
-        s.push_str(&format!(" (did you mean {}?)", near.join(", ")));
-    }
-    s
+    Problem::missing(ctx.show(q), m)
+}
+
+/// `q` names relation `r`, which is not of kind `noun`.
+pub fn wrong_kind(ctx: &Ctx, q: &QualName, r: &Relation, noun: &str) -> Problem {
+    let mut m = Missing::of(noun);
+    m.found_kind = Some(r.kind.noun().to_string());
+    Problem::missing(ctx.show(q), m)
 }
 
 /// SQL LIKE: `%` any run, `_` any one character, `\` escapes.

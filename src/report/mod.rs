@@ -11,6 +11,7 @@ pub mod safe;
 pub mod sarif;
 pub mod table;
 pub mod tap;
+pub mod wording;
 
 use std::io::Write;
 use std::path::Path;
@@ -109,28 +110,7 @@ pub fn result_of(
     r
 }
 
-/// An outcome as one line of prose: a failure's problems joined by `; ` (each `object: message`
-/// when it names its object), else the pass or error note; a subject (a named scenario) first.
-pub fn detail_of(o: &crate::checks::Outcome) -> String {
-    let body = if o.problems.is_empty() {
-        o.note.clone()
-    } else {
-        let parts: Vec<String> = o.problems.iter().map(problem_text).collect();
-        parts.join("; ")
-    };
-    match &o.subject {
-        Some(s) => format!("{s}: {body}"),
-        None => body,
-    }
-}
-
-/// One problem as prose: `object: message`, or the message alone.
-pub fn problem_text(p: &crate::findings::Problem) -> String {
-    match &p.object {
-        Some(obj) => format!("{obj}: {}", p.message),
-        None => p.message.clone(),
-    }
-}
+pub use wording::{detail_of, problem_text};
 
 /// All results of one run.
 #[derive(Debug, Clone, Serialize)]

@@ -11,8 +11,8 @@ use crate::catalog::{EnumType, Function, FunctionKind, QualName, RelKind, Relati
 use crate::checks::names::{qualify, schemas_of, Ctx, Names};
 use crate::checks::validator::Validator;
 use crate::checks::{Component, Expectation, Outcome, StaticCheck};
-use crate::findings::Problem;
-use crate::words::{list, list_of, plural};
+use crate::findings::{Counted, Message, Missing, Problem};
+use crate::words::{list, plural};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
@@ -220,14 +220,12 @@ impl Count {
                             let q = ctx.qual(t);
                             match snap.relation(&q) {
                                 Some(r) => v.push(r),
-                                None => missing.push(Problem::new(
-                                    crate::checks::names::missing_relation(
-                                        ctx,
-                                        snap,
-                                        &q,
-                                        "table",
-                                        &|k| k.is_table(),
-                                    ),
+                                None => missing.push(crate::checks::names::missing_relation(
+                                    ctx,
+                                    snap,
+                                    &q,
+                                    "table",
+                                    &|k| k.is_table(),
                                 )),
                             }
                         }
@@ -277,7 +275,7 @@ impl Count {
                     .iter()
                     .flat_map(|ts| ts.iter())
                     .filter(|t| snap.enum_type(&ctx.qual(t)).is_none())
-                    .map(|t| Problem::on(t, "no such enum type"))
+                    .map(|t| Problem::missing(t, Missing::of("enum type")))
                     .collect();
                 if !missing.is_empty() {
                     return Err(missing);
@@ -439,14 +437,20 @@ impl StaticCheck for Count {
             return Outcome::pass(format!("{n} {noun}{scope} (expected {expected})"))
                 .with_component(row);
         }
-        let mut problems = vec![Problem::new(format!(
-            "{n} {noun}{scope}, expected {expected}"
-        ))];
+        let mut count = Counted {
+            count: n,
+            one: self.object.noun(1).to_string(),
+            many: self.object.plural_noun().to_string(),
+            tables: self.tables.iter().flat_map(|t| t.0.clone()).collect(),
+            expected,
+            per_table: Vec::new(),
+        };
+        let mut more = None;
         // Name what is missing when names were listed; otherwise what was found, per table.
         if self.names.is_some() {
             let missing = self.missing_names(ctx, &counted);
             if !missing.is_empty() {
-                problems.push(Problem::new(format!("missing: {}", list(&missing, 20))));
+                more = Some(Message::MissingNames(missing));
             }
         } else if self.object.on_tables() {
             // Per table, in first-seen order, then listed tables with none.
@@ -470,19 +474,17 @@ impl StaticCheck for Count {
                     }
                 }
             }
-            let parts: Vec<String> = per.iter().map(|(t, k)| format!("{t} {k}")).collect();
-            if !parts.is_empty() {
-                problems[0]
-                    .message
-                    .push_str(&format!(" ({})", list(&parts, 20)));
-            }
+            count.per_table = per;
         } else if !counted.is_empty() {
-            let shown: Vec<String> = counted.iter().take(20).map(|c| c.show(ctx)).collect();
-            problems.push(Problem::new(format!(
-                "found: {}",
-                list_of(&shown, counted.len())
-            )));
+            more = Some(Message::Found {
+                shown: counted.iter().take(20).map(|c| c.show(ctx)).collect(),
+                total: counted.len(),
+            });
         }
+        let problems = std::iter::once(Message::Count(count))
+            .chain(more)
+            .map(Problem::whole)
+            .collect();
         Outcome::failing(problems).with_component(row)
     }
 }

@@ -15,10 +15,11 @@ use crate::checks::behaviour::{
     describe_error, error_text, exec_opt_text, exec_text, is_infrastructure, prelude, send_given,
     send_one, settings_statement, As, AsList, Given, GivenRefs, Got, Originals, SqlList,
 };
-use crate::checks::names::{missing_relation, schemas_of, Ctx, Names};
+use crate::checks::names::{missing_relation, schemas_of, wrong_kind, Ctx, Names};
 use crate::checks::validator::Validator;
 use crate::checks::{Outcome, ProbeCheck, ProbeEnv};
 use crate::db::quote_literal;
+use crate::findings::{Message, Problem};
 use crate::words::list;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -329,15 +330,11 @@ impl ProbeCheck for Immutable {
         let q = ctx.qual(&self.table);
         let rel = match snap.relation(&q) {
             Some(r) if r.kind.is_table() => r,
-            Some(r) => {
-                return Outcome::fail(format!(
-                    "{} is a {}, not a table",
-                    ctx.show(&q),
-                    r.kind.noun()
-                ))
-            }
+            Some(r) => return Outcome::failing(vec![wrong_kind(ctx, &q, r, "table")]),
             None => {
-                return Outcome::fail(missing_relation(ctx, snap, &q, "table", &|k| k.is_table()))
+                return Outcome::failing(vec![missing_relation(ctx, snap, &q, "table", &|k| {
+                    k.is_table()
+                })])
             }
         };
         let whos = match self.resolve(snap, rel) {
@@ -710,28 +707,32 @@ fn summarize(
         }
         return Outcome::pass(d);
     }
-    let mut parts: Vec<String> = succeeded
+    let mut parts: Vec<Message> = succeeded
         .iter()
-        .map(|(op, text, w)| format!("{} succeeded as {}{text}", op.sql(), labels(whos, w)))
+        .map(|(op, text, w)| Message::Changed {
+            op: op.sql().to_string(),
+            roles: w.iter().map(|&i| whos[i].label.clone()).collect(),
+            effect: text.clone(),
+        })
         .collect();
     if succeeded.iter().any(|(op, _, _)| *op == Op::Truncate) {
-        if let Some(why) = truncate_gap(results, rel, shown) {
+        if let Some(why) = truncate_gap(results, rel) {
             parts.push(why);
         }
     }
     if !blocked_text.is_empty() {
-        parts.push(format!("blocked: {}", blocked_text.join("; ")));
+        parts.push(Message::Blocked(blocked_text));
     }
     Outcome::failing(
         parts
             .into_iter()
-            .map(crate::findings::Problem::new)
+            .map(|m| Problem::about(shown, m))
             .collect(),
     )
 }
 
 /// "UPDATE/DELETE are blocked by row triggers, but TRUNCATE is not" when that is the case.
-fn truncate_gap(results: &[(Op, usize, Res, bool)], rel: &Relation, shown: &str) -> Option<String> {
+fn truncate_gap(results: &[(Op, usize, Res, bool)], rel: &Relation) -> Option<Message> {
     let firing = || rel.triggers.iter().filter(|t| t.enabled.fires());
     if firing().any(|t| t.events.contains(&TriggerEvent::Truncate)) {
         return None;
@@ -756,18 +757,10 @@ fn truncate_gap(results: &[(Op, usize, Res, bool)], rel: &Relation, shown: &str)
         && row_ops
             .iter()
             .all(|r| matches!(r, Res::Rejected { .. } | Res::NoEffect));
-    let s = if row_triggers.len() == 1 { "" } else { "s" };
-    Some(format!(
-        "{} row-level trigger{s} {}, but row-level triggers do not fire on TRUNCATE and {shown} has no \
-         TRUNCATE trigger: add one (CREATE TRIGGER ... BEFORE TRUNCATE ON {shown} FOR EACH STATEMENT \
-         EXECUTE FUNCTION ...) or REVOKE TRUNCATE",
-        if all_blocked {
-            "UPDATE and DELETE are blocked by"
-        } else {
-            "the table has"
-        },
-        list(&row_triggers, 5)
-    ))
+    Some(Message::TruncateGap {
+        all_blocked,
+        triggers: row_triggers,
+    })
 }
 
 #[cfg(test)]

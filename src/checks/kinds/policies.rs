@@ -186,21 +186,17 @@ impl Policies {
         let table = match snap.relation(&q) {
             Some(r) if r.kind.is_table() => r,
             Some(r) => {
-                problems.push(Problem::new(format!(
-                    "{} is a {}, not a table (policies apply to tables)",
+                problems.push(Problem::says(
                     ctx.show(&q),
-                    r.kind.noun()
-                )));
+                    format!(
+                        "is a {}, not a table (policies apply to tables)",
+                        r.kind.noun()
+                    ),
+                ));
                 return None;
             }
             None => {
-                problems.push(Problem::new(missing_relation(
-                    ctx,
-                    snap,
-                    &q,
-                    "table",
-                    &|k| k.is_table(),
-                )));
+                problems.push(missing_relation(ctx, snap, &q, "table", &|k| k.is_table()));
                 return None;
             }
         };
@@ -261,7 +257,7 @@ impl Policies {
     fn evaluate_coverage(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
         let sel = self.selection();
         let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
-        let mut problems: Vec<Problem> = found.missing.iter().map(Problem::new).collect();
+        let mut problems: Vec<Problem> = found.missing.clone();
         if found.found.is_empty() && problems.is_empty() {
             problems.push(Problem::new(format!(
                 "no {} found",

@@ -10,10 +10,12 @@ use serde::Deserialize;
 use crate::catalog::{
     AclItem, Column, Function, FunctionKind, QualName, RelKind, Relation, Snapshot,
 };
-use crate::checks::names::{like, missing_relation, qualify, schemas_of, split_column, Ctx, Names};
+use crate::checks::names::{
+    like, missing_relation, qualify, schemas_of, split_column, wrong_kind, Ctx, Names,
+};
 use crate::checks::validator::Validator;
 use crate::checks::{Outcome, StaticCheck};
-use crate::findings::Problem;
+use crate::findings::{Message, Missing, Problem};
 use crate::words::{closest, list_of, plural};
 
 #[derive(
@@ -178,7 +180,7 @@ impl Privileges {
         &self,
         ctx: &Ctx,
         snap: &'s Snapshot,
-        missing: &mut Vec<String>,
+        missing: &mut Vec<Problem>,
     ) -> Vec<Target<'s>> {
         let mut out = Vec::new();
         let except = self.except_set(ctx);
@@ -202,7 +204,10 @@ impl Privileges {
                     for w in wanted {
                         match snap.schema(&w) {
                             Some(s) => out.push(Target::new(Granted::Schema(&s.name), &s.acl)),
-                            None => missing.push(format!("schema {w}: no such schema")),
+                            None => missing.push(Problem::missing(
+                                format!("schema {w}"),
+                                Missing::of("schema"),
+                            )),
                         }
                     }
                 }
@@ -266,22 +271,22 @@ impl Privileges {
                         if fs.is_empty() && !same_name.is_empty() {
                             let sigs: Vec<String> =
                                 same_name.iter().map(|f| f.signature()).collect();
-                            missing.push(format!(
-                                "{raw}: no function with these argument types; there is {}",
-                                sigs.join(", ")
+                            missing.push(Problem::on(
+                                raw,
+                                format!(
+                                    "no function with these argument types; there is {}",
+                                    sigs.join(", ")
+                                ),
                             ));
                         } else if fs.is_empty() {
-                            let mut s = format!("{raw}: no such function");
-                            if let Some(c) = closest(
+                            let near = closest(
                                 &q.name,
                                 snap.functions
                                     .iter()
                                     .filter(|f| f.schema == q.schema)
                                     .map(|f| f.name.as_str()),
-                            ) {
-                                s.push_str(&format!(" (did you mean {c}?)"));
-                            }
-                            missing.push(s);
+                            );
+                            missing.push(Problem::missing(raw, Missing::of("function").near(near)));
                         }
                         for f in fs {
                             if !excluded(&f.qual()) {
@@ -312,7 +317,7 @@ impl Privileges {
                     for raw in names.iter() {
                         let (rel, col) = split_column(ctx.schema, raw);
                         let Some(rq) = rel else {
-                            missing.push(format!("{raw}: write columns as table.column"));
+                            missing.push(Problem::on(raw, "write columns as table.column"));
                             continue;
                         };
                         match snap.relation(&rq) {
@@ -320,9 +325,10 @@ impl Privileges {
                                 k != RelKind::Sequence
                             })),
                             Some(r) => match r.column(&col) {
-                                None => {
-                                    missing.push(format!("{}: no column {col}", ctx.show_rel(r)))
-                                }
+                                None => missing.push(Problem::missing(
+                                    ctx.show_rel(r),
+                                    Missing::named("column", col),
+                                )),
                                 Some(c) => out.push(Target {
                                     object: Granted::Column(r, c),
                                     acls: [&r.acl, &c.acl],
@@ -363,12 +369,7 @@ impl Privileges {
                                     out.push(Target::new(Granted::Relation(r), &r.acl))
                                 }
                             }
-                            Some(r) => missing.push(format!(
-                                "{} is a {}, not a {}",
-                                ctx.show(&q),
-                                r.kind.noun(),
-                                on.noun()
-                            )),
+                            Some(r) => missing.push(wrong_kind(ctx, &q, r, on.noun())),
                             None => {
                                 missing.push(missing_relation(ctx, snap, &q, on.noun(), &|k| {
                                     on.relkind_ok(k)
@@ -475,7 +476,7 @@ impl StaticCheck for Privileges {
         let mut problems = Vec::new();
         let targets = self.targets(ctx, snap, &mut problems);
         if targets.is_empty() && problems.is_empty() {
-            problems.push(format!("no {} found", self.on.plural_noun()));
+            problems.push(Problem::new(format!("no {} found", self.on.plural_noun())));
         }
         let has = self.expand(&self.has);
         let has_not = self.expand(&self.has_not);
@@ -504,7 +505,7 @@ impl StaticCheck for Privileges {
             let superuser = snap.is_superuser(role);
             let grantees = snap.effective_grantees(role);
             if snap.role(role).is_none() && !role.eq_ignore_ascii_case("public") {
-                problems.push(format!("role {role} does not exist"));
+                problems.push(Problem::says(format!("role {role}"), "does not exist"));
                 continue;
             }
             for t in &targets {
@@ -526,12 +527,18 @@ impl StaticCheck for Privileges {
                 if !lacks && !extra {
                     continue;
                 }
-                let who = if superuser {
-                    format!("{role} (superuser)")
-                } else {
-                    role.to_string()
-                };
                 let name = t.show(ctx);
+                let grant = |held, privileges: Vec<&str>| {
+                    Problem::about(
+                        &name,
+                        Message::Privileges {
+                            role: role.to_string(),
+                            superuser,
+                            held,
+                            privileges: privileges.into_iter().map(str::to_string).collect(),
+                        },
+                    )
+                };
                 if lacks {
                     let lacking: Vec<&str> = required
                         .iter()
@@ -541,7 +548,7 @@ impl StaticCheck for Privileges {
                             b => held & b == 0,
                         })
                         .collect();
-                    problems.push(format!("{who} lacks {} on {name}", lacking.join(", ")));
+                    problems.push(grant(false, lacking));
                 }
                 if extra {
                     let extra: Vec<&str> = has_not
@@ -549,7 +556,7 @@ impl StaticCheck for Privileges {
                         .map(String::as_str)
                         .filter(|p| held & bit(self.on, p) != 0)
                         .collect();
-                    problems.push(format!("{who} has {} on {name}", extra.join(", ")));
+                    problems.push(grant(true, extra));
                 }
             }
         }
@@ -578,10 +585,10 @@ impl StaticCheck for Privileges {
         if count > 12 {
             let n = count - 10;
             problems.truncate(10);
-            problems.push(format!("and {n} more"));
+            problems.push(Problem::new(format!("and {n} more")));
         }
         Outcome::from_problems(
-            problems.into_iter().map(Problem::new).collect(),
+            problems,
             format!(
                 "{} {} on {} {}: {}",
                 self.role.0.join(", "),

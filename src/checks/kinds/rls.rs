@@ -7,7 +7,7 @@ use crate::catalog::Snapshot;
 use crate::checks::names::{Ctx, Names, Selection};
 use crate::checks::validator::Validator;
 use crate::checks::{Outcome, StaticCheck};
-use crate::findings::Problem;
+use crate::findings::{Message, Problem};
 use crate::words::{list, plural};
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize, schemars::JsonSchema)]
@@ -51,7 +51,7 @@ impl StaticCheck for Rls {
         let want = self.enabled.unwrap_or(true);
         let sel = self.selection();
         let found = sel.resolve(ctx, snap, "table", |k| k.is_table());
-        let mut problems: Vec<Problem> = found.missing.iter().map(Problem::new).collect();
+        let mut problems: Vec<Problem> = found.missing.clone();
         if found.found.is_empty() && problems.is_empty() {
             problems.push(Problem::new(format!(
                 "no {} found",
@@ -71,22 +71,23 @@ impl StaticCheck for Rls {
             }
         }
         if !wrong_enabled.is_empty() {
-            problems.push(Problem::new(format!(
-                "RLS {} on {}",
-                if want { "disabled" } else { "enabled" },
-                list(&wrong_enabled, 20)
-            )));
+            problems.push(Problem::whole(Message::OnTables {
+                what: format!("RLS {}", if want { "disabled" } else { "enabled" }),
+                tables: wrong_enabled,
+            }));
         }
         if !wrong_force.is_empty() {
-            problems.push(Problem::new(format!(
-                "RLS {} on {}",
-                if self.force == Some(true) {
-                    "not forced"
-                } else {
-                    "forced"
-                },
-                list(&wrong_force, 20)
-            )));
+            problems.push(Problem::whole(Message::OnTables {
+                what: format!(
+                    "RLS {}",
+                    if self.force == Some(true) {
+                        "not forced"
+                    } else {
+                        "forced"
+                    }
+                ),
+                tables: wrong_force,
+            }));
         }
         let names: Vec<String> = found.found.iter().map(|r| ctx.show_rel(r)).collect();
         let state = match (want, self.force) {

@@ -6,6 +6,7 @@ use crate::catalog::{QualName, RelKind, Snapshot};
 use crate::checks::names::{missing_relation, split_column, Ctx, Names};
 use crate::checks::normalize::{canonical_type, default_matches};
 use crate::checks::validator::Validator;
+use crate::findings::{Missing, Problem};
 use crate::words::closest;
 
 #[derive(Debug, Clone)]
@@ -62,11 +63,11 @@ impl ObjectType for ColumnProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         let (rel, col) = split_column(ctx.schema, name);
         let Some(rq) = rel.or_else(|| table.cloned()) else {
-            problems.push(format!("{name}: no table given"));
+            problems.push(Problem::on(name, "no table given"));
             return name.to_string();
         };
         let Some(r) = snap.relation(&rq) else {
@@ -77,32 +78,40 @@ impl ObjectType for ColumnProps {
         };
         let shown = format!("{}.{col}", ctx.show_rel(r));
         let Some(c) = r.column(&col) else {
-            let mut s = format!("{}: no column {col}", ctx.show_rel(r));
-            if let Some(near) = closest(&col, r.columns.iter().map(|c| c.name.as_str())) {
-                s.push_str(&format!(" (did you mean {near}?)"));
-            }
-            problems.push(s);
+            let near = closest(&col, r.columns.iter().map(|c| c.name.as_str()));
+            problems.push(Problem::missing(
+                ctx.show_rel(r),
+                Missing::named("column", col).near(near),
+            ));
             return shown;
         };
         if let Some(t) = &self.type_name {
             if *t != c.type_name && canonical_type(t) != canonical_type(&c.type_name) {
-                problems.push(format!("{shown}: type is {}, expected {t}", c.type_name));
+                problems.push(Problem::on(
+                    &shown,
+                    format!("type is {}, expected {t}", c.type_name),
+                ));
             }
         }
         if let Some(n) = self.nullable {
             if n != c.nullable {
-                problems.push(format!(
-                    "{shown}: is {}, expected {}",
-                    if c.nullable { "nullable" } else { "NOT NULL" },
-                    if n { "nullable" } else { "NOT NULL" }
+                problems.push(Problem::on(
+                    &shown,
+                    format!(
+                        "is {}, expected {}",
+                        if c.nullable { "nullable" } else { "NOT NULL" },
+                        if n { "nullable" } else { "NOT NULL" }
+                    ),
                 ));
             }
         }
         if let Some(d) = &self.default {
             match &c.default {
                 Some(a) if default_matches(d, a) => {}
-                Some(a) => problems.push(format!("{shown}: default is {a}, expected {d}")),
-                None => problems.push(format!("{shown}: has no default, expected {d}")),
+                Some(a) => {
+                    problems.push(Problem::on(&shown, format!("default is {a}, expected {d}")))
+                }
+                None => problems.push(Problem::on(&shown, format!("has no default, expected {d}"))),
             }
         }
         shown
@@ -114,13 +123,13 @@ impl ObjectType for ColumnProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         let (rel, col) = split_column(ctx.schema, name);
         rel.or_else(|| table.cloned())
             .and_then(|q| snap.relation(&q))
             .and_then(|r| {
                 r.column(&col)
-                    .map(|_| format!("column {}.{col} exists", ctx.show_rel(r)))
+                    .map(|_| Problem::says(format!("column {}.{col}", ctx.show_rel(r)), "exists"))
             })
     }
 }

@@ -7,6 +7,7 @@ use crate::catalog::{ConstraintKind, FkAction, QualName, Relation, Snapshot};
 use crate::checks::names::{missing_relation, Ctx, Names};
 use crate::checks::normalize::squash_sql;
 use crate::checks::validator::Validator;
+use crate::findings::{Missing, Problem};
 use crate::words::{closest, list, plural};
 
 /// `type = "..."` as check files write it.
@@ -123,7 +124,7 @@ impl ObjectType for ConstraintProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         let Some(tq) = table else {
             return name.to_string();
@@ -145,15 +146,15 @@ impl ObjectType for ConstraintProps {
         }
         match r.constraint(name) {
             None => {
-                let mut s = format!("{tname}: no constraint {name}");
-                if let Some(n) = closest(name, r.constraints.iter().map(|c| c.name.as_str())) {
-                    s.push_str(&format!(" (did you mean {n}?)"));
-                }
-                problems.push(s);
+                let near = closest(name, r.constraints.iter().map(|c| c.name.as_str()));
+                problems.push(Problem::missing(
+                    tname,
+                    Missing::named("constraint", name).near(near),
+                ));
             }
             Some(c) => {
                 for d in self.differences(ctx, c, true) {
-                    problems.push(format!("{tname}: constraint {name} {d}"));
+                    problems.push(Problem::on(&tname, format!("constraint {name} {d}")));
                 }
             }
         }
@@ -166,10 +167,14 @@ impl ObjectType for ConstraintProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         table.and_then(|q| snap.relation(q)).and_then(|r| {
-            r.constraint(name)
-                .map(|c| format!("constraint {} exists on {}", c.name, ctx.show_rel(r)))
+            r.constraint(name).map(|c| {
+                Problem::says(
+                    format!("constraint {}", c.name),
+                    format!("exists on {}", ctx.show_rel(r)),
+                )
+            })
         })
     }
 }
@@ -271,7 +276,7 @@ impl ConstraintProps {
     /// check constraint; constraints: ..." (every constraint, kind and columns). Otherwise none
     /// of those matched: say what was wanted and list them, each with its definition (when read,
     /// shortened) and how it differs.
-    fn no_matching_constraint(&self, ctx: &Ctx, tname: &str, r: &Relation) -> String {
+    fn no_matching_constraint(&self, ctx: &Ctx, tname: &str, r: &Relation) -> Problem {
         let kind_word = self
             .kind
             .map(|k| format!("{} ", k.noun()))
@@ -303,14 +308,17 @@ impl ConstraintProps {
                 .iter()
                 .map(|c| format!("{} ({}, {})", c.name, c.kind.noun(), c.columns.join(", ")))
                 .collect();
-            return if all.is_empty() {
-                format!("{tname}: has no constraints")
-            } else {
-                format!(
-                    "{tname}: has no {kind_word}constraint; its constraints: {}",
-                    list(&all, 10)
-                )
-            };
+            return Problem::on(
+                tname,
+                if all.is_empty() {
+                    "has no constraints".to_string()
+                } else {
+                    format!(
+                        "has no {kind_word}constraint; its constraints: {}",
+                        list(&all, 10)
+                    )
+                },
+            );
         }
         let present: Vec<String> = of_kind
             .iter()
@@ -327,15 +335,18 @@ impl ConstraintProps {
                 }
             })
             .collect();
-        format!(
-            "{tname}: no {kind_word}constraint matches{}; its {kind_word}{}: {}",
-            if wanted.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", wanted.join(", "))
-            },
-            plural(of_kind.len(), "constraint", "constraints"),
-            list(&present, 10)
+        Problem::on(
+            tname,
+            format!(
+                "no {kind_word}constraint matches{}; its {kind_word}{}: {}",
+                if wanted.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", wanted.join(", "))
+                },
+                plural(of_kind.len(), "constraint", "constraints"),
+                list(&present, 10)
+            ),
         )
     }
 }

@@ -4,6 +4,7 @@ use super::{Object, ObjectType};
 use crate::catalog::{QualName, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::{Missing, Problem};
 use crate::words::closest;
 
 #[derive(Debug, Clone)]
@@ -29,21 +30,21 @@ impl ObjectType for EnumTypeProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         let q = ctx.qual(name);
         let Some(e) = snap.enum_type(&q) else {
-            let mut s = format!("{}: no such enum type", ctx.show(&q));
-            if let Some(n) = closest(
+            let near = closest(
                 &q.name,
                 snap.enums
                     .iter()
                     .filter(|e| e.schema == q.schema)
                     .map(|e| e.name.as_str()),
-            ) {
-                s.push_str(&format!(" (did you mean {n}?)"));
-            }
-            problems.push(s);
+            );
+            problems.push(Problem::missing(
+                ctx.show(&q),
+                Missing::of("enum type").near(near),
+            ));
             return ctx.show(&q);
         };
         if let Some(vals) = &self.values {
@@ -60,8 +61,7 @@ impl ObjectType for EnumTypeProps {
                     .cloned()
                     .collect();
                 let mut s = format!(
-                    "{}: values are ({}), expected ({})",
-                    ctx.show(&q),
+                    "values are ({}), expected ({})",
                     e.values.join(", "),
                     vals.join(", ")
                 );
@@ -74,7 +74,7 @@ impl ObjectType for EnumTypeProps {
                 if missing.is_empty() && extra.is_empty() {
                     s.push_str("; same values, different order");
                 }
-                problems.push(s);
+                problems.push(Problem::on(ctx.show(&q), s));
             }
         }
         ctx.show(&q)
@@ -86,9 +86,9 @@ impl ObjectType for EnumTypeProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         snap.enum_type(&ctx.qual(name))
-            .map(|e| format!("enum type {} exists", e.name))
+            .map(|e| Problem::says(format!("enum type {}", e.name), "exists"))
     }
 }
 

@@ -4,6 +4,7 @@ use super::{Object, ObjectType};
 use crate::catalog::{QualName, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 
 #[derive(Debug, Clone)]
 pub struct ExtensionProps {
@@ -31,16 +32,19 @@ impl ObjectType for ExtensionProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         match snap.extension(name) {
-            None => problems.push(format!("extension {name} is not installed")),
+            None => problems.push(Problem::says(
+                format!("extension {name}"),
+                "is not installed",
+            )),
             Some(e) => {
                 if let Some(v) = &self.version {
                     if *v != e.version {
-                        problems.push(format!(
-                            "extension {name} is version {}, expected {v}",
-                            e.version
+                        problems.push(Problem::says(
+                            format!("extension {name}"),
+                            format!("is version {}, expected {v}", e.version),
                         ));
                     }
                 }
@@ -55,9 +59,13 @@ impl ObjectType for ExtensionProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
-        snap.extension(name)
-            .map(|e| format!("extension {} {} is installed", e.name, e.version))
+    ) -> Option<Problem> {
+        snap.extension(name).map(|e| {
+            Problem::says(
+                format!("extension {}", e.name),
+                format!("{} is installed", e.version),
+            )
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use crate::catalog::{FunctionKind, QualName, Snapshot, Volatility};
 use crate::checks::names::{BoolOrText, Ctx, Names};
 use crate::checks::normalize::{canonical_type, search_path_list};
 use crate::checks::validator::Validator;
+use crate::findings::{Missing, Problem};
 use crate::words::closest;
 
 /// `volatility = "..."` as check files write it.
@@ -70,7 +71,7 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         let q = ctx.qual(name);
         let all: Vec<&crate::catalog::Function> = snap.functions_named(&q);
@@ -80,22 +81,26 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
             .filter(|f| (f.kind == FunctionKind::Procedure) == PROCEDURE)
             .collect();
         if same_kind.is_empty() {
-            let mut s = format!("{}: no such {}", ctx.show(&q), Self::NOUN);
-            if let Some(f) = all.first() {
-                s.push_str(&format!(
-                    " (it is a {})",
-                    noun(f.kind == FunctionKind::Procedure)
-                ));
-            } else if let Some(n) = closest(
-                &q.name,
-                snap.functions
-                    .iter()
-                    .filter(|f| f.schema == q.schema)
-                    .map(|f| f.name.as_str()),
-            ) {
-                s.push_str(&format!(" (did you mean {n}?)"));
-            }
-            problems.push(s);
+            problems.push(match all.first() {
+                Some(f) => Problem::on(
+                    ctx.show(&q),
+                    format!(
+                        "no such {} (it is a {})",
+                        Self::NOUN,
+                        noun(f.kind == FunctionKind::Procedure)
+                    ),
+                ),
+                None => Problem::missing(
+                    ctx.show(&q),
+                    Missing::of(Self::NOUN).near(closest(
+                        &q.name,
+                        snap.functions
+                            .iter()
+                            .filter(|f| f.schema == q.schema)
+                            .map(|f| f.name.as_str()),
+                    )),
+                ),
+            });
             return ctx.show(&q);
         }
         let candidates: Vec<&crate::catalog::Function> = same_kind
@@ -105,11 +110,13 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
             .collect();
         if candidates.is_empty() {
             let sigs: Vec<String> = same_kind.iter().map(|f| f.signature()).collect();
-            problems.push(format!(
-                "{}({}): no such overload; present: {}",
-                ctx.show(&q),
-                self.args.as_ref().map(|a| a.join(", ")).unwrap_or_default(),
-                sigs.join(", ")
+            problems.push(Problem::on(
+                format!(
+                    "{}({})",
+                    ctx.show(&q),
+                    self.args.as_ref().map(|a| a.join(", ")).unwrap_or_default()
+                ),
+                format!("no such overload; present: {}", sigs.join(", ")),
             ));
             return ctx.show(&q);
         }
@@ -121,7 +128,7 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
                 return ctx.show(&QualName::new(&f.schema, f.signature()));
             }
             let sig = ctx.show(&QualName::new(&f.schema, f.signature()));
-            all_diffs.extend(d.into_iter().map(|x| format!("{sig}: {x}")));
+            all_diffs.extend(d.into_iter().map(|x| Problem::on(&sig, x)));
         }
         problems.extend(all_diffs);
         ctx.show(&q)
@@ -134,15 +141,18 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         snap.functions_named(&ctx.qual(name))
             .into_iter()
             .filter(|f| (f.kind == FunctionKind::Procedure) == PROCEDURE && self.matches_args(f))
             .map(|f| {
-                format!(
-                    "{} {} exists",
-                    Self::NOUN,
-                    ctx.show(&QualName::new(&f.schema, f.signature()))
+                Problem::says(
+                    format!(
+                        "{} {}",
+                        Self::NOUN,
+                        ctx.show(&QualName::new(&f.schema, f.signature()))
+                    ),
+                    "exists",
                 )
             })
             .next()

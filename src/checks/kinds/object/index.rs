@@ -7,6 +7,7 @@ use crate::catalog::{IndexKey, QualName, Relation, Snapshot};
 use crate::checks::names::{missing_relation, split_name, Ctx, Names};
 use crate::checks::normalize::squash_sql;
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 use crate::words::{closest, list};
 
 #[derive(Debug, Clone)]
@@ -49,7 +50,7 @@ impl ObjectType for IndexProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         if name == "*" {
             let Some(tq) = table else {
@@ -90,14 +91,16 @@ impl ObjectType for IndexProps {
                     .iter()
                     .map(|i| format!("{} ({})", i.name, i.key_texts().join(", ")))
                     .collect();
-                problems.push(format!(
-                    "{}: no {want}; indexes: {}",
+                problems.push(Problem::on(
                     ctx.show_rel(r),
-                    if present.is_empty() {
-                        "none".to_string()
-                    } else {
-                        list(&present, 10)
-                    }
+                    format!(
+                        "no {want}; indexes: {}",
+                        if present.is_empty() {
+                            "none".to_string()
+                        } else {
+                            list(&present, 10)
+                        }
+                    ),
                 ));
             }
             return format!("(a matching one) on {}", ctx.show_rel(r));
@@ -105,7 +108,7 @@ impl ObjectType for IndexProps {
         let q = named(ctx, name, table);
         match snap.index(&q) {
             None => {
-                let mut s = format!("{}: no such index", ctx.show(&q));
+                let mut s = "no such index".to_string();
                 if let Some(r) = table.and_then(|t| snap.relation(t)) {
                     if let Some(n) = closest(&q.name, r.indexes.iter().map(|i| i.name.as_str())) {
                         s.push_str(&format!(" (did you mean {n}?)"));
@@ -123,22 +126,20 @@ impl ObjectType for IndexProps {
                         ));
                     }
                 }
-                problems.push(s);
+                problems.push(Problem::on(ctx.show(&q), s));
                 ctx.show(&q)
             }
             Some((r, ix)) => {
                 if let Some(t) = table {
                     if r.qual() != *t {
-                        problems.push(format!(
-                            "{}: is on {}, not {}",
-                            ix.name,
-                            ctx.show_rel(r),
-                            ctx.show(t)
+                        problems.push(Problem::on(
+                            &ix.name,
+                            format!("is on {}, not {}", ctx.show_rel(r), ctx.show(t)),
                         ));
                     }
                 }
                 for d in self.differences(ix) {
-                    problems.push(format!("{}: {d}", ix.name));
+                    problems.push(Problem::on(&ix.name, d));
                 }
                 if !ix.valid {
                     problems.push(invalid_index(ctx, r, ix));
@@ -154,9 +155,9 @@ impl ObjectType for IndexProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         snap.index(&named(ctx, name, table)).map(|(r, i)| {
-            let mut s = format!("index {} exists on {}", i.name, ctx.show_rel(r));
+            let mut s = format!("exists on {}", ctx.show_rel(r));
             if !i.valid {
                 // Left behind by a failed CREATE INDEX CONCURRENTLY: say how to drop it.
                 s.push_str(&format!(
@@ -165,7 +166,7 @@ DROP INDEX CONCURRENTLY {};)",
                     QualName::new(&r.schema, &i.name).quoted()
                 ));
             }
-            s
+            Problem::says(format!("index {}", i.name), s)
         })
     }
 }
@@ -236,20 +237,20 @@ impl IndexProps {
 
 /// An INVALID index (a failed or interrupted CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY):
 /// queries do not use it and, unique, it enforces nothing. Names it and says how to rebuild it.
-fn invalid_index(ctx: &Ctx, r: &Relation, ix: &crate::catalog::Index) -> String {
+fn invalid_index(ctx: &Ctx, r: &Relation, ix: &crate::catalog::Index) -> Problem {
     let q = QualName::new(&r.schema, &ix.name).quoted();
-    format!(
-        "{}: index on {} is INVALID (a failed or interrupted CREATE INDEX CONCURRENTLY or \
+    let message = format!(
+        "index on {} is INVALID (a failed or interrupted CREATE INDEX CONCURRENTLY or \
 REINDEX): queries do not use it{}; rebuild it: REINDEX INDEX CONCURRENTLY {q}; (or DROP INDEX \
 CONCURRENTLY {q}; and create it again)",
-        ix.name,
         ctx.show_rel(r),
         if ix.unique {
             " and it enforces no uniqueness"
         } else {
             ""
         }
-    )
+    );
+    Problem::on(&ix.name, message)
 }
 
 /// One key column of an index check's `columns` as written: a column (`created_at`,

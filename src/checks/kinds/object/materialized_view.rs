@@ -4,6 +4,7 @@ use super::{relation, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 
 #[derive(Debug, Clone)]
 pub struct MaterializedViewProps {
@@ -40,7 +41,7 @@ impl ObjectType for MaterializedViewProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         relation::exists(
             ctx,
@@ -69,7 +70,7 @@ impl ObjectType for MaterializedViewProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         relation::absent(ctx, snap, name, Self::NOUN, &accept)
     }
 }

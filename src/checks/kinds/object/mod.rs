@@ -229,7 +229,7 @@ pub trait ObjectType: Sized + std::fmt::Debug + Clone {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String;
 
     /// `[[absent]]` of one name (on `table` when located): what exists, if anything.
@@ -239,7 +239,7 @@ pub trait ObjectType: Sized + std::fmt::Debug + Clone {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-    ) -> Option<String>;
+    ) -> Option<Problem>;
 
     /// The pass detail of `[[absent]]`, when the type words it its own way.
     fn absent_detail(&self, _names: &Names) -> Option<String> {
@@ -319,10 +319,10 @@ macro_rules! object_types {
             fn needs_expressions(&self) -> bool {
                 match self { $( Typed::$var(t) => t.needs_expressions(), )* }
             }
-            fn exists(&self, ctx: &Ctx, snap: &Snapshot, name: &str, table: Option<&QualName>, problems: &mut Vec<String>) -> String {
+            fn exists(&self, ctx: &Ctx, snap: &Snapshot, name: &str, table: Option<&QualName>, problems: &mut Vec<Problem>) -> String {
                 match self { $( Typed::$var(t) => t.exists(ctx, snap, name, table, problems), )* }
             }
-            fn absent(&self, ctx: &Ctx, snap: &Snapshot, name: &str, table: Option<&QualName>) -> Option<String> {
+            fn absent(&self, ctx: &Ctx, snap: &Snapshot, name: &str, table: Option<&QualName>) -> Option<Problem> {
                 match self { $( Typed::$var(t) => t.absent(ctx, snap, name, table), )* }
             }
             fn absent_detail(&self, names: &Names) -> Option<String> {
@@ -498,7 +498,7 @@ impl ObjectCheck {
             format!(" with the expected {}", self.with.join(", "))
         };
         Outcome::from_problems(
-            problems.into_iter().map(Problem::new).collect(),
+            problems,
             format!(
                 "{} {} {}{with}",
                 self.typed.nouns(shown.len()),
@@ -510,7 +510,7 @@ impl ObjectCheck {
 
     /// Evaluate `[[absent]]`.
     pub fn absent(&self, ctx: &Ctx, snap: &Snapshot) -> Outcome {
-        let mut present: Vec<String> = Vec::new();
+        let mut present: Vec<Problem> = Vec::new();
         let mut shown = Vec::new();
         for raw in self.names.iter() {
             shown.push(raw.to_string());
@@ -537,7 +537,7 @@ impl ObjectCheck {
                 list(&shown, 10)
             )
         });
-        Outcome::from_problems(present.into_iter().map(Problem::new).collect(), what)
+        Outcome::from_problems(present, what)
     }
 
     /// The object key the check names (`table`, `column`, ...).

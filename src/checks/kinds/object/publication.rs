@@ -5,6 +5,7 @@ use super::{Object, ObjectType};
 use crate::catalog::{QualName, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 use crate::words::list;
 
 #[derive(Debug, Clone)]
@@ -43,10 +44,13 @@ impl ObjectType for PublicationProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         let Some(p) = snap.publication(name) else {
-            problems.push(format!("publication {name} does not exist"));
+            problems.push(Problem::says(
+                format!("publication {name}"),
+                "does not exist",
+            ));
             return name.to_string();
         };
         let mut missing = Vec::new();
@@ -57,20 +61,23 @@ impl ObjectType for PublicationProps {
             }
         }
         if !missing.is_empty() {
-            problems.push(format!(
-                "publication {name} does not include {}{}",
-                missing.join(", "),
-                if p.members.is_empty() {
-                    " (it has no member tables)".to_string()
-                } else {
-                    format!(
-                        " (members: {})",
-                        list(
-                            &p.members.iter().map(|m| ctx.show(m)).collect::<Vec<_>>(),
-                            10
+            problems.push(Problem::says(
+                format!("publication {name}"),
+                format!(
+                    "does not include {}{}",
+                    missing.join(", "),
+                    if p.members.is_empty() {
+                        " (it has no member tables)".to_string()
+                    } else {
+                        format!(
+                            " (members: {})",
+                            list(
+                                &p.members.iter().map(|m| ctx.show(m)).collect::<Vec<_>>(),
+                                10
+                            )
                         )
-                    )
-                }
+                    }
+                ),
             ));
         }
         name.to_string()
@@ -82,18 +89,22 @@ impl ObjectType for PublicationProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         let p = snap.publication(name)?;
         match &self.tables {
-            None => Some(format!("publication {name} exists")),
+            None => Some(Problem::says(format!("publication {name}"), "exists")),
             Some(ts) => {
                 let members: Vec<String> = ts
                     .iter()
                     .filter(|t| p.members.contains(&ctx.qual(t)))
                     .map(|t| ctx.show(&ctx.qual(t)))
                     .collect();
-                (!members.is_empty())
-                    .then(|| format!("publication {name} includes {}", members.join(", ")))
+                (!members.is_empty()).then(|| {
+                    Problem::says(
+                        format!("publication {name}"),
+                        format!("includes {}", members.join(", ")),
+                    )
+                })
             }
         }
     }

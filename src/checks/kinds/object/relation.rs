@@ -3,7 +3,8 @@
 //! has (`columns`, `owner`, `reads`). Not an object type itself; must not hold one type's rules.
 
 use crate::catalog::{QualName, RelKind, Relation, Snapshot};
-use crate::checks::names::{missing_relation, Ctx};
+use crate::checks::names::{missing_relation, wrong_kind, Ctx};
+use crate::findings::Problem;
 use crate::words::{closest, list, plural};
 
 /// `[[exists]]` of the relation `name` of a kind `accept` takes (`noun` as details say it):
@@ -15,8 +16,8 @@ pub(super) fn exists(
     name: &str,
     noun: &str,
     accept: &dyn Fn(RelKind) -> bool,
-    problems: &mut Vec<String>,
-    props: impl FnOnce(&Relation, &str, &mut Vec<String>),
+    problems: &mut Vec<Problem>,
+    props: impl FnOnce(&Relation, &str, &mut Vec<Problem>),
 ) -> String {
     let q = ctx.qual(name);
     let Some(r) = snap.relation(&q) else {
@@ -24,11 +25,7 @@ pub(super) fn exists(
         return ctx.show(&q);
     };
     if !accept(r.kind) {
-        problems.push(format!(
-            "{} is a {}, not a {noun}",
-            ctx.show(&q),
-            r.kind.noun()
-        ));
+        problems.push(wrong_kind(ctx, &q, r, noun));
         return ctx.show(&q);
     }
     let shown = ctx.show_rel(r);
@@ -43,14 +40,14 @@ pub(super) fn absent(
     name: &str,
     noun: &str,
     accept: &dyn Fn(RelKind) -> bool,
-) -> Option<String> {
+) -> Option<Problem> {
     snap.relation(&ctx.qual(name))
         .filter(|r| accept(r.kind))
-        .map(|r| format!("{noun} {} exists", ctx.show_rel(r)))
+        .map(|r| Problem::says(format!("{noun} {}", ctx.show_rel(r)), "exists"))
 }
 
 /// `columns = [...]`: every one is there.
-pub(super) fn columns(r: &Relation, name: &str, cols: &[String], problems: &mut Vec<String>) {
+pub(super) fn columns(r: &Relation, name: &str, cols: &[String], problems: &mut Vec<Problem>) {
     let missing: Vec<String> = cols
         .iter()
         .filter(|c| r.column(c).is_none())
@@ -60,7 +57,7 @@ pub(super) fn columns(r: &Relation, name: &str, cols: &[String], problems: &mut 
         return;
     }
     let mut s = format!(
-        "{name}: missing {} {}",
+        "missing {} {}",
         plural(missing.len(), "column", "columns"),
         missing.join(", ")
     );
@@ -69,13 +66,16 @@ pub(super) fn columns(r: &Relation, name: &str, cols: &[String], problems: &mut 
             s.push_str(&format!(" (did you mean {n}?)"));
         }
     }
-    problems.push(s);
+    problems.push(Problem::on(name, s));
 }
 
 /// `owner = "..."`.
-pub(super) fn owner(r: &Relation, name: &str, want: &str, problems: &mut Vec<String>) {
+pub(super) fn owner(r: &Relation, name: &str, want: &str, problems: &mut Vec<Problem>) {
     if want != r.owner {
-        problems.push(format!("{name}: owner is {}, expected {want}", r.owner));
+        problems.push(Problem::on(
+            name,
+            format!("owner is {}, expected {want}", r.owner),
+        ));
     }
 }
 
@@ -85,7 +85,7 @@ pub(super) fn reads(
     r: &Relation,
     name: &str,
     reads: &[String],
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) {
     let deps: Vec<QualName> = r.view.iter().flat_map(|v| v.depends_on.clone()).collect();
     let missing: Vec<String> = reads
@@ -94,14 +94,17 @@ pub(super) fn reads(
         .cloned()
         .collect();
     if !missing.is_empty() {
-        problems.push(format!(
-            "{name}: does not read {} (reads: {})",
-            missing.join(", "),
-            if deps.is_empty() {
-                "nothing".to_string()
-            } else {
-                list(&deps.iter().map(|d| ctx.show(d)).collect::<Vec<_>>(), 10)
-            }
+        problems.push(Problem::on(
+            name,
+            format!(
+                "does not read {} (reads: {})",
+                missing.join(", "),
+                if deps.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    list(&deps.iter().map(|d| ctx.show(d)).collect::<Vec<_>>(), 10)
+                }
+            ),
         ));
     }
 }

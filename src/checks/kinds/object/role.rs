@@ -5,6 +5,7 @@ use super::{Object, ObjectType};
 use crate::catalog::{QualName, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 use crate::words::closest;
 
 #[derive(Debug, Clone)]
@@ -56,14 +57,14 @@ impl ObjectType for RoleProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         let Some(r) = snap.role(name) else {
-            let mut s = format!("role {name} does not exist");
+            let mut s = "does not exist".to_string();
             if let Some(n) = closest(name, snap.roles.iter().map(|r| r.name.as_str())) {
                 s.push_str(&format!(" (did you mean {n}?)"));
             }
-            problems.push(s);
+            problems.push(Problem::says(format!("role {name}"), s));
             return name.to_string();
         };
         for (what, want, have) in [
@@ -77,17 +78,23 @@ impl ObjectType for RoleProps {
         ] {
             if let Some(w) = want {
                 if w != have {
-                    problems.push(format!(
-                        "role {name} is {}{what}, expected {}{what}",
-                        if have { "" } else { "NO" },
-                        if w { "" } else { "NO" }
+                    problems.push(Problem::says(
+                        format!("role {name}"),
+                        format!(
+                            "is {}{what}, expected {}{what}",
+                            if have { "" } else { "NO" },
+                            if w { "" } else { "NO" }
+                        ),
                     ));
                 }
             }
         }
         for m in self.member_of.iter().flatten() {
             if !r.member_of.contains(m) {
-                problems.push(format!("role {name} is not a member of {m}"));
+                problems.push(Problem::says(
+                    format!("role {name}"),
+                    format!("is not a member of {m}"),
+                ));
             }
         }
         name.to_string()
@@ -99,8 +106,9 @@ impl ObjectType for RoleProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
-        snap.role(name).map(|r| format!("role {} exists", r.name))
+    ) -> Option<Problem> {
+        snap.role(name)
+            .map(|r| Problem::says(format!("role {}", r.name), "exists"))
     }
 }
 

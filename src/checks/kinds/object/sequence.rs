@@ -5,6 +5,7 @@ use super::{relation, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Snapshot};
 use crate::checks::names::{split_column, Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 
 #[derive(Debug, Clone)]
 pub struct SequenceProps {
@@ -35,7 +36,7 @@ impl ObjectType for SequenceProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         relation::exists(
             ctx,
@@ -53,12 +54,14 @@ impl ObjectType for SequenceProps {
                     let actual = r.sequence.as_ref().and_then(|s| s.owned_by.clone());
                     match (tq, actual) {
                         (Some(tq), Some((at, ac))) if tq == at && col == ac => {}
-                        (_, Some((at, ac))) => problems.push(format!(
-                            "{shown}: owned by {}.{ac}, expected {ob}",
-                            ctx.show(&at)
+                        (_, Some((at, ac))) => problems.push(Problem::on(
+                            shown,
+                            format!("owned by {}.{ac}, expected {ob}", ctx.show(&at)),
                         )),
-                        (_, None) => problems
-                            .push(format!("{shown}: not owned by any column, expected {ob}")),
+                        (_, None) => problems.push(Problem::on(
+                            shown,
+                            format!("not owned by any column, expected {ob}"),
+                        )),
                     }
                 }
             },
@@ -71,7 +74,7 @@ impl ObjectType for SequenceProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         relation::absent(ctx, snap, name, Self::NOUN, &accept)
     }
 }

@@ -5,6 +5,7 @@ use super::{relation, Object, ObjectType};
 use crate::catalog::{ConstraintKind, QualName, RelKind, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 
 #[derive(Debug, Clone)]
 pub struct TableProps {
@@ -37,7 +38,7 @@ impl ObjectType for TableProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         relation::exists(
             ctx,
@@ -56,14 +57,17 @@ impl ObjectType for TableProps {
                         .iter()
                         .find(|c| c.kind == ConstraintKind::PrimaryKey)
                     {
-                        None => problems.push(format!(
-                            "{shown}: has no primary key, expected ({})",
-                            pk.join(", ")
+                        None => problems.push(Problem::on(
+                            shown,
+                            format!("has no primary key, expected ({})", pk.join(", ")),
                         )),
-                        Some(c) if c.columns != *pk => problems.push(format!(
-                            "{shown}: primary key is ({}), expected ({})",
-                            c.columns.join(", "),
-                            pk.join(", ")
+                        Some(c) if c.columns != *pk => problems.push(Problem::on(
+                            shown,
+                            format!(
+                                "primary key is ({}), expected ({})",
+                                c.columns.join(", "),
+                                pk.join(", ")
+                            ),
                         )),
                         _ => {}
                     }
@@ -81,7 +85,7 @@ impl ObjectType for TableProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         relation::absent(ctx, snap, name, Self::NOUN, &accept)
     }
 }

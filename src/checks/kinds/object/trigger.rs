@@ -5,6 +5,7 @@ use super::{word, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Relation, Snapshot, TriggerEvent, TriggerTiming};
 use crate::checks::names::{missing_relation, Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 use crate::words::{closest, list};
 
 /// `timing = "..."` as check files write it (`_` for a space).
@@ -91,7 +92,7 @@ impl ObjectType for TriggerProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         let tables: Vec<&Relation> = match table {
             Some(tq) => match snap.relation(tq) {
@@ -107,9 +108,12 @@ impl ObjectType for TriggerProps {
         };
         let found = tables.iter().find_map(|r| r.trigger(name).map(|t| (*r, t)));
         let Some((r, t)) = found else {
-            let mut s = match tables.as_slice() {
-                [one] => format!("{}: no trigger {name}", ctx.show_rel(one)),
-                _ => format!("trigger {name} does not exist in {}", ctx.schema),
+            let (object, mut s) = match tables.as_slice() {
+                [one] => (ctx.show_rel(one), format!("no trigger {name}")),
+                _ => (
+                    format!("trigger {name}"),
+                    format!("does not exist in {}", ctx.schema),
+                ),
             };
             let names: Vec<&str> = tables
                 .iter()
@@ -128,26 +132,31 @@ impl ObjectType for TriggerProps {
                     }
                 ));
             }
-            problems.push(s);
+            problems.push(match tables.as_slice() {
+                [_] => Problem::on(object, s),
+                _ => Problem::says(object, s),
+            });
             return name.to_string();
         };
         let shown = format!("{}.{}", ctx.show_rel(r), t.name);
         if let Some(f) = &self.function {
             let want = ctx.qual(f);
             if want != t.function {
-                problems.push(format!(
-                    "{shown}: executes {}, expected {}",
-                    ctx.show(&t.function),
-                    ctx.show(&want)
+                problems.push(Problem::on(
+                    &shown,
+                    format!(
+                        "executes {}, expected {}",
+                        ctx.show(&t.function),
+                        ctx.show(&want)
+                    ),
                 ));
             }
         }
         if let Some(want) = self.timing {
             if t.timing != want {
-                problems.push(format!(
-                    "{shown}: fires {}, expected {}",
-                    t.timing.sql(),
-                    want.sql()
+                problems.push(Problem::on(
+                    &shown,
+                    format!("fires {}, expected {}", t.timing.sql(), want.sql()),
                 ));
             }
         }
@@ -157,32 +166,37 @@ impl ObjectType for TriggerProps {
             if *want != have {
                 let show =
                     |v: &[TriggerEvent]| v.iter().map(|e| e.sql()).collect::<Vec<_>>().join(" OR ");
-                problems.push(format!(
-                    "{shown}: fires on {}, expected {}",
-                    show(&have),
-                    show(want)
+                problems.push(Problem::on(
+                    &shown,
+                    format!("fires on {}, expected {}", show(&have), show(want)),
                 ));
             }
         }
         if let Some(row) = self.row {
             if row != t.row {
-                problems.push(format!(
-                    "{shown}: is FOR EACH {}, expected FOR EACH {}",
-                    if t.row { "ROW" } else { "STATEMENT" },
-                    if row { "ROW" } else { "STATEMENT" }
+                problems.push(Problem::on(
+                    &shown,
+                    format!(
+                        "is FOR EACH {}, expected FOR EACH {}",
+                        if t.row { "ROW" } else { "STATEMENT" },
+                        if row { "ROW" } else { "STATEMENT" }
+                    ),
                 ));
             }
         }
         if let Some(e) = self.enabled {
             if e != t.enabled.fires() {
-                problems.push(format!(
-                    "{shown}: is {}, expected {}",
-                    if t.enabled.fires() {
-                        "enabled"
-                    } else {
-                        "disabled"
-                    },
-                    if e { "enabled" } else { "disabled" }
+                problems.push(Problem::on(
+                    &shown,
+                    format!(
+                        "is {}, expected {}",
+                        if t.enabled.fires() {
+                            "enabled"
+                        } else {
+                            "disabled"
+                        },
+                        if e { "enabled" } else { "disabled" }
+                    ),
                 ));
             }
         }
@@ -195,14 +209,18 @@ impl ObjectType for TriggerProps {
         snap: &Snapshot,
         name: &str,
         table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         let tables: Vec<&Relation> = match table {
             Some(q) => snap.relation(q).into_iter().collect(),
             None => snap.relations_in(ctx.schema).collect(),
         };
         tables.iter().find_map(|r| {
-            r.trigger(name)
-                .map(|t| format!("trigger {} exists on {}", t.name, ctx.show_rel(r)))
+            r.trigger(name).map(|t| {
+                Problem::says(
+                    format!("trigger {}", t.name),
+                    format!("exists on {}", ctx.show_rel(r)),
+                )
+            })
         })
     }
 }

@@ -4,6 +4,7 @@ use super::{relation, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
+use crate::findings::Problem;
 use crate::words::list;
 
 #[derive(Debug, Clone)]
@@ -43,7 +44,7 @@ impl ObjectType for ViewProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> String {
         relation::exists(
             ctx,
@@ -69,7 +70,7 @@ impl ObjectType for ViewProps {
                             .map(|d| ctx.show(d))
                             .collect();
                         let mut s = format!(
-                            "{shown}: security_invoker is {}, expected {}",
+                            "security_invoker is {}, expected {}",
                             if r.security_invoker() { "on" } else { "off" },
                             if si { "on" } else { "off" }
                         );
@@ -79,7 +80,7 @@ impl ObjectType for ViewProps {
                                 list(&reads_rls, 5)
                             ));
                         }
-                        problems.push(s);
+                        problems.push(Problem::on(shown, s));
                     }
                 }
                 if let Some(reads) = &self.reads {
@@ -95,7 +96,7 @@ impl ObjectType for ViewProps {
         snap: &Snapshot,
         name: &str,
         _table: Option<&QualName>,
-    ) -> Option<String> {
+    ) -> Option<Problem> {
         relation::absent(ctx, snap, name, Self::NOUN, &accept)
     }
 }

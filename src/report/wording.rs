@@ -1,0 +1,258 @@
+//! The one place a finding's data becomes prose: a `Problem` (object + typed message) as the
+//! line every output format shows, and an outcome's detail (problems joined). Pure functions;
+//! must not decide whether anything is wrong (the checks did) or read the database.
+
+use crate::findings::{Counted, Message, Missing, Problem};
+use crate::words::{list, list_of};
+
+/// An outcome as one line of prose: a failure's problems joined by `; `, else the pass or error
+/// note; a subject (a named scenario) first.
+pub fn detail_of(o: &crate::checks::Outcome) -> String {
+    let body = if o.problems.is_empty() {
+        o.note.clone()
+    } else {
+        let parts: Vec<String> = o.problems.iter().map(problem_text).collect();
+        parts.join("; ")
+    };
+    match &o.subject {
+        Some(s) => format!("{s}: {body}"),
+        None => body,
+    }
+}
+
+/// One problem as prose: `object: message`, `object message` for a sentence about it, or the
+/// message alone when the problem has no object.
+pub fn problem_text(p: &Problem) -> String {
+    let obj = p.object.as_deref();
+    match &p.message {
+        Message::Text(t) => match obj {
+            Some(o) => format!("{o}: {t}"),
+            None => t.clone(),
+        },
+        Message::Sentence(t) => match obj {
+            Some(o) => format!("{o} {t}"),
+            None => t.clone(),
+        },
+        Message::Missing(m) => missing_text(obj, m),
+        Message::Privileges {
+            role,
+            superuser,
+            held,
+            privileges,
+        } => format!(
+            "{role}{} {} {}{}",
+            if *superuser { " (superuser)" } else { "" },
+            if *held { "has" } else { "lacks" },
+            privileges.join(", "),
+            obj.map(|o| format!(" on {o}")).unwrap_or_default()
+        ),
+        Message::OnTables { what, tables } => format!("{what} on {}", list(tables, 20)),
+        Message::Changed { op, roles, effect } => {
+            format!("{op} succeeded as {}{effect}", list(roles, 10))
+        }
+        Message::Blocked(attempts) => format!("blocked: {}", attempts.join("; ")),
+        Message::TruncateGap {
+            all_blocked,
+            triggers,
+        } => {
+            let table = obj.unwrap_or("the table");
+            format!(
+                "{} row-level trigger{} {}, but row-level triggers do not fire on TRUNCATE and \
+                 {table} has no TRUNCATE trigger: add one (CREATE TRIGGER ... BEFORE TRUNCATE ON \
+                 {table} FOR EACH STATEMENT EXECUTE FUNCTION ...) or REVOKE TRUNCATE",
+                if *all_blocked {
+                    "UPDATE and DELETE are blocked by"
+                } else {
+                    "the table has"
+                },
+                if triggers.len() == 1 { "" } else { "s" },
+                list(triggers, 5)
+            )
+        }
+        Message::Count(c) => counted_text(c),
+        Message::MissingNames(names) => format!("missing: {}", list(names, 20)),
+        Message::Found { shown, total } => format!("found: {}", list_of(shown, *total)),
+    }
+}
+
+/// The message of a problem alone, without its object (`no such table (did you mean t?)`):
+/// what `message` holds in the JSON report beside `object`.
+pub fn message_text(p: &Problem) -> String {
+    problem_text(&Problem {
+        object: None,
+        message: p.message.clone(),
+    })
+}
+
+/// `x: no such table (did you mean y?)`, `t: no column c`, `x is a view, not a table`,
+/// `x: no such table (schema s was not read)`.
+fn missing_text(obj: Option<&str>, m: &Missing) -> String {
+    let lead = |rest: String| match obj {
+        Some(o) => format!("{o}: {rest}"),
+        None => rest,
+    };
+    if let Some(kind) = &m.found_kind {
+        return match obj {
+            Some(o) => format!("{o} is a {kind}, not a {}", m.noun),
+            None => format!("a {kind}, not a {}", m.noun),
+        };
+    }
+    let mut s = match &m.name {
+        Some(n) => lead(format!("no {} {n}", m.noun)),
+        None => lead(format!("no such {}", m.noun)),
+    };
+    if let Some(schema) = &m.unread_schema {
+        s.push_str(&format!(" (schema {schema} was not read)"));
+    } else if !m.near.is_empty() {
+        let near: Vec<String> = m
+            .near
+            .iter()
+            .map(|n| match &n.kind {
+                Some(k) => format!("{} ({k})", n.name),
+                None => n.name.clone(),
+            })
+            .collect();
+        s.push_str(&format!(" (did you mean {}?)", near.join(", ")));
+    }
+    s
+}
+
+/// `3 tables, expected 11`, `2 policies on a, b, expected >= 4 (a 2, b 0)`.
+fn counted_text(c: &Counted) -> String {
+    let noun = if c.count == 1 { &c.one } else { &c.many };
+    let mut s = format!("{} {noun}", c.count);
+    if !c.tables.is_empty() {
+        s.push_str(&format!(" on {}", list(&c.tables, 10)));
+    }
+    s.push_str(&format!(", expected {}", c.expected));
+    if !c.per_table.is_empty() {
+        let parts: Vec<String> = c
+            .per_table
+            .iter()
+            .map(|(t, k)| format!("{t} {k}"))
+            .collect();
+        s.push_str(&format!(" ({})", list(&parts, 20)));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{Expectation, Near};
+
+    fn text(p: Problem) -> String {
+        problem_text(&p)
+    }
+
+    #[test]
+    fn text_and_sentence_place_the_object() {
+        assert_eq!(
+            text(Problem::on("public.t", "RLS disabled")),
+            "public.t: RLS disabled"
+        );
+        assert_eq!(text(Problem::new("no tables found")), "no tables found");
+        assert_eq!(
+            text(Problem::says("extension pg_cron", "is not installed")),
+            "extension pg_cron is not installed"
+        );
+    }
+
+    #[test]
+    fn privileges_read_role_first() {
+        let p = |superuser, held| {
+            text(Problem::about(
+                "public.t",
+                Message::Privileges {
+                    role: "anon".into(),
+                    superuser,
+                    held,
+                    privileges: vec!["SELECT".into(), "UPDATE".into()],
+                },
+            ))
+        };
+        assert_eq!(p(false, false), "anon lacks SELECT, UPDATE on public.t");
+        assert_eq!(
+            p(true, true),
+            "anon (superuser) has SELECT, UPDATE on public.t"
+        );
+    }
+
+    #[test]
+    fn missing_objects_with_near_misses() {
+        let mut m = Missing::of("table");
+        assert_eq!(text(Problem::missing("t", m.clone())), "t: no such table");
+        m.near = vec![
+            Near {
+                name: "Orders".into(),
+                kind: None,
+            },
+            Near {
+                name: "app.orders".into(),
+                kind: Some("view".into()),
+            },
+        ];
+        assert_eq!(
+            text(Problem::missing("orders", m.clone())),
+            "orders: no such table (did you mean Orders, app.orders (view)?)"
+        );
+        m.unread_schema = Some("app".into());
+        assert_eq!(
+            text(Problem::missing("app.x", m)),
+            "app.x: no such table (schema app was not read)",
+            "an unread schema says so instead of guessing"
+        );
+        assert_eq!(
+            text(Problem::missing(
+                "t",
+                Missing::named("column", "nmae").near(Some("name"))
+            )),
+            "t: no column nmae (did you mean name?)"
+        );
+        let mut v = Missing::of("table");
+        v.found_kind = Some("view".into());
+        assert_eq!(text(Problem::missing("v", v)), "v is a view, not a table");
+    }
+
+    #[test]
+    fn counts_against_their_expectation() {
+        let c = Counted {
+            count: 1,
+            one: "policy".into(),
+            many: "policies".into(),
+            tables: vec!["a".into(), "b".into()],
+            expected: Expectation::AtLeast(4),
+            per_table: vec![("a".into(), 1), ("b".into(), 0)],
+        };
+        assert_eq!(
+            text(Problem::whole(Message::Count(c))),
+            "1 policy on a, b, expected >= 4 (a 1, b 0)"
+        );
+        let c = Counted {
+            count: 3,
+            one: "table".into(),
+            many: "tables".into(),
+            tables: vec![],
+            expected: Expectation::Exactly(11),
+            per_table: vec![],
+        };
+        assert_eq!(
+            text(Problem::whole(Message::Count(c))),
+            "3 tables, expected 11"
+        );
+        assert_eq!(
+            text(Problem::whole(Message::MissingNames(vec![
+                "a".into(),
+                "b".into()
+            ]))),
+            "missing: a, b"
+        );
+        assert_eq!(
+            text(Problem::whole(Message::Found {
+                shown: vec!["a".into()],
+                total: 3
+            })),
+            "found: a, and 2 more"
+        );
+    }
+}
