@@ -1,7 +1,8 @@
 //! What checks and lint rules find, as data shared by the layers that produce it (`checks`,
-//! `lint`) and the one that renders it (`report`): status, level, location, problems and a count
-//! against its expectation. Must not format for any output (joining problems, table cells and
-//! prose are the renderers'), and must not depend on checks, lint, report or cli.
+//! `lint`) and the one that renders it (`report`): status, level, location, problems (an object
+//! and a typed message), a count against its expectation, and a rule's description. Must not
+//! format for any output (the wording of problems is `report::wording`'s; table cells and prose
+//! are the renderers'), and must not depend on checks, lint, report or cli.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -253,6 +254,19 @@ pub struct Component {
     pub component: String,
     pub count: i64,
     pub expected: Expectation,
+}
+
+/// A rule as the machine formats describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub id: String,
+    pub level: Level,
+    /// What it detects, one line.
+    pub what: String,
+    /// Why it matters.
+    pub why: String,
+    /// How to fix it in general.
+    pub fix: String,
 }
 
 #[cfg(test)]

@@ -37,7 +37,8 @@ pub async fn run(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode
             .find(f, snap)
     });
     let mut report = Report::new("diagnose", &got.display);
-    report.results = d.results;
+    let (worst, excluded) = (d.worst, d.excluded);
+    report.results = crate::report::diagnosis_rows(d);
     report.rules = lint::rule_infos();
     report.list_all = cfg.verbose > 0;
     report.duration_ms = ms(started.elapsed());
@@ -53,13 +54,11 @@ pub async fn run(cfg: &RunConfig, o: DiagnoseOptions) -> anyhow::Result<ExitCode
             catalog::QUERY_COUNT,
             snap.connections,
             ms(t.elapsed()),
-            d.excluded,
+            excluded,
             report.duration_ms
         );
     }
-    let fails = d
-        .worst
-        .is_some_and(|w| w >= super::output::threshold(o.fail_on));
+    let fails = worst.is_some_and(|w| w >= super::output::threshold(o.fail_on));
     report_and_exit(cfg, &mut report, o.format, o.output.as_deref(), fails)
 }
 

@@ -11,9 +11,10 @@ use anyhow::Context;
 use crate::cli::LintFormat;
 use crate::config::{ConfigError, LintOptions, RunConfig};
 use crate::db::{self, PresetUse};
-use crate::lint::migration::{self, render};
+use crate::lint::migration;
 use crate::migrate::lint::{pending, set_of};
 use crate::migrate::source::{self, MigrationFile};
+use crate::report::migration_lint as render;
 use crate::report::Level;
 
 fn threshold(f: crate::cli::FailOn) -> Level {

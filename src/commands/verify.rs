@@ -60,7 +60,9 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     let snapshot_ms = ms(t0.elapsed());
     let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
     let pgtap_rows = checks::kinds::pgtap::run(&db.client, &pgtap_files, &settings).await;
-    report.results.extend(pgtap_rows);
+    report
+        .results
+        .extend(pgtap_rows.into_iter().map(crate::report::tap_row));
     report.duration_ms = ms(started.elapsed());
     let lost = db.client.is_closed();
     db.close().await;

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use crate::catalog::{self, privileges_of, AclItem, QualName, Relation, Scope, Snapshot};
 use crate::config::{ConfigError, Exclusion, HistoryTable};
-use crate::report::{CheckResult, Level, Status};
+use crate::findings::{Level, Location, RuleInfo};
 
 /// The roles API clients act as on Supabase: `anon` (no login) and `authenticated` (any signed-up
 /// user). What they can reach in an exposed schema is what the internet can reach.
@@ -44,8 +44,8 @@ pub type Rule = RuleDef<fn(&RuleCtx) -> Vec<Finding>>;
 
 impl<F> RuleDef<F> {
     /// The rule as reports describe it (SARIF's driver rules, the human output).
-    pub fn info(&self) -> crate::report::RuleInfo {
-        crate::report::RuleInfo {
+    pub fn info(&self) -> RuleInfo {
+        RuleInfo {
             id: self.id.to_string(),
             level: self.level,
             what: self.what.to_string(),
@@ -418,21 +418,43 @@ pub fn validate_exclusions(exclusions: &[Exclusion]) -> Result<(), ConfigError> 
 }
 
 /// The diagnose rules as the report describes them (SARIF's driver rules, the human output).
-pub fn rule_infos() -> Vec<crate::report::RuleInfo> {
+pub fn rule_infos() -> Vec<RuleInfo> {
     rules::RULES.iter().map(|r| r.info()).collect()
 }
 
-/// The outcome of diagnosing one snapshot.
+/// The outcome of diagnosing one snapshot, as data (`report::rows` turns it into rows).
 #[derive(Debug, Clone)]
 pub struct Diagnosis {
-    /// One row per finding (FAIL, with level and hint), and one PASS row per rule without any.
-    pub results: Vec<CheckResult>,
+    /// Every rule, in order, with what it found.
+    pub rules: Vec<RuleResult>,
     /// The highest level among the findings that were not excluded.
     pub worst: Option<Level>,
     pub excluded: usize,
 }
 
-/// Run every rule and turn the findings into report rows, exclusions applied.
+/// What one rule found.
+#[derive(Debug, Clone)]
+pub struct RuleResult {
+    pub rule: &'static Rule,
+    /// The findings kept (not excluded), each with its report id and place.
+    pub findings: Vec<Placed>,
+    /// How many findings `[diagnose] exclude` removed.
+    pub excluded: usize,
+    /// What the rule looked at, when it says (`rules::note`), for a rule that found nothing.
+    pub note: Option<String>,
+    pub duration_ms: f64,
+}
+
+/// A kept finding with its id in the report (`rule:object`, `#2`... when repeated) and the
+/// migration statement that created its object, when known.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub id: String,
+    pub finding: Finding,
+    pub location: Option<Location>,
+}
+
+/// Run every rule, exclusions applied.
 pub fn diagnose(cx: &RuleCtx, exclusions: &[Exclusion]) -> Diagnosis {
     diagnose_placed(cx, exclusions, |_| None)
 }
@@ -442,9 +464,9 @@ pub fn diagnose(cx: &RuleCtx, exclusions: &[Exclusion]) -> Diagnosis {
 pub fn diagnose_placed(
     cx: &RuleCtx,
     exclusions: &[Exclusion],
-    place: impl Fn(&Finding) -> Option<crate::report::Location>,
+    place: impl Fn(&Finding) -> Option<Location>,
 ) -> Diagnosis {
-    let mut results = Vec::new();
+    let mut out = Vec::new();
     let mut worst: Option<Level> = None;
     let mut total_excluded = 0;
     let mut seen_ids: Vec<String> = Vec::new();
@@ -454,20 +476,13 @@ pub fn diagnose_placed(
             .into_iter()
             .partition(|f| excluded(exclusions, rule.id, f));
         total_excluded += gone.len();
-        if kept.is_empty() {
-            let mut detail = match rules::note(rule.id, cx) {
-                Some(n) => format!("{n} ({})", rule.what),
-                None => format!("none found: {}", rule.what),
-            };
-            if !gone.is_empty() {
-                detail.push_str(&format!(" ({} excluded by [diagnose] exclude)", gone.len()));
-            }
-            let mut r = CheckResult::new(rule.id, rule.id, Status::Pass, detail);
-            r.duration_ms = ms(t.elapsed());
-            results.push(r);
-            continue;
-        }
-        worst = worst.max(Some(rule.level));
+        let note = if kept.is_empty() {
+            rules::note(rule.id, cx)
+        } else {
+            worst = worst.max(Some(rule.level));
+            None
+        };
+        let mut placed = Vec::with_capacity(kept.len());
         for f in kept {
             let mut id = format!("{}:{}", rule.id, f.key());
             let mut n = 2;
@@ -476,17 +491,23 @@ pub fn diagnose_placed(
                 n += 1;
             }
             seen_ids.push(id.clone());
-            let object = f.key();
             let location = place(&f);
-            let mut r = CheckResult::finding(id, rule.id, rule.level, f.message, rule.why);
-            r.object = Some(object);
-            r.location = location;
-            r.hint = Some(f.fix);
-            results.push(r);
+            placed.push(Placed {
+                id,
+                finding: f,
+                location,
+            });
         }
+        out.push(RuleResult {
+            rule,
+            findings: placed,
+            excluded: gone.len(),
+            note,
+            duration_ms: ms(t.elapsed()),
+        });
     }
     Diagnosis {
-        results,
+        rules: out,
         worst,
         excluded: total_excluded,
     }
@@ -738,33 +759,38 @@ mod tests {
         let cx = RuleCtx::new(&s, &["public".to_string()]);
         let d = diagnose(&cx, &[]);
         assert_eq!(d.worst, Some(Level::Error));
-        let fail: Vec<&CheckResult> = d
-            .results
-            .iter()
-            .filter(|r| r.status == Status::Fail)
-            .collect();
-        assert!(fail
-            .iter()
-            .any(|r| r.id == "rls-disabled-exposed:public.notes" && r.hint.is_some()));
-        assert!(fail.iter().any(|r| r.id == "no-primary-key:public.notes"));
         assert_eq!(
-            d.results.len(),
-            rules::RULES.len() + fail.len() - {
-                let mut kinds: Vec<&str> = fail.iter().map(|r| r.kind.as_str()).collect();
-                kinds.dedup();
-                kinds.len()
-            }
+            d.rules.len(),
+            rules::RULES.len(),
+            "every rule, found or not"
         );
+        let ids: Vec<&str> = d
+            .rules
+            .iter()
+            .flat_map(|r| r.findings.iter().map(|p| p.id.as_str()))
+            .collect();
+        assert!(
+            ids.contains(&"rls-disabled-exposed:public.notes"),
+            "{ids:?}"
+        );
+        assert!(ids.contains(&"no-primary-key:public.notes"), "{ids:?}");
+        assert!(d
+            .rules
+            .iter()
+            .all(|r| r.findings.is_empty() || r.note.is_none()));
         let ex = vec![Exclusion {
             rule: "rls-disabled-exposed".into(),
             object: Some("notes".into()),
         }];
         let d2 = diagnose(&cx, &ex);
         assert!(d2.excluded >= 1);
-        assert!(!d2
-            .results
+        let rls = d2
+            .rules
             .iter()
-            .any(|r| r.kind == "rls-disabled-exposed" && r.status == Status::Fail));
+            .find(|r| r.rule.id == "rls-disabled-exposed")
+            .unwrap();
+        assert!(rls.findings.is_empty());
+        assert_eq!(rls.excluded, d2.excluded);
     }
 
     #[test]

@@ -16,8 +16,8 @@ use pg_query::protobuf::{node, FunctionParameterMode, ObjectType, RangeVar};
 use super::migration::{qual, qual_of};
 use super::Finding;
 use crate::catalog::{QualName, Snapshot};
+use crate::findings::Location;
 use crate::migrate::MigrationFile;
-use crate::report::Location;
 use crate::sqltext::{self, NodeEnum};
 
 /// The `CREATE` statements of a migration set, by what they create.

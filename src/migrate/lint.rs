@@ -12,7 +12,8 @@ use super::source::{MigrationFile, Sources};
 use super::MigrateError;
 use super::{history, repeatable};
 use crate::config::{ConfigError, HistoryTable, LintGate};
-use crate::lint::migration::{self, render, File, GateOutcome, Set};
+use crate::lint::migration::{self, File, GateOutcome, Set};
+use crate::report::migration_lint as render;
 use crate::report::Level;
 
 /// The lint set of these files, in application order.

@@ -7,6 +7,8 @@ pub mod github;
 pub mod grouped;
 pub mod json;
 pub mod junit;
+pub mod migration_lint;
+pub mod rows;
 pub mod safe;
 pub mod sarif;
 pub mod table;
@@ -21,7 +23,7 @@ use serde::Serialize;
 /// Bumped when the JSON shape changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub use crate::findings::{Component, Level, Location, Status};
+pub use crate::findings::{Component, Level, Location, RuleInfo, Status};
 
 /// The outcome of one check (or one diagnose finding).
 #[derive(Debug, Clone, Serialize)]
@@ -95,21 +97,7 @@ impl CheckResult {
     }
 }
 
-/// A check's outcome with its id, kind, description and location: the one place a check's
-/// problems become the `detail` text every format shows.
-pub fn result_of(
-    check: &crate::checks::Check,
-    o: crate::checks::Outcome,
-    duration_ms: f64,
-) -> CheckResult {
-    let mut r = CheckResult::new(&check.id, check.kind(), o.status, detail_of(&o));
-    r.description = check.description.clone();
-    r.location = Some(check.location.clone());
-    r.component = o.component;
-    r.duration_ms = duration_ms;
-    r
-}
-
+pub use rows::{diagnosis_rows, result_of, tap_row};
 pub use wording::{detail_of, problem_text};
 
 /// All results of one run.
@@ -134,19 +122,6 @@ pub struct Report {
     /// empty for verify.
     #[serde(skip)]
     pub rules: Vec<RuleInfo>,
-}
-
-/// A rule as the machine formats describe it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleInfo {
-    pub id: String,
-    pub level: Level,
-    /// What it detects, one line.
-    pub what: String,
-    /// Why it matters.
-    pub why: String,
-    /// How to fix it in general.
-    pub fix: String,
 }
 
 /// Totals for the summary line.

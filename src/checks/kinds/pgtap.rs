@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::report::{CheckResult, Location, Status};
+use crate::checks::Outcome;
+use crate::findings::{Location, Problem};
 use crate::sqltext::{self, Kind, TxControl};
 use crate::verify::ProbeSettings;
 
@@ -177,18 +178,39 @@ fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn row(path: &Path, line: usize, id: String, status: Status, detail: String) -> CheckResult {
-    let mut r = CheckResult::new(id, KIND, status, detail);
-    r.location = Some(Location {
-        file: path.to_path_buf(),
-        line,
-        col: 1,
-    });
-    r
+/// One result of a pgTAP file, as data: an assertion (`file.sql #3`) or the file's plan
+/// (`file.sql plan`: not kept, no output, could not run). `report::rows` makes it a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TapResult {
+    pub id: String,
+    /// The assertion's description, when it has one.
+    pub description: Option<String>,
+    pub location: Location,
+    pub outcome: Outcome,
+    pub duration_ms: f64,
+}
+
+impl TapResult {
+    /// The check kind these results are reported under.
+    pub const KIND: &'static str = KIND;
+}
+
+fn row(path: &Path, line: usize, id: String, outcome: Outcome) -> TapResult {
+    TapResult {
+        id,
+        description: None,
+        location: Location {
+            file: path.to_path_buf(),
+            line,
+            col: 1,
+        },
+        outcome,
+        duration_ms: 0.0,
+    }
 }
 
 /// The rows of one file's TAP output.
-fn rows_of(path: &Path, tap: &Tap, lines: &[usize], took_ms: f64) -> Vec<CheckResult> {
+fn rows_of(path: &Path, tap: &Tap, lines: &[usize], took_ms: f64) -> Vec<TapResult> {
     let label = file_label(path);
     let mut out = Vec::new();
     for (i, a) in tap.assertions.iter().enumerate() {
@@ -196,32 +218,34 @@ fn rows_of(path: &Path, tap: &Tap, lines: &[usize], took_ms: f64) -> Vec<CheckRe
             let d = d.to_ascii_uppercase();
             d.starts_with("TODO") || d.starts_with("SKIP")
         });
-        let status = if a.ok || todo_or_skip {
-            Status::Pass
-        } else {
-            Status::Fail
-        };
-        let mut detail = if a.description.is_empty() {
+        let mut what = if a.description.is_empty() {
             format!("test {}", a.number)
         } else {
             a.description.clone()
         };
         if let Some(d) = &a.directive {
-            detail.push_str(&format!(" # {d}"));
+            what.push_str(&format!(" # {d}"));
         }
+        // The test, then (when it did not pass) each of pgTAP's diagnostics (have / want...).
+        let mut said = vec![what];
         if !a.ok {
-            for d in &a.diagnostics {
-                if !d.starts_with("Failed test") {
-                    detail.push_str(&format!("; {d}"));
-                }
-            }
+            said.extend(
+                a.diagnostics
+                    .iter()
+                    .filter(|d| !d.starts_with("Failed test"))
+                    .cloned(),
+            );
         }
+        let outcome = if a.ok || todo_or_skip {
+            Outcome::pass(said.join("; "))
+        } else {
+            Outcome::failing(said.into_iter().map(Problem::new).collect())
+        };
         let mut r = row(
             path,
             lines.get(i).copied().unwrap_or(1),
             format!("{label} #{}", a.number),
-            status,
-            detail,
+            outcome,
         );
         r.description = (!a.description.is_empty()).then(|| a.description.clone());
         r.duration_ms = took_ms / tap.assertions.len().max(1) as f64;
@@ -233,8 +257,10 @@ fn rows_of(path: &Path, tap: &Tap, lines: &[usize], took_ms: f64) -> Vec<CheckRe
                 path,
                 1,
                 format!("{label} plan"),
-                Status::Fail,
-                format!("planned {planned} test(s) but ran {}", tap.assertions.len()),
+                Outcome::fail(format!(
+                    "planned {planned} test(s) but ran {}",
+                    tap.assertions.len()
+                )),
             ));
         }
     } else if tap.assertions.is_empty() {
@@ -242,9 +268,9 @@ fn rows_of(path: &Path, tap: &Tap, lines: &[usize], took_ms: f64) -> Vec<CheckRe
             path,
             1,
             format!("{label} plan"),
-            Status::Error,
-            "no TAP output: the file ran no pgTAP assertion (select plan(n); ... select * from finish();)"
-                .into(),
+            Outcome::error(
+                "no TAP output: the file ran no pgTAP assertion (select plan(n); ... select * from finish();)",
+            ),
         ));
     }
     out
@@ -253,7 +279,7 @@ fn rows_of(path: &Path, tap: &Tap, lines: &[usize], took_ms: f64) -> Vec<CheckRe
 /// Run every pgTAP file inside ONE transaction that is always rolled back, a savepoint per
 /// file. pgTAP is installed into `extensions` inside that transaction when the database lacks
 /// it (and so never stays); a server without pgTAP is one error row per file.
-pub async fn run(client: &Client, files: &[PathBuf], settings: &ProbeSettings) -> Vec<CheckResult> {
+pub async fn run(client: &Client, files: &[PathBuf], settings: &ProbeSettings) -> Vec<TapResult> {
     let mut out = Vec::new();
     if files.is_empty() {
         return out;
@@ -266,8 +292,7 @@ pub async fn run(client: &Client, files: &[PathBuf], settings: &ProbeSettings) -
                 f,
                 1,
                 format!("{} plan", file_label(f)),
-                Status::Error,
-                format!("cannot read it: {e}"),
+                Outcome::error(format!("cannot read it: {e}")),
             )),
             Ok(text) => {
                 let body = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
@@ -277,8 +302,7 @@ pub async fn run(client: &Client, files: &[PathBuf], settings: &ProbeSettings) -
                         f,
                         line,
                         format!("{} plan", file_label(f)),
-                        Status::Error,
-                        why,
+                        Outcome::error(why),
                     )),
                 }
             }
@@ -305,8 +329,7 @@ pub async fn run(client: &Client, files: &[PathBuf], settings: &ProbeSettings) -
                 f,
                 1,
                 format!("{} plan", file_label(f)),
-                Status::Error,
-                why.clone(),
+                Outcome::error(why.clone()),
             ));
         }
         return out;
@@ -374,7 +397,7 @@ async fn prepare_pgtap(client: &Client) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_file(client: &Client, path: &Path, steps: &[PgtapStatement]) -> Vec<CheckResult> {
+async fn run_file(client: &Client, path: &Path, steps: &[PgtapStatement]) -> Vec<TapResult> {
     let t0 = Instant::now();
     let label = file_label(path);
     if let Err(e) = client
@@ -385,8 +408,7 @@ async fn run_file(client: &Client, path: &Path, steps: &[PgtapStatement]) -> Vec
             path,
             1,
             format!("{label} plan"),
-            Status::Error,
-            format!("could not set a savepoint: {e}"),
+            Outcome::error(format!("could not set a savepoint: {e}")),
         )];
     }
     let mut tap = Tap::default();
@@ -408,12 +430,11 @@ async fn run_file(client: &Client, path: &Path, steps: &[PgtapStatement]) -> Vec
                     path,
                     st.line,
                     format!("{label} line {}", st.line),
-                    Status::Error,
-                    format!(
+                    Outcome::error(format!(
                         "{} (statement: {})",
                         crate::migrate::error::pg_text(&e).replace('\n', "; "),
                         st.text.lines().next().unwrap_or_default()
-                    ),
+                    )),
                 ));
                 break;
             }
@@ -439,6 +460,7 @@ async fn run_file(client: &Client, path: &Path, steps: &[PgtapStatement]) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Status;
 
     #[test]
     fn tap_lines_become_assertions_with_diagnostics() {
@@ -456,14 +478,21 @@ mod tests {
         assert_eq!(t.assertions[1].diagnostics.len(), 3);
         assert_eq!(t.assertions[2].directive.as_deref(), Some("TODO not yet"));
         let rows = rows_of(Path::new("t/rls.sql"), &t, &[3, 4, 5, 6], 4.0);
-        let st: Vec<Status> = rows.iter().map(|r| r.status).collect();
+        let st: Vec<Status> = rows.iter().map(|r| r.outcome.status).collect();
         assert_eq!(
             st,
             vec![Status::Pass, Status::Fail, Status::Pass, Status::Pass]
         );
         assert_eq!(rows[1].id, "rls.sql #2");
-        assert!(rows[1].detail.contains("have: 1"), "{}", rows[1].detail);
-        assert_eq!(rows[1].location.as_ref().unwrap().line, 4);
+        let detail = rows[1].outcome.detail();
+        assert!(detail.contains("have: 1"), "{detail}");
+        assert_eq!(
+            rows[1].outcome.problems[0],
+            Problem::new("anon sees nothing"),
+            "the test first, then its diagnostics"
+        );
+        assert_eq!(rows[3].outcome.detail(), "test 4 # SKIP no pg_net");
+        assert_eq!(rows[1].location.line, 4);
     }
 
     #[test]
@@ -471,14 +500,13 @@ mod tests {
         let mut t = Tap::default();
         t.feed("1..3\nok 1 - a");
         let rows = rows_of(Path::new("a.sql"), &t, &[1], 1.0);
-        assert_eq!(rows.last().unwrap().status, Status::Fail);
-        assert!(rows
-            .last()
-            .unwrap()
-            .detail
-            .contains("planned 3 test(s) but ran 1"));
+        assert_eq!(rows.last().unwrap().outcome.status, Status::Fail);
+        assert_eq!(
+            rows.last().unwrap().outcome.detail(),
+            "planned 3 test(s) but ran 1"
+        );
         let rows = rows_of(Path::new("a.sql"), &Tap::default(), &[], 1.0);
-        assert_eq!(rows[0].status, Status::Error);
+        assert_eq!(rows[0].outcome.status, Status::Error);
     }
 
     #[test]

@@ -11,7 +11,6 @@ mod add_not_null_column;
 mod breaking_column_change;
 mod drop_policy_without_replacement;
 mod index_not_concurrently;
-pub mod render;
 mod rls_disabled;
 mod security_definer_no_search_path;
 mod sensitive_table_public_access;
@@ -28,15 +27,15 @@ use pg_query::protobuf::{node, AlterTableType, RangeVar, RoleSpecType};
 use serde::Serialize;
 
 use crate::catalog::QualName;
-use crate::report::Level;
+use crate::findings::Level;
 use crate::sqltext::{self, NodeEnum, Statement, SyntaxError};
 
 /// What each rule file needs.
 mod prelude {
     pub use crate::catalog::QualName;
+    pub use crate::findings::Level;
     pub use crate::lint::migration::{alter_cmds, def_names, Hit, MigrationRule, Set};
     pub use crate::lint::sql::qident;
-    pub use crate::report::Level;
     pub use crate::sqltext::NodeEnum;
     pub use pg_query::protobuf::AlterTableType;
 }

@@ -42,9 +42,9 @@ pub use sensitive_columns_exposed::sensitive;
 /// What each rule file needs.
 mod prelude {
     pub use crate::catalog::{PolicyCommand, QualName, RelKind, Relation};
+    pub use crate::findings::Level;
     pub use crate::lint::sql::{self, ident, qident};
     pub use crate::lint::{join_and, show_access, Finding, Rule, RuleCtx};
-    pub use crate::report::Level;
     pub use crate::sqltext::{expr, policy};
 }
 
@@ -103,7 +103,7 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Level;
+    use crate::findings::Level;
 
     #[test]
     fn ids_are_unique_kebab_case_and_ordered_by_level() {

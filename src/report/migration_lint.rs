@@ -3,7 +3,8 @@
 //! decided by the caller. Must not decide the exit code nor touch files.
 //!
 //! SARIF and GitHub output go through the renderers `verify` and `diagnose` use too
-//! (`crate::report::{sarif, github}`): one escaping, one SARIF skeleton.
+//! (`super::{sarif, github}`): one escaping, one SARIF skeleton. It lives here, beside them, so
+//! that `lint` finds and `report` words (issue 11).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -11,8 +12,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{GateOutcome, MigrationFinding, RULES};
-use crate::report::{github, sarif, Level, RuleInfo};
+use super::{github, sarif, Level, RuleInfo};
+use crate::lint::migration::{GateOutcome, MigrationFinding, RULES};
 
 /// What was linted, for the summary and the machine formats.
 #[derive(Debug, Clone, Serialize)]
@@ -119,7 +120,7 @@ fn rule_infos() -> Vec<RuleInfo> {
         .iter()
         .map(|r| r.info())
         .chain(std::iter::once(RuleInfo {
-            id: super::SYNTAX_ERROR.to_string(),
+            id: crate::lint::migration::SYNTAX_ERROR.to_string(),
             level: Level::Error,
             what: "a file PostgreSQL's parser rejects".to_string(),
             why: String::new(),

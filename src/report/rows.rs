@@ -1,0 +1,68 @@
+//! Outcomes and findings, as the layers that produce them return them (a check's `Outcome`, a
+//! pgTAP file's `TapResult`, a diagnose `Diagnosis`), into the rows of a `Report`: ids, kinds,
+//! locations and the detail text (`wording`). Must not decide pass or fail, or run anything.
+
+use super::wording::detail_of;
+use super::{CheckResult, Status};
+use crate::checks::kinds::pgtap::TapResult;
+use crate::checks::{Check, Outcome};
+use crate::lint::Diagnosis;
+
+/// A check's outcome with its id, kind, description and location.
+pub fn result_of(check: &Check, o: Outcome, duration_ms: f64) -> CheckResult {
+    let mut r = CheckResult::new(&check.id, check.kind(), o.status, detail_of(&o));
+    r.description = check.description.clone();
+    r.location = Some(check.location.clone());
+    r.component = o.component;
+    r.duration_ms = duration_ms;
+    r
+}
+
+/// One pgTAP assertion (or file plan) as a row of kind `pgtap`.
+pub fn tap_row(t: TapResult) -> CheckResult {
+    let mut r = CheckResult::new(
+        t.id,
+        TapResult::KIND,
+        t.outcome.status,
+        detail_of(&t.outcome),
+    );
+    r.description = t.description;
+    r.location = Some(t.location);
+    r.duration_ms = t.duration_ms;
+    r
+}
+
+/// A diagnosis as rows: one FAIL row per kept finding (with level, object, fix and place), and
+/// one PASS row per rule that kept none, saying what it looked at and how many were excluded.
+pub fn diagnosis_rows(d: Diagnosis) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for rr in d.rules {
+        let rule = rr.rule;
+        if rr.findings.is_empty() {
+            let mut detail = match rr.note {
+                Some(n) => format!("{n} ({})", rule.what),
+                None => format!("none found: {}", rule.what),
+            };
+            if rr.excluded > 0 {
+                detail.push_str(&format!(
+                    " ({} excluded by [diagnose] exclude)",
+                    rr.excluded
+                ));
+            }
+            let mut r = CheckResult::new(rule.id, rule.id, Status::Pass, detail);
+            r.duration_ms = rr.duration_ms;
+            out.push(r);
+            continue;
+        }
+        for p in rr.findings {
+            let f = p.finding;
+            let object = f.key();
+            let mut r = CheckResult::finding(p.id, rule.id, rule.level, f.message, rule.why);
+            r.object = Some(object);
+            r.location = p.location;
+            r.hint = Some(f.fix);
+            out.push(r);
+        }
+    }
+    out
+}
