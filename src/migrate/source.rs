@@ -3,10 +3,7 @@
 //! names, reads and validates every file, and collects every problem before anything touches the
 //! database. Must not connect to the database.
 //!
-//! The Supabase name rule (it enters refinery's checksum, so it never changes): the part after the
-//! first `_` and before `.sql`, with every maximal run of characters outside `[A-Za-z0-9_]`
-//! replaced by one `_`. `20251204000000_live-chat v2.sql` → version 20251204000000, name
-//! `live_chat_v2`.
+//! File names and their rules are `names`; parsing files (once, when needed) is `parse`.
 //!
 //! A Supabase-layout directory is taken exactly as the Supabase CLI takes it
 //! (`pkg/migration/list.go`): entries in file-name order, files matching `^([0-9]+)_(.*)\.sql$`
@@ -22,6 +19,18 @@ use std::path::{Path, PathBuf};
 
 use super::error::{MigrateError, SourceProblem};
 use crate::sqltext::{self, Kind, TxControl};
+
+mod names;
+mod parse;
+
+use names::{
+    is_legacy_init, is_supabase_dir, pad_mixed_widths, parse_file_name, repeatable_name, FileName,
+};
+pub use names::{
+    supabase_match, supabase_name, REPEATABLE_PREFIX, SUPABASE_REPEATABLE_DIR,
+    SUPABASE_SKIP_PATTERN,
+};
+pub use parse::parse_all;
 
 /// The marker that makes a file run outside a transaction (must be its first line).
 pub const NO_TRANSACTION_MARKER: &str = "-- deskctl:no-transaction";
@@ -82,14 +91,8 @@ impl MigrationFile {
     /// gate, the runner and the rest read this, never the text again. [`parse_all`] parses many
     /// files on the machine's cores.
     pub fn parsed(&self) -> &sqltext::Parsed {
-        self.parsed.get_or_init(|| {
-            let body = self.body();
-            parse_memo::get(&self.path, body).unwrap_or_else(|| {
-                let parsed = sqltext::Parsed::new(body);
-                parse_memo::keep(&self.path, body, &parsed);
-                parsed
-            })
-        })
+        self.parsed
+            .get_or_init(|| parse::parse_kept(&self.path, self.body()))
     }
 
     /// The first top-level BEGIN/START TRANSACTION/COMMIT/ROLLBACK in the file: (line, keyword).
@@ -156,177 +159,6 @@ impl Sources {
                 format!("Skipping migration {name}... ({why})")
             })
             .collect()
-    }
-}
-
-/// The Supabase CLI's warning for a file that does not match `<timestamp>_name.sql`.
-pub const SUPABASE_SKIP_PATTERN: &str = "file name must match pattern \"<timestamp>_name.sql\"";
-
-/// The Supabase CLI's migration file rule: `^([0-9]+)_(.*)\.sql$` → (digits, name part).
-pub fn supabase_match(file_name: &str) -> Option<(&str, &str)> {
-    let stem = file_name.strip_suffix(".sql")?;
-    let (digits, rest) = stem.split_once('_')?;
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((digits, rest))
-}
-
-/// The CLI skips a FIRST entry `<14 digits>_init.sql` older than 20211209000000 (old CLI init files).
-fn is_legacy_init(file_name: &str) -> bool {
-    match supabase_match(file_name) {
-        Some((digits, "init")) if digits.len() == 14 => {
-            digits.parse::<u64>().is_ok_and(|t| t < 20211209000000)
-        }
-        _ => false,
-    }
-}
-
-/// Is `dir` a Supabase project's migrations folder (`.../supabase/migrations`)?
-fn is_supabase_dir(dir: &Path) -> bool {
-    dir.file_name().is_some_and(|n| n == "migrations")
-        && dir
-            .parent()
-            .and_then(|p| p.file_name())
-            .is_some_and(|n| n == "supabase")
-}
-
-/// The refinery name for a Supabase file's name part.
-pub fn supabase_name(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut in_run = false;
-    for c in raw.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            out.push(c);
-            in_run = false;
-        } else if !in_run {
-            out.push('_');
-            in_run = true;
-        }
-    }
-    out
-}
-
-/// What a file name says, before its content is read.
-enum Parsed {
-    Ok {
-        layout: Layout,
-        version: i64,
-        digits: String,
-        name: String,
-    },
-    /// `R__{name}.sql`.
-    Repeatable(String),
-    Bad(String),
-}
-
-/// The file-name prefix of a repeatable migration.
-pub const REPEATABLE_PREFIX: &str = "R__";
-
-/// The directory next to a Supabase-layout migrations directory that holds its repeatables.
-pub const SUPABASE_REPEATABLE_DIR: &str = "repeatable";
-
-/// `R__{name}.sql` → the name, or why the name is refused (the same rule as a versioned name,
-/// as the name enters the same checksum function).
-fn repeatable_name(stem: &str) -> Option<Result<String, String>> {
-    let name = stem.strip_prefix(REPEATABLE_PREFIX)?;
-    if name.is_empty() {
-        return Some(Err("the name after `R__` is empty".into()));
-    }
-    Some(
-        match refinery_core::parse_migration_name(&format!("V0__{name}")) {
-            Ok((_, _, read)) if read == name => Ok(name.to_string()),
-            Ok((_, _, read)) => Err(format!(
-            "the name would be cut short to `{read}`; use only letters, digits and `_` after `R__`"
-        )),
-            Err(e) => Err(format!("refinery rejects the name: {e}")),
-        },
-    )
-}
-
-fn parse_version(digits: &str) -> Result<i64, String> {
-    digits.parse::<i64>().map_err(|_| {
-        format!(
-            "version {digits} does not fit a 64-bit integer (at most {})",
-            i64::MAX
-        )
-    })
-}
-
-fn parse_file_name(file_name: &str) -> Parsed {
-    let Some(stem) = file_name.strip_suffix(".sql") else {
-        return Parsed::Bad("the extension must be `.sql` in lower case".into());
-    };
-    if let Some(r) = repeatable_name(stem) {
-        return match r {
-            Ok(name) => Parsed::Repeatable(name),
-            Err(why) => Parsed::Bad(why),
-        };
-    }
-    let first = stem.chars().next();
-    match first {
-        Some('|') => Parsed::Bad(
-            "a name starting with `|` makes refinery panic; name it V{n}__{name}.sql".into(),
-        ),
-        Some('U') if stem.contains("__") => {
-            Parsed::Bad("unversioned (U) migrations are not supported; use V{n}__{name}.sql".into())
-        }
-        Some('V') if stem.contains("__") => {
-            let (ver, name) = stem[1..].split_once("__").unwrap_or(("", ""));
-            if ver.is_empty() || !ver.bytes().all(|b| b.is_ascii_digit()) {
-                return Parsed::Bad(format!(
-                    "version `{ver}` is not a whole number (V{{n}}__{{name}}.sql, n in digits)"
-                ));
-            }
-            let version = match parse_version(ver) {
-                Ok(v) => v,
-                Err(e) => return Parsed::Bad(e),
-            };
-            if name.is_empty() {
-                return Parsed::Bad("the name after `__` is empty".into());
-            }
-            match refinery_core::parse_migration_name(&format!("V{version}__{name}")) {
-                Ok((_, _, read)) if read == name => {}
-                Ok((_, _, read)) => {
-                    return Parsed::Bad(format!(
-                        "refinery would cut the name short to `{read}`; use only letters, digits and `_` after `__`"
-                    ))
-                }
-                Err(e) => return Parsed::Bad(format!("refinery rejects the name: {e}")),
-            }
-            Parsed::Ok {
-                layout: Layout::Refinery,
-                version,
-                digits: version.to_string(),
-                name: name.to_string(),
-            }
-        }
-        Some(c) if c.is_ascii_digit() => {
-            let Some((digits, raw)) = stem.split_once('_') else {
-                return Parsed::Bad(
-                    "no `_` after the version (Supabase layout is <digits>_<name>.sql)".into(),
-                );
-            };
-            if !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Parsed::Bad(format!(
-                    "`{digits}` is not a version in digits (Supabase layout is <digits>_<name>.sql)"
-                ));
-            }
-            let version = match parse_version(digits) {
-                Ok(v) => v,
-                Err(e) => return Parsed::Bad(e),
-            };
-            let name = supabase_name(raw);
-            if name.is_empty() {
-                return Parsed::Bad("the name after the version is empty".into());
-            }
-            Parsed::Ok {
-                layout: Layout::Supabase,
-                version,
-                digits: digits.to_string(),
-                name,
-            }
-        }
-        _ => Parsed::Bad(
-            "matches neither V{n}__{name}.sql (refinery) nor <digits>_<name>.sql (Supabase)".into(),
-        ),
     }
 }
 
@@ -418,9 +250,9 @@ pub fn load(dir: &Path) -> Result<Sources, MigrateError> {
             continue;
         }
         match parse_file_name(file_name) {
-            Parsed::Bad(why) => problems.push(SourceProblem::new(&path, why)),
-            Parsed::Repeatable(name) => repeatable_found.push((name, path)),
-            Parsed::Ok {
+            FileName::Bad(why) => problems.push(SourceProblem::new(&path, why)),
+            FileName::Repeatable(name) => repeatable_found.push((name, path)),
+            FileName::Ok {
                 layout,
                 version,
                 digits,
@@ -650,99 +482,6 @@ fn read_one(
     })
 }
 
-/// Parse these files ([`MigrationFile::parsed`]) on the machine's cores, 32+ files per thread
-/// (PostgreSQL's parser, libpg_query, is thread-safe); a file parsed before is not parsed again.
-pub fn parse_all(files: &[&MigrationFile]) {
-    crate::par::map_in_order(files, 32, 1, |f| {
-        f.parsed();
-    });
-}
-
-/// The parses made in this process, so that a second load of the same files (diagnose migrates
-/// its ephemeral cluster, then places findings in the same files) parses each file once. A parse
-/// is reused only for the same path with exactly the same text, so an edited file is parsed
-/// again. At most `CAP` files are kept (all are dropped when that is reached).
-mod parse_memo {
-    use std::collections::HashMap;
-    use std::path::{Path, PathBuf};
-    use std::sync::Mutex;
-
-    use crate::sqltext::Parsed;
-
-    const CAP: usize = 20_000;
-
-    static KEPT: Mutex<Option<HashMap<PathBuf, (String, Parsed)>>> = Mutex::new(None);
-
-    /// The kept parse of `path` when its text was exactly `body`.
-    pub(super) fn get(path: &Path, body: &str) -> Option<Parsed> {
-        let kept = KEPT.lock().ok()?;
-        let (text, parsed) = kept.as_ref()?.get(path)?;
-        (text == body).then(|| parsed.clone())
-    }
-
-    /// Keep a parse (shared with its file, not copied).
-    pub(super) fn keep(path: &Path, body: &str, parsed: &Parsed) {
-        let Ok(mut kept) = KEPT.lock() else { return };
-        let map = kept.get_or_insert_with(HashMap::new);
-        if map.len() >= CAP {
-            map.clear();
-        }
-        map.insert(path.to_path_buf(), (body.to_string(), parsed.clone()));
-    }
-}
-
-/// Mixed digit widths in a Supabase directory: right-pad every version with zeros to the widest
-/// width (at least 14, the CLI's timestamp width), so `20240102` becomes 20240102000000, then
-/// make sure refinery's numeric order is the CLI's file-name order (it can differ only when one
-/// version's digits are a prefix of another's followed by more than zeros: refused, naming both).
-fn pad_mixed_widths(
-    found: &mut [(Layout, i64, String, PathBuf, String)],
-    problems: &mut Vec<SourceProblem>,
-) {
-    let widths: std::collections::BTreeSet<usize> = found.iter().map(|f| f.4.len()).collect();
-    if widths.len() < 2 {
-        return;
-    }
-    let width = widths.last().copied().unwrap_or(14).max(14);
-    if width > 18 {
-        if let Some(f) = found.iter().find(|f| f.4.len() == width) {
-            problems.push(SourceProblem::new(
-                &f.3,
-                format!(
-                    "versions of different widths are padded to the widest ({width} digits) to keep the Supabase CLI's file-name order, and {width} digits do not fit a 64-bit integer"
-                ),
-            ));
-        }
-        return;
-    }
-    for f in found.iter_mut() {
-        let padded = format!("{:0<width$}", f.4);
-        match padded.parse::<i64>() {
-            Ok(v) => f.1 = v,
-            Err(_) => problems.push(SourceProblem::new(
-                &f.3,
-                format!("version {padded} (padded) does not fit a 64-bit integer"),
-            )),
-        }
-    }
-    // `found` is in file-name order: the padded versions must rise strictly with it.
-    for pair in found.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        if a.1 > b.1 {
-            problems.push(SourceProblem::new(
-                &b.3,
-                format!(
-                    "the Supabase CLI runs it after {} (file-name order), but its version {} reads as {} against {} when padded to {width} digits; give both the same number of digits",
-                    a.3.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
-                    b.4,
-                    b.1,
-                    a.1
-                ),
-            ));
-        }
-    }
-}
-
 /// For unit tests of the modules that read `Sources`.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -786,17 +525,6 @@ mod tests {
         assert!(!shared(1), "the edited file's old parse was reused");
         let text = second.files[1].parsed().statements[0].text(second.files[1].body());
         assert_eq!(text, "create table b (x int, y int)");
-    }
-
-    #[test]
-    fn supabase_rule() {
-        assert_eq!(
-            supabase_name("live_chat_support_system"),
-            "live_chat_support_system"
-        );
-        assert_eq!(supabase_name("live-chat v2.1"), "live_chat_v2_1");
-        assert_eq!(supabase_name("a -- b"), "a_b");
-        assert_eq!(supabase_name("Café"), "Caf_");
     }
 
     #[test]
