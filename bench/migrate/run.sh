@@ -8,7 +8,8 @@
 #   refinery          refinery_cli: `refinery migrate`
 # all on the same SQL (each tool's file naming), one transaction per file. ROUNDS rounds (default 5),
 # the tools' order rotating each round. Prints per tool the median wall time, the server CPU it cost
-# (backend time, from the postmaster's reaped-children counters) and its ratio to psql, side by side,
+# (backend time, from the postmaster's reaped-children counters), the tool's own user+sys CPU and its
+# ratio to psql, side by side,
 # and the machine's load. Goal: deskctl <= 1.0 x psql and faster than every peer.
 #
 # usage: bench/migrate/run.sh [N] [ROUNDS]
@@ -102,13 +103,17 @@ tck=$(getconf CLK_TCK)
 # CPU seconds of the cluster's exited backends (utime+stime of reaped children).
 server_cpu() { awk -v t="$tck" '{printf "%.3f", ($16 + $17) / t}' "/proc/$pm/stat"; }
 
-run_deskctl() { "$DESKCTL" migrate --quiet --color never --database-url "$BASE_URL/$1" --migrations "$WORK/migrations" >/dev/null; }
-run_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "$BASE_URL/$1" -f "$WORK/all.sql" >/dev/null; }
-run_dbmate() { "${PEER_BIN[dbmate]}" --url "$BASE_URL/$1?sslmode=disable" --migrations-dir "$WORK/dbmate" --no-dump-schema migrate >/dev/null; }
-run_sqlx() { "${PEER_BIN[sqlx]}" migrate run --source "$WORK/sqlx" --database-url "$BASE_URL/$1?sslmode=disable" >/dev/null; }
+# own CMD...: run CMD, its user+sys CPU into $WORK/own-cpu (GNU time; without it the column shows 0)
+own() {
+    if [ -x /usr/bin/time ]; then /usr/bin/time -f '%U %S' -o "$WORK/own-cpu" "$@"; else "$@"; fi
+}
+run_deskctl() { own "$DESKCTL" migrate --quiet --color never --database-url "$BASE_URL/$1" --migrations "$WORK/migrations" >/dev/null; }
+run_psql() { own psql -X -q -v ON_ERROR_STOP=1 -d "$BASE_URL/$1" -f "$WORK/all.sql" >/dev/null; }
+run_dbmate() { own "${PEER_BIN[dbmate]}" --url "$BASE_URL/$1?sslmode=disable" --migrations-dir "$WORK/dbmate" --no-dump-schema migrate >/dev/null; }
+run_sqlx() { own "${PEER_BIN[sqlx]}" migrate run --source "$WORK/sqlx" --database-url "$BASE_URL/$1?sslmode=disable" >/dev/null; }
 run_refinery() {
     # refinery_cli reads the URL from an environment variable.
-    BENCH_REFINERY_URL="$BASE_URL/$1?sslmode=disable" "${PEER_BIN[refinery]}" migrate -e BENCH_REFINERY_URL -p "$WORK/migrations" >/dev/null
+    BENCH_REFINERY_URL="$BASE_URL/$1?sslmode=disable" own "${PEER_BIN[refinery]}" migrate -e BENCH_REFINERY_URL -p "$WORK/migrations" >/dev/null
 }
 # history rows each tool keeps
 history_of() {
@@ -120,22 +125,23 @@ history_of() {
         *) echo "select $n" ;;
     esac
 }
-# measure TOOL DB -> "wall cpu"
+# measure TOOL DB -> "wall server-cpu own-cpu" (own: the tool's user+sys CPU, /usr/bin/time)
 measure() {
     psql -X -q -d "$url" -c checkpoint
     # Let the postmaster reap the backends of CREATE DATABASE / CHECKPOINT first: their CPU time is
     # only counted once reaped and would otherwise land on this run.
     sleep 1
-    local c0 t0 t1 c1
+    local c0 t0 t1 c1 oc
     c0=$(server_cpu); t0=$(bench_now)
+    echo "0 0" >"$WORK/own-cpu"
     "run_$1" "$2"
     t1=$(bench_now); sleep 0.3; c1=$(server_cpu)
-    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l)"
+    oc=$(awk 'END {print $1 + $2}' "$WORK/own-cpu")
+    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l) $oc"
 }
-
 TOOLS=(deskctl psql)
 for peer in dbmate sqlx refinery; do [ -n "${PEER_BIN[$peer]:-}" ] && TOOLS+=("$peer"); done
-declare -A WALLS=() CPUS=()
+declare -A WALLS=() CPUS=() OWN=()
 LOAD_BEFORE="$(bench_load)"
 log "tools: ${TOOLS[*]}; $n migrations, $rounds rounds; $LOAD_BEFORE"
 for r in $(seq 1 "$rounds"); do
@@ -145,12 +151,12 @@ for r in $(seq 1 "$rounds"); do
     for tool in "${order[@]}"; do
         db="bench_${tool}_$r"
         psql_q -d "$url" -c "create database $db"
-        read -r w c < <(measure "$tool" "$db")
+        read -r w c oc < <(measure "$tool" "$db")
         got=$(psql -X -At -d "$BASE_URL/$db" -c "select count(*) from pg_policies where tablename like 't%'")
         [ "$got" = "$((4 * n))" ] || { echo "$tool: $db has $got policies, expected $((4 * n))" >&2; exit 1; }
         hist=$(psql -X -At -d "$BASE_URL/$db" -c "$(history_of "$tool" "$db")")
         [ "$hist" = "$n" ] || { echo "$tool: history has $hist rows, expected $n" >&2; exit 1; }
-        WALLS[$tool]+="$w "; CPUS[$tool]+="$c "
+        WALLS[$tool]+="$w "; CPUS[$tool]+="$c "; OWN[$tool]+="$oc "
         line+="$(printf '  %s %.3f s' "$tool" "$w")"
         psql_q -d "$url" -c "drop database $db"
     done
@@ -162,13 +168,15 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 pmed=$(median ${WALLS[psql]})
 echo
 echo "$n migrations, one transaction per file, median of $rounds rounds ($("$DESKCTL" --version); $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
-printf '  %-9s %10s %10s %10s %14s %10s\n' tool "median s" "best s" "worst s" "server cpu s" "x psql"
+printf '  %-9s %10s %10s %10s %14s %11s %10s\n' tool "median s" "best s" "worst s" "server cpu s" "own cpu s" "x psql"
 for tool in "${TOOLS[@]}"; do
     # shellcheck disable=SC2086
     read -r med _ best worst < <(bench_stats ${WALLS[$tool]})
     # shellcheck disable=SC2086
     read -r cmed _ < <(bench_stats ${CPUS[$tool]})
-    printf '  %-9s %10.3f %10.3f %10.3f %14.2f %10.2f\n' "$tool" "$med" "$best" "$worst" "$cmed" "$(echo "$med / $pmed" | bc -l)"
+    # shellcheck disable=SC2086
+    read -r omed _ < <(bench_stats ${OWN[$tool]})
+    printf '  %-9s %10.3f %10.3f %10.3f %14.2f %11.2f %10.2f\n' "$tool" "$med" "$best" "$worst" "$cmed" "$omed" "$(echo "$med / $pmed" | bc -l)"
 done
 for s in "${SKIPPED[@]}"; do echo "  (skipped: $s)"; done
 echo "  machine: before $LOAD_BEFORE; after $(bench_load)"

@@ -119,7 +119,7 @@ pub async fn run(cfg: &RunConfig, o: MigrateOptions) -> anyhow::Result<ExitCode>
     let mut phases = Phases::start();
     // Every file is read and checked before anything touches the database.
     let sources = source::load(&o.dir)?;
-    phases.mark("read and parse files");
+    phases.mark("read files");
     if !o.json {
         for w in sources.skip_warnings() {
             eprintln!("{}", crate::report::safe::visible_lines(&w));
