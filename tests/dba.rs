@@ -549,6 +549,51 @@ fn check_files_validate_against_the_schema() {
         let v: Value = toml::from_str(bad).unwrap();
         assert!(!validator.is_valid(&v), "{why}: {bad}");
     }
+    // serde's aliases are accepted as the loader accepts them (`schema::add_aliases`), a
+    // required field by either name but not both.
+    for (good, why) in [
+        (
+            "[[rejects]]\nquery = \"insert into t default values\"\nexpect_error = \"23505\"\n",
+            "rejects by its aliases",
+        ),
+        (
+            "[[rejects]]\nstatement = \"insert into t default values\"\nexpect_error = \"23505\"\n",
+            "one field by its name, one by its alias",
+        ),
+        (
+            "[[scenario]]\nsteps = [{ query = \"select 1\", expect = 1 }]\n",
+            "steps for step",
+        ),
+        (
+            "[[count]]\nobject = \"tables\"\nexpect = 1\n",
+            "a plural word",
+        ),
+        (
+            "[[immutable]]\ntable = \"t\"\ndeny = [\"update\", \"Delete\"]\n",
+            "lower-case and capitalised operations",
+        ),
+    ] {
+        let v: Value = toml::from_str(good).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{why}: {errors:#?}");
+    }
+    for (bad, why) in [
+        (
+            "[[rejects]]\nstatement = \"select 1\"\nquery = \"select 1\"\nsqlstate = \"23505\"\n",
+            "a field and its alias both",
+        ),
+        (
+            "[[rejects]]\nquery = 1\nsqlstate = \"23505\"\n",
+            "an alias of the wrong type",
+        ),
+        (
+            "[[rejects]]\nsqlstate = \"23505\"\n",
+            "a required field under neither name",
+        ),
+    ] {
+        let v: Value = toml::from_str(bad).unwrap();
+        assert!(!validator.is_valid(&v), "{why}: {bad}");
+    }
     let misspelt: Value = toml::from_str("prest = \"supabase\"\n").unwrap();
     assert!(!config.is_valid(&misspelt), "a misspelt deskctl.toml key");
 }

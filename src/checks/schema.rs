@@ -3,9 +3,15 @@
 //! `deskctl schema`. Owns only the assembly of the file-level schema (kinds, common keys,
 //! personas, fixtures); must not read files or duplicate a kind's keys by hand.
 
+use std::collections::HashSet;
+
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
+
+use super::loader::keys::PathSeg;
+use super::loader::probe;
 
 use super::behaviour::given::{FixtureSpec, PersonaSpec};
 
@@ -17,7 +23,7 @@ pub(crate) fn generator() -> SchemaGenerator {
 /// The schema of one kind's table: its own keys plus the common keys, inline; the definitions
 /// it needs stay in `g` (one generator for every kind, so that two types of one name, such as
 /// `count`'s and `exists`' `Object`, get distinct definitions).
-pub(crate) fn kind_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+pub(crate) fn kind_schema<T: JsonSchema + DeserializeOwned>(g: &mut SchemaGenerator) -> Value {
     let root: Value = g.root_schema_for::<T>().into();
     let Value::Object(mut root) = root else {
         return Value::Bool(true);
@@ -38,6 +44,11 @@ pub(crate) fn kind_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
             }
         }
     }
+    let mut root = Value::Object(root);
+    add_aliases::<T>(g, &mut root);
+    let Value::Object(mut root) = root else {
+        unreachable!("still an object")
+    };
     let props = root
         .entry("properties")
         .or_insert_with(|| json!({}))
@@ -74,8 +85,8 @@ pub fn check_file() -> Value {
         }),
     );
     let mut g = generator();
-    let persona: Value = g.subschema_for::<PersonaSpec>().into();
-    let fixture: Value = g.subschema_for::<FixtureSpec>().into();
+    let persona = subschema::<PersonaSpec>(&mut g);
+    let fixture = subschema::<FixtureSpec>(&mut g);
     props.insert(
         "personas".into(),
         json!({ "type": "object", "description": "Named identities for `as = \"NAME\"` in behaviour checks.", "additionalProperties": persona }),
@@ -102,6 +113,109 @@ pub fn check_file() -> Value {
         "additionalProperties": false,
         "$defs": defs,
     })
+}
+
+/// The schema of `T` (a reference to its definition in `g`), serde's aliases included.
+pub(crate) fn subschema<T: JsonSchema + DeserializeOwned>(g: &mut SchemaGenerator) -> Value {
+    let mut v: Value = g.subschema_for::<T>().into();
+    add_aliases::<T>(g, &mut v);
+    v
+}
+
+/// Writes serde's aliases (which schemars leaves out) into `T`'s schema `v` and the
+/// definitions it refers to, asking serde itself (`loader::probe`): an alias of a field is one
+/// more key with the field's schema (of a required field: the field or its alias, not both); an
+/// alias of an enum's word is one more word. Editors and the loader's key schema then accept
+/// what serde accepts, and the loader judges a value under an alias as under its field.
+fn add_aliases<T: DeserializeOwned>(g: &mut SchemaGenerator, v: &mut Value) {
+    aliases_at::<T>(g, v, &mut Vec::new(), &mut HashSet::new());
+}
+
+fn aliases_at<T: DeserializeOwned>(
+    g: &mut SchemaGenerator,
+    v: &mut Value,
+    path: &mut Vec<PathSeg>,
+    seen: &mut HashSet<String>,
+) {
+    let Value::Object(o) = v else { return };
+    if let Some(Value::String(r)) = o.get("$ref") {
+        let name = r.strip_prefix("#/$defs/").unwrap_or(r).to_string();
+        if seen.insert(name.clone()) {
+            if let Some(mut def) = g.definitions_mut().remove(&name) {
+                aliases_at::<T>(g, &mut def, path, seen);
+                g.definitions_mut().insert(name, def);
+            }
+        }
+        return;
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(alts)) = o.get_mut(key) {
+            for a in alts {
+                aliases_at::<T>(g, a, path, seen);
+            }
+        }
+    }
+    if let Some(Value::Array(words)) = o.get_mut("enum") {
+        for w in probe::names::<T>(path).unwrap_or_default() {
+            if !words.iter().any(|x| x == w) {
+                words.push(json!(w));
+            }
+        }
+    }
+    if let Some(Value::Object(props)) = o.get_mut("properties") {
+        let aliases: Vec<(&str, &str)> = probe::names::<T>(path)
+            .unwrap_or_default()
+            .iter()
+            .filter(|n| !props.contains_key(**n))
+            .filter_map(|n| Some((*n, probe::field_of::<T>(path, n)?)))
+            .filter(|(_, field)| props.contains_key(*field))
+            .collect();
+        for (alias, field) in &aliases {
+            let mut s = props[*field].clone();
+            if let Value::Object(m) = &mut s {
+                m.insert(
+                    "description".into(),
+                    json!(format!("Another name for `{field}`.")),
+                );
+            }
+            props.insert(alias.to_string(), s);
+        }
+        for (k, sub) in props.iter_mut() {
+            path.push(PathSeg::Key(k.clone()));
+            aliases_at::<T>(g, sub, path, seen);
+            path.pop();
+        }
+        // A required field given by its alias: either, not both.
+        if let Some(Value::Array(required)) = o.get_mut("required") {
+            let mut groups = Vec::new();
+            required.retain(|r| {
+                let names: Vec<&str> = aliases
+                    .iter()
+                    .filter(|(_, f)| r == *f)
+                    .map(|(a, _)| *a)
+                    .collect();
+                if names.is_empty() {
+                    return true;
+                }
+                let one = std::iter::once(r.as_str().unwrap_or_default()).chain(names);
+                groups.push(
+                    json!({ "oneOf": one.map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }),
+                );
+                false
+            });
+            if required.is_empty() {
+                o.remove("required");
+            }
+            if !groups.is_empty() {
+                o.insert("allOf".into(), Value::Array(groups));
+            }
+        }
+    }
+    if let Some(items) = o.get_mut("items") {
+        path.push(PathSeg::Index(0));
+        aliases_at::<T>(g, items, path, seen);
+        path.pop();
+    }
 }
 
 /// The schema of deskctl.toml.

@@ -14,8 +14,8 @@ use toml::Spanned;
 mod check;
 mod chunks;
 mod defs;
-mod keys;
-mod probe;
+pub(crate) mod keys;
+pub(crate) mod probe;
 mod shape;
 mod walk;
 

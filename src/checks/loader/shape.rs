@@ -48,6 +48,8 @@ pub(super) struct Node {
     /// A table's keys, sorted, and the required ones in declaration order.
     pub(super) props: Vec<(&'static str, NodeId)>,
     pub(super) required: Vec<&'static str>,
+    /// (alias, field) of required fields that serde also reads under another key.
+    pub(super) alias_of: Vec<(&'static str, &'static str)>,
     pub(super) rest: Rest,
     /// Alternatives (one name or a list...), tried by the value's type.
     pub(super) branches: Vec<NodeId>,
@@ -65,6 +67,7 @@ impl Node {
             items: None,
             props: Vec::new(),
             required: Vec::new(),
+            alias_of: Vec::new(),
             rest: Rest::Any,
             branches: Vec::new(),
             what: None,
@@ -101,8 +104,8 @@ pub(super) fn shapes() -> &'static Shapes {
     SHAPES.get_or_init(|| {
         let mut g = super::super::schema::generator();
         let kinds = Spec::kind_schemas(&mut g);
-        let persona: Value = g.subschema_for::<PersonaSpec>().into();
-        let fixture: Value = g.subschema_for::<FixtureSpec>().into();
+        let persona = super::super::schema::subschema::<PersonaSpec>(&mut g);
+        let fixture = super::super::schema::subschema::<FixtureSpec>(&mut g);
         let mut c = Compiler {
             defs: g.definitions().clone(),
             nodes: Vec::new(),
@@ -216,10 +219,32 @@ impl Compiler {
             Some(s @ Value::Object(_)) => Rest::Of(self.compile(s)),
             _ => Rest::Any,
         };
-        let required = match o.get("required") {
+        let mut required: Vec<&'static str> = match o.get("required") {
             Some(Value::Array(r)) => r.iter().filter_map(Value::as_str).map(forever).collect(),
             _ => Vec::new(),
         };
+        // A required field with aliases (`checks::schema`): one of `{required: [key]}`, the
+        // field first.
+        let mut alias_of = Vec::new();
+        for group in o
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let keys: Vec<&'static str> = group
+                .get("oneOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|one| one.get("required")?.get(0)?.as_str())
+                .map(forever)
+                .collect();
+            if let Some((field, aliases)) = keys.split_first() {
+                required.push(field);
+                alias_of.extend(aliases.iter().map(|a| (*a, *field)));
+            }
+        }
         self.nodes[id] = Node {
             any: false,
             types,
@@ -228,6 +253,7 @@ impl Compiler {
             items,
             props,
             required,
+            alias_of,
             rest,
             branches: Vec::new(),
             what: None,
@@ -256,5 +282,53 @@ mod tests {
         let persona = &s.nodes[s.persona];
         assert_eq!(persona.required, ["role"]);
         assert!(matches!(persona.rest, Rest::Closed));
+    }
+
+    /// Every key and word serde takes anywhere in a check table, aliases included, is in the
+    /// key schema (so the walker judges it; nothing is left to serde's wording).
+    #[test]
+    fn the_schema_lists_every_name_serde_takes() {
+        use super::super::keys::PathSeg;
+        fn visit(s: &Shapes, kind: &str, id: NodeId, path: &mut Vec<PathSeg>, seen: &mut usize) {
+            let n = &s.nodes[id];
+            if path.len() > 6 {
+                return;
+            }
+            for b in &n.branches {
+                visit(s, kind, *b, path, seen);
+            }
+            let serde = Spec::serde_names(kind, path).unwrap_or_default();
+            if n.rest == Rest::Closed && !n.props.is_empty() {
+                for name in serde {
+                    *seen += 1;
+                    assert!(n.prop(name).is_some(), "[[{kind}]] {path:?}: key `{name}`");
+                }
+            }
+            if let Some(words) = &n.words {
+                for name in serde {
+                    *seen += 1;
+                    assert!(words.contains(name), "[[{kind}]] {path:?}: word `{name}`");
+                }
+            }
+            for (k, c) in &n.props {
+                path.push(PathSeg::Key(k.to_string()));
+                visit(s, kind, *c, path, seen);
+                path.pop();
+            }
+            if let Some(items) = n.items {
+                path.push(PathSeg::Index(0));
+                visit(s, kind, items, path, seen);
+                path.pop();
+            }
+        }
+        let s = shapes();
+        let mut seen = 0;
+        for kind in super::super::super::KINDS {
+            visit(s, kind, s.kind(kind).unwrap(), &mut Vec::new(), &mut seen);
+        }
+        assert!(seen > 200, "only {seen} names: are serde's names read?");
+        for alias in ["query", "expect_error"] {
+            assert!(s.nodes[s.kind("rejects").unwrap()].prop(alias).is_some());
+        }
     }
 }

@@ -125,8 +125,6 @@ struct Walker<'n> {
 
 impl Walker<'_> {
     fn table(&mut self, node: &Node, t: &DeTable, span: Range<usize>, at: Option<&Frame>) {
-        // Keys written by an alias of a required key (`query` for `statement`), when known.
-        let mut aliased: Option<Vec<&'static str>> = None;
         let mut unsure = false;
         for (k, v) in t.iter() {
             let key: &str = k.get_ref();
@@ -141,17 +139,9 @@ impl Walker<'_> {
                     let parent = owned(at);
                     let serde = (self.names)(&parent);
                     if serde.is_some_and(|f| f.contains(&key)) {
-                        // An alias: judged as the key it stands for when serde shows which
-                        // (the same struct or enum below both); else serde judges it.
-                        match self.alias_of(node, &parent, key) {
-                            Some(p) => {
-                                aliased.get_or_insert_with(Vec::new).push(p);
-                                if let Some(c) = node.prop(p) {
-                                    self.value(c, v, &here);
-                                }
-                            }
-                            None => unsure = true,
-                        }
+                        // A key serde takes that the schema does not list (`checks::schema`
+                        // writes every alias serde shows into it): serde judges it.
+                        unsure = true;
                         continue;
                     }
                     let known = match serde {
@@ -172,11 +162,16 @@ impl Walker<'_> {
             self.value(child, v, &here);
         }
         if unsure {
-            // An alias of unknown meaning may be a required key: serde says what is missing.
+            // A key of unknown meaning may stand for a required key: serde says what is missing.
             return;
         }
         for &r in &node.required {
-            if t.get(r).is_none() && !aliased.as_ref().is_some_and(|a| a.contains(&r)) {
+            let by_alias = || {
+                node.alias_of
+                    .iter()
+                    .any(|(a, f)| *f == r && t.get(*a).is_some())
+            };
+            if t.get(r).is_none() && !by_alias() {
                 self.issues.push(Issue {
                     path: owned(at),
                     span: span.clone(),
@@ -187,33 +182,6 @@ impl Walker<'_> {
                 });
             }
         }
-    }
-
-    /// The key `alias` stands for in the table at `parent`: the one key of the schema under
-    /// which serde reads the same struct or enum as under the alias (`steps` / `step`).
-    fn alias_of(&self, node: &Node, parent: &[PathSeg], alias: &str) -> Option<&'static str> {
-        let below = |key: &str, index: bool| {
-            let mut p = parent.to_vec();
-            p.push(PathSeg::Key(key.to_string()));
-            if index {
-                p.push(PathSeg::Index(0));
-            }
-            (self.names)(&p)
-        };
-        for index in [false, true] {
-            let Some(mine) = below(alias, index) else {
-                continue;
-            };
-            let mut same = node
-                .props
-                .iter()
-                .filter(|(p, _)| below(p, index) == Some(mine))
-                .map(|(p, _)| *p);
-            if let (Some(p), None) = (same.next(), same.next()) {
-                return Some(p);
-            }
-        }
-        None
     }
 
     fn key_problem(&mut self, path: Vec<PathSeg>, span: Range<usize>, what: What) {
@@ -524,5 +492,33 @@ mod tests {
         );
         let p = problems("[[count]]\nobject = \"tabels\"\nexpect = 1\n");
         assert_eq!(p, ["c.toml:2:10: [[count]] `object`: unknown value `tabels`\n  hint: did you mean `tables`?"]);
+    }
+
+    /// Every alias is judged as its field, in our wording at the value: `query` / `expect_error`
+    /// of `[[rejects]]` (a text), `steps` of `[[scenario]]` (a list); an alias stands in for a
+    /// required field, and leaving out both still names the field.
+    #[test]
+    fn a_wrong_type_under_an_alias_is_ours_at_the_value() {
+        let p = problems("[[rejects]]\nquery = 1\nexpect_error = \"23505\"\n");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].starts_with("c.toml:2:9: [[rejects]] `query` must be a text, found integer"),
+            "{p:#?}"
+        );
+        let p = problems("[[rejects]]\nstatement = \"select 1\"\nexpect_error = [\"23505\"]\n");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].starts_with("c.toml:3:16: [[rejects]] `expect_error` must be a text, found array"),
+            "{p:#?}"
+        );
+        let p = problems("[[scenario]]\nsteps = \"select 1\"\n");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].starts_with("c.toml:2:9: [[scenario]] `steps` must be"),
+            "{p:#?}"
+        );
+        let p = problems("[[rejects]]\nexpect_error = \"23505\"\n");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].contains("`statement`"), "{p:#?}");
     }
 }
