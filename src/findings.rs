@@ -52,8 +52,9 @@ pub struct Problem {
 pub enum Message {
     /// A difference read after its object: `public.t: RLS disabled`.
     Text(String),
-    /// A sentence whose subject is the object: `extension pg_cron` + `is not installed`.
-    Sentence(String),
+    /// A sentence whose subject is the object, named with its kind: `extension` `pg_cron`
+    /// `is not installed` (an empty `noun`: the object alone).
+    Sentence { noun: String, predicate: String },
     /// The object (or one inside it) does not exist, or is another kind.
     Missing(Missing),
     /// A role lacks privileges it must hold on the object (`held: false`), or holds ones it
@@ -177,9 +178,19 @@ impl Problem {
         Problem::about(object, Message::Text(message.into()))
     }
 
-    /// A problem about `object` said as a sentence with it as the subject.
-    pub fn says(object: impl Into<String>, predicate: impl Into<String>) -> Problem {
-        Problem::about(object, Message::Sentence(predicate.into()))
+    /// A problem about `object` (a `noun`) said as a sentence with it as the subject.
+    pub fn says(
+        noun: impl Into<String>,
+        object: impl Into<String>,
+        predicate: impl Into<String>,
+    ) -> Problem {
+        Problem::about(
+            object,
+            Message::Sentence {
+                noun: noun.into(),
+                predicate: predicate.into(),
+            },
+        )
     }
 
     /// `object` (or something inside it) is missing.

@@ -29,10 +29,17 @@ pub fn problem_text(p: &Problem) -> String {
             Some(o) => format!("{o}: {t}"),
             None => t.clone(),
         },
-        Message::Sentence(t) => match obj {
-            Some(o) => format!("{o} {t}"),
-            None => t.clone(),
-        },
+        Message::Sentence { noun, predicate } => {
+            let subject: Vec<&str> = [noun.as_str(), obj.unwrap_or_default()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            if subject.is_empty() {
+                predicate.clone()
+            } else {
+                format!("{} {predicate}", subject.join(" "))
+            }
+        }
         Message::Missing(m) => missing_text(obj, m),
         Message::Privileges {
             role,
@@ -153,8 +160,13 @@ mod tests {
         );
         assert_eq!(text(Problem::new("no tables found")), "no tables found");
         assert_eq!(
-            text(Problem::says("extension pg_cron", "is not installed")),
+            text(Problem::says("extension", "pg_cron", "is not installed")),
             "extension pg_cron is not installed"
+        );
+        assert_eq!(
+            text(Problem::says("", "v", "is a view, not a table")),
+            "v is a view, not a table",
+            "no noun: the object alone"
         );
     }
 

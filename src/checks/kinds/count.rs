@@ -571,6 +571,14 @@ mod tests {
             k.eval("[[count]]\ncomponent = \"Chat tables\"\nobject = \"table\"\npattern = \"chat_%\"\nat_least = 1\nat_most = 3\n")
         );
         insta::assert_json_snapshot!(
+            "count_per_table",
+            k.eval("[[count]]\nobject = \"policy\"\ntables = [\"chat_sessions\", \"chat_session_activity\"]\nat_least = 4\n")
+        );
+        insta::assert_json_snapshot!(
+            "count_found",
+            k.eval("[[count]]\nobject = \"function\"\nexpect = 0\n")
+        );
+        insta::assert_json_snapshot!(
             "count_on_missing_tables",
             k.eval("[[count]]\nobject = \"policy\"\ntables = [\"nope\", \"chat_sesions\"]\nat_most = 3\n")
         );

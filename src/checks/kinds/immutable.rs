@@ -918,6 +918,8 @@ as = ["owner", "service_role", { role = "authenticated", claims = { sub = "u1" }
             "cc_audit_logs",
         );
         assert_eq!(o.status, crate::findings::Status::Fail);
+        // As data: each problem is about the table, in a typed message the report words.
+        insta::assert_json_snapshot!("immutable_truncate_gap", o.problems);
         assert!(o.detail().starts_with("TRUNCATE succeeded as owner (app); UPDATE and DELETE are blocked by row-level trigger cc_audit_logs_immutable, but row-level triggers do not fire on TRUNCATE"), "{}", o.detail());
         assert!(
             o.detail()

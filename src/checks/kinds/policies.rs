@@ -187,6 +187,7 @@ impl Policies {
             Some(r) if r.kind.is_table() => r,
             Some(r) => {
                 problems.push(Problem::says(
+                    "",
                     ctx.show(&q),
                     format!(
                         "is a {}, not a table (policies apply to tables)",

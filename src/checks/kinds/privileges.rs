@@ -505,7 +505,7 @@ impl StaticCheck for Privileges {
             let superuser = snap.is_superuser(role);
             let grantees = snap.effective_grantees(role);
             if snap.role(role).is_none() && !role.eq_ignore_ascii_case("public") {
-                problems.push(Problem::says(format!("role {role}"), "does not exist"));
+                problems.push(Problem::says("role", role, "does not exist"));
                 continue;
             }
             for t in &targets {
@@ -675,6 +675,27 @@ mod tests {
             o.detail(),
             "anon has no privilege on 1 table: chat_sessions"
         );
+    }
+
+    /// Failing privileges as data: the object each problem is about, the role and privileges
+    /// as fields; missing objects with their near misses.
+    #[test]
+    fn problems_as_data() {
+        let k = kit();
+        let got: Vec<serde_json::Value> = [
+            "[[privileges]]\nrole = \"anon\"\non = \"table\"\nall = true\nhas_not = [\"ALL\"]\n",
+            "[[privileges]]\nrole = \"authenticated\"\non = \"function\"\nnames = [\"assign_ticket\", \"asign_ticket\"]\nhas = [\"EXECUTE\"]\n",
+            "[[privileges]]\nrole = \"nobody\"\non = \"table\"\nnames = [\"tickets\"]\nhas = [\"SELECT\"]\n",
+            "[[privileges]]\nrole = \"anon\"\non = \"column\"\nnames = [\"tickets.nope\", \"tickts.id\"]\nhas = [\"SELECT\"]\n",
+        ]
+        .iter()
+        .map(|c| {
+            let o = k.eval(c);
+            assert_eq!(o.status, Status::Fail, "{c}");
+            serde_json::json!({ "check": c, "problems": o.problems, "detail": o.detail() })
+        })
+        .collect();
+        insta::assert_json_snapshot!(got);
     }
 
     #[test]

@@ -128,8 +128,9 @@ impl ObjectType for ColumnProps {
         rel.or_else(|| table.cloned())
             .and_then(|q| snap.relation(&q))
             .and_then(|r| {
-                r.column(&col)
-                    .map(|_| Problem::says(format!("column {}.{col}", ctx.show_rel(r)), "exists"))
+                r.column(&col).map(|_| {
+                    Problem::says("column", format!("{}.{col}", ctx.show_rel(r)), "exists")
+                })
             })
     }
 }

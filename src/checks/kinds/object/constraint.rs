@@ -171,7 +171,8 @@ impl ObjectType for ConstraintProps {
         table.and_then(|q| snap.relation(q)).and_then(|r| {
             r.constraint(name).map(|c| {
                 Problem::says(
-                    format!("constraint {}", c.name),
+                    "constraint",
+                    &c.name,
                     format!("exists on {}", ctx.show_rel(r)),
                 )
             })

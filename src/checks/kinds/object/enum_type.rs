@@ -88,7 +88,7 @@ impl ObjectType for EnumTypeProps {
         _table: Option<&QualName>,
     ) -> Option<Problem> {
         snap.enum_type(&ctx.qual(name))
-            .map(|e| Problem::says(format!("enum type {}", e.name), "exists"))
+            .map(|e| Problem::says("enum type", &e.name, "exists"))
     }
 }
 

@@ -35,15 +35,13 @@ impl ObjectType for ExtensionProps {
         problems: &mut Vec<Problem>,
     ) -> String {
         match snap.extension(name) {
-            None => problems.push(Problem::says(
-                format!("extension {name}"),
-                "is not installed",
-            )),
+            None => problems.push(Problem::says("extension", name, "is not installed")),
             Some(e) => {
                 if let Some(v) = &self.version {
                     if *v != e.version {
                         problems.push(Problem::says(
-                            format!("extension {name}"),
+                            "extension",
+                            name,
                             format!("is version {}, expected {v}", e.version),
                         ));
                     }
@@ -60,12 +58,8 @@ impl ObjectType for ExtensionProps {
         name: &str,
         _table: Option<&QualName>,
     ) -> Option<Problem> {
-        snap.extension(name).map(|e| {
-            Problem::says(
-                format!("extension {}", e.name),
-                format!("{} is installed", e.version),
-            )
-        })
+        snap.extension(name)
+            .map(|e| Problem::says("extension", &e.name, format!("{} is installed", e.version)))
     }
 }
 

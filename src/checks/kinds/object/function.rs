@@ -147,11 +147,8 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
             .filter(|f| (f.kind == FunctionKind::Procedure) == PROCEDURE && self.matches_args(f))
             .map(|f| {
                 Problem::says(
-                    format!(
-                        "{} {}",
-                        Self::NOUN,
-                        ctx.show(&QualName::new(&f.schema, f.signature()))
-                    ),
+                    Self::NOUN,
+                    ctx.show(&QualName::new(&f.schema, f.signature())),
                     "exists",
                 )
             })

@@ -166,7 +166,7 @@ DROP INDEX CONCURRENTLY {};)",
                     QualName::new(&r.schema, &i.name).quoted()
                 ));
             }
-            Problem::says(format!("index {}", i.name), s)
+            Problem::says("index", &i.name, s)
         })
     }
 }

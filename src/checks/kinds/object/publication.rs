@@ -47,10 +47,7 @@ impl ObjectType for PublicationProps {
         problems: &mut Vec<Problem>,
     ) -> String {
         let Some(p) = snap.publication(name) else {
-            problems.push(Problem::says(
-                format!("publication {name}"),
-                "does not exist",
-            ));
+            problems.push(Problem::says("publication", name, "does not exist"));
             return name.to_string();
         };
         let mut missing = Vec::new();
@@ -62,7 +59,8 @@ impl ObjectType for PublicationProps {
         }
         if !missing.is_empty() {
             problems.push(Problem::says(
-                format!("publication {name}"),
+                "publication",
+                name,
                 format!(
                     "does not include {}{}",
                     missing.join(", "),
@@ -92,7 +90,7 @@ impl ObjectType for PublicationProps {
     ) -> Option<Problem> {
         let p = snap.publication(name)?;
         match &self.tables {
-            None => Some(Problem::says(format!("publication {name}"), "exists")),
+            None => Some(Problem::says("publication", name, "exists")),
             Some(ts) => {
                 let members: Vec<String> = ts
                     .iter()
@@ -101,7 +99,8 @@ impl ObjectType for PublicationProps {
                     .collect();
                 (!members.is_empty()).then(|| {
                     Problem::says(
-                        format!("publication {name}"),
+                        "publication",
+                        name,
                         format!("includes {}", members.join(", ")),
                     )
                 })

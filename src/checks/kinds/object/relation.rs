@@ -43,7 +43,7 @@ pub(super) fn absent(
 ) -> Option<Problem> {
     snap.relation(&ctx.qual(name))
         .filter(|r| accept(r.kind))
-        .map(|r| Problem::says(format!("{noun} {}", ctx.show_rel(r)), "exists"))
+        .map(|r| Problem::says(noun, ctx.show_rel(r), "exists"))
 }
 
 /// `columns = [...]`: every one is there.

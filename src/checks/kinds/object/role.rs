@@ -64,7 +64,7 @@ impl ObjectType for RoleProps {
             if let Some(n) = closest(name, snap.roles.iter().map(|r| r.name.as_str())) {
                 s.push_str(&format!(" (did you mean {n}?)"));
             }
-            problems.push(Problem::says(format!("role {name}"), s));
+            problems.push(Problem::says("role", name, s));
             return name.to_string();
         };
         for (what, want, have) in [
@@ -79,7 +79,8 @@ impl ObjectType for RoleProps {
             if let Some(w) = want {
                 if w != have {
                     problems.push(Problem::says(
-                        format!("role {name}"),
+                        "role",
+                        name,
                         format!(
                             "is {}{what}, expected {}{what}",
                             if have { "" } else { "NO" },
@@ -92,7 +93,8 @@ impl ObjectType for RoleProps {
         for m in self.member_of.iter().flatten() {
             if !r.member_of.contains(m) {
                 problems.push(Problem::says(
-                    format!("role {name}"),
+                    "role",
+                    name,
                     format!("is not a member of {m}"),
                 ));
             }
@@ -108,7 +110,7 @@ impl ObjectType for RoleProps {
         _table: Option<&QualName>,
     ) -> Option<Problem> {
         snap.role(name)
-            .map(|r| Problem::says(format!("role {}", r.name), "exists"))
+            .map(|r| Problem::says("role", &r.name, "exists"))
     }
 }
 

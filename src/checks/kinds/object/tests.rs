@@ -245,3 +245,34 @@ level = \"rows\"\nfunction = [\"a\", \"b\"]\n\n[[absent]]\nview = \"v\"\nreads =
 [[exists]]\nconstraint = \"*\"\non_delete = \"nothing\"\n\n[[exists]]\nowner = \"me\"\n"
     ));
 }
+
+/// What a failing object check found, as data (object + typed message), beside the line users
+/// read: each type's problems name their object in `object`, not inside the message.
+#[test]
+fn problems_as_data() {
+    let k = kit();
+    let cases = [
+        "[[exists]]\ntable = \"chat_sesions\"\n",
+        "[[exists]]\ntable = \"chat_sessions\"\ncolumns = [\"id\", \"titel\"]\nowner = \"nobody\"\n",
+        "[[exists]]\ncolumn = \"chat_sessions.stauts\"\n",
+        "[[exists]]\ncolumn = \"chat_sessions.status\"\ntype = \"integer\"\nnullable = true\n",
+        "[[exists]]\nconstraint = \"chat_sessions_pkee\"\ntable = \"chat_sessions\"\n",
+        "[[exists]]\nindex = \"idx_chat_sessions_status\"\nunique = true\n",
+        "[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = \"chat_sessions\"\ntiming = \"after\"\n",
+        "[[exists]]\nextension = \"pg_cron\"\n",
+        "[[exists]]\nrole = \"anon\"\nlogin = true\n",
+        "[[exists]]\nview = \"chat_sessions\"\n",
+        "[[exists]]\nenum = \"nope\"\n",
+        "[[absent]]\ntable = \"chat_sessions\"\n",
+        "[[absent]]\ncolumn = \"chat_sessions.status\"\n",
+    ];
+    let got: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|c| {
+            let o = k.eval(c);
+            assert_eq!(o.status, crate::findings::Status::Fail, "{c}");
+            serde_json::json!({ "check": c, "problems": o.problems, "detail": o.detail() })
+        })
+        .collect();
+    insta::assert_json_snapshot!(got);
+}

@@ -111,7 +111,7 @@ impl ObjectType for TriggerProps {
             let (object, mut s) = match tables.as_slice() {
                 [one] => (ctx.show_rel(one), format!("no trigger {name}")),
                 _ => (
-                    format!("trigger {name}"),
+                    name.to_string(),
                     format!("does not exist in {}", ctx.schema),
                 ),
             };
@@ -134,7 +134,7 @@ impl ObjectType for TriggerProps {
             }
             problems.push(match tables.as_slice() {
                 [_] => Problem::on(object, s),
-                _ => Problem::says(object, s),
+                _ => Problem::says("trigger", object, s),
             });
             return name.to_string();
         };
@@ -216,10 +216,7 @@ impl ObjectType for TriggerProps {
         };
         tables.iter().find_map(|r| {
             r.trigger(name).map(|t| {
-                Problem::says(
-                    format!("trigger {}", t.name),
-                    format!("exists on {}", ctx.show_rel(r)),
-                )
+                Problem::says("trigger", &t.name, format!("exists on {}", ctx.show_rel(r)))
             })
         })
     }
