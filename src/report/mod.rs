@@ -36,6 +36,10 @@ pub struct CheckResult {
     pub status: Status,
     /// What was found: for a failure, the object and the difference.
     pub detail: String,
+    /// A failing check's problems apart, as data (the object, the typed message) with the text
+    /// each contributes to `detail`. Empty (and left out of JSON) otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ReportedProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// Set for count checks: their row in the component table.
@@ -70,6 +74,7 @@ impl CheckResult {
             description: None,
             status,
             detail: detail.into(),
+            problems: Vec::new(),
             location: None,
             component: None,
             level: None,
@@ -99,6 +104,22 @@ impl CheckResult {
 
 pub use rows::{diagnosis_rows, result_of, tap_row};
 pub use wording::{detail_of, problem_text};
+
+/// One problem of a failing check in the JSON report: `object` and `message` as the check found
+/// them, and `text`, the line the other formats show for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportedProblem {
+    #[serde(flatten)]
+    pub problem: crate::findings::Problem,
+    pub text: String,
+}
+
+impl ReportedProblem {
+    pub fn of(problem: crate::findings::Problem) -> ReportedProblem {
+        let text = wording::problem_text(&problem);
+        ReportedProblem { problem, text }
+    }
+}
 
 /// All results of one run.
 #[derive(Debug, Clone, Serialize)]
