@@ -157,13 +157,17 @@ pub async fn load_consistent_shared(
 }
 
 /// A second connection inside a REPEATABLE READ READ ONLY transaction that imported `client`'s
-/// snapshot, or `None` (nothing to share, or any step failed: the connection is dropped).
+/// snapshot, or `None` (any step failed: the connection is dropped).
 async fn import_snapshot(client: &Client, second: OpenSecond<'_>) -> Option<Client> {
+    // Simple protocol: one message, sent ahead of the queries pipelined after it.
     let exported = client
-        .query_one("select pg_catalog.pg_export_snapshot() as id", &[])
+        .simple_query("select pg_catalog.pg_export_snapshot()")
         .await
         .ok()?;
-    let id: String = exported.get("id");
+    let id = exported.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+        _ => None,
+    })?;
     let other = second().await?;
     other
         .batch_execute(&format!(
@@ -176,35 +180,25 @@ async fn import_snapshot(client: &Client, second: OpenSecond<'_>) -> Option<Clie
     Some(other)
 }
 
-/// The policies of `tables` (sorted by oid), in the order one query over all of them returns
-/// them (by table oid, then policy oid): with a second connection, it reads the larger first
-/// part and this one the rest, at the same time; its failure is made good here.
-/// Also says whether the second connection's share was used (`false`: read here).
-async fn read_policies(
+/// The policies of `tables` read by a second connection when `second` opens one that imports
+/// `client`'s snapshot, else by `client` (after everything already sent on it); and whether the
+/// second connection read them. Nothing to read without `second`.
+async fn read_share(
     client: &Client,
-    other: Option<&Client>,
+    second: Option<OpenSecond<'_>>,
     tables: &[Oid],
     exprs: bool,
 ) -> Result<(Vec<Row>, bool), tokio_postgres::Error> {
-    let Some(other) = other else {
-        return Ok((client.query(POLICIES, &[&tables, &exprs]).await?, false));
+    let Some(open) = second else {
+        return Ok((Vec::new(), false));
     };
-    let (theirs, ours) = tables.split_at(tables.len() * 3 / 4);
-    let (p_theirs, p_ours): (
-        [&(dyn tokio_postgres::types::ToSql + Sync); 2],
-        [&(dyn tokio_postgres::types::ToSql + Sync); 2],
-    ) = ([&theirs, &exprs], [&ours, &exprs]);
-    let (mut first, rest) = tokio::join!(
-        other.query(POLICIES, &p_theirs),
-        client.query(POLICIES, &p_ours),
-    );
-    let shared = first.is_ok();
-    if !shared {
-        first = client.query(POLICIES, &p_theirs).await;
+    let p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &exprs];
+    if let Some(other) = import_snapshot(client, open).await {
+        if let Ok(rows) = other.query(POLICIES, &p).await {
+            return Ok((rows, true));
+        }
     }
-    let mut rows = first?;
-    rows.extend(rest?);
-    Ok((rows, shared))
+    Ok((client.query(POLICIES, &p).await?, false))
 }
 
 /// Read the snapshot: 16 queries whatever the number of checks or objects, pipelined on
@@ -247,28 +241,45 @@ async fn load_with(
                 _ => tables.push(oid),
             }
         }
-        let other = match second {
-            Some(open) if exprs && tables.len() >= scope.share_policies_at => {
-                import_snapshot(client, open).await
-            }
-            _ => None,
-        };
+        // With a second connection, it reads the policies of the first three quarters of the
+        // tables by oid (connecting while this one works) and this one the rest: the rows come
+        // in the order one query returns them (by table oid, then policy oid).
+        let share = second.filter(|_| exprs && tables.len() >= scope.share_policies_at);
         let mut by_oid = tables.clone();
         by_oid.sort_unstable();
+        let cut = if share.is_some() {
+            by_oid.len() * 3 / 4
+        } else {
+            0
+        };
+        let (theirs, ours) = by_oid.split_at(cut);
         let tt: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &table_exprs];
         let td: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &defs];
         let ted: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&tables, &exprs, &defs];
+        let po: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&ours, &exprs];
         let s1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&seqs];
         let v1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&views];
-        let (columns, constraints, indexes, (policies, shared), triggers, sequences, view_deps) = tokio::try_join!(
+        // The share goes first so that its snapshot export is the first message sent.
+        let (
+            (mut policies, shared),
+            columns,
+            constraints,
+            indexes,
+            our_policies,
+            triggers,
+            sequences,
+            view_deps,
+        ) = tokio::try_join!(
+            read_share(client, share, theirs, exprs),
             client.query(COLUMNS, &tt),
             client.query(CONSTRAINTS, &tt),
             client.query(INDEXES, &ted),
-            read_policies(client, other.as_ref(), &by_oid, exprs),
+            client.query(POLICIES, &po),
             client.query(TRIGGERS, &td),
             client.query(SEQUENCES, &s1),
             client.query(VIEW_DEPS, &v1),
         )?;
+        policies.extend(our_policies);
         Ok::<_, tokio_postgres::Error>((
             relations,
             PerRelation {
