@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::catalog::{PolicyCommand, QualName, RelKind, Relation, Snapshot};
+use crate::catalog::{PolicyCommand, RelKind, Relation, Snapshot};
 use crate::lint::RuleCtx;
 
 /// Bumped when the JSON shape changes incompatibly.
@@ -113,12 +113,7 @@ pub enum Access {
     },
 }
 
-impl Access {
-    /// The role gets at least some rows.
-    pub fn grants_something(&self) -> bool {
-        !matches!(self, Access::No { .. } | Access::Denied)
-    }
-}
+impl Access {}
 
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -141,12 +136,7 @@ pub struct Cell {
     pub probe: Option<probe::Probe>,
 }
 
-impl Cell {
-    /// The role holds the privilege but RLS leaves it no row.
-    pub fn denied_by_rls(&self) -> bool {
-        self.access == Access::Denied
-    }
-}
+impl Cell {}
 
 /// One role's row for a relation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -189,11 +179,7 @@ pub struct RelationAccess {
     pub rows: Vec<RoleRow>,
 }
 
-impl RelationAccess {
-    pub fn qual(&self) -> QualName {
-        QualName::new(&self.schema, &self.name)
-    }
-}
+impl RelationAccess {}
 
 /// A role as the matrix shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

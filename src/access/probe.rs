@@ -72,15 +72,6 @@ impl Probe {
             Probe::NotProbed { reason } => format!("not probed ({reason})"),
         }
     }
-
-    /// The persona gets at least some rows.
-    pub fn grants_something(&self) -> bool {
-        match self {
-            Probe::Rows { rows, .. } => *rows > 0,
-            Probe::Inserted { .. } => true,
-            _ => false,
-        }
-    }
 }
 
 /// The persona a matrix was probed for.

@@ -17,7 +17,4 @@ pub mod target;
 pub mod verify;
 
 pub use output::{exit, print_json, print_text, report_and_exit, write_out};
-pub use target::{
-    check_schemas, connect, migrate as migrate_target, open, open_and_migrate, read_catalog,
-    read_target, Open, Read,
-};
+pub use target::{check_schemas, connect, open_and_migrate, read_catalog, read_target, Open};

@@ -50,31 +50,6 @@ pub async fn install(client: &Client) -> Result<(), tokio_postgres::Error> {
     }
 }
 
-/// Install pgTAP into `extensions` when this server has it (pgTAP test files need it). `Ok(false)`
-/// when the server lacks it; the caller says so (see [`missing_extension`]).
-pub async fn ensure_pgtap(client: &Client) -> Result<bool, tokio_postgres::Error> {
-    let installed = client
-        .query_one(
-            "select exists (select 1 from pg_catalog.pg_extension where extname = 'pgtap'),
-                    exists (select 1 from pg_catalog.pg_available_extensions where name = 'pgtap')",
-            &[],
-        )
-        .await?;
-    if installed.get::<_, bool>(0) {
-        return Ok(true);
-    }
-    if !installed.get::<_, bool>(1) {
-        return Ok(false);
-    }
-    client
-        .batch_execute(
-            "create schema if not exists extensions;
-             create extension if not exists pgtap with schema extensions",
-        )
-        .await?;
-    Ok(true)
-}
-
 /// Debian/Ubuntu packages (PGDG and Debian archives) that ship an extension, by extension name;
 /// the package is `postgresql-<major>-<suffix>`. Extensions without a Debian package (pg_net,
 /// pg_graphql, pgjwt, wrappers, supabase_vault, pgsodium, pg_jsonschema...) are not listed.

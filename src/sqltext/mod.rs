@@ -16,9 +16,9 @@ use std::sync::Arc;
 use pg_query::protobuf::RawStmt;
 pub use pg_query::NodeEnum;
 
-pub use index::{created_index, CreatedIndex};
+pub use index::created_index;
 pub use kind::{adds_enum_value, and_chain, Kind, TxControl};
-pub use signature::{signature, Signature};
+pub use signature::signature;
 
 /// One top-level statement of a SQL text, as PostgreSQL's parser delimits it.
 #[derive(Debug, Clone, PartialEq)]

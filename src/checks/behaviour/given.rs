@@ -108,10 +108,6 @@ pub struct Defs {
 }
 
 impl Defs {
-    pub fn is_empty(&self) -> bool {
-        self.personas.is_empty() && self.fixtures.is_empty()
-    }
-
     /// Fixture cycles and unknown fixtures named by fixtures: (fixture, message) pairs.
     pub fn fixture_problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();

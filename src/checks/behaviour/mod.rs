@@ -12,16 +12,12 @@ pub mod sqlstate;
 pub mod state;
 pub mod steps;
 
-pub use expect::{compare, show_rows, Expect, ExpectKeys, Got, Scalar, TextRows, Verdict};
+pub use expect::{ExpectKeys, Got, Scalar};
 pub use given::{send_given, Defs, Given, GivenRefs};
 pub use r#as::{join_path, settings_statement, As, AsList, Originals};
-pub use safety::{
-    owns, referenced_relations, refusal, rls_bypass_reason, unknown_role, validate_sql,
-};
-pub use sqlstate::{
-    describe_error, error_text, is_infrastructure, sqlstate_code, sqlstate_text, SQLSTATES,
-};
+pub use safety::{unknown_role, validate_sql};
+pub use sqlstate::{describe_error, error_text, is_infrastructure};
 pub use steps::{
-    bounded, exec_opt_text, exec_text, prelude, run_steps, send_all, send_one, send_setup, Limits,
-    RunRules, SqlList, Step,
+    bounded, exec_opt_text, exec_text, prelude, run_steps, send_one, Limits, RunRules, SqlList,
+    Step,
 };

@@ -383,7 +383,8 @@ pub fn owner_of_query(snap: &Snapshot, ctx: &Ctx, sql: &str) -> Result<String, S
 mod tests {
     use super::*;
     use crate::catalog::{QualName, RelKind, Role, ViewInfo};
-    use crate::checks::behaviour::{As, Expect};
+    use crate::checks::behaviour::expect::Expect;
+    use crate::checks::behaviour::As;
 
     fn snap() -> Snapshot {
         let mut t = Relation::new("public", "tickets", RelKind::Table);

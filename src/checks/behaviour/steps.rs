@@ -211,17 +211,6 @@ pub async fn send_all(client: &Client, stmts: &[String]) -> Got {
     failed.unwrap_or(last)
 }
 
-/// Like `send_all` for setup/seed statements: the first real error as text.
-pub async fn send_setup(client: &Client, stmts: &[String]) -> Result<(), String> {
-    if stmts.is_empty() {
-        return Ok(());
-    }
-    match send_all(client, stmts).await {
-        Got::Error { code, message } => Err(super::sqlstate::describe_error(&code, &message)),
-        Got::Rows { .. } => Ok(()),
-    }
-}
-
 /// Run `fut` within `limits`; on the deadline, send PostgreSQL a cancel request for whatever the
 /// connection is running and return `Err` saying so.
 pub async fn bounded<T>(

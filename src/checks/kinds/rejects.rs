@@ -107,7 +107,7 @@ impl ProbeCheck for Rejects {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::behaviour::Expect;
+    use crate::checks::behaviour::expect::Expect;
     use crate::checks::testkit::spec;
 
     fn load(toml: &str) -> Result<Rejects, String> {

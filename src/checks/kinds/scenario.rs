@@ -216,7 +216,7 @@ impl ProbeCheck for Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::behaviour::Expect;
+    use crate::checks::behaviour::expect::Expect;
     use crate::checks::testkit::spec;
 
     fn load(toml: &str) -> Result<Scenario, String> {

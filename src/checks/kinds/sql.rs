@@ -90,7 +90,7 @@ impl ProbeCheck for Sql {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::behaviour::Expect;
+    use crate::checks::behaviour::expect::Expect;
     use crate::checks::testkit::spec;
 
     fn load(toml: &str) -> Result<Sql, String> {
