@@ -10,7 +10,7 @@ use super::*;
 impl<'a> FileLoader<'a> {
     pub(super) fn load_check(
         &mut self,
-        item: Item,
+        item: CheckTable,
         file_schema: &str,
         stem: &str,
     ) -> Option<(Check, Option<Range<usize>>)> {

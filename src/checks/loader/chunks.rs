@@ -179,7 +179,7 @@ impl<'a> FileLoader<'a> {
 
     pub(super) fn load_items(
         &mut self,
-        items: Vec<Item<'a>>,
+        items: Vec<CheckTable<'a>>,
         file_schema: &str,
     ) -> Vec<(Check, Option<Range<usize>>)> {
         let stem = self.stem();

@@ -59,7 +59,7 @@ impl LineStarts {
 }
 
 /// A check table found in a file, before deserialization.
-pub(super) struct Item<'i> {
+pub(super) struct CheckTable<'i> {
     pub(super) kind: &'static str,
     /// 1-based position among this kind's checks in the file.
     pub(super) n: usize,
@@ -329,7 +329,7 @@ impl<'a> FileLoader<'a> {
         offset: usize,
         file_schema: &mut String,
         counts: &mut HashMap<&'static str, usize>,
-    ) -> Vec<Item<'a>> {
+    ) -> Vec<CheckTable<'a>> {
         let shift = |r: Range<usize>| (r.start + offset)..(r.end + offset);
         // File-level keys.
         // (kind, position in its array, span) of every check table.
@@ -411,7 +411,7 @@ impl<'a> FileLoader<'a> {
             }
         }
         // Move each check's table out of the document (no copy).
-        let mut items: Vec<Item> = Vec::with_capacity(found.len());
+        let mut items: Vec<CheckTable> = Vec::with_capacity(found.len());
         for (kind, i, span) in found {
             let Some(DeValue::Array(arr)) = root.get_mut(kind).map(|v| v.get_mut()) else {
                 continue;
@@ -421,7 +421,7 @@ impl<'a> FileLoader<'a> {
             if let DeValue::Table(table) = taken {
                 let n = counts.entry(kind).or_insert(0);
                 *n += 1;
-                items.push(Item {
+                items.push(CheckTable {
                     kind,
                     n: *n,
                     span,

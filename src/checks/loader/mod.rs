@@ -25,7 +25,7 @@ pub(crate) use probe::names as serde_names;
 
 use chunks::{split_checks, Odd};
 use defs::{read_defs, DefsSource};
-use file::{DefsState, FileLoader, Item, LineStarts, Loaded};
+use file::{CheckTable, DefsState, FileLoader, LineStarts, Loaded};
 
 use super::behaviour::given::{Defs, Fixture, FixtureSpec, FixtureText, Persona, PersonaSpec};
 use super::{Check, LoadErrors, LoadProblem, Spec, KINDS};
