@@ -108,6 +108,20 @@ pub struct Missing {
     /// Did-you-mean candidates, best first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub near: Vec<Near>,
+    /// When no name is near: what there is instead (the indexes on the table...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub present: Option<Present>,
+}
+
+/// The objects of the kind looked for that do exist where it was looked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Present {
+    /// The kind, plural (`indexes`).
+    pub nouns: String,
+    /// Where, when the message does not already say (`public.orders`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    pub names: Vec<String>,
 }
 
 /// A did-you-mean candidate: its name as shown, and its kind when it is not the kind looked for.
@@ -141,6 +155,7 @@ impl Missing {
             found_kind: None,
             unread_schema: None,
             near: Vec::new(),
+            present: None,
         }
     }
 

@@ -120,6 +120,17 @@ fn missing_text(obj: Option<&str>, m: &Missing) -> String {
             })
             .collect();
         s.push_str(&format!(" (did you mean {}?)", near.join(", ")));
+    } else if let Some(p) = &m.present {
+        let on =
+            p.on.as_ref()
+                .map(|o| format!(" on {o}"))
+                .unwrap_or_default();
+        let names = if p.names.is_empty() {
+            "none".to_string()
+        } else {
+            list(&p.names, 10)
+        };
+        s.push_str(&format!(" ({}{on}: {names})", p.nouns));
     }
     s
 }
@@ -146,7 +157,7 @@ fn counted_text(c: &Counted) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{Expectation, Near};
+    use crate::findings::{Expectation, Near, Present};
 
     fn text(p: Problem) -> String {
         problem_text(&p)
@@ -220,6 +231,17 @@ mod tests {
                 Missing::named("column", "nmae").near(Some("name"))
             )),
             "t: no column nmae (did you mean name?)"
+        );
+        let mut m = Missing::of("index");
+        m.present = Some(Present {
+            nouns: "indexes".into(),
+            on: Some("t".into()),
+            names: vec![],
+        });
+        assert_eq!(
+            text(Problem::missing("ix", m)),
+            "ix: no such index (indexes on t: none)",
+            "no near miss: what there is instead"
         );
         let mut v = Missing::of("table");
         v.found_kind = Some("view".into());

@@ -7,7 +7,7 @@ use crate::catalog::{IndexKey, QualName, Relation, Snapshot};
 use crate::checks::names::{missing_relation, split_name, Ctx, Names};
 use crate::checks::normalize::squash_sql;
 use crate::checks::validator::Validator;
-use crate::findings::Problem;
+use crate::findings::{Missing, Present, Problem};
 use crate::words::{closest, list};
 
 #[derive(Debug, Clone)]
@@ -108,25 +108,18 @@ impl ObjectType for IndexProps {
         let q = named(ctx, name, table);
         match snap.index(&q) {
             None => {
-                let mut s = "no such index".to_string();
+                let mut m = Missing::of("index");
                 if let Some(r) = table.and_then(|t| snap.relation(t)) {
-                    if let Some(n) = closest(&q.name, r.indexes.iter().map(|i| i.name.as_str())) {
-                        s.push_str(&format!(" (did you mean {n}?)"));
-                    } else {
-                        let present: Vec<String> =
-                            r.indexes.iter().map(|i| i.name.clone()).collect();
-                        s.push_str(&format!(
-                            " (indexes on {}: {})",
-                            ctx.show_rel(r),
-                            if present.is_empty() {
-                                "none".into()
-                            } else {
-                                list(&present, 10)
-                            }
-                        ));
+                    m = m.near(closest(&q.name, r.indexes.iter().map(|i| i.name.as_str())));
+                    if m.near.is_empty() {
+                        m.present = Some(Present {
+                            nouns: "indexes".into(),
+                            on: Some(ctx.show_rel(r)),
+                            names: r.indexes.iter().map(|i| i.name.clone()).collect(),
+                        });
                     }
                 }
-                problems.push(Problem::on(ctx.show(&q), s));
+                problems.push(Problem::missing(ctx.show(&q), m));
                 ctx.show(&q)
             }
             Some((r, ix)) => {

@@ -258,6 +258,8 @@ fn problems_as_data() {
         "[[exists]]\ncolumn = \"chat_sessions.status\"\ntype = \"integer\"\nnullable = true\n",
         "[[exists]]\nconstraint = \"chat_sessions_pkee\"\ntable = \"chat_sessions\"\n",
         "[[exists]]\nindex = \"idx_chat_sessions_status\"\nunique = true\n",
+        "[[exists]]\nindex = \"zzz\"\ntable = \"chat_sessions\"\n",
+        "[[exists]]\ntrigger = \"zzz\"\ntable = \"chat_sessions\"\n",
         "[[exists]]\ntrigger = \"set_chat_session_number\"\ntable = \"chat_sessions\"\ntiming = \"after\"\n",
         "[[exists]]\nextension = \"pg_cron\"\n",
         "[[exists]]\nrole = \"anon\"\nlogin = true\n",

@@ -5,8 +5,8 @@ use super::{word, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Relation, Snapshot, TriggerEvent, TriggerTiming};
 use crate::checks::names::{missing_relation, Ctx, Names};
 use crate::checks::validator::Validator;
-use crate::findings::Problem;
-use crate::words::{closest, list};
+use crate::findings::{Missing, Present, Problem};
+use crate::words::closest;
 
 /// `timing = "..."` as check files write it (`_` for a space).
 const TIMINGS: &[(&str, TriggerTiming)] = &[
@@ -108,33 +108,30 @@ impl ObjectType for TriggerProps {
         };
         let found = tables.iter().find_map(|r| r.trigger(name).map(|t| (*r, t)));
         let Some((r, t)) = found else {
-            let (object, mut s) = match tables.as_slice() {
-                [one] => (ctx.show_rel(one), format!("no trigger {name}")),
-                _ => (
-                    name.to_string(),
-                    format!("does not exist in {}", ctx.schema),
-                ),
-            };
             let names: Vec<&str> = tables
                 .iter()
                 .flat_map(|r| r.triggers.iter().map(|t| t.name.as_str()))
                 .collect();
-            if let Some(n) = closest(name, names.iter().copied()) {
-                s.push_str(&format!(" (did you mean {n}?)"));
-            } else if let [one] = tables.as_slice() {
-                let present: Vec<String> = one.triggers.iter().map(|t| t.name.clone()).collect();
-                s.push_str(&format!(
-                    " (triggers: {})",
-                    if present.is_empty() {
-                        "none".into()
-                    } else {
-                        list(&present, 10)
-                    }
-                ));
-            }
+            let near = closest(name, names.iter().copied());
             problems.push(match tables.as_slice() {
-                [_] => Problem::on(object, s),
-                _ => Problem::says("trigger", object, s),
+                [one] => {
+                    let mut m = Missing::named("trigger", name).near(near);
+                    if m.near.is_empty() {
+                        m.present = Some(Present {
+                            nouns: "triggers".into(),
+                            on: None,
+                            names: one.triggers.iter().map(|t| t.name.clone()).collect(),
+                        });
+                    }
+                    Problem::missing(ctx.show_rel(one), m)
+                }
+                _ => {
+                    let mut s = format!("does not exist in {}", ctx.schema);
+                    if let Some(n) = near {
+                        s.push_str(&format!(" (did you mean {n}?)"));
+                    }
+                    Problem::says("trigger", name, s)
+                }
             });
             return name.to_string();
         };
