@@ -82,15 +82,6 @@ pub fn problem_text(p: &Problem) -> String {
     }
 }
 
-/// The message of a problem alone, without its object (`no such table (did you mean t?)`):
-/// what `message` holds in the JSON report beside `object`.
-pub fn message_text(p: &Problem) -> String {
-    problem_text(&Problem {
-        object: None,
-        message: p.message.clone(),
-    })
-}
-
 /// `x: no such table (did you mean y?)`, `t: no column c`, `x is a view, not a table`,
 /// `x: no such table (schema s was not read)`.
 fn missing_text(obj: Option<&str>, m: &Missing) -> String {
