@@ -5,12 +5,13 @@
 //! output formats, or open connections.
 //!
 //! # How to add a kind
-//! 1. Write `src/checks/kinds/<kind>.rs`: a `#[derive(Deserialize)] #[serde(deny_unknown_fields)]`
+//! 1. Write `src/checks/kinds/<kind>.rs` (a kind that runs SQL as a role and judges the result:
+//!    `src/checks/behaviour/<kind>.rs`): a `#[derive(Deserialize)] #[serde(deny_unknown_fields)]`
 //!    struct of the kind's keys (the common keys `id`, `description`, `schema` are handled by the
 //!    loader, never declared), and `impl StaticCheck` (evaluates against the `Snapshot` only) or
 //!    `impl ProbeCheck` (runs SQL on the client it is given, inside a savepoint that is rolled
 //!    back). Unit-test it in the same file.
-//! 2. Add `pub mod <kind>;` to `kinds/mod.rs` and one line to `kinds!` below, under `static` or
+//! 2. Add `pub mod <kind>;` to `kinds/mod.rs` (`behaviour/mod.rs`) and one line to `kinds!` below, under `static` or
 //!    `probe`:
 //!    `"<kind>" => <Variant>(<kind>::<Struct>),` (a large struct as `Box<<kind>::<Struct>>`).
 //! 3. Add its section to docs/checks.md.
@@ -30,7 +31,8 @@ pub mod schema;
 pub(crate) mod testkit;
 pub mod validator;
 
-use kinds::{absent, count, exists, immutable, policies, privileges, rejects, rls, scenario, sql};
+use behaviour::{immutable, rejects, scenario, sql};
+use kinds::{absent, count, exists, policies, privileges, rls};
 
 use std::fmt;
 use std::path::PathBuf;

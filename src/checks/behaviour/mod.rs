@@ -1,13 +1,19 @@
-//! The behaviour engine shared by the behaviour kinds (`immutable`, `scenario`, `rejects`,
-//! `sql`): who SQL runs as (`as`), what a step expects and how a result compares (`expect`),
-//! SQLSTATEs (`sqlstate`), the rules checked before a step runs (`safety`), the session state
-//! checked around every step (`state`) and running steps inside savepoints (`steps`). Must not commit or end the transaction, open connections, or read
-//! the catalog (the snapshot is given).
+//! The behaviour kinds, which run SQL as a role and judge what happens (`immutable`,
+//! `scenario`, `rejects`, `sql`: one file each), and the engine they share: who SQL runs as
+//! (`as`), the fixtures a step starts from (`given`), what a step expects and how a result
+//! compares (`expect`), SQLSTATEs (`sqlstate`), the rules checked before a step runs (`safety`),
+//! the session state checked around every step (`state`) and running steps inside savepoints
+//! (`steps`). Must not commit or end the transaction, open connections, or read the catalog
+//! (the snapshot is given).
 
 pub mod r#as;
 pub mod expect;
 pub mod given;
+pub mod immutable;
+pub mod rejects;
 pub mod safety;
+pub mod scenario;
+pub mod sql;
 pub mod sqlstate;
 pub mod state;
 pub mod steps;

@@ -296,7 +296,8 @@ impl<'de> Deserializer<'de> for MadeUp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::kinds::{count, policies, scenario};
+    use crate::checks::behaviour::scenario;
+    use crate::checks::kinds::{count, policies};
 
     fn key(k: &str) -> PathSeg {
         PathSeg::Key(k.to_string())
@@ -327,7 +328,7 @@ mod tests {
 
     #[test]
     fn an_alias_is_known_by_the_field_it_stands_for() {
-        use crate::checks::kinds::rejects::Rejects;
+        use crate::checks::behaviour::rejects::Rejects;
         assert_eq!(field_of::<Rejects>(&[], "query"), Some("statement"));
         assert_eq!(field_of::<Rejects>(&[], "expect_error"), Some("sqlstate"));
         // A field's own name stands for itself.
