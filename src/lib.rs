@@ -69,7 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::New(a) => {
             let cfg = RunConfig::resolve(&cli.global)?;
-            return commands::migrate::new(&cfg, &cfg.migrations_dir(&a.dir), &a.name);
+            return commands::new::run(&cfg, a);
         }
         _ => {}
     }

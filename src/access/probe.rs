@@ -220,7 +220,7 @@ impl Prober<'_> {
         ra: &mut RelationAccess,
     ) -> Result<(), ProbeError> {
         let name = format!("{}.{}", quote_ident(&rel.schema), quote_ident(&rel.name));
-        let count_sql = format!("select pg_catalog.count(*) from {name}");
+        let count_sql = format!("select pg_catalog.count(*) as n from {name}");
         // The total, as the connecting user, when RLS does not narrow what it sees.
         let total = if bound_by_rls(snap, rel, &self.connecting_user) {
             None
@@ -416,11 +416,11 @@ impl Prober<'_> {
     }
 }
 
-/// The count a `select count(*)` returned, or the rows a write reported.
+/// The count a `select count(*) as n` returned, or the rows a write reported.
 fn rows_of(msgs: &[SimpleQueryMessage]) -> u64 {
     for m in msgs {
         if let SimpleQueryMessage::Row(r) = m {
-            return r.get(0).and_then(|v| v.parse().ok()).unwrap_or(0);
+            return r.get("n").and_then(|v| v.parse().ok()).unwrap_or(0);
         }
     }
     msgs.iter()

@@ -1,4 +1,4 @@
-//! `deskctl migrate`, `status` and `new`: read and check every file before connecting, open the
+//! `deskctl migrate` and `status`: read and check every file before connecting, open the
 //! target (`status` through the shared read-only `connect`), run the plan (`crate::migrate`) and
 //! print its progress, summary or `--format json` document. Must not hold migration logic.
 
@@ -12,9 +12,9 @@ use super::{connect, print_json, print_text};
 use crate::config::{MigrateOptions, RunConfig, StatusOptions};
 use crate::db::{self, PresetUse};
 use crate::migrate::{
-    configure_session, dump, history, let_an_interrupt_finish, lint, new, out_of_order,
-    progress_line, repeatable, run_plan_with, seed, source, status, wait_notice, Done, Drift,
-    Failure, Layout, MigrateError, MigrationOutcome, Phases, Plan, Progress, RunResult,
+    configure_session, dump, history, let_an_interrupt_finish, lint, out_of_order, progress_line,
+    repeatable, run_plan_with, seed, source, status, wait_notice, Done, Drift, Failure, Layout,
+    MigrateError, MigrationOutcome, Phases, Plan, Progress, RunResult,
 };
 
 /// The `--format json` document of `migrate`.
@@ -453,13 +453,4 @@ pub async fn status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<ExitCod
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `deskctl new NAME`.
-pub fn new(cfg: &RunConfig, dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
-    let path = new::create(dir, name, time::OffsetDateTime::now_utc())?;
-    if !cfg.quiet {
-        println!("created {}", path.display());
-    }
-    Ok(ExitCode::SUCCESS)
 }

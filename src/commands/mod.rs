@@ -10,6 +10,7 @@ pub mod history;
 pub mod init;
 pub mod lint;
 pub mod migrate;
+pub mod new;
 pub mod output;
 pub mod ping;
 pub mod snapshot;

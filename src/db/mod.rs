@@ -104,10 +104,10 @@ impl Db {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
         let pid: Option<i32> = self
             .client
-            .query_one("select pg_catalog.pg_backend_pid()", &[])
+            .query_one("select pg_catalog.pg_backend_pid() as pid", &[])
             .await
             .ok()
-            .map(|r| r.get(0));
+            .map(|r| r.get("pid"));
         let task = pid.map(|pid| {
             let (target, every) = (
                 self.target.clone(),
@@ -162,10 +162,10 @@ impl Db {
     ) -> anyhow::Result<T> {
         let pid: i32 = match self
             .client
-            .query_one("select pg_catalog.pg_backend_pid()", &[])
+            .query_one("select pg_catalog.pg_backend_pid() as pid", &[])
             .await
         {
-            Ok(r) => r.get(0),
+            Ok(r) => r.get("pid"),
             Err(e) => return Err(e.into()),
         };
         let mut fut = std::pin::pin!(fut);
@@ -499,9 +499,10 @@ async fn blockers(target: &ConnTarget, pid: i32) -> Option<String> {
 async fn blockers_on(client: &Client, pid: i32) -> Option<String> {
     let rows = client
         .query(
-            "select coalesce(w.relation::pg_catalog.regclass::text, w.locktype), w.mode,
-                    b.pid, coalesce(string_agg(distinct h.mode, ', '), '?'),
-                    coalesce(pg_catalog.left(b.query, 80), '')
+            "select coalesce(w.relation::pg_catalog.regclass::text, w.locktype) as what,
+                    w.mode as wanted, b.pid as blocker,
+                    coalesce(string_agg(distinct h.mode, ', '), '?') as held,
+                    coalesce(pg_catalog.left(b.query, 80), '') as last_query
                from pg_catalog.pg_locks w
                cross join lateral pg_catalog.unnest(pg_catalog.pg_blocking_pids(w.pid)) as bp(pid)
                join pg_catalog.pg_stat_activity b on b.pid = bp.pid
@@ -516,11 +517,12 @@ async fn blockers_on(client: &Client, pid: i32) -> Option<String> {
         .ok();
     let rows = rows?;
     let first = rows.first()?;
-    let (what, wanted): (String, String) = (first.get(0), first.get(1));
+    let (what, wanted): (String, String) = (first.get("what"), first.get("wanted"));
     let held: Vec<String> = rows
         .iter()
         .map(|r| {
-            let (bpid, mode, query): (i32, String, String) = (r.get(2), r.get(3), r.get(4));
+            let (bpid, mode, query): (i32, String, String) =
+                (r.get("blocker"), r.get("held"), r.get("last_query"));
             let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
             if query.is_empty() {
                 format!("pid {bpid} ({mode})")
@@ -622,11 +624,11 @@ pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectE
 pub async fn server_major(client: &Client) -> Result<u32, tokio_postgres::Error> {
     let row = client
         .query_one(
-            "select (pg_catalog.current_setting('server_version_num')::int / 10000)::int4",
+            "select (pg_catalog.current_setting('server_version_num')::int / 10000)::int4 as major",
             &[],
         )
         .await?;
-    Ok(row.get::<_, i32>(0).max(0) as u32)
+    Ok(row.get::<_, i32>("major").max(0) as u32)
 }
 
 /// Quote an identifier for SQL (always quoted: `"name"`, embedded quotes doubled).

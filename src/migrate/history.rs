@@ -44,11 +44,11 @@ pub async fn resolve(
     }
     let row = client
         .query_one(
-            "select pg_catalog.to_regclass($1) is not null,
+            "select pg_catalog.to_regclass($1) is not null as private_exists,
                     (select n.nspname::text
                        from pg_catalog.pg_class c
                        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                      where c.oid = pg_catalog.to_regclass($2))",
+                      where c.oid = pg_catalog.to_regclass($2)) as legacy_schema",
             &[&table.qualified(), &table.name],
         )
         .await
@@ -56,8 +56,8 @@ pub async fn resolve(
             what: "looking up the history table".into(),
             error,
         })?;
-    let private_exists: bool = row.get(0);
-    let legacy: Option<String> = row.get(1);
+    let private_exists: bool = row.get("private_exists");
+    let legacy: Option<String> = row.get("legacy_schema");
     match legacy {
         Some(schema) if !private_exists && Some(&schema) != table.schema.as_ref() => {
             let notice = format!(
@@ -116,7 +116,7 @@ pub async fn read(client: &Client, table: &HistoryTable) -> Result<History, Migr
 pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, MigrateError> {
     let exists: bool = client
         .query_one(
-            "select pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null",
+            "select pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null as exists",
             &[],
         )
         .await
@@ -124,13 +124,13 @@ pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, Migra
             what: format!("looking up {SUPABASE_TABLE}"),
             error,
         })?
-        .get(0);
+        .get("exists");
     if !exists {
         return Ok(None);
     }
     let rows = client
         .query(
-            "select version::text from supabase_migrations.schema_migrations order by version",
+            "select version::text as version from supabase_migrations.schema_migrations order by version",
             &[],
         )
         .await
@@ -138,7 +138,7 @@ pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, Migra
             what: format!("reading {SUPABASE_TABLE}"),
             error,
         })?;
-    let mut versions: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let mut versions: Vec<String> = rows.iter().map(|r| r.get("version")).collect();
     versions.sort();
     Ok(Some(versions))
 }
@@ -150,10 +150,11 @@ async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, Migr
     };
     let row = client
         .query_one(
-            "select n.nspname::text, c.relname::text,
+            "select n.nspname::text as schema, c.relname::text as name,
                     (select pg_catalog.format_type(a.atttypid, a.atttypmod)
                        from pg_catalog.pg_attribute a
                       where a.attrelid = c.oid and a.attname = 'version' and not a.attisdropped)
+                      as version_type
                from (select pg_catalog.to_regclass($1) as oid) r
                left join pg_catalog.pg_class c on c.oid = r.oid
                left join pg_catalog.pg_namespace n on n.oid = c.relnamespace",
@@ -162,17 +163,18 @@ async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, Migr
         .await
         .map_err(db("looking it up"))?;
     let (Some(schema), Some(name)) = (
-        row.get::<_, Option<String>>(0),
-        row.get::<_, Option<String>>(1),
+        row.get::<_, Option<String>>("schema"),
+        row.get::<_, Option<String>>("name"),
     ) else {
         return Ok(History::default());
     };
-    let version_type: Option<String> = row.get(2);
+    let version_type: Option<String> = row.get("version_type");
     let found = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
     let rows = client
         .query(
             &format!(
-                "select version::int8, name::text, applied_on::text, checksum::text from {found} order by version"
+                "select version::int8 as version, name::text as name, applied_on::text as applied_on, \
+                 checksum::text as checksum from {found} order by version"
             ),
             &[],
         )
@@ -180,8 +182,8 @@ async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, Migr
         .map_err(db("selecting its rows"))?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let version: i64 = r.get(0);
-        let checksum_text: Option<String> = r.get(3);
+        let version: i64 = r.get("version");
+        let checksum_text: Option<String> = r.get("checksum");
         let checksum = checksum_text
             .as_deref()
             .and_then(|c| c.trim().parse::<u64>().ok())
@@ -194,8 +196,8 @@ async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, Migr
             })?;
         out.push(AppliedRow {
             version,
-            name: r.get::<_, Option<String>>(1).unwrap_or_default(),
-            applied_on: r.get::<_, Option<String>>(2).unwrap_or_default(),
+            name: r.get::<_, Option<String>>("name").unwrap_or_default(),
+            applied_on: r.get::<_, Option<String>>("applied_on").unwrap_or_default(),
             checksum,
         });
     }

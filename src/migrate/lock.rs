@@ -44,7 +44,7 @@ pub async fn holder(client: &Client, key: i64) -> Result<Option<i32>, MigrateErr
         )
         .await
         .map_err(db_err("looking up the migration lock holder"))?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(row.map(|r| r.get("pid")))
 }
 
 /// Take the lock, polling until `timeout`. `_table` does not enter the key (one lock per
@@ -59,7 +59,7 @@ pub async fn acquire(
     let key = KEY;
     let start = Instant::now();
     let try_lock = client
-        .prepare("select pg_catalog.pg_try_advisory_lock($1)")
+        .prepare("select pg_catalog.pg_try_advisory_lock($1) as got")
         .await
         .map_err(db_err("taking the migration lock"))?;
     let mut waited = false;
@@ -68,7 +68,7 @@ pub async fn acquire(
             .query_one(&try_lock, &[&key])
             .await
             .map_err(db_err("taking the migration lock"))?
-            .get(0);
+            .get("got");
         if got {
             return Ok(MigrationLock { key });
         }

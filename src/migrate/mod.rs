@@ -397,7 +397,7 @@ alter table {} alter column version type bigint",
     if plan == Plan::Rehearse {
         let version: String = client
             .query_one(
-                "select pg_catalog.current_setting('server_version_num')",
+                "select pg_catalog.current_setting('server_version_num') as server_version_num",
                 &[],
             )
             .await
@@ -405,7 +405,7 @@ alter table {} alter column version type bigint",
                 what: "reading the server version".into(),
                 error,
             })?
-            .get(0);
+            .get("server_version_num");
         // Versions the Supabase CLI applied are not pending.
         let pending: Vec<&MigrationFile> = pending
             .iter()

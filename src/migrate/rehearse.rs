@@ -189,9 +189,9 @@ fn plan_file(
 /// The rehearsal's transaction id; every statement must leave it unchanged.
 async fn txid(client: &Client) -> Result<i64, tokio_postgres::Error> {
     Ok(client
-        .query_one("select pg_catalog.txid_current()", &[])
+        .query_one("select pg_catalog.txid_current() as txid", &[])
         .await?
-        .get(0))
+        .get("txid"))
 }
 
 /// What a rehearsal did.

@@ -63,10 +63,13 @@ pub async fn read(
         move |error| MigrateError::Database { what, error }
     };
     let exists: bool = client
-        .query_one("select pg_catalog.to_regclass($1) is not null", &[&t])
+        .query_one(
+            "select pg_catalog.to_regclass($1) is not null as exists",
+            &[&t],
+        )
         .await
         .map_err(db("looking it up"))?
-        .get(0);
+        .get("exists");
     if !exists {
         return Ok(Vec::new());
     }
@@ -74,7 +77,7 @@ pub async fn read(
         .query(
             &format!(
                 "select name, checksum,
-                        pg_catalog.to_char(applied_on at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                        pg_catalog.to_char(applied_on at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as applied_on,
                         runs
                    from {t} order by name"
             ),
@@ -84,8 +87,8 @@ pub async fn read(
         .map_err(db("selecting its rows"))?;
     rows.iter()
         .map(|r| {
-            let name: String = r.get(0);
-            let text: String = r.get(1);
+            let name: String = r.get("name");
+            let text: String = r.get("checksum");
             let checksum = text
                 .trim()
                 .parse::<u64>()
@@ -98,8 +101,8 @@ pub async fn read(
             Ok(AppliedRepeatable {
                 name,
                 checksum,
-                applied_on: r.get(2),
-                runs: r.get(3),
+                applied_on: r.get("applied_on"),
+                runs: r.get("runs"),
             })
         })
         .collect()

@@ -333,11 +333,11 @@ impl<'a> Driver<'a> {
         let v: String = self
             .client
             .query_one(
-                "select pg_catalog.current_setting('server_version_num')",
+                "select pg_catalog.current_setting('server_version_num') as server_version_num",
                 &[],
             )
             .await?
-            .get(0);
+            .get("server_version_num");
         let v = v.parse().unwrap_or(i32::MAX);
         self.server_version = Some(v);
         Ok(v)
@@ -533,16 +533,20 @@ pub(crate) async fn drain(
 async fn invalid_indexes(client: &Client) -> Result<Vec<(i64, String)>, DriverError> {
     let rows = client
         .query(
-            "select i.indexrelid::int8, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+            "select i.indexrelid::int8 as oid,
+                    pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) as qualified
                from pg_catalog.pg_index i
                join pg_catalog.pg_class c on c.oid = i.indexrelid
                join pg_catalog.pg_namespace n on n.oid = c.relnamespace
               where not i.indisvalid
-              order by 2",
+              order by qualified",
             &[],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| (r.get("oid"), r.get("qualified")))
+        .collect())
 }
 
 /// The indexes named by the CREATE INDEX statements of a file that exist and are INVALID:
@@ -560,7 +564,7 @@ async fn invalid_named_indexes(
         let Some(name) = idx.name else { continue };
         let row = client
             .query_opt(
-                "select pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+                "select pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) as qualified
                    from pg_catalog.pg_class c
                    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
                    join pg_catalog.pg_index i on i.indexrelid = c.oid
@@ -573,7 +577,7 @@ async fn invalid_named_indexes(
             )
             .await?;
         if let Some(r) = row {
-            let q: String = r.get(0);
+            let q: String = r.get("qualified");
             if !out.contains(&q) {
                 out.push(q);
             }
@@ -764,13 +768,14 @@ impl AsyncQuery<Vec<refinery_core::Migration>> for Driver<'_> {
         let rows = self.client.query(query, &[]).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let version: i64 = match row.try_get::<_, i64>(0) {
+            // refinery's own query: `SELECT version, name, applied_on, checksum FROM ...`.
+            let version: i64 = match row.try_get::<_, i64>("version") {
                 Ok(v) => v,
-                Err(_) => row.try_get::<_, i32>(0).map(i64::from)?,
+                Err(_) => row.try_get::<_, i32>("version").map(i64::from)?,
             };
-            let name: Option<String> = row.try_get(1)?;
-            let applied_on: Option<String> = row.try_get(2)?;
-            let checksum: Option<String> = row.try_get(3)?;
+            let name: Option<String> = row.try_get("name")?;
+            let applied_on: Option<String> = row.try_get("applied_on")?;
+            let checksum: Option<String> = row.try_get("checksum")?;
             let applied_on = applied_on
                 .as_deref()
                 .and_then(|s| {

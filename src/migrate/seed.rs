@@ -113,7 +113,7 @@ pub async fn apply(
             )
             .await
             .map_err(|e| infra(e, path))?
-            .map(|r| r.get(0));
+            .map(|r| r.get("hash"));
         let upsert = "INSERT INTO supabase_migrations.seed_files (path, hash) VALUES ($1, $2) \
                       ON CONFLICT (path) DO UPDATE SET hash = EXCLUDED.hash";
         match before {

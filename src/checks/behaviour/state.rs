@@ -44,9 +44,10 @@ pub async fn read_rls_tables(
 ) -> Result<Vec<RlsTable>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "select c.oid, n.nspname::text, c.relname::text, pg_catalog.pg_get_userbyid(c.relowner)::text, \
-                    c.relforcerowsecurity, \
-                    array(select i.indexrelid from pg_catalog.pg_index i where i.indrelid = c.oid) \
+            "select c.oid, n.nspname::text as schema, c.relname::text as name, \
+                    pg_catalog.pg_get_userbyid(c.relowner)::text as owner, \
+                    c.relforcerowsecurity as forced, \
+                    array(select i.indexrelid from pg_catalog.pg_index i where i.indrelid = c.oid) as indexes \
              from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace \
              where c.relrowsecurity and c.relkind in ('r', 'p')",
             &[],
@@ -55,12 +56,12 @@ pub async fn read_rls_tables(
     Ok(rows
         .iter()
         .map(|r| RlsTable {
-            oid: r.get(0),
-            schema: r.get(1),
-            name: r.get(2),
-            owner: r.get(3),
-            forced: r.get(4),
-            indexes: r.get(5),
+            oid: r.get("oid"),
+            schema: r.get("schema"),
+            name: r.get("name"),
+            owner: r.get("owner"),
+            forced: r.get("forced"),
+            indexes: r.get("indexes"),
         })
         .collect())
 }
@@ -121,26 +122,27 @@ fn counters_sql(tables: &[(&RlsTable, &'static str)]) -> String {
 /// The state statement: one row, all text. `settings`: the step's own `as.settings` names;
 /// `watch`: RLS tables whose access counters to read (those the effective role is not bound by).
 pub fn state_sql(settings: &[String], watch: &[(&RlsTable, &'static str)]) -> String {
+    // Every column has a name `from_messages` reads it by.
     let mut cols = vec![
-        "pg_catalog.now()".to_string(),
-        "current_user".to_string(),
-        "session_user".to_string(),
-        "pg_catalog.current_setting('role')".to_string(),
-        "pg_catalog.current_setting('request.jwt.claims', true)".to_string(),
+        "pg_catalog.now() as tx_start".to_string(),
+        "current_user as current_user_name".to_string(),
+        "session_user as session_user_name".to_string(),
+        "pg_catalog.current_setting('role') as role_setting".to_string(),
+        "pg_catalog.current_setting('request.jwt.claims', true) as claims".to_string(),
     ];
-    for w in WATCHED {
-        cols.push(format!("pg_catalog.current_setting('{w}')"));
+    for (i, w) in WATCHED.iter().enumerate() {
+        cols.push(format!("pg_catalog.current_setting('{w}') as watched_{i}"));
     }
-    for s in settings {
+    for (i, s) in settings.iter().enumerate() {
         cols.push(format!(
-            "pg_catalog.current_setting({}, true)",
+            "pg_catalog.current_setting({}, true) as setting_{i}",
             quote_literal(s)
         ));
     }
     cols.push(if watch.is_empty() {
-        "null".to_string()
+        "null as counters".to_string()
     } else {
-        counters_sql(watch)
+        format!("{} as counters", counters_sql(watch))
     });
     format!("select {}", cols.join(", "))
 }
@@ -176,24 +178,25 @@ impl SessionState {
                 _ => None,
             })
             .ok_or("the state query returned no row")?;
-        let get = |i: usize| row.get(i).map(str::to_string);
-        let req = |i: usize| get(i).unwrap_or_default();
-        let n = 5 + WATCHED.len();
-        let counters = match get(n + settings.len()) {
+        let get = |name: &str| row.get(name).map(str::to_string);
+        let req = |name: &str| get(name).unwrap_or_default();
+        let counters = match get("counters") {
             None => Vec::new(),
             Some(j) => parse_counters(&j)?,
         };
         Ok(SessionState {
-            tx_start: req(0),
-            current_user: req(1),
-            session_user: req(2),
-            role: req(3),
-            claims: get(4),
-            watched: (5..n).map(req).collect(),
+            tx_start: req("tx_start"),
+            current_user: req("current_user_name"),
+            session_user: req("session_user_name"),
+            role: req("role_setting"),
+            claims: get("claims"),
+            watched: (0..WATCHED.len())
+                .map(|i| req(&format!("watched_{i}")))
+                .collect(),
             settings: settings
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (s.clone(), get(n + i)))
+                .map(|(i, s)| (s.clone(), get(&format!("setting_{i}"))))
                 .collect(),
             counters,
         })
