@@ -88,6 +88,62 @@ pub enum Message {
     MissingNames(Vec<String>),
     /// What a failing `[[count]]` found (the first 20 shown of `total`).
     Found { shown: Vec<String>, total: usize },
+    /// The object, a `noun` looked for by name, does not exist (`within` a schema when it was
+    /// looked for in several tables there); `near`: did-you-mean candidates, best first.
+    Absent {
+        noun: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        within: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        near: Vec<Near>,
+    },
+    /// Columns the object (a relation) lacks; `near`: candidates for the one missing column.
+    MissingColumns {
+        columns: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        near: Vec<Near>,
+    },
+    /// No overload of the function (the object, with the arguments asked for) takes those
+    /// arguments; `present`: the signatures there are.
+    NoOverload { present: Vec<String> },
+    /// A policy expected on the object (a table) is not there: its name, the command expected
+    /// when given, and near misses.
+    MissingPolicy {
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        near: Vec<PolicyNear>,
+    },
+    /// A policy on the object (a table) differs from its expectation, as each difference says.
+    PolicyDiffers { name: String, difference: String },
+    /// Policies on the object (a table) that an exact `[[policies]]` does not list.
+    UnexpectedPolicies(Vec<PolicyRef>),
+    /// The policies a table with a missing policy does have.
+    PresentPolicies(Vec<PolicyRef>),
+    /// The object (a table) has no permissive policy for `commands` (as `roles`, when given).
+    Uncovered {
+        commands: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        roles: Vec<String>,
+    },
+}
+
+/// A policy as named to users: its name and command (`"Users read" (SELECT)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyRef {
+    pub name: String,
+    pub command: String,
+}
+
+/// A near miss for a missing policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyNear {
+    /// A policy of that name on another table (`table`), for `command`.
+    Elsewhere { table: String, command: String },
+    /// A similarly named policy on this table.
+    Similar(PolicyRef),
 }
 
 /// An object looked for and not found: what kind, near misses, or why it could not be seen.
@@ -111,6 +167,10 @@ pub struct Missing {
     /// When no name is near: what there is instead (the indexes on the table...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub present: Option<Present>,
+    /// Something of that name exists, as this other kind (`procedure`), said after the missing
+    /// noun (`no such function (it is a procedure)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub it_is: Option<String>,
 }
 
 /// The objects of the kind looked for that do exist where it was looked for.
@@ -156,6 +216,7 @@ impl Missing {
             unread_schema: None,
             near: Vec::new(),
             present: None,
+            it_is: None,
         }
     }
 
@@ -176,6 +237,19 @@ impl Missing {
             });
         }
         self
+    }
+}
+
+impl Near {
+    /// The one did-you-mean candidate of the kind looked for, when there is one.
+    pub fn one(candidate: Option<impl Into<String>>) -> Vec<Near> {
+        candidate
+            .into_iter()
+            .map(|c| Near {
+                name: c.into(),
+                kind: None,
+            })
+            .collect()
     }
 }
 

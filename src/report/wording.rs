@@ -2,8 +2,8 @@
 //! line every output format shows, and an outcome's detail (problems joined). Pure functions;
 //! must not decide whether anything is wrong (the checks did) or read the database.
 
-use crate::findings::{Counted, Message, Missing, Problem};
-use crate::words::{list, list_of};
+use crate::findings::{Counted, Message, Missing, Near, PolicyNear, PolicyRef, Problem};
+use crate::words::{list, list_of, plural};
 
 /// An outcome as one line of prose: a failure's problems joined by `; `, else the pass or error
 /// note; a subject (a named scenario) first.
@@ -79,16 +79,125 @@ pub fn problem_text(p: &Problem) -> String {
         Message::Count(c) => counted_text(c),
         Message::MissingNames(names) => format!("missing: {}", list(names, 20)),
         Message::Found { shown, total } => format!("found: {}", list_of(shown, *total)),
+        Message::Absent { noun, within, near } => {
+            let subject: Vec<&str> = [noun.as_str(), obj.unwrap_or_default()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            let mut s = format!("{} does not exist", subject.join(" "));
+            if let Some(w) = within {
+                s.push_str(&format!(" in {w}"));
+            }
+            s.push_str(&did_you_mean(near));
+            s
+        }
+        Message::MissingColumns { columns, near } => lead(
+            obj,
+            format!(
+                "missing {} {}{}",
+                plural(columns.len(), "column", "columns"),
+                columns.join(", "),
+                did_you_mean(near)
+            ),
+        ),
+        Message::NoOverload { present } => lead(
+            obj,
+            format!("no such overload; present: {}", present.join(", ")),
+        ),
+        Message::MissingPolicy {
+            name,
+            command,
+            near,
+        } => {
+            let mut s = format!("missing policy \"{name}\"");
+            if let Some(c) = command {
+                s.push_str(&format!(" ({c})"));
+            }
+            if !near.is_empty() {
+                let near: Vec<String> = near
+                    .iter()
+                    .map(|n| match n {
+                        PolicyNear::Elsewhere { table, command } => {
+                            format!("a policy of that name exists on {table} ({command})")
+                        }
+                        PolicyNear::Similar(p) => format!("did you mean {}?", policy(p)),
+                    })
+                    .collect();
+                s.push_str(&format!(" ({})", near.join("; ")));
+            }
+            lead(obj, s)
+        }
+        Message::PolicyDiffers { name, difference } => {
+            lead(obj, format!("policy \"{name}\" {difference}"))
+        }
+        Message::UnexpectedPolicies(ps) => lead(
+            obj,
+            format!(
+                "unexpected {} {}",
+                plural(ps.len(), "policy", "policies"),
+                policies(ps)
+            ),
+        ),
+        Message::PresentPolicies(ps) => lead(
+            obj,
+            if ps.is_empty() {
+                "present: none".to_string()
+            } else {
+                format!("present: {}", policies(ps))
+            },
+        ),
+        Message::Uncovered { commands, roles } => lead(
+            obj,
+            format!(
+                "no {} {}{}",
+                commands.join(", "),
+                plural(commands.len(), "policy", "policies"),
+                if roles.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", roles.join(", "))
+                }
+            ),
+        ),
     }
+}
+
+/// `object: rest`, or `rest` alone when there is no object.
+fn lead(obj: Option<&str>, rest: String) -> String {
+    match obj {
+        Some(o) => format!("{o}: {rest}"),
+        None => rest,
+    }
+}
+
+/// ` (did you mean a, b (view)?)`, or nothing when there is no candidate.
+fn did_you_mean(near: &[Near]) -> String {
+    if near.is_empty() {
+        return String::new();
+    }
+    let near: Vec<String> = near
+        .iter()
+        .map(|n| match &n.kind {
+            Some(k) => format!("{} ({k})", n.name),
+            None => n.name.clone(),
+        })
+        .collect();
+    format!(" (did you mean {}?)", near.join(", "))
+}
+
+/// A policy as users name it: `"Users read" (SELECT)`.
+fn policy(p: &PolicyRef) -> String {
+    format!("\"{}\" ({})", p.name, p.command)
+}
+
+fn policies(ps: &[PolicyRef]) -> String {
+    ps.iter().map(policy).collect::<Vec<_>>().join(", ")
 }
 
 /// `x: no such table (did you mean y?)`, `t: no column c`, `x is a view, not a table`,
 /// `x: no such table (schema s was not read)`.
 fn missing_text(obj: Option<&str>, m: &Missing) -> String {
-    let lead = |rest: String| match obj {
-        Some(o) => format!("{o}: {rest}"),
-        None => rest,
-    };
+    let lead = |rest: String| lead(obj, rest);
     if let Some(kind) = &m.found_kind {
         return match obj {
             Some(o) => format!("{o} is a {kind}, not a {}", m.noun),
@@ -101,16 +210,10 @@ fn missing_text(obj: Option<&str>, m: &Missing) -> String {
     };
     if let Some(schema) = &m.unread_schema {
         s.push_str(&format!(" (schema {schema} was not read)"));
+    } else if let Some(k) = &m.it_is {
+        s.push_str(&format!(" (it is a {k})"));
     } else if !m.near.is_empty() {
-        let near: Vec<String> = m
-            .near
-            .iter()
-            .map(|n| match &n.kind {
-                Some(k) => format!("{} ({k})", n.name),
-                None => n.name.clone(),
-            })
-            .collect();
-        s.push_str(&format!(" (did you mean {}?)", near.join(", ")));
+        s.push_str(&did_you_mean(&m.near));
     } else if let Some(p) = &m.present {
         let on =
             p.on.as_ref()
@@ -148,7 +251,7 @@ fn counted_text(c: &Counted) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{Expectation, Near, Present};
+    use crate::findings::{Expectation, Present};
 
     fn text(p: Problem) -> String {
         problem_text(&p)
@@ -278,6 +381,152 @@ mod tests {
                 total: 3
             })),
             "found: a, and 2 more"
+        );
+    }
+
+    #[test]
+    fn absent_objects_are_said_as_sentences() {
+        let absent = |noun: &str, within: Option<&str>, near: Option<&str>| Message::Absent {
+            noun: noun.into(),
+            within: within.map(Into::into),
+            near: Near::one(near),
+        };
+        assert_eq!(
+            text(Problem::about("anno", absent("role", None, Some("anon")))),
+            "role anno does not exist (did you mean anon?)"
+        );
+        assert_eq!(
+            text(Problem::about("nobody", absent("role", None, None))),
+            "role nobody does not exist"
+        );
+        assert_eq!(
+            text(Problem::about(
+                "audit_trg",
+                absent("trigger", Some("public"), Some("audit_trig"))
+            )),
+            "trigger audit_trg does not exist in public (did you mean audit_trig?)"
+        );
+    }
+
+    #[test]
+    fn missing_columns_one_or_many() {
+        let cols = |c: &[&str], near: Option<&str>| Message::MissingColumns {
+            columns: c.iter().map(|s| s.to_string()).collect(),
+            near: Near::one(near),
+        };
+        assert_eq!(
+            text(Problem::about("t", cols(&["titel"], Some("title")))),
+            "t: missing column titel (did you mean title?)"
+        );
+        assert_eq!(
+            text(Problem::about("t", cols(&["a", "b"], None))),
+            "t: missing columns a, b"
+        );
+    }
+
+    #[test]
+    fn functions_of_another_kind_or_overload() {
+        let mut m = Missing::of("function");
+        m.it_is = Some("procedure".into());
+        m.near = Near::one(Some("other"));
+        assert_eq!(
+            text(Problem::missing("f", m)),
+            "f: no such function (it is a procedure)",
+            "the other kind is said instead of near misses"
+        );
+        assert_eq!(
+            text(Problem::about(
+                "f(uuid)",
+                Message::NoOverload {
+                    present: vec!["f(uuid, text)".into(), "f()".into()]
+                }
+            )),
+            "f(uuid): no such overload; present: f(uuid, text), f()"
+        );
+    }
+
+    #[test]
+    fn policies_missing_differing_extra_and_present() {
+        let r = |name: &str, command: &str| PolicyRef {
+            name: name.into(),
+            command: command.into(),
+        };
+        assert_eq!(
+            text(Problem::about(
+                "t",
+                Message::MissingPolicy {
+                    name: "read own".into(),
+                    command: Some("SELECT".into()),
+                    near: vec![
+                        PolicyNear::Elsewhere {
+                            table: "u".into(),
+                            command: "ALL".into()
+                        },
+                        PolicyNear::Similar(r("Read own", "SELECT")),
+                    ],
+                }
+            )),
+            "t: missing policy \"read own\" (SELECT) (a policy of that name exists on u (ALL); \
+             did you mean \"Read own\" (SELECT)?)"
+        );
+        assert_eq!(
+            text(Problem::about(
+                "t",
+                Message::MissingPolicy {
+                    name: "p".into(),
+                    command: None,
+                    near: vec![],
+                }
+            )),
+            "t: missing policy \"p\""
+        );
+        assert_eq!(
+            text(Problem::about(
+                "t",
+                Message::PolicyDiffers {
+                    name: "p".into(),
+                    difference: "is for ALL, expected SELECT".into()
+                }
+            )),
+            "t: policy \"p\" is for ALL, expected SELECT"
+        );
+        assert_eq!(
+            text(Problem::about(
+                "t",
+                Message::UnexpectedPolicies(vec![r("a", "ALL")])
+            )),
+            "t: unexpected policy \"a\" (ALL)"
+        );
+        assert_eq!(
+            text(Problem::whole(Message::PresentPolicies(vec![]))),
+            "present: none"
+        );
+        assert_eq!(
+            text(Problem::whole(Message::PresentPolicies(vec![
+                r("a", "ALL"),
+                r("b", "INSERT")
+            ]))),
+            "present: \"a\" (ALL), \"b\" (INSERT)"
+        );
+        assert_eq!(
+            text(Problem::about(
+                "t",
+                Message::Uncovered {
+                    commands: vec!["SELECT".into(), "UPDATE".into()],
+                    roles: vec!["authenticated".into()],
+                }
+            )),
+            "t: no SELECT, UPDATE policies for authenticated"
+        );
+        assert_eq!(
+            text(Problem::about(
+                "t",
+                Message::Uncovered {
+                    commands: vec!["DELETE".into()],
+                    roles: vec![],
+                }
+            )),
+            "t: no DELETE policy"
         );
     }
 }

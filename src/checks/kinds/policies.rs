@@ -10,7 +10,7 @@ use crate::checks::names::{missing_relation, qualify, schemas_of, Ctx, Names, Se
 use crate::checks::normalize::squash_sql;
 use crate::checks::validator::Validator;
 use crate::checks::{Outcome, StaticCheck};
-use crate::findings::Problem;
+use crate::findings::{Message, PolicyNear, PolicyRef, Problem};
 use crate::words::{closest_long, list, plural};
 
 const COMMANDS: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "ALL"];
@@ -112,8 +112,11 @@ fn same_roles(expected: &Names, actual: &[String]) -> bool {
 }
 
 /// `"name" (SELECT)` for lists of present policies.
-fn show_policy(p: &Policy) -> String {
-    format!("\"{}\" ({})", p.name, cmd_of(p))
+fn show_policy(p: &Policy) -> PolicyRef {
+    PolicyRef {
+        name: p.name.clone(),
+        command: cmd_of(p).to_string(),
+    }
 }
 
 impl Policies {
@@ -205,52 +208,46 @@ impl Policies {
         let mut missing_any = false;
         for e in expected {
             match table.policy(&e.name) {
-                Some(p) => problems.extend(
-                    mismatches(e, p, self.exact_expressions())
-                        .into_iter()
-                        .map(|m| Problem::on(&tname, format!("policy \"{}\" {m}", e.name))),
-                ),
+                Some(p) => {
+                    problems.extend(mismatches(e, p, self.exact_expressions()).into_iter().map(
+                        |m| {
+                            Problem::about(
+                                &tname,
+                                Message::PolicyDiffers {
+                                    name: e.name.clone(),
+                                    difference: m,
+                                },
+                            )
+                        },
+                    ))
+                }
                 None => {
                     missing_any = true;
-                    let cmd = e
-                        .command
-                        .as_deref()
-                        .map(|c| format!(" ({})", c.to_ascii_uppercase()))
-                        .unwrap_or_default();
-                    let mut s = format!("missing policy \"{}\"{cmd}", e.name);
-                    let near = near_misses(ctx, snap, table, e);
-                    if !near.is_empty() {
-                        s.push_str(&format!(" ({})", near.join("; ")));
-                    }
-                    problems.push(Problem::on(&tname, s));
+                    problems.push(Problem::about(
+                        &tname,
+                        Message::MissingPolicy {
+                            name: e.name.clone(),
+                            command: e.command.as_deref().map(str::to_ascii_uppercase),
+                            near: near_misses(ctx, snap, table, e),
+                        },
+                    ));
                 }
             }
         }
         if self.exact {
-            let extras: Vec<String> = table
+            let extras: Vec<PolicyRef> = table
                 .policies
                 .iter()
                 .filter(|p| !expected.iter().any(|e| e.name == p.name))
                 .map(show_policy)
                 .collect();
             if !extras.is_empty() {
-                problems.push(Problem::on(
-                    &tname,
-                    format!(
-                        "unexpected {} {}",
-                        plural(extras.len(), "policy", "policies"),
-                        extras.join(", ")
-                    ),
-                ));
+                problems.push(Problem::about(&tname, Message::UnexpectedPolicies(extras)));
             }
         }
         if missing_any {
-            let present: Vec<String> = table.policies.iter().map(show_policy).collect();
-            problems.push(Problem::new(if present.is_empty() {
-                "present: none".to_string()
-            } else {
-                format!("present: {}", present.join(", "))
-            }));
+            let present: Vec<PolicyRef> = table.policies.iter().map(show_policy).collect();
+            problems.push(Problem::whole(Message::PresentPolicies(present)));
         }
         Some(table)
     }
@@ -292,13 +289,12 @@ impl Policies {
                 }
             }
             if !lacking.is_empty() {
-                problems.push(Problem::on(
+                problems.push(Problem::about(
                     ctx.show_rel(t),
-                    format!(
-                        "no {} {}{for_roles}",
-                        lacking.join(", "),
-                        plural(lacking.len(), "policy", "policies")
-                    ),
+                    Message::Uncovered {
+                        commands: lacking.iter().map(|c| c.to_string()).collect(),
+                        roles: roles.iter().map(|r| r.to_string()).collect(),
+                    },
                 ));
             }
         }
@@ -382,15 +378,14 @@ fn mismatches(e: &Expected, p: &Policy, exact: bool) -> Vec<String> {
 }
 
 /// Near misses for a missing policy: same name on another table, similar names on this table.
-fn near_misses(ctx: &Ctx, snap: &Snapshot, table: &Relation, e: &Expected) -> Vec<String> {
+fn near_misses(ctx: &Ctx, snap: &Snapshot, table: &Relation, e: &Expected) -> Vec<PolicyNear> {
     let mut out = Vec::new();
     for (r, p) in snap.policies_named(&e.name) {
         if r.oid != table.oid || r.qual() != table.qual() {
-            out.push(format!(
-                "a policy of that name exists on {} ({})",
-                ctx.show_rel(r),
-                cmd_of(p)
-            ));
+            out.push(PolicyNear::Elsewhere {
+                table: ctx.show_rel(r),
+                command: cmd_of(p).to_string(),
+            });
         }
     }
     let same_ci: Vec<&Policy> = table
@@ -399,11 +394,11 @@ fn near_misses(ctx: &Ctx, snap: &Snapshot, table: &Relation, e: &Expected) -> Ve
         .filter(|p| p.name != e.name && p.name.eq_ignore_ascii_case(&e.name))
         .collect();
     if let Some(p) = same_ci.first() {
-        out.push(format!("did you mean {}?", show_policy(p)));
+        out.push(PolicyNear::Similar(show_policy(p)));
     } else if let Some(best) = closest_long(&e.name, table.policies.iter().map(|p| p.name.as_str()))
     {
         if let Some(p) = table.policy(best) {
-            out.push(format!("did you mean {}?", show_policy(p)));
+            out.push(PolicyNear::Similar(show_policy(p)));
         }
     }
     out

@@ -7,7 +7,7 @@ use crate::catalog::{FunctionKind, QualName, Snapshot, Volatility};
 use crate::checks::names::{BoolOrText, Ctx, Names};
 use crate::checks::normalize::{canonical_type, search_path_list};
 use crate::checks::validator::Validator;
-use crate::findings::{Missing, Problem};
+use crate::findings::{Message, Missing, Problem};
 use crate::words::closest;
 
 /// `volatility = "..."` as check files write it.
@@ -82,14 +82,11 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
             .collect();
         if same_kind.is_empty() {
             problems.push(match all.first() {
-                Some(f) => Problem::on(
-                    ctx.show(&q),
-                    format!(
-                        "no such {} (it is a {})",
-                        Self::NOUN,
-                        noun(f.kind == FunctionKind::Procedure)
-                    ),
-                ),
+                Some(f) => {
+                    let mut m = Missing::of(Self::NOUN);
+                    m.it_is = Some(noun(f.kind == FunctionKind::Procedure).into());
+                    Problem::missing(ctx.show(&q), m)
+                }
                 None => Problem::missing(
                     ctx.show(&q),
                     Missing::of(Self::NOUN).near(closest(
@@ -110,13 +107,13 @@ impl<const PROCEDURE: bool> ObjectType for Routine<PROCEDURE> {
             .collect();
         if candidates.is_empty() {
             let sigs: Vec<String> = same_kind.iter().map(|f| f.signature()).collect();
-            problems.push(Problem::on(
+            problems.push(Problem::about(
                 format!(
                     "{}({})",
                     ctx.show(&q),
                     self.args.as_ref().map(|a| a.join(", ")).unwrap_or_default()
                 ),
-                format!("no such overload; present: {}", sigs.join(", ")),
+                Message::NoOverload { present: sigs },
             ));
             return ctx.show(&q);
         }

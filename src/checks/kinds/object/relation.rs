@@ -4,8 +4,8 @@
 
 use crate::catalog::{QualName, RelKind, Relation, Snapshot};
 use crate::checks::names::{missing_relation, wrong_kind, Ctx};
-use crate::findings::Problem;
-use crate::words::{closest, list, plural};
+use crate::findings::{Message, Near, Problem};
+use crate::words::{closest, list};
 
 /// `[[exists]]` of the relation `name` of a kind `accept` takes (`noun` as details say it):
 /// when found, `props` pushes how it differs (given the relation and its display name). Returns
@@ -56,17 +56,17 @@ pub(super) fn columns(r: &Relation, name: &str, cols: &[String], problems: &mut 
     if missing.is_empty() {
         return;
     }
-    let mut s = format!(
-        "missing {} {}",
-        plural(missing.len(), "column", "columns"),
-        missing.join(", ")
-    );
-    if missing.len() == 1 {
-        if let Some(n) = closest(&missing[0], r.columns.iter().map(|c| c.name.as_str())) {
-            s.push_str(&format!(" (did you mean {n}?)"));
-        }
-    }
-    problems.push(Problem::on(name, s));
+    let near = match missing.as_slice() {
+        [one] => Near::one(closest(one, r.columns.iter().map(|c| c.name.as_str()))),
+        _ => Vec::new(),
+    };
+    problems.push(Problem::about(
+        name,
+        Message::MissingColumns {
+            columns: missing,
+            near,
+        },
+    ));
 }
 
 /// `owner = "..."`.

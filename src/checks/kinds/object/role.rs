@@ -5,7 +5,7 @@ use super::{Object, ObjectType};
 use crate::catalog::{QualName, Snapshot};
 use crate::checks::names::{Ctx, Names};
 use crate::checks::validator::Validator;
-use crate::findings::Problem;
+use crate::findings::{Message, Near, Problem};
 use crate::words::closest;
 
 #[derive(Debug, Clone)]
@@ -60,11 +60,15 @@ impl ObjectType for RoleProps {
         problems: &mut Vec<Problem>,
     ) -> String {
         let Some(r) = snap.role(name) else {
-            let mut s = "does not exist".to_string();
-            if let Some(n) = closest(name, snap.roles.iter().map(|r| r.name.as_str())) {
-                s.push_str(&format!(" (did you mean {n}?)"));
-            }
-            problems.push(Problem::says("role", name, s));
+            let near = closest(name, snap.roles.iter().map(|r| r.name.as_str()));
+            problems.push(Problem::about(
+                name,
+                Message::Absent {
+                    noun: "role".into(),
+                    within: None,
+                    near: Near::one(near),
+                },
+            ));
             return name.to_string();
         };
         for (what, want, have) in [

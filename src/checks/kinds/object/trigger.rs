@@ -5,7 +5,7 @@ use super::{word, Object, ObjectType};
 use crate::catalog::{QualName, RelKind, Relation, Snapshot, TriggerEvent, TriggerTiming};
 use crate::checks::names::{missing_relation, Ctx, Names};
 use crate::checks::validator::Validator;
-use crate::findings::{Missing, Present, Problem};
+use crate::findings::{Message, Missing, Near, Present, Problem};
 use crate::words::closest;
 
 /// `timing = "..."` as check files write it (`_` for a space).
@@ -125,13 +125,14 @@ impl ObjectType for TriggerProps {
                     }
                     Problem::missing(ctx.show_rel(one), m)
                 }
-                _ => {
-                    let mut s = format!("does not exist in {}", ctx.schema);
-                    if let Some(n) = near {
-                        s.push_str(&format!(" (did you mean {n}?)"));
-                    }
-                    Problem::says("trigger", name, s)
-                }
+                _ => Problem::about(
+                    name,
+                    Message::Absent {
+                        noun: "trigger".into(),
+                        within: Some(ctx.schema.to_string()),
+                        near: Near::one(near),
+                    },
+                ),
             });
             return name.to_string();
         };
