@@ -348,16 +348,17 @@ async fn prepare_pgtap(client: &Client) -> Result<(), String> {
         .query_one(
             "select (select n.nspname::text from pg_catalog.pg_extension e
                        join pg_catalog.pg_namespace n on n.oid = e.extnamespace
-                      where e.extname = 'pgtap'),
-                    exists (select 1 from pg_catalog.pg_available_extensions where name = 'pgtap'),
-                    (pg_catalog.current_setting('server_version_num')::int / 10000)::int4",
+                      where e.extname = 'pgtap') as installed_in,
+                    exists (select 1 from pg_catalog.pg_available_extensions where name = 'pgtap')
+                      as available,
+                    (pg_catalog.current_setting('server_version_num')::int / 10000)::int4 as major",
             &[],
         )
         .await
         .map_err(|e| format!("could not look up pgTAP: {e}"))?;
-    let schema: Option<String> = row.get(0);
-    let available: bool = row.get(1);
-    let major: i32 = row.get(2);
+    let schema: Option<String> = row.get("installed_in");
+    let available: bool = row.get("available");
+    let major: i32 = row.get("major");
     let schema = match schema {
         Some(s) => s,
         None if !available => {
