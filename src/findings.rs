@@ -282,6 +282,18 @@ impl Problem {
         )
     }
 
+    /// `object`, a `noun` looked for by name, does not exist (no near misses).
+    pub fn absent(noun: impl Into<String>, object: impl Into<String>) -> Problem {
+        Problem::about(
+            object,
+            Message::Absent {
+                noun: noun.into(),
+                within: None,
+                near: Vec::new(),
+            },
+        )
+    }
+
     /// `object` (or something inside it) is missing.
     pub fn missing(object: impl Into<String>, missing: Missing) -> Problem {
         Problem::about(object, Message::Missing(missing))

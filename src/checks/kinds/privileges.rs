@@ -505,7 +505,7 @@ impl StaticCheck for Privileges {
             let superuser = snap.is_superuser(role);
             let grantees = snap.effective_grantees(role);
             if snap.role(role).is_none() && !role.eq_ignore_ascii_case("public") {
-                problems.push(Problem::says("role", role, "does not exist"));
+                problems.push(Problem::absent("role", role));
                 continue;
             }
             for t in &targets {

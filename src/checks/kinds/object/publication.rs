@@ -47,7 +47,7 @@ impl ObjectType for PublicationProps {
         problems: &mut Vec<Problem>,
     ) -> String {
         let Some(p) = snap.publication(name) else {
-            problems.push(Problem::says("publication", name, "does not exist"));
+            problems.push(Problem::absent("publication", name));
             return name.to_string();
         };
         let mut missing = Vec::new();
