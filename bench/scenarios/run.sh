@@ -82,7 +82,7 @@ STATE_COST="$(psql -X -At -F ' ' -c "
   select sum(calls) filter (where s), round(sum(total_exec_time) filter (where s)::numeric, 1),
          sum(calls), round(sum(total_exec_time)::numeric, 1)
     from (select calls, total_exec_time,
-                 query like 'select pg_catalog.now(), current_user, session_user%' as s
+                 query like 'select pg_catalog.now() as tx_start, current_user as current_user_name%' as s
             from pg_stat_statements
            where dbid = (select oid from pg_database where datname = current_database())
              and query not like '%pg_stat_statements%') q")"
