@@ -141,10 +141,7 @@ impl Db {
             Box::pin(async move {
                 let (client, _conn) = connect_once(&self.target).await.ok()?;
                 client
-                    .batch_execute(&format!(
-                        "set lock_timeout = {}",
-                        self.lock_timeout.as_millis().clamp(1, 2_147_483_647)
-                    ))
+                    .batch_execute(&set_lock_timeout(self.lock_timeout))
                     .await
                     .ok()?;
                 Some(client)
@@ -591,10 +588,7 @@ pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectE
         .unwrap_or(crate::config::DEFAULT_LOCK_TIMEOUT)
         .max(Duration::from_millis(1));
     client
-        .batch_execute(&format!(
-            "set lock_timeout = {}",
-            lock_timeout.as_millis().min(2_147_483_647)
-        ))
+        .batch_execute(&set_lock_timeout(lock_timeout))
         .await
         .map_err(|e| classify(e, &target))?;
     let install = match preset_use {
@@ -618,6 +612,15 @@ pub async fn open(cfg: &RunConfig, preset_use: PresetUse) -> Result<Db, ConnectE
         target,
         lock_timeout,
     })
+}
+
+/// The session's `lock_timeout` in ms: at least 1 (0 would switch the limit off), at most what
+/// the setting holds.
+fn set_lock_timeout(d: Duration) -> String {
+    format!(
+        "set lock_timeout = {}",
+        d.as_millis().clamp(1, 2_147_483_647)
+    )
 }
 
 /// The server's major version (15 for 15.8), read from `server_version_num`.
