@@ -19,6 +19,7 @@ mod hostile_output;
 mod lint;
 mod migrate;
 mod migrate_toolkit;
+mod probe_share;
 mod properties;
 mod report;
 mod snapshot_variants;

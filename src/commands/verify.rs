@@ -58,7 +58,15 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     let t0 = Instant::now();
     let snap = read_catalog(&db, &scope).await?;
     let snapshot_ms = ms(t0.elapsed());
-    let evaluate_ms = evaluate_loaded(&db.client, &checks, &snap, &settings, &mut report).await;
+    let evaluated = evaluate_loaded(
+        &db.client,
+        Some(db.second_connection()),
+        &checks,
+        &snap,
+        &settings,
+        &mut report,
+    )
+    .await;
     let pgtap_rows = checks::kinds::pgtap::run(&db.client, &pgtap_files, &settings).await;
     report
         .results
@@ -70,7 +78,7 @@ pub async fn run(cfg: &RunConfig, o: VerifyOptions) -> anyhow::Result<ExitCode> 
     if cfg.verbose > 0 {
         eprintln!(
             "verify: {} checks from {} path(s); load {:.1} ms, connect {:.1} ms, migrate {:.1} ms, \
-snapshot {:.1} ms ({} queries on {} connection(s)), evaluate {:.1} ms, total {:.1} ms",
+snapshot {:.1} ms ({} queries on {} connection(s)), evaluate {:.1} ms{}, total {:.1} ms",
             checks.len(),
             o.paths.len(),
             ms(loaded),
@@ -79,7 +87,8 @@ snapshot {:.1} ms ({} queries on {} connection(s)), evaluate {:.1} ms, total {:.
             snapshot_ms,
             catalog::QUERY_COUNT,
             snap.connections,
-            evaluate_ms,
+            evaluated.ms,
+            probes_note(&evaluated),
             report.duration_ms
         );
     }
@@ -105,6 +114,22 @@ snapshot {:.1} ms ({} queries on {} connection(s)), evaluate {:.1} ms, total {:.
     std::mem::forget(checks);
     std::mem::forget(report);
     Ok(code)
+}
+
+/// ` (12 behaviour checks on 2 connections, 1 run again alone)`, or nothing without them.
+fn probes_note(e: &crate::verify::Evaluated) -> String {
+    if e.probes == 0 {
+        return String::new();
+    }
+    let again = if e.rerun > 0 {
+        format!(", {} run again alone", e.rerun)
+    } else {
+        String::new()
+    };
+    format!(
+        " ({} behaviour checks on {} connection(s){again})",
+        e.probes, e.connections
+    )
 }
 
 /// Checks and time per kind, slowest first: `count 7 checks 0.4 ms, exists 2078 checks 3.1 ms`.

@@ -10,22 +10,34 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use crate::catalog::Snapshot;
+use crate::catalog::{OpenSecond, Snapshot};
 use crate::checks::{Check, CheckPhase};
 use crate::report::{result_of, CheckResult, Report, Status};
 
-pub use probe::ProbeSettings;
+pub use probe::{ProbeSettings, SHARE_PROBES_AT};
+
+/// How `evaluate_loaded` went: its time, and the connections the behaviour checks ran on.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluated {
+    pub ms: f64,
+    /// Behaviour checks run, and on how many connections (0 when none ran).
+    pub probes: usize,
+    pub connections: usize,
+    /// Behaviour checks run again on one connection after an error on two.
+    pub rerun: usize,
+}
 
 /// Evaluate every check against an already read snapshot into `report.results`, in check order
-/// (probe checks on `client`, in one transaction that is always rolled back). Returns the time
-/// taken, in ms.
+/// (probe checks on `client`, and on a second connection from `second` for a large set, each in
+/// one transaction that is always rolled back).
 pub async fn evaluate_loaded(
     client: &Client,
+    second: Option<OpenSecond<'_>>,
     checks: &[Check],
     snap: &Snapshot,
     settings: &ProbeSettings,
     report: &mut Report,
-) -> f64 {
+) -> Evaluated {
     let t1 = Instant::now();
     let mut results = evaluate_static(checks, snap);
     let probes: Vec<usize> = checks
@@ -34,16 +46,23 @@ pub async fn evaluate_loaded(
         .filter(|(_, c)| c.phase() == CheckPhase::Probe)
         .map(|(i, _)| i)
         .collect();
+    let (mut connections, mut rerun, count) = (0, 0, probes.len());
     if !probes.is_empty() {
-        let outcomes = probe::run_all(client, snap, checks, &probes, settings).await;
-        for (i, r) in probes.into_iter().zip(outcomes) {
+        let run = probe::run_all(client, second, snap, checks, &probes, settings).await;
+        (connections, rerun) = (run.connections, run.rerun);
+        for (i, r) in probes.into_iter().zip(run.results) {
             results[i] = Some(r);
         }
     }
     report.results.extend(results.into_iter().map(|r| {
         r.unwrap_or_else(|| CheckResult::new("?", "?", Status::Error, "check was not evaluated"))
     }));
-    ms(t1.elapsed())
+    Evaluated {
+        ms: ms(t1.elapsed()),
+        probes: count,
+        connections,
+        rerun,
+    }
 }
 
 /// Evaluate the static checks against a snapshot; probe checks are left `None`. Large sets are

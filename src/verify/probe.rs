@@ -1,15 +1,21 @@
-//! Runs the probe (behaviour) checks of one verify run: ONE transaction that is always rolled
-//! back, `statement_timeout` / `lock_timeout` set inside it, and a savepoint per check that is
-//! rolled back after the check whatever it did. A failing or hung check becomes an error row and
-//! the run goes on. Must never commit, and must not evaluate static checks.
+//! Runs the probe (behaviour) checks of one verify run: each connection in ONE transaction that
+//! is always rolled back, `statement_timeout` / `lock_timeout` set inside it, and a savepoint
+//! every check is rolled back to after it, whatever it did. A failing or hung check becomes an
+//! error row and the run goes on. From `SHARE_PROBES_AT` checks on, a second connection (when
+//! one opens) takes checks from the same queue in a rolled-back transaction of its own; a check
+//! that ends in an error there is run again afterwards on the first connection alone, so a lock
+//! one connection's check waited for on the other's is never what a result says. Must never
+//! commit, and must not evaluate static checks.
 
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
-use crate::catalog::Snapshot;
+use crate::catalog::{OpenSecond, Snapshot};
+use crate::checks::behaviour::state::RlsTable;
 use crate::checks::{Check, Outcome, ProbeEnv};
-use crate::report::{result_of, CheckResult};
+use crate::report::{result_of, CheckResult, Status};
 
 /// Limits applied to behaviour checks.
 #[derive(Debug, Clone, Copy)]
@@ -29,88 +35,212 @@ impl Default for ProbeSettings {
 
 const SAVEPOINT: &str = "deskctl_check";
 
-/// Run `checks[i]` for each i in `which` (all probe kinds), in order. Returns one result each.
+/// Behaviour checks from which a second connection is opened to share them.
+pub const SHARE_PROBES_AT: usize = 32;
+
+/// What a probe run gave: one result per check, in the order asked, and how it ran.
+#[derive(Debug)]
+pub struct ProbeRun {
+    pub results: Vec<CheckResult>,
+    /// Connections the checks ran on (1 or 2).
+    pub connections: usize,
+    /// Checks that ended in an error on two connections and were run again alone.
+    pub rerun: usize,
+}
+
+/// The checks still to run, taken in order by every connection.
+struct Queue<'a> {
+    which: &'a [usize],
+    next: Cell<usize>,
+}
+
+impl Queue<'_> {
+    /// The next check: its position in `which`.
+    fn take(&self) -> Option<usize> {
+        let n = self.next.get();
+        (n < self.which.len()).then(|| {
+            self.next.set(n + 1);
+            n
+        })
+    }
+}
+
+/// Run `checks[i]` for each i in `which` (all probe kinds). Returns one result each, in `which`'s
+/// order. `second` opens another connection to the same database for a large set.
 pub async fn run_all(
     client: &Client,
+    second: Option<OpenSecond<'_>>,
     snap: &Snapshot,
     checks: &[Check],
     which: &[usize],
     settings: &ProbeSettings,
-) -> Vec<CheckResult> {
-    let mut out = Vec::with_capacity(which.len());
-    // Numbers only: nothing from a check file reaches these statements.
-    let begin = format!(
-        "begin; set local statement_timeout = {}; set local lock_timeout = {}",
-        settings.statement_timeout.as_millis(),
-        settings.lock_timeout.as_millis()
-    );
-    if let Err(e) = client.batch_execute(&begin).await {
-        let _ = client.batch_execute("rollback").await;
-        for &i in which {
-            let c = &checks[i];
-            out.push(result_of(
-                c,
-                Outcome::error(format!(
-                    "could not start the rollback-only transaction: {e}"
-                )),
-                0.0,
-            ));
-        }
-        return out;
-    }
-    // Which tables RLS protects, for the steps' run-time checks (one catalog read).
-    let rls_tables = match crate::checks::behaviour::state::read_rls_tables(client).await {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = client.batch_execute("rollback").await;
-            for &i in which {
-                out.push(result_of(
-                    &checks[i],
-                    Outcome::error(format!("could not read which tables have RLS: {e}")),
-                    0.0,
-                ));
-            }
-            return out;
+) -> ProbeRun {
+    let second = second.filter(|_| which.len() >= SHARE_PROBES_AT);
+    // Begin on the first connection and open the second meanwhile.
+    let open = async {
+        match second {
+            Some(open) => open().await,
+            None => None,
         }
     };
+    let (started, other) = futures_util::join!(start(client, settings), open);
+    let rls_tables = match started {
+        Ok(t) => t,
+        Err(why) => {
+            let _ = client.batch_execute("rollback").await;
+            return ProbeRun {
+                results: which
+                    .iter()
+                    .map(|&i| result_of(&checks[i], Outcome::error(why.clone()), 0.0))
+                    .collect(),
+                connections: 1,
+                rerun: 0,
+            };
+        }
+    };
+    // The second connection takes part only once its own transaction has begun.
+    let other = match other {
+        Some(c) => match c.batch_execute(&begin_sql(settings)).await {
+            Ok(()) => Some(c),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let results = RefCell::new(vec![None; which.len()]);
+    let queue = Queue {
+        which,
+        next: Cell::new(0),
+    };
+    let run = |c| take_and_run(c, snap, checks, &queue, settings, &rls_tables, &results);
+    let (stopped, _) = match &other {
+        Some(c) => futures_util::join!(run(client), run(c)),
+        None => (run(client).await, None),
+    };
+    // Always roll back: verify never changes data.
+    let _ = client.batch_execute("rollback").await;
+    if let Some(c) = &other {
+        let _ = c.batch_execute("rollback").await;
+    }
+    let mut results = results.into_inner();
+    let mut rerun = 0;
+    if other.is_some() {
+        // Errors on two connections may come from the other connection's check (a lock it held
+        // until its savepoint was rolled back): those checks run again, on one connection.
+        let again: Vec<usize> = (0..which.len())
+            .filter(|&n| {
+                results[n]
+                    .as_ref()
+                    .is_some_and(|r| r.status == Status::Error)
+            })
+            .collect();
+        if !again.is_empty() && start(client, settings).await.is_ok() {
+            let alone = RefCell::new(vec![None; again.len()]);
+            let picked: Vec<usize> = again.iter().map(|&n| which[n]).collect();
+            let q = Queue {
+                which: &picked,
+                next: Cell::new(0),
+            };
+            take_and_run(client, snap, checks, &q, settings, &rls_tables, &alone).await;
+            let _ = client.batch_execute("rollback").await;
+            for (n, r) in again.into_iter().zip(alone.into_inner()) {
+                if let Some(r) = r {
+                    results[n] = Some(r);
+                    rerun += 1;
+                }
+            }
+        }
+    }
+    let why = stopped.unwrap_or_else(|| "the run stopped".into());
+    ProbeRun {
+        results: results
+            .into_iter()
+            .zip(which)
+            .map(|(r, &i)| {
+                r.unwrap_or_else(|| {
+                    result_of(&checks[i], Outcome::error(format!("not run: {why}")), 0.0)
+                })
+            })
+            .collect(),
+        connections: if other.is_some() { 2 } else { 1 },
+        rerun,
+    }
+}
+
+/// `begin`, the run's limits (numbers only: nothing from a check file reaches this statement)
+/// and the one savepoint every check is rolled back to.
+fn begin_sql(settings: &ProbeSettings) -> String {
+    format!(
+        "begin; set local statement_timeout = {}; set local lock_timeout = {}; savepoint {SAVEPOINT}",
+        settings.statement_timeout.as_millis(),
+        settings.lock_timeout.as_millis()
+    )
+}
+
+/// Begin the rollback-only transaction on `client` and read which tables RLS protects (for the
+/// steps' run-time checks; one catalog read), or why not.
+async fn start(client: &Client, settings: &ProbeSettings) -> Result<Vec<RlsTable>, String> {
+    if let Err(e) = client.batch_execute(&begin_sql(settings)).await {
+        let _ = client.batch_execute("rollback").await;
+        return Err(format!(
+            "could not start the rollback-only transaction: {e}"
+        ));
+    }
+    crate::checks::behaviour::state::read_rls_tables(client)
+        .await
+        .map_err(|e| format!("could not read which tables have RLS: {e}"))
+}
+
+/// Run checks taken from `queue` on `client` (in its transaction, at its savepoint) until the
+/// queue is empty: each result at its position in `results`. `Some(why)` when the connection
+/// failed and it stopped taking checks.
+async fn take_and_run(
+    client: &Client,
+    snap: &Snapshot,
+    checks: &[Check],
+    queue: &Queue<'_>,
+    settings: &ProbeSettings,
+    rls_tables: &[RlsTable],
+    results: &RefCell<Vec<Option<CheckResult>>>,
+) -> Option<String> {
     let env = ProbeEnv {
         client,
         snapshot: snap,
         statement_timeout: settings.statement_timeout,
-        rls_tables: &rls_tables,
+        rls_tables,
     };
-    let mut broken: Option<String> = None;
-    for &i in which {
-        let c = &checks[i];
-        if let Some(why) = &broken {
-            out.push(result_of(c, Outcome::error(format!("not run: {why}")), 0.0));
-            continue;
-        }
+    let undo_sql = format!("rollback to savepoint {SAVEPOINT}");
+    // The check whose changes are still to be undone. Its ROLLBACK TO goes out ahead of the next
+    // check's first statements, in the same round trip: a ROLLBACK TO that fails aborts the
+    // transaction, so nothing the next check sends after it can run (that check is then reported
+    // as not run). The last check is undone by the caller's ROLLBACK.
+    let mut undo_after: Option<&str> = None;
+    while let Some(n) = queue.take() {
+        let c = &checks[queue.which[n]];
         let t = Instant::now();
-        let outcome = match client
-            .batch_execute(&format!("savepoint {SAVEPOINT}"))
-            .await
-        {
-            Err(e) => Outcome::error(format!("could not set a savepoint: {e}")),
-            Ok(()) => {
-                let o = c
-                    .spec
-                    .run_probe(&c.ctx(), &env)
-                    .await
-                    .unwrap_or_else(|| Outcome::error("not a behaviour check"));
-                // Undo everything the check did, whether it succeeded or failed.
-                if let Err(e) = client
-                    .batch_execute(&format!("rollback to savepoint {SAVEPOINT}"))
-                    .await
-                {
-                    broken = Some(format!("the connection failed after check {}: {e}", c.id));
-                }
-                o
+        let undo = async {
+            match undo_after {
+                Some(_) => Some(client.batch_execute(&undo_sql).await),
+                None => None,
             }
         };
-        out.push(result_of(c, outcome, t.elapsed().as_secs_f64() * 1000.0));
+        // `join!` polls `undo` first: its request is queued before any of the check's.
+        let ctx = c.ctx();
+        let (undone, ran) = futures_util::join!(undo, c.spec.run_probe(&ctx, &env));
+        let (outcome, stop) = match (undone, undo_after) {
+            (Some(Err(e)), Some(prev)) => {
+                let why = format!("the connection failed after check {prev}: {e}");
+                (Outcome::error(format!("not run: {why}")), Some(why))
+            }
+            _ => (
+                ran.unwrap_or_else(|| Outcome::error("not a behaviour check")),
+                None,
+            ),
+        };
+        results.borrow_mut()[n] = Some(result_of(c, outcome, t.elapsed().as_secs_f64() * 1000.0));
+        if stop.is_some() {
+            return stop;
+        }
+        undo_after = Some(&c.id);
     }
-    // Always roll back: verify never changes data.
-    let _ = client.batch_execute("rollback").await;
-    out
+    None
 }
