@@ -74,14 +74,24 @@ fn load(text: &str) -> (tempfile::TempDir, Vec<Check>) {
     (dir, checks)
 }
 
-/// Opens one more connection to `t`, or none.
-fn opener(t: ConnTarget, open: bool) -> OpenSecond<'static> {
+/// How the second connection behaves.
+#[derive(Clone, Copy)]
+enum Second {
+    Opens,
+    Fails,
+    /// Never answers (a pooler queueing the connection): the run must not wait for it.
+    Hangs,
+}
+
+/// Opens one more connection to `t`, or fails, or never returns.
+fn opener(t: ConnTarget, how: Second) -> OpenSecond<'static> {
     Box::new(move || {
         Box::pin(async move {
-            if !open {
-                return None;
+            match how {
+                Second::Opens => db::connect_once(&t).await.ok().map(|(c, _)| c),
+                Second::Fails => None,
+                Second::Hangs => std::future::pending().await,
             }
-            db::connect_once(&t).await.ok().map(|(c, _)| c)
         })
     })
 }
@@ -119,7 +129,7 @@ fn checks_on_two_connections_give_exactly_what_one_connection_gives() {
     let (_dir, checks) = load(&mixed_checks(n));
     let (alone, one) = evaluate(&db, &checks, None);
     assert_eq!(one, 1);
-    let (shared, two) = evaluate(&db, &checks, Some(opener(db.target(), true)));
+    let (shared, two) = evaluate(&db, &checks, Some(opener(db.target(), Second::Opens)));
     assert_eq!(two, 2, "the second connection took part");
     assert_eq!(shared, alone);
     // Every kind of outcome is in the set, so the comparison covers them.
@@ -132,13 +142,18 @@ fn checks_on_two_connections_give_exactly_what_one_connection_gives() {
     for s in ["pass", "fail", "error"] {
         assert!(statuses.contains(&s), "no {s} among {statuses:?}");
     }
-    // A second connection that cannot open: the same, on one.
-    let (fallback, one_again) = evaluate(&db, &checks, Some(opener(db.target(), false)));
-    assert_eq!(one_again, 1);
-    assert_eq!(fallback, alone);
+    // A second connection that cannot open, or never answers: the same, on one.
+    for how in [Second::Fails, Second::Hangs] {
+        let (fallback, one_again) = evaluate(&db, &checks, Some(opener(db.target(), how)));
+        assert_eq!(one_again, 1);
+        assert_eq!(fallback, alone);
+    }
     // Fewer checks than the threshold never open a second connection.
     let (_d, few) = load(&mixed_checks(SHARE_PROBES_AT - 1));
-    assert_eq!(evaluate(&db, &few, Some(opener(db.target(), true))).1, 1);
+    assert_eq!(
+        evaluate(&db, &few, Some(opener(db.target(), Second::Opens))).1,
+        1
+    );
 }
 
 #[test]

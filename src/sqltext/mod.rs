@@ -62,6 +62,41 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, SyntaxError> {
     parse_from(sql, 0, true)
 }
 
+/// One parse of a text, shared by everyone who asked for it ([`parse_shared`]).
+pub type SharedParse = Arc<Result<Vec<Statement>, SyntaxError>>;
+
+/// [`parse`] of `sql`, shared with every caller in this process that parses the same text: a
+/// check's SQL is read by the loader, by the refusal rules and by the runner, and each parse is a
+/// protobuf encode in C and a decode in Rust. Texts up to `SHARED_MAX_LEN` bytes are kept, at most
+/// `SHARED_MAX_TEXTS` of them (all are dropped when that is reached); longer ones are parsed
+/// each time.
+pub fn parse_shared(sql: &str) -> SharedParse {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    const SHARED_MAX_LEN: usize = 16 * 1024;
+    const SHARED_MAX_TEXTS: usize = 50_000;
+    static KEPT: Mutex<Option<HashMap<String, SharedParse>>> = Mutex::new(None);
+    if sql.len() > SHARED_MAX_LEN {
+        return Arc::new(parse(sql));
+    }
+    if let Some(p) = KEPT
+        .lock()
+        .ok()
+        .and_then(|k| k.as_ref().and_then(|m| m.get(sql).cloned()))
+    {
+        return p;
+    }
+    let parsed = Arc::new(parse(sql));
+    if let Ok(mut kept) = KEPT.lock() {
+        let map = kept.get_or_insert_with(HashMap::new);
+        if map.len() >= SHARED_MAX_TEXTS {
+            map.clear();
+        }
+        map.insert(sql.to_string(), parsed.clone());
+    }
+    parsed
+}
+
 /// Like [`parse`], starting with `standard_conforming_strings` as given (`true` is the server's
 /// default since 9.1).
 pub fn parse_with(

@@ -307,3 +307,25 @@ fn parsed_once_answers_as_parse_and_split_lenient_do() {
     let p = Parsed::new("select 1; select 2");
     assert!(std::sync::Arc::ptr_eq(&p.statements, &p.clone().statements));
 }
+
+#[test]
+fn a_shared_parse_is_parsed_once_per_text_and_equals_a_fresh_one() {
+    let sql = "select count(*) from notes where owner = 'ann'; select 1";
+    let a = parse_shared(sql);
+    let b = parse_shared(sql);
+    assert!(
+        std::sync::Arc::ptr_eq(&a, &b),
+        "the second caller gets the kept parse"
+    );
+    assert_eq!(*a, parse(sql));
+    let other = parse_shared("select 2");
+    assert!(!std::sync::Arc::ptr_eq(&a, &other));
+    assert_eq!(other.as_ref().as_ref().unwrap().len(), 1);
+    // A text that does not parse keeps its error; a long text is parsed each time.
+    assert!(parse_shared("select from where").is_err());
+    let long = format!("select {}1", "1 + ".repeat(5000));
+    assert!(!std::sync::Arc::ptr_eq(
+        &parse_shared(&long),
+        &parse_shared(&long)
+    ));
+}

@@ -76,14 +76,26 @@ pub async fn run_all(
     settings: &ProbeSettings,
 ) -> ProbeRun {
     let second = second.filter(|_| which.len() >= SHARE_PROBES_AT);
-    // Begin on the first connection and open the second meanwhile.
-    let open = async {
-        match second {
-            Some(open) => open().await,
-            None => None,
+    // The second connection: opened and its transaction begun while the first one starts and
+    // runs checks. The first never waits for it: if it is not ready when the first has run out
+    // of checks (a pooler queueing it, a slow login), it is dropped unopened.
+    let open_begin = async {
+        let c = second?().await?;
+        c.batch_execute(&begin_sql(settings)).await.ok()?;
+        Some(c)
+    };
+    let mut open_begin = std::pin::pin!(open_begin);
+    let mut ready: Option<Option<Client>> = None;
+    let started = {
+        let mut start_first = std::pin::pin!(start(client, settings));
+        loop {
+            tokio::select! {
+                biased;
+                r = &mut start_first => break r,
+                c = &mut open_begin, if ready.is_none() => ready = Some(c),
+            }
         }
     };
-    let (started, other) = futures_util::join!(start(client, settings), open);
     let rls_tables = match started {
         Ok(t) => t,
         Err(why) => {
@@ -98,32 +110,54 @@ pub async fn run_all(
             };
         }
     };
-    // The second connection takes part only once its own transaction has begun.
-    let other = match other {
-        Some(c) => match c.batch_execute(&begin_sql(settings)).await {
-            Ok(()) => Some(c),
-            Err(_) => None,
-        },
-        None => None,
-    };
     let results = RefCell::new(vec![None; which.len()]);
     let queue = Queue {
         which,
         next: Cell::new(0),
     };
-    let run = |c| take_and_run(c, snap, checks, &queue, settings, &rls_tables, &results);
-    let (stopped, _) = match &other {
-        Some(c) => futures_util::join!(run(client), run(c)),
-        None => (run(client).await, None),
+    let (stopped, shared) = {
+        let joined = Cell::new(false);
+        let second_work = async {
+            let c = match ready {
+                Some(c) => c,
+                None => (&mut open_begin).await,
+            }?;
+            joined.set(true);
+            let done =
+                take_and_run(&c, snap, checks, &queue, settings, &rls_tables, &results).await;
+            let _ = c.batch_execute("rollback").await;
+            Some(done)
+        };
+        let mut second_work = std::pin::pin!(second_work);
+        let mut second_done: Option<Option<(Option<String>, usize)>> = None;
+        let first_work = take_and_run(
+            client,
+            snap,
+            checks,
+            &queue,
+            settings,
+            &rls_tables,
+            &results,
+        );
+        let mut first_work = std::pin::pin!(first_work);
+        let (stopped, _) = loop {
+            tokio::select! {
+                biased;
+                r = &mut first_work => break r,
+                r = &mut second_work, if second_done.is_none() => second_done = Some(r),
+            }
+        };
+        if second_done.is_none() && joined.get() {
+            // It is running a check (bounded by the run's timeouts): let it finish.
+            second_done = Some(second_work.await);
+        }
+        (stopped, second_done.flatten().is_some_and(|(_, n)| n > 0))
     };
-    // Always roll back: verify never changes data.
+    // Always roll back: verify never changes data (the second connection rolled back its own).
     let _ = client.batch_execute("rollback").await;
-    if let Some(c) = &other {
-        let _ = c.batch_execute("rollback").await;
-    }
     let mut results = results.into_inner();
     let mut rerun = 0;
-    if other.is_some() {
+    if shared {
         // Errors on two connections may come from the other connection's check (a lock it held
         // until its savepoint was rolled back): those checks run again, on one connection.
         let again: Vec<usize> = (0..which.len())
@@ -161,7 +195,7 @@ pub async fn run_all(
                 })
             })
             .collect(),
-        connections: if other.is_some() { 2 } else { 1 },
+        connections: if shared { 2 } else { 1 },
         rerun,
     }
 }
@@ -191,8 +225,8 @@ async fn start(client: &Client, settings: &ProbeSettings) -> Result<Vec<RlsTable
 }
 
 /// Run checks taken from `queue` on `client` (in its transaction, at its savepoint) until the
-/// queue is empty: each result at its position in `results`. `Some(why)` when the connection
-/// failed and it stopped taking checks.
+/// queue is empty: each result at its position in `results`. Returns why it stopped taking checks
+/// early (the connection failed), and how many it ran.
 async fn take_and_run(
     client: &Client,
     snap: &Snapshot,
@@ -201,7 +235,7 @@ async fn take_and_run(
     settings: &ProbeSettings,
     rls_tables: &[RlsTable],
     results: &RefCell<Vec<Option<CheckResult>>>,
-) -> Option<String> {
+) -> (Option<String>, usize) {
     let env = ProbeEnv {
         client,
         snapshot: snap,
@@ -214,7 +248,9 @@ async fn take_and_run(
     // transaction, so nothing the next check sends after it can run (that check is then reported
     // as not run). The last check is undone by the caller's ROLLBACK.
     let mut undo_after: Option<&str> = None;
+    let mut taken = 0;
     while let Some(n) = queue.take() {
+        taken += 1;
         let c = &checks[queue.which[n]];
         let t = Instant::now();
         let undo = async {
@@ -238,9 +274,9 @@ async fn take_and_run(
         };
         results.borrow_mut()[n] = Some(result_of(c, outcome, t.elapsed().as_secs_f64() * 1000.0));
         if stop.is_some() {
-            return stop;
+            return (stop, taken);
         }
         undo_after = Some(&c.id);
     }
-    None
+    (None, taken)
 }

@@ -176,7 +176,8 @@ pub fn statement_refusal(stmt: &Statement) -> Option<Refused> {
 /// A check's SQL text as the statements deskctl will send one by one, or why none is sent: the
 /// text does not parse (deskctl fails closed), or a statement is refused. `path` names the key.
 pub fn statements(path: &str, sql: &str) -> Result<Vec<String>, String> {
-    let stmts = sqltext::parse(sql).map_err(|e| {
+    let parsed = sqltext::parse_shared(sql);
+    let stmts = parsed.as_ref().as_ref().map_err(|e| {
         let at = e
             .at
             .map(|b| {
@@ -193,7 +194,7 @@ pub fn statements(path: &str, sql: &str) -> Result<Vec<String>, String> {
         return Err(format!("`{path}` holds no SQL statement"));
     }
     let mut out = Vec::with_capacity(stmts.len());
-    for s in &stmts {
+    for s in stmts {
         if let Some(r) = statement_refusal(s) {
             return Err(refusal_message(path, sql, s, &r));
         }
@@ -216,14 +217,15 @@ fn refusal_message(path: &str, sql: &str, s: &Statement, r: &Refused) -> String 
 /// Load-time check of a check's SQL: at least one statement, none refused. A text that does not
 /// parse is not a load problem: the check becomes an error row and nothing of it is sent.
 pub fn validate_sql(v: &mut Validator, path: &str, sql: &str) {
-    let Ok(stmts) = sqltext::parse(sql) else {
+    let parsed = sqltext::parse_shared(sql);
+    let Ok(stmts) = parsed.as_ref() else {
         return;
     };
     if stmts.is_empty() {
         v.error(path, format!("`{path}` holds no SQL statement"), None);
         return;
     }
-    for s in &stmts {
+    for s in stmts {
         if let Some(r) = statement_refusal(s) {
             v.error(
                 path,
@@ -238,7 +240,9 @@ pub fn validate_sql(v: &mut Validator, path: &str, sql: &str) {
 /// expanded to the relations they read, transitively. Names come from PostgreSQL's parse tree; a
 /// text that does not parse names none (it is never sent).
 pub fn referenced_relations<'s>(snap: &'s Snapshot, sql: &str) -> Vec<&'s Relation> {
-    let names: Vec<(Option<String>, String)> = sqltext::parse(sql)
+    let names: Vec<(Option<String>, String)> = sqltext::parse_shared(sql)
+        .as_ref()
+        .as_deref()
         .unwrap_or_default()
         .iter()
         .filter_map(|s| s.node.as_ref())
