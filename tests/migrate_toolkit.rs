@@ -992,7 +992,9 @@ fn repeatables_run_under_the_migration_lock_and_honour_no_transaction() {
         ("V1__base.sql", REP_BASE),
         (
             "R__slow.sql",
-            "select pg_sleep(2);\ninsert into rep_runs values ('slow');\n",
+            // Long enough that the second run, started once this sleep is seen, still finds the
+            // lock held on a loaded machine (2 s was seen to be too short).
+            "select pg_sleep(5);\ninsert into rep_runs values ('slow');\n",
         ),
         (
             "R__t_index.sql",
@@ -1007,7 +1009,7 @@ fn repeatables_run_under_the_migration_lock_and_honour_no_transaction() {
         .unwrap();
     // Wait until the first run is inside the repeatable (its sleep is visible).
     db.wait_sessions(
-        "query like 'select pg_sleep(2)%'",
+        "query like 'select pg_sleep(5)%'",
         1,
         "the repeatable never started",
     );
