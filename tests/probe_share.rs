@@ -96,8 +96,13 @@ fn opener(t: ConnTarget, how: Second) -> OpenSecond<'static> {
     })
 }
 
-/// Every result's id, status and detail, and on how many connections they ran.
-fn evaluate(db: &TestDb, checks: &[Check], second: Option<OpenSecond<'static>>) -> (Value, usize) {
+/// Every result's id, status and detail, on how many connections they ran, and how many ran
+/// again alone.
+fn evaluate(
+    db: &TestDb,
+    checks: &[Check],
+    second: Option<OpenSecond<'static>>,
+) -> (Value, usize, usize) {
     let t = db.target();
     rt().block_on(async {
         let (c, _h) = db::connect_target(&t, None).await.unwrap();
@@ -118,7 +123,7 @@ fn evaluate(db: &TestDb, checks: &[Check], second: Option<OpenSecond<'static>>) 
             .iter()
             .map(|r| serde_json::json!([r.id, r.status, r.detail]))
             .collect();
-        (Value::Array(rows), e.connections)
+        (Value::Array(rows), e.connections, e.rerun)
     })
 }
 
@@ -127,11 +132,13 @@ fn checks_on_two_connections_give_exactly_what_one_connection_gives() {
     let db = notes_db();
     let n = SHARE_PROBES_AT + 10;
     let (_dir, checks) = load(&mixed_checks(n));
-    let (alone, one) = evaluate(&db, &checks, None);
+    let (alone, one, _) = evaluate(&db, &checks, None);
     assert_eq!(one, 1);
-    let (shared, two) = evaluate(&db, &checks, Some(opener(db.target(), Second::Opens)));
+    let (shared, two, again) = evaluate(&db, &checks, Some(opener(db.target(), Second::Opens)));
     assert_eq!(two, 2, "the second connection took part");
     assert_eq!(shared, alone);
+    // Its errors (SQL that does not parse) would be the same alone: none ran again.
+    assert_eq!(again, 0);
     // Every kind of outcome is in the set, so the comparison covers them.
     let statuses: Vec<&str> = alone
         .as_array()
@@ -144,7 +151,7 @@ fn checks_on_two_connections_give_exactly_what_one_connection_gives() {
     }
     // A second connection that cannot open, or never answers: the same, on one.
     for how in [Second::Fails, Second::Hangs] {
-        let (fallback, one_again) = evaluate(&db, &checks, Some(opener(db.target(), how)));
+        let (fallback, one_again, _) = evaluate(&db, &checks, Some(opener(db.target(), how)));
         assert_eq!(one_again, 1);
         assert_eq!(fallback, alone);
     }

@@ -3,9 +3,10 @@
 //! every check is rolled back to after it, whatever it did. A failing or hung check becomes an
 //! error row and the run goes on. From `SHARE_PROBES_AT` checks on, a second connection (when
 //! one opens) takes checks from the same queue in a rolled-back transaction of its own; a check
-//! that ends in an error there is run again afterwards on the first connection alone, so a lock
-//! one connection's check waited for on the other's is never what a result says. Must never
-//! commit, and must not evaluate static checks.
+//! that ends in an error the other connection could have caused (a lock wait, a timeout, a
+//! deadlock) is run again afterwards on the first connection alone, so a lock one connection's
+//! check waited for on the other's is never what a result says. Must never commit, and must not
+//! evaluate static checks.
 
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
@@ -161,11 +162,7 @@ pub async fn run_all(
         // Errors on two connections may come from the other connection's check (a lock it held
         // until its savepoint was rolled back): those checks run again, on one connection.
         let again: Vec<usize> = (0..which.len())
-            .filter(|&n| {
-                results[n]
-                    .as_ref()
-                    .is_some_and(|r| r.status == Status::Error)
-            })
+            .filter(|&n| results[n].as_ref().is_some_and(may_be_interference))
             .collect();
         if !again.is_empty() && start(client, settings).await.is_ok() {
             let alone = RefCell::new(vec![None; again.len()]);
@@ -198,6 +195,15 @@ pub async fn run_all(
         connections: if shared { 2 } else { 1 },
         rerun,
     }
+}
+
+/// What a check on the other connection can cause: waiting past `lock_timeout` (55P03) or
+/// `statement_timeout` (57014, or deskctl's own deadline), a deadlock (40P01), a serialization
+/// failure (40001). Errors of any other kind (SQL that does not parse, a missing function, a role
+/// that does not exist) would be the same alone, and are not run again.
+fn may_be_interference(r: &CheckResult) -> bool {
+    const CAUSES: [&str; 5] = ["55P03", "57014", "40P01", "40001", "did not finish within"];
+    r.status == Status::Error && CAUSES.iter().any(|c| r.detail.contains(c))
 }
 
 /// `begin`, the run's limits (numbers only: nothing from a check file reaches this statement)
