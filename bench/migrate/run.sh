@@ -107,7 +107,9 @@ server_cpu() { awk -v t="$tck" '{printf "%.3f", ($16 + $17) / t}' "/proc/$pm/sta
 own() {
     if [ -x /usr/bin/time ]; then /usr/bin/time -f '%U %S' -o "$WORK/own-cpu" "$@"; else "$@"; fi
 }
-run_deskctl() { own "$DESKCTL" migrate --quiet --color never --database-url "$BASE_URL/$1" --migrations "$WORK/migrations" >/dev/null; }
+# From the work directory: run from the repository, deskctl would read its deskctl.toml (preset =
+# "supabase") and install the Supabase preset before the migrations, work no peer does.
+run_deskctl() { (cd "$WORK" && own "$DESKCTL" migrate --quiet --color never --database-url "$BASE_URL/$1" --migrations "$WORK/migrations" >/dev/null); }
 run_psql() { own psql -X -q -v ON_ERROR_STOP=1 -d "$BASE_URL/$1" -f "$WORK/all.sql" >/dev/null; }
 run_dbmate() { own "${PEER_BIN[dbmate]}" --url "$BASE_URL/$1?sslmode=disable" --migrations-dir "$WORK/dbmate" --no-dump-schema migrate >/dev/null; }
 run_sqlx() { own "${PEER_BIN[sqlx]}" migrate run --source "$WORK/sqlx" --database-url "$BASE_URL/$1?sslmode=disable" >/dev/null; }
@@ -177,6 +179,18 @@ for tool in "${TOOLS[@]}"; do
     # shellcheck disable=SC2086
     read -r omed _ < <(bench_stats ${OWN[$tool]})
     printf '  %-9s %10.3f %10.3f %10.3f %14.2f %11.2f %10.2f\n' "$tool" "$med" "$best" "$worst" "$cmed" "$omed" "$(echo "$med / $pmed" | bc -l)"
+done
+# Round by round (the same round: the same machine state), how often deskctl was the faster one:
+# the medians above can swap between runs on a noisy machine.
+read -r -a mine <<<"${WALLS[deskctl]}"
+for tool in "${TOOLS[@]}"; do
+    [ "$tool" = deskctl ] && continue
+    read -r -a theirs <<<"${WALLS[$tool]}"
+    won=0
+    for i in "${!mine[@]}"; do
+        [ "$(echo "${mine[$i]} < ${theirs[$i]}" | bc -l)" = 1 ] && won=$((won + 1))
+    done
+    echo "  deskctl faster than $tool in $won of ${#mine[@]} rounds"
 done
 for s in "${SKIPPED[@]}"; do echo "  (skipped: $s)"; done
 echo "  machine: before $LOAD_BEFORE; after $(bench_load)"
