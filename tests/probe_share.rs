@@ -166,13 +166,14 @@ fn checks_on_two_connections_give_exactly_what_one_connection_gives() {
 #[test]
 fn a_check_that_waited_on_the_other_connections_lock_is_run_again_alone() {
     let db = notes_db();
-    // The first two checks each hold the same row lock for 2 s: on two connections one of them
-    // waits past the 200 ms lock_timeout (an error that says nothing about the database), so it
-    // must run again after the other connection is done, and pass.
+    // The first two checks each hold the same row lock for 3 s (the second connection joins well
+    // within that, even on a loaded machine): on two connections one of them waits past the
+    // 200 ms lock_timeout (an error that says nothing about the database), so it must run again
+    // after the other connection is done, and pass.
     let mut text = String::new();
     for id in ["hold-a", "hold-b"] {
         text.push_str(&format!(
-            "[[sql]]\nid = \"{id}\"\nquery = \"update counter set n = n + 1 where id = 1; select true from pg_catalog.pg_sleep(2)\"\nexpect = true\n\n"
+            "[[sql]]\nid = \"{id}\"\nquery = \"update counter set n = n + 1 where id = 1; select true from pg_catalog.pg_sleep(3)\"\nexpect = true\n\n"
         ));
     }
     text.push_str(&mixed_checks(SHARE_PROBES_AT));
