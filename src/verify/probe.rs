@@ -82,7 +82,7 @@ pub async fn run_all(
     // of checks (a pooler queueing it, a slow login), it is dropped unopened.
     let open_begin = async {
         let c = second?().await?;
-        c.batch_execute(&begin_sql(settings)).await.ok()?;
+        begin(&c, settings).await.ok()?;
         Some(c)
     };
     let mut open_begin = std::pin::pin!(open_begin);
@@ -164,7 +164,9 @@ pub async fn run_all(
         let again: Vec<usize> = (0..which.len())
             .filter(|&n| results[n].as_ref().is_some_and(may_be_interference))
             .collect();
-        if !again.is_empty() && start(client, settings).await.is_ok() {
+        // The RLS tables read at the start serve here too (read once per run, as on one
+        // connection).
+        if !again.is_empty() && begin(client, settings).await.is_ok() {
             let alone = RefCell::new(vec![None; again.len()]);
             let picked: Vec<usize> = again.iter().map(|&n| which[n]).collect();
             let q = Queue {
@@ -216,15 +218,21 @@ fn begin_sql(settings: &ProbeSettings) -> String {
     )
 }
 
-/// Begin the rollback-only transaction on `client` and read which tables RLS protects (for the
-/// steps' run-time checks; one catalog read), or why not.
-async fn start(client: &Client, settings: &ProbeSettings) -> Result<Vec<RlsTable>, String> {
+/// Begin the rollback-only transaction on `client`, or why not.
+async fn begin(client: &Client, settings: &ProbeSettings) -> Result<(), String> {
     if let Err(e) = client.batch_execute(&begin_sql(settings)).await {
         let _ = client.batch_execute("rollback").await;
         return Err(format!(
             "could not start the rollback-only transaction: {e}"
         ));
     }
+    Ok(())
+}
+
+/// [`begin`], then read which tables RLS protects (for the steps' run-time checks; one catalog
+/// read per run), or why not.
+async fn start(client: &Client, settings: &ProbeSettings) -> Result<Vec<RlsTable>, String> {
+    begin(client, settings).await?;
     crate::checks::behaviour::state::read_rls_tables(client)
         .await
         .map_err(|e| format!("could not read which tables have RLS: {e}"))
