@@ -31,10 +31,15 @@ fn relations(s: &Snapshot) -> serde_json::Value {
     serde_json::to_value(&s.relations).unwrap()
 }
 
-/// Policy read shared from 2 tables on, so a small schema takes the two-connection path.
+/// Policy read shared from 2 tables with policies on, so a small schema takes the
+/// two-connection path.
 fn scope() -> Scope {
+    scope_sharing_at(2)
+}
+
+fn scope_sharing_at(tables: usize) -> Scope {
     let mut s = Scope::with_policy_expressions(vec!["public".into()]);
-    s.share_policies_at = 2;
+    s.share_policies_at = tables;
     s
 }
 
@@ -56,10 +61,14 @@ fn opener(t: ConnTarget, before: &'static str) -> OpenSecond<'static> {
 }
 
 fn read(db: &TestDb, second: Option<OpenSecond<'static>>) -> Snapshot {
+    read_with(db, &scope(), second)
+}
+
+fn read_with(db: &TestDb, scope: &Scope, second: Option<OpenSecond<'static>>) -> Snapshot {
     let t = db.target();
     rt().block_on(async {
         let c = connect(&t).await;
-        catalog::load_consistent_shared(&c, &scope(), second)
+        catalog::load_consistent_shared(&c, scope, second)
             .await
             .unwrap()
     })
@@ -84,15 +93,36 @@ fn a_shared_policy_read_gives_what_one_connection_reads() {
         "the second connection read its share"
     );
     assert_eq!(relations(&shared), relations(&alone));
+    // Below the threshold (tables holding policies, counted in the database) the second
+    // connection is not even opened.
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = opened.clone();
+    let t = db.target();
+    let watched: OpenSecond<'static> = Box::new(move || {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move { db::connect_once(&t).await.ok().map(|(c, _)| c) })
+    });
+    let small = read_with(&db, &scope_sharing_at(TABLES + 1), Some(watched));
+    assert_eq!(small.connections, 1);
+    assert!(!opened.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(relations(&small), relations(&alone));
+    // At exactly the threshold it is.
+    let at = read_with(
+        &db,
+        &scope_sharing_at(TABLES),
+        Some(opener(db.target(), "")),
+    );
+    assert_eq!(at.connections, 2);
+    assert_eq!(relations(&at), relations(&alone));
 }
 
 #[test]
 fn the_second_connection_sees_the_first_ones_instant_not_later_commits() {
     let db = schema_with_policies();
     let before = read(&db, None);
-    // Committed after the first connection's snapshot was taken (the relations were read) and
-    // before the second connection starts: on the lowest-oid tables (the second connection's
-    // share) and the highest (the first's).
+    // Committed after the first connection's snapshot was taken and exported and before the
+    // second connection (which reads every policy) starts: on the first tables and the last,
+    // and a table the first connection has not read yet.
     let changes = "drop policy \"own 0\" on t0;
          alter policy \"edit 1\" on t1 using (owner_id = 999);
          create policy \"late\" on t2 using (true);

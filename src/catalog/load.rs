@@ -26,8 +26,8 @@ pub struct Scope {
     /// Read whole-object definitions: views (`pg_get_viewdef`, ~0.1 s per 1,000 views), indexes
     /// and triggers. No check kind evaluates them; `None` when false.
     pub definitions: bool,
-    /// From how many tables [`load_consistent_shared`] shares the policy read with a second
-    /// connection ([`SHARE_POLICIES_AT`]; tests lower it).
+    /// From how many tables holding policies (counted in the database) [`load_consistent_shared`]
+    /// has a second connection read the policies ([`SHARE_POLICIES_AT`]; tests lower it).
     pub share_policies_at: usize,
 }
 
@@ -104,9 +104,6 @@ struct PerRelation {
     columns: Vec<Row>,
     constraints: Vec<Row>,
     indexes: Vec<Row>,
-    policies: Vec<Row>,
-    /// The policies were read by two connections.
-    shared: bool,
     triggers: Vec<Row>,
     sequences: Vec<Row>,
     view_deps: Vec<Row>,
@@ -127,20 +124,21 @@ pub async fn load_consistent(
 /// has, `lock_timeout` included), or `None` when it cannot.
 pub type OpenSecond<'a> = Box<dyn FnOnce() -> BoxFuture<'a, Option<Client>> + Send + 'a>;
 
-/// Tables from which the deparsed policy expressions are shared with a second connection.
-/// Deparsing a policy's USING / WITH CHECK builds its table's relcache entry in a fresh backend
-/// (~0.1 ms a table): on 1,000 tables that read is over half of the catalog's server time, and
-/// one backend does it on one core.
+/// Tables with policies from which the deparsed policy expressions are read by a second
+/// connection. Deparsing a policy's USING / WITH CHECK builds its table's relcache entry in a
+/// fresh backend (~0.1 ms a table): on 1,000 tables that read is over half of the catalog's server
+/// time, and one backend does it on one core.
 pub const SHARE_POLICIES_AT: usize = 256;
 
-/// [`load_consistent`], and when the scope deparses policy expressions of at least
-/// `scope.share_policies_at` tables and `second` opens a connection, that connection reads about
-/// three quarters of the tables' policies in a transaction importing this one's snapshot
+/// [`load_consistent`], and when the scope deparses policy expressions, `second` opens a
+/// connection and the database holds policies on at least `scope.share_policies_at` tables, that
+/// connection reads the policies in a transaction importing this one's snapshot
 /// (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`: both see exactly the same catalog) while
-/// this one reads everything else. Whatever goes wrong on the second connection (no
-/// connection, the snapshot cannot be imported, a query error, a lock wait it gives up on),
-/// its share is read again here: the result never depends on it, and a lock wait is reported
-/// by this connection's watch.
+/// this one reads everything else. The policy query does not depend on the others, so the second
+/// connection starts at once. Whatever goes wrong on the second connection (no connection, the
+/// snapshot cannot be imported, a query error, a lock wait it gives up on), the policies are read
+/// again here: the result never depends on it, and a lock wait is reported by this connection's
+/// watch.
 pub async fn load_consistent_shared(
     client: &Client,
     scope: &Scope,
@@ -156,46 +154,53 @@ pub async fn load_consistent_shared(
     Ok(snap)
 }
 
-/// A second connection inside a REPEATABLE READ READ ONLY transaction that imported `client`'s
-/// snapshot, or `None` (any step failed: the connection is dropped).
-async fn import_snapshot(client: &Client, second: OpenSecond<'_>) -> Option<Client> {
-    // Simple protocol: one message, sent ahead of the queries pipelined after it.
-    let exported = client
-        .simple_query("select pg_catalog.pg_export_snapshot()")
-        .await
-        .ok()?;
-    let id = exported.iter().find_map(|m| match m {
+/// The snapshot id `client` exports when the database holds policies on at least `at` tables
+/// (one simple-protocol message: sent ahead of the queries pipelined after it), else `None`.
+async fn export_if_large(client: &Client, at: usize) -> Option<String> {
+    let sql = format!(
+        "select case when (select count(distinct polrelid) from pg_catalog.pg_policy) >= {at} \
+         then pg_catalog.pg_export_snapshot() end"
+    );
+    let exported = client.simple_query(&sql).await.ok()?;
+    exported.iter().find_map(|m| match m {
         tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
         _ => None,
-    })?;
+    })
+}
+
+/// A second connection inside a REPEATABLE READ READ ONLY transaction that imported the
+/// snapshot `id`, or `None` (any step failed: the connection is dropped).
+async fn import_snapshot(id: &str, second: OpenSecond<'_>) -> Option<Client> {
     let other = second().await?;
     other
         .batch_execute(&format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
              SET TRANSACTION SNAPSHOT {}; set jit = off",
-            crate::db::quote_literal(&id)
+            crate::db::quote_literal(id)
         ))
         .await
         .ok()?;
     Some(other)
 }
 
-/// The policies of `tables` read by a second connection when `second` opens one that imports
-/// `client`'s snapshot, else by `client` (after everything already sent on it); and whether the
-/// second connection read them. Nothing to read without `second`.
-async fn read_share(
+/// The policies, read by a second connection when `second` opens one that imports `client`'s
+/// snapshot (on a large enough catalog), else by `client` (after everything already sent on
+/// it); and whether the second connection read them.
+async fn read_policies(
     client: &Client,
     second: Option<OpenSecond<'_>>,
-    tables: &[Oid],
+    at: usize,
+    schemas: &Vec<String>,
     exprs: bool,
 ) -> Result<(Vec<Row>, bool), tokio_postgres::Error> {
-    let Some(open) = second else {
-        return Ok((Vec::new(), false));
-    };
-    let p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &exprs];
-    if let Some(other) = import_snapshot(client, open).await {
-        if let Ok(rows) = other.query(POLICIES, &p).await {
-            return Ok((rows, true));
+    let p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [schemas, &exprs];
+    if let Some(open) = second.filter(|_| exprs) {
+        if let Some(id) = export_if_large(client, at).await {
+            if let Some(other) = import_snapshot(&id, open).await {
+                if let Ok(rows) = other.query(POLICIES, &p).await {
+                    return Ok((rows, true));
+                }
+            }
         }
     }
     Ok((client.query(POLICIES, &p).await?, false))
@@ -203,9 +208,9 @@ async fn read_share(
 
 /// Read the snapshot: 16 queries whatever the number of checks or objects, pipelined on
 /// `client`. The relation query goes first; the per-relation queries (columns, constraints,
-/// indexes, policies, triggers, sequence owners, view dependencies) follow with its oids, so they
-/// read their catalogs through indexes instead of scanning pg_class again; the others run
-/// meanwhile. They run in the caller's transaction if there is one.
+/// indexes, triggers, sequence owners, view dependencies) follow with its oids, so they read
+/// their catalogs through indexes instead of scanning pg_class again; the others, policies
+/// included (by schema), run meanwhile. They run in the caller's transaction if there is one.
 pub async fn load(client: &Client, scope: &Scope) -> Result<Snapshot, tokio_postgres::Error> {
     load_with(client, scope, None).await
 }
@@ -241,60 +246,34 @@ async fn load_with(
                 _ => tables.push(oid),
             }
         }
-        // With a second connection, it reads the policies of the first three quarters of the
-        // tables by oid (connecting while this one works) and this one the rest: the rows come
-        // in the order one query returns them (by table oid, then policy oid).
-        let share = second.filter(|_| exprs && tables.len() >= scope.share_policies_at);
-        let mut by_oid = tables.clone();
-        by_oid.sort_unstable();
-        let cut = if share.is_some() {
-            by_oid.len() * 3 / 4
-        } else {
-            0
-        };
-        let (theirs, ours) = by_oid.split_at(cut);
         let tt: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &table_exprs];
         let td: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tables, &defs];
         let ted: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&tables, &exprs, &defs];
-        let po: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&ours, &exprs];
         let s1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&seqs];
         let v1: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&views];
-        // The share goes first so that its snapshot export is the first message sent.
-        let (
-            (mut policies, shared),
-            columns,
-            constraints,
-            indexes,
-            our_policies,
-            triggers,
-            sequences,
-            view_deps,
-        ) = tokio::try_join!(
-            read_share(client, share, theirs, exprs),
+        let (columns, constraints, indexes, triggers, sequences, view_deps) = tokio::try_join!(
             client.query(COLUMNS, &tt),
             client.query(CONSTRAINTS, &tt),
             client.query(INDEXES, &ted),
-            client.query(POLICIES, &po),
             client.query(TRIGGERS, &td),
             client.query(SEQUENCES, &s1),
             client.query(VIEW_DEPS, &v1),
         )?;
-        policies.extend(our_policies);
         Ok::<_, tokio_postgres::Error>((
             relations,
             PerRelation {
                 columns,
                 constraints,
                 indexes,
-                policies,
-                shared,
                 triggers,
                 sequences,
                 view_deps,
             },
         ))
     };
+    // The policies go first so that the snapshot export is the first message sent.
     let (
+        (policies, shared),
         (relations, per),
         functions,
         enums,
@@ -305,6 +284,7 @@ async fn load_with(
         extensions,
         storage,
     ) = tokio::try_join!(
+        read_policies(client, second, scope.share_policies_at, s, exprs),
         per_relation,
         client.query(FUNCTIONS, &p1),
         client.query(ENUMS, &p1),
@@ -320,8 +300,6 @@ async fn load_with(
         columns,
         constraints,
         indexes,
-        policies,
-        shared,
         triggers,
         sequences,
         view_deps,
