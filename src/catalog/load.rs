@@ -345,6 +345,19 @@ async fn load_with(
         }
     };
 
+    // Most objects carry one of a few ACLs (the schema's defaults): each distinct one is parsed
+    // once.
+    let mut acls: HashMap<Vec<String>, Vec<AclItem>> = HashMap::new();
+    let mut acl = |r: &Row| -> Vec<AclItem> {
+        let items: Vec<String> = r.get("acl");
+        if let Some(parsed) = acls.get(&items) {
+            return parsed.clone();
+        }
+        let parsed = parse_acl(&items);
+        acls.insert(items, parsed.clone());
+        parsed
+    };
+
     let mut by_oid: HashMap<Oid, usize> = HashMap::with_capacity(relations.len());
     for r in relations {
         let Some(kind) = RelKind::from_relkind(char_of(&r, "relkind")) else {
@@ -361,7 +374,7 @@ async fn load_with(
         rel.rls_forced = r.get("relforcerowsecurity");
         rel.is_partition = r.get("relispartition");
         rel.options = r.get("options");
-        rel.acl = parse_acl(&r.get::<_, Vec<String>>("acl"));
+        rel.acl = acl(&r);
         if let Some(v) = rel.view.as_mut() {
             v.definition = r.get("definition");
         }
@@ -388,7 +401,7 @@ async fn load_with(
             default: r.get("default_expr"),
             identity,
             generated: char_of(&r, "generated") == b's',
-            acl: parse_acl(&r.get::<_, Vec<String>>("acl")),
+            acl: acl(&r),
         });
     }
 
@@ -566,7 +579,7 @@ async fn load_with(
             config: r.get("config"),
             volatility: Volatility::from_code(char_of(r, "volatility")),
             owner: r.get("owner"),
-            acl: parse_acl(&r.get::<_, Vec<String>>("acl")),
+            acl: acl(r),
             body: r.get("body"),
             from_extension: r.get("from_extension"),
         })
@@ -586,7 +599,7 @@ async fn load_with(
         .map(|r| SchemaInfo {
             name: r.get("name"),
             owner: r.get("owner"),
-            acl: parse_acl(&r.get::<_, Vec<String>>("acl")),
+            acl: acl(r),
         })
         .collect();
 

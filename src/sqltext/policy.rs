@@ -18,6 +18,8 @@ struct Parsed {
     root: Node,
     /// The scanner's parentheses in that text.
     parens: Vec<(usize, usize, bool)>,
+    /// [`mentions`]' haystack, lower case: every name part and string constant in the tree.
+    words: std::cell::OnceCell<Vec<String>>,
 }
 
 impl Parsed {
@@ -77,7 +79,11 @@ fn parse_uncached(expr: &str) -> Option<Parsed> {
     if closing_paren(&parens, PREFIX.len() - 1) != Some(sql.len()) {
         return None;
     }
-    Some(Parsed { root, parens })
+    Some(Parsed {
+        root,
+        parens,
+        words: std::cell::OnceCell::new(),
+    })
 }
 
 /// A SELECT with a target list and nothing else (no FROM, WHERE, set operation, ...).
@@ -602,19 +608,31 @@ pub fn mentions(expr: &str, word: &str) -> bool {
     let Some(root) = p.root() else {
         return false;
     };
-    let hit = |s: &str| s.to_lowercase().contains(&word);
-    descendants(root).into_iter().any(|n| match n {
-        N::AConst(c) => matches!(&c.val, Some(Val::Sval(s)) if hit(&s.sval)),
-        N::ColumnRef(c) => name_parts(&c.fields).into_iter().any(hit),
-        N::FuncCall(f) => name_parts(&f.funcname).into_iter().any(hit),
-        N::RangeVar(r) => hit(&r.relname) || hit(&r.schemaname),
-        N::TypeCast(t) => t
-            .type_name
-            .as_ref()
-            .is_some_and(|tn| name_parts(&tn.names).into_iter().any(hit)),
-        N::String(s) => hit(&s.sval),
-        _ => false,
-    })
+    // Worked out once per text: every rule asks about the same expressions.
+    let words = p.words.get_or_init(|| {
+        let mut out: Vec<&str> = Vec::new();
+        for n in descendants(root) {
+            match n {
+                N::AConst(c) => {
+                    if let Some(Val::Sval(s)) = &c.val {
+                        out.push(&s.sval);
+                    }
+                }
+                N::ColumnRef(c) => out.extend(name_parts(&c.fields)),
+                N::FuncCall(f) => out.extend(name_parts(&f.funcname)),
+                N::RangeVar(r) => out.extend([r.relname.as_str(), r.schemaname.as_str()]),
+                N::TypeCast(t) => {
+                    if let Some(tn) = &t.type_name {
+                        out.extend(name_parts(&tn.names));
+                    }
+                }
+                N::String(s) => out.push(&s.sval),
+                _ => {}
+            }
+        }
+        out.into_iter().map(str::to_lowercase).collect()
+    });
+    words.iter().any(|w| w.contains(&word))
 }
 
 #[cfg(test)]

@@ -40,11 +40,15 @@ fn check(cx: &RuleCtx) -> Vec<Finding> {
                 .role(r)
                 .is_some_and(|i| !i.superuser && !i.bypass_rls)
         });
+        let privileges: Vec<Vec<&str>> = roles
+            .iter()
+            .map(|role| cx.relation_privileges(role, t))
+            .collect();
         let mut parts: Vec<String> = Vec::new();
         for cmd in COMMANDS {
-            for role in &roles {
+            for (role, held) in roles.iter().zip(&privileges) {
                 // A role without the privilege never gets to the policies.
-                if !cx.relation_privileges(role, t).contains(&cmd.sql()) {
+                if !held.contains(&cmd.sql()) {
                     continue;
                 }
                 let applying: Vec<String> = t
