@@ -187,10 +187,15 @@ for tool in "${TOOLS[@]}"; do
     [ "$tool" = deskctl ] && continue
     read -r -a theirs <<<"${WALLS[$tool]}"
     won=0
+    ratios=()
     for i in "${!mine[@]}"; do
         [ "$(echo "${mine[$i]} < ${theirs[$i]}" | bc -l)" = 1 ] && won=$((won + 1))
+        ratios+=("$(echo "${mine[$i]} / ${theirs[$i]}" | bc -l)")
     done
-    echo "  deskctl faster than $tool in $won of ${#mine[@]} rounds"
+    # The ratio within each round, then its median: a paired comparison, which a slow round
+    # (the whole machine busier) does not move the way it moves the medians above.
+    printf '  deskctl faster than %s in %d of %d rounds; median of the per-round ratios deskctl / %s: %.2f\n' \
+        "$tool" "$won" "${#mine[@]}" "$tool" "$(median "${ratios[@]}")"
 done
 for s in "${SKIPPED[@]}"; do echo "  (skipped: $s)"; done
 echo "  machine: before $LOAD_BEFORE; after $(bench_load)"
