@@ -135,6 +135,9 @@ pub struct Lookups {
     /// Policy name → (relation, policy position), across all tables.
     policies: HashMap<String, Vec<(usize, usize)>>,
     roles: HashMap<String, usize>,
+    /// Each role's [`Snapshot::effective_grantees`], worked out once: rules and checks ask for
+    /// them on every table.
+    grantees: HashMap<String, Vec<String>>,
     publications: HashMap<String, usize>,
     extensions: HashMap<String, usize>,
 }
@@ -186,6 +189,11 @@ impl Snapshot {
             ix.extensions.insert(e.name.clone(), i);
         }
         self.ix = ix;
+        self.ix.grantees = self
+            .roles
+            .iter()
+            .map(|r| (r.name.clone(), self.grantees_walk(&r.name)))
+            .collect();
         self
     }
 
@@ -277,6 +285,20 @@ impl Snapshot {
     /// (transitively) a member of through inheriting memberships. Unknown roles get themselves
     /// and PUBLIC.
     pub fn effective_grantees(&self, role: &str) -> Vec<String> {
+        self.grantees(role).into_owned()
+    }
+
+    /// [`Snapshot::effective_grantees`], borrowed from what [`Snapshot::finish`] worked out
+    /// (worked out here for a role the snapshot does not hold).
+    pub fn grantees(&self, role: &str) -> std::borrow::Cow<'_, [String]> {
+        match self.ix.grantees.get(role) {
+            Some(g) => std::borrow::Cow::Borrowed(g),
+            None => std::borrow::Cow::Owned(self.grantees_walk(role)),
+        }
+    }
+
+    /// Membership walk behind [`Snapshot::effective_grantees`].
+    fn grantees_walk(&self, role: &str) -> Vec<String> {
         let mut out = vec![role.to_string(), "PUBLIC".to_string()];
         let mut stack = vec![role.to_string()];
         while let Some(r) = stack.pop() {

@@ -146,9 +146,6 @@ pub struct RuleCtx<'a> {
     /// Schemas read only for the rules that look there on purpose (`pgmq`), not diagnosed as
     /// the user's: [`RuleCtx::relations`] leaves them out.
     pub extra: Vec<String>,
-    /// `Snapshot::effective_grantees` of every role in the snapshot, worked out once: rules ask
-    /// for a role's privileges on every table.
-    grantees: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl<'a> RuleCtx<'a> {
@@ -158,19 +155,6 @@ impl<'a> RuleCtx<'a> {
             exposed: exposed.to_vec(),
             skip: Vec::new(),
             extra: Vec::new(),
-            grantees: snap
-                .roles
-                .iter()
-                .map(|r| (r.name.clone(), snap.effective_grantees(&r.name)))
-                .collect(),
-        }
-    }
-
-    /// `role` and every role whose privileges it holds (PUBLIC included).
-    fn grantees_of(&self, role: &str) -> std::borrow::Cow<'_, [String]> {
-        match self.grantees.get(role) {
-            Some(g) => std::borrow::Cow::Borrowed(g),
-            None => std::borrow::Cow::Owned(self.snap.effective_grantees(role)),
         }
     }
 
@@ -269,7 +253,7 @@ impl<'a> RuleCtx<'a> {
 
     /// Privileges `role` holds on a relation: table-level, plus column-level ones (on any column).
     pub fn relation_privileges<'r>(&self, role: &str, r: &'r Relation) -> Vec<&'r str> {
-        let grantees = self.grantees_of(role);
+        let grantees = self.snap.grantees(role);
         let mut out = held(&r.acl, &grantees);
         for c in &r.columns {
             for p in held(&c.acl, &grantees) {
@@ -284,7 +268,7 @@ impl<'a> RuleCtx<'a> {
 
     /// Privileges `role` holds on one column (table-level grants included).
     pub fn column_privileges<'r>(&self, role: &str, r: &'r Relation, column: &str) -> Vec<&'r str> {
-        let grantees = self.grantees_of(role);
+        let grantees = self.snap.grantees(role);
         let mut out = held(&r.acl, &grantees);
         if let Some(c) = r.column(column) {
             for p in held(&c.acl, &grantees) {
