@@ -121,6 +121,74 @@ fn rehearse_never_commits_whatever_the_file_hides() {
     }
 }
 
+/// `migrate` sends plain files ahead of the answers to earlier ones (runner's pipeline): a file
+/// that fails must stop every file sent behind it, whatever way it fails, including the ways that
+/// leave the session outside a transaction block (a deferred constraint failing at COMMIT; a
+/// COMMIT inside the file that only the server sees, with or without an error after it). Files 3
+/// to 8 are plain tables, sent before file 2's answer is read.
+#[test]
+fn a_failed_file_stops_every_file_pipelined_behind_it() {
+    // (name, file 2, text the failure shows, whether file 2's table is left committed)
+    let cases: &[(&str, &str, &str, bool)] = &[
+        ("error", "create table t2 (id int);\nselect 1/0;", "division by zero", false),
+        (
+            "deferred",
+            "create table t2 (id int primary key);\ncreate table t2c (pid int references t2 deferrable initially deferred);\ninsert into t2c values (42);",
+            "at: COMMIT",
+            false,
+        ),
+        // The server lexes the whole file with standard_conforming_strings on, so it runs the
+        // COMMIT; deskctl's parser, honouring the SET for the text after it, sees one string
+        // (from `'a\'` to `select '`) and a comment.
+        (
+            "hidden_commit_then_error",
+            "create table t2 (id int);\nset standard_conforming_strings = off;\nselect 'a\\'; commit; select 1/0; select ';-- ';",
+            "division by zero",
+            true,
+        ),
+        (
+            "hidden_commit",
+            "create table t2 (id int);\nset standard_conforming_strings = off;\nselect 'a\\'; commit; select ';-- ';",
+            "ended deskctl's transaction itself",
+            true,
+        ),
+    ];
+    for (name, body, says, leaves_t2) in cases {
+        let db = TestDb::new();
+        let mut files = vec![
+            (
+                "V1__first.sql".to_string(),
+                "create table t1 (id int);".to_string(),
+            ),
+            (format!("V2__{name}.sql"), body.to_string()),
+        ];
+        for v in 3..=8 {
+            files.push((
+                format!("V{v}__t{v}.sql"),
+                format!("create table t{v} (id int);"),
+            ));
+        }
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(f, b)| (f.as_str(), b.as_str()))
+            .collect();
+        let dir = dir_with(&refs);
+        let out = run(&db, dir.path(), &[]);
+        let text = output_text(&out);
+        assert_eq!(out.status.code(), Some(3), "{name}: {text}");
+        assert!(text.contains(&format!("V2__{name}")), "{name}: {text}");
+        assert!(text.contains(says), "{name}: {text}");
+        let history =
+            db.query("select version::text from deskctl.refinery_schema_history order by version");
+        assert_eq!(history, vec![vec![Some("1".to_string())]], "{name}: {text}");
+        let tables = db.query(
+            "select string_agg(relname, ' ' order by relname) from pg_class where relkind = 'r' and relname ~ '^t[0-9]+$'",
+        );
+        let want = if *leaves_t2 { "t1 t2" } else { "t1" };
+        assert_eq!(tables[0][0].as_deref(), Some(want), "{name}: {text}");
+    }
+}
+
 #[test]
 fn rehearse_and_dry_run_with_the_supabase_preset_leave_no_preset_behind() {
     let db = TestDb::new();

@@ -456,15 +456,18 @@ alter table {} alter column version type bigint",
         .set_abort_missing(true)
         .set_target(rtarget);
     refinery_runner.set_migration_table_name(table.qualified());
-    let mut driver = runner::Driver::new(client, &sources.files, mode, progress);
-    let mut res = refinery_runner
+    let mut driver = runner::Driver::new(client, &sources.files, mode, progress).pipelined();
+    let res = refinery_runner
         .run_async(&mut driver)
         .await
         .map(|_| ())
         .map_err(|e| MigrateError::Refinery(refinery_text(&e)));
+    // The answers of the files still in flight, before anything else is sent.
+    let mut res = driver.finish(res).await;
     // Then the repeatables, in name order, through the same driver, under the same lock.
     if res.is_ok() && mode == runner::Mode::Apply {
-        res = repeatable::apply(client, table, &reps_pending, &mut driver).await;
+        let r = repeatable::apply(client, table, &reps_pending, &mut driver).await;
+        res = driver.finish(r).await;
     }
     phases.mark("apply");
     notices.append(&mut driver.notices);

@@ -9,8 +9,13 @@
 //! A transactional migration is one round trip: `BEGIN`, then the file followed by refinery's
 //! history INSERT as one simple-protocol query, then `COMMIT`, pipelined. An error stops the file's
 //! query before the INSERT, and `COMMIT` of an aborted transaction rolls it back.
+//!
+//! A pipelining driver (`Driver::pipelined`, what `migrate` uses) also sends the next plain files
+//! before the answers of the previous ones have come back, so the server never waits for the
+//! client between files. The server itself keeps a failure from letting a later file commit (see
+//! `send_pipelined`); the caller must call `Driver::finish` once refinery is done.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -18,7 +23,7 @@ use futures_util::StreamExt;
 use refinery_core::traits::r#async::{AsyncMigrate, AsyncQuery, AsyncTransaction};
 use serde::Serialize;
 use tokio_postgres::error::ErrorPosition;
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryStream};
 
 use super::error::{FailedDuring, Failure};
 use super::source::MigrationFile;
@@ -122,6 +127,31 @@ pub enum DriverError {
 /// Progress callback: called as each migration completes.
 pub type Progress<'a> = Option<Box<dyn FnMut(&Done) + Send + 'a>>;
 
+/// At most this many pipelined files are sent and not yet answered: enough to keep the server
+/// busy while the client reads an answer, few enough that progress lines keep up.
+const PIPELINE_DEPTH: usize = 4;
+
+/// The session setting each pipelined file sets when it commits, and the next one checks.
+const STEP_SETTING: &str = "deskctl.migrate_step";
+
+/// A pipelined file: sent, its answers not read yet.
+struct InFlight<'a> {
+    file: &'a MigrationFile,
+    sent: Instant,
+    /// The value this file's transaction gives `STEP_SETTING` when it commits.
+    marker: String,
+    begin: Result<SimpleQueryStream, tokio_postgres::Error>,
+    body: Result<SimpleQueryStream, tokio_postgres::Error>,
+    end: Result<SimpleQueryStream, tokio_postgres::Error>,
+}
+
+/// A pipelining driver's state: this run's marker prefix and count, when the last answer came.
+struct Pipeline {
+    nonce: String,
+    sent: u64,
+    answered_at: Option<Instant>,
+}
+
 pub struct Driver<'a> {
     client: &'a Client,
     files: HashMap<i64, &'a MigrationFile>,
@@ -132,6 +162,8 @@ pub struct Driver<'a> {
     pub failure: Option<Failure>,
     pub notices: Vec<String>,
     server_version: Option<i32>,
+    pipeline: Option<Pipeline>,
+    in_flight: VecDeque<InFlight<'a>>,
 }
 
 impl<'a> Driver<'a> {
@@ -151,7 +183,38 @@ impl<'a> Driver<'a> {
             failure: None,
             notices: Vec::new(),
             server_version: None,
+            pipeline: None,
+            in_flight: VecDeque::new(),
         }
+    }
+
+    /// This driver sends plain transactional files ahead of the answers to earlier ones (see
+    /// `send_pipelined`). The caller must then call [`Driver::finish`] after the last file.
+    pub fn pipelined(mut self) -> Driver<'a> {
+        self.pipeline = Some(Pipeline {
+            nonce: nonce(),
+            sent: 0,
+            answered_at: None,
+        });
+        self
+    }
+
+    /// After a run through this driver ended with `res`: the answers of the files still in
+    /// flight. A failure among them makes the run fail (the failure is in `failure`); after an
+    /// error they are only read, and the transaction a failure left open is rolled back.
+    pub async fn finish(
+        &mut self,
+        res: Result<(), super::MigrateError>,
+    ) -> Result<(), super::MigrateError> {
+        if res.is_err() {
+            if !self.in_flight.is_empty() {
+                self.abandon().await;
+            }
+            return res;
+        }
+        self.settle_all()
+            .await
+            .map_err(|e| super::MigrateError::Refinery(e.to_string()))
     }
 
     fn record(
@@ -228,6 +291,11 @@ impl<'a> Driver<'a> {
         file: &'a MigrationFile,
         record: &str,
     ) -> Result<(), DriverError> {
+        if self.pipeline.is_some() && pipelinable(file) {
+            return self.send_pipelined(file, record).await;
+        }
+        // Anything else runs alone: the answers to the files before it first.
+        self.settle_all().await?;
         if file.no_transaction {
             let statements = &file.parsed().statements;
             let parts = self.parts(statements, true).await?;
@@ -235,6 +303,123 @@ impl<'a> Driver<'a> {
         } else {
             self.apply_transactional(file, record).await
         }
+    }
+
+    /// Send a plain file (see `pipelinable`) without waiting for its answers: three queries,
+    /// after at most `PIPELINE_DEPTH - 1` files still unanswered.
+    ///
+    /// 1. `BEGIN`, and when a file before it is unanswered, a check that that file committed: its
+    ///    COMMIT set `STEP_SETTING` to its marker (a setting a failed transaction does not keep).
+    ///    Otherwise the check fails, which aborts this transaction: nothing of this file runs.
+    ///    A failure that leaves the session in an aborted transaction stops every later query by
+    ///    itself; the check covers failures that leave none open (a deferred constraint failing
+    ///    at COMMIT, a COMMIT inside the file followed by an error).
+    /// 2. The file, alone.
+    /// 3. The history row, then `SAVEPOINT` (an error outside a transaction block: if the file
+    ///    ended deskctl's transaction itself, the row is not written), the marker, `COMMIT`.
+    ///
+    /// The answers are read in order by `settle_oldest`.
+    async fn send_pipelined(
+        &mut self,
+        file: &'a MigrationFile,
+        record: &str,
+    ) -> Result<(), DriverError> {
+        while self.in_flight.len() >= PIPELINE_DEPTH {
+            self.settle_oldest().await?;
+        }
+        let Some(p) = self.pipeline.as_mut() else {
+            return Err(DriverError::Internal("pipelining is off".into()));
+        };
+        p.sent += 1;
+        // Hex and digits only: safe to paste.
+        let marker = format!("{}-{}", p.nonce, p.sent);
+        let begin = match self.in_flight.back() {
+            // A value other than the marker (a missing one is an error of its own) turns into
+            // text that is not a number: the cast fails, with this text in its message.
+            Some(prev) => format!(
+                "BEGIN; SELECT ('deskctl: the migration before this one did not commit: ' || \
+NULLIF(pg_catalog.current_setting('{STEP_SETTING}'), '{}'))::pg_catalog.int4",
+                prev.marker
+            ),
+            None => "BEGIN".to_string(),
+        };
+        let end =
+            format!("{record};\nSAVEPOINT deskctl_step;\nSET {STEP_SETTING} = '{marker}';\nCOMMIT");
+        let begin = self.client.simple_query_raw(&begin).await;
+        let body = self.client.simple_query_raw(file.body()).await;
+        let end = self.client.simple_query_raw(&end).await;
+        self.in_flight.push_back(InFlight {
+            file,
+            sent: Instant::now(),
+            marker,
+            begin,
+            body,
+            end,
+        });
+        Ok(())
+    }
+
+    /// Read the answers of every pipelined file still in flight, in order.
+    async fn settle_all(&mut self) -> Result<(), DriverError> {
+        while !self.in_flight.is_empty() {
+            self.settle_oldest().await?;
+        }
+        Ok(())
+    }
+
+    /// Read the answers of the oldest pipelined file: record it, or on failure read (and
+    /// discard) those of the files after it, end the aborted transaction and fail.
+    async fn settle_oldest(&mut self) -> Result<(), DriverError> {
+        let Some(f) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
+        let file = f.file;
+        let started = self
+            .pipeline
+            .as_ref()
+            .and_then(|p| p.answered_at)
+            .map_or(f.sent, |at| at.max(f.sent));
+        let failed = match drain(f.begin).await {
+            (_, Some(e)) => Some(failure(file, &e, None, 0, FailedDuring::Connection)),
+            _ => match drain(f.body).await {
+                (completed, Some(e)) => {
+                    let st = file.parsed().statements.get(completed);
+                    Some(failure(file, &e, st, 0, FailedDuring::Statement))
+                }
+                _ => match drain(f.end).await {
+                    (_, None) => None,
+                    (0, Some(e)) => Some(failure(file, &e, None, 0, FailedDuring::History)),
+                    (1, Some(e)) => {
+                        let mut f = failure(file, &e, None, 0, FailedDuring::Commit);
+                        f.message = "the file ended deskctl's transaction itself: PostgreSQL ran a COMMIT or ROLLBACK inside it (what ran before that is committed); its history row was not written".into();
+                        Some(f)
+                    }
+                    (_, Some(e)) => Some(failure(file, &e, None, 0, FailedDuring::Commit)),
+                },
+            },
+        };
+        if let Some(fail) = failed {
+            self.abandon().await;
+            return Err(self.fail(fail));
+        }
+        let now = Instant::now();
+        if let Some(p) = self.pipeline.as_mut() {
+            p.answered_at = Some(now);
+        }
+        self.record(file, MigrationOutcome::Applied, now - started, None);
+        Ok(())
+    }
+
+    /// After a failure: read the answers of the files still in flight (errors: the failure left
+    /// the transaction aborted, or the check in their `BEGIN` stopped them), then roll back the
+    /// transaction left open, if any (outside one, ROLLBACK only warns).
+    async fn abandon(&mut self) {
+        for f in std::mem::take(&mut self.in_flight) {
+            for s in [f.begin, f.body, f.end] {
+                let _ = drain(s).await;
+            }
+        }
+        let _ = self.client.batch_execute("ROLLBACK").await;
     }
 
     /// Run a transactional migration: one transaction with its history row, or in parts when
@@ -501,6 +686,34 @@ impl<'a> Driver<'a> {
         }
         Ok(queries.len())
     }
+}
+
+/// A file the pipeline may send ahead: transactional, parsed by PostgreSQL's parser, and holding
+/// nothing that needs the file alone in its transaction or outside one (transaction control, a
+/// statement that cannot run in a transaction block, ALTER TYPE ... ADD VALUE, SET TRANSACTION,
+/// which must come first in its transaction). Everything else runs alone, as before.
+fn pipelinable(file: &MigrationFile) -> bool {
+    let parsed = file.parsed();
+    !file.no_transaction
+        && parsed.error.is_none()
+        && parsed.statements.iter().all(|st| match st.kind() {
+            Kind::TransactionControl(_) | Kind::NoTransaction(_) => false,
+            Kind::Set { name, .. } if name == "transaction" => false,
+            _ => !st.node.as_ref().is_some_and(sqltext::adds_enum_value),
+        })
+}
+
+/// 16 hex digits, new for each pipelining driver: a marker from an earlier run on the same
+/// session never matches.
+fn nonce() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        bytes = (t ^ u64::from(std::process::id())).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The version in refinery's `INSERT INTO t (version, ...) VALUES (v, ...)`.
