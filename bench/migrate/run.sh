@@ -21,7 +21,10 @@
 # BENCH_INSTALL_JOBS=N caps cargo's parallel jobs on a shared one). A peer that cannot be installed
 # is skipped with a message saying why.
 # BENCH_INSTALL_PEERS=0 uses only peers already installed; BENCH_PEERS="dbmate sqlx refinery" picks
-# (empty: none). Plus bench/lib.sh's DESKCTL, DESKCTL_SKIP_BUILD, PGBIN, KEEP_DIR, BENCH_TMP.
+# (empty: none). BENCH_DELAY_MS=0.5 puts every tool behind a proxy delaying each direction by that
+# much (bench/migrate/latency_proxy.py): a database across a network, where each round trip a tool
+# waits for costs it 2 x the delay (psql waits once per statement: give it few rounds).
+# Plus bench/lib.sh's DESKCTL, DESKCTL_SKIP_BUILD, PGBIN, KEEP_DIR, BENCH_TMP.
 set -euo pipefail
 n=${1:-1000}
 rounds=${2:-5}
@@ -95,6 +98,17 @@ done >"$WORK/all.sql"
 
 bench_cluster_start
 url="$BASE_URL/postgres"
+# Where the tools connect: the cluster, or a proxy in front of it (BENCH_DELAY_MS).
+TOOL_URL="$BASE_URL"
+DELAY="${BENCH_DELAY_MS:-}"
+if [ -n "$DELAY" ]; then
+    case "$DELAY" in *[!0-9.]* | .* | *. | *.*.*) echo "BENCH_DELAY_MS must be a number of milliseconds" >&2; exit 2 ;; esac
+    pport="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    python3 "$HERE/latency_proxy.py" "$pport" "$PORT" "$DELAY" &
+    for _ in $(seq 1 50); do psql -X -q -d "postgres://postgres@127.0.0.1:$pport/postgres" -c 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
+    TOOL_URL="postgres://postgres@127.0.0.1:$pport"
+    log "tools connect through a proxy delaying each direction by $DELAY ms"
+fi
 # Background work (autovacuum analysing the catalogs the previous run filled, checkpoints) would land
 # on whichever tool runs next; keep it out of the measurement for all.
 psql_q -d "$url" -c "alter system set autovacuum = off" -c "select pg_reload_conf()" >/dev/null
@@ -109,13 +123,13 @@ own() {
 }
 # From the work directory: run from the repository, deskctl would read its deskctl.toml (preset =
 # "supabase") and install the Supabase preset before the migrations, work no peer does.
-run_deskctl() { (cd "$WORK" && own "$DESKCTL" migrate --quiet --color never --database-url "$BASE_URL/$1" --migrations "$WORK/migrations" >/dev/null); }
-run_psql() { own psql -X -q -v ON_ERROR_STOP=1 -d "$BASE_URL/$1" -f "$WORK/all.sql" >/dev/null; }
-run_dbmate() { own "${PEER_BIN[dbmate]}" --url "$BASE_URL/$1?sslmode=disable" --migrations-dir "$WORK/dbmate" --no-dump-schema migrate >/dev/null; }
-run_sqlx() { own "${PEER_BIN[sqlx]}" migrate run --source "$WORK/sqlx" --database-url "$BASE_URL/$1?sslmode=disable" >/dev/null; }
+run_deskctl() { (cd "$WORK" && own "$DESKCTL" migrate --quiet --color never --database-url "$TOOL_URL/$1" --migrations "$WORK/migrations" >/dev/null); }
+run_psql() { own psql -X -q -v ON_ERROR_STOP=1 -d "$TOOL_URL/$1" -f "$WORK/all.sql" >/dev/null; }
+run_dbmate() { own "${PEER_BIN[dbmate]}" --url "$TOOL_URL/$1?sslmode=disable" --migrations-dir "$WORK/dbmate" --no-dump-schema migrate >/dev/null; }
+run_sqlx() { own "${PEER_BIN[sqlx]}" migrate run --source "$WORK/sqlx" --database-url "$TOOL_URL/$1?sslmode=disable" >/dev/null; }
 run_refinery() {
     # refinery_cli reads the URL from an environment variable.
-    BENCH_REFINERY_URL="$BASE_URL/$1?sslmode=disable" own "${PEER_BIN[refinery]}" migrate -e BENCH_REFINERY_URL -p "$WORK/migrations" >/dev/null
+    BENCH_REFINERY_URL="$TOOL_URL/$1?sslmode=disable" own "${PEER_BIN[refinery]}" migrate -e BENCH_REFINERY_URL -p "$WORK/migrations" >/dev/null
 }
 # history rows each tool keeps
 history_of() {
@@ -169,7 +183,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 # shellcheck disable=SC2086
 pmed=$(median ${WALLS[psql]})
 echo
-echo "$n migrations, one transaction per file, median of $rounds rounds ($("$DESKCTL" --version); $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "$n migrations, one transaction per file${DELAY:+, through a proxy adding $DELAY ms each way}, median of $rounds rounds ($("$DESKCTL" --version); $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 printf '  %-9s %10s %10s %10s %14s %11s %10s\n' tool "median s" "best s" "worst s" "server cpu s" "own cpu s" "x psql"
 for tool in "${TOOLS[@]}"; do
     # shellcheck disable=SC2086
