@@ -1035,6 +1035,32 @@ mod tests {
     }
 
     #[test]
+    fn only_plain_transactional_files_are_pipelined() {
+        let files = [
+            ("V1__plain.sql", "create table a (x int);\ncreate policy p on a using (x > 0);\nset local lock_timeout = '1s';", true),
+            ("V2__empty.sql", "-- nothing yet\n", true),
+            ("V3__own_commit.sql", "create table b (x int);\nCoMmIt;", false),
+            ("V4__savepoint.sql", "savepoint s;\ncreate table c (x int);\nrelease s;", false),
+            ("V5__concurrently.sql", "create index concurrently i on a (x);", false),
+            ("V6__enum.sql", "alter type mood add value 'meh';", false),
+            ("V7__isolation.sql", "set transaction isolation level serializable;\nselect 1;", false),
+            ("V8__marked.sql", "-- deskctl:no-transaction\ncreate table d (x int);", false),
+            ("V9__syntax.sql", "create tabel e (x int);", false),
+        ];
+        let (_d, s) = super::super::source::testing::sources(
+            &files.iter().map(|&(n, b, _)| (n, b)).collect::<Vec<_>>(),
+        );
+        for (name, _, want) in files {
+            let f = s
+                .files
+                .iter()
+                .find(|f| name.starts_with(&format!("V{}__", f.version)))
+                .unwrap();
+            assert_eq!(pipelinable(f), want, "{name}");
+        }
+    }
+
+    #[test]
     fn do_block_line_is_read_from_context() {
         assert_eq!(
             inline_block_line("PL/pgSQL function inline_code_block line 12 at RAISE"),
