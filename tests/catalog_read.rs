@@ -93,15 +93,9 @@ fn a_shared_policy_read_gives_what_one_connection_reads() {
         "the second connection read its share"
     );
     assert_eq!(relations(&shared), relations(&alone));
-    // Below the threshold (tables holding policies, counted in the database) the second
+    // Below the threshold (tables holding policies, counted in the schemas read) the second
     // connection is not even opened.
-    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = opened.clone();
-    let t = db.target();
-    let watched: OpenSecond<'static> = Box::new(move || {
-        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async move { db::connect_once(&t).await.ok().map(|(c, _)| c) })
-    });
+    let (opened, watched) = watched_opener(&db);
     let small = read_with(&db, &scope_sharing_at(TABLES + 1), Some(watched));
     assert_eq!(small.connections, 1);
     assert!(!opened.load(std::sync::atomic::Ordering::SeqCst));
@@ -114,6 +108,33 @@ fn a_shared_policy_read_gives_what_one_connection_reads() {
     );
     assert_eq!(at.connections, 2);
     assert_eq!(relations(&at), relations(&alone));
+    // Policies count only in the schemas read: a scope holding none of these tables does not
+    // open it, however many the database holds elsewhere.
+    db.exec("create schema other; create table other.plain (id int);");
+    let (flag, watched) = watched_opener(&db);
+    let mut elsewhere = Scope::with_policy_expressions(vec!["other".into()]);
+    elsewhere.share_policies_at = 1;
+    let other = read_with(&db, &elsewhere, Some(watched));
+    assert_eq!(other.connections, 1);
+    assert!(!flag.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(other.relation_by("other", "plain").is_some());
+}
+
+/// An opener that records whether it was called.
+fn watched_opener(
+    db: &TestDb,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    OpenSecond<'static>,
+) {
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = opened.clone();
+    let t = db.target();
+    let open: OpenSecond<'static> = Box::new(move || {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move { db::connect_once(&t).await.ok().map(|(c, _)| c) })
+    });
+    (opened, open)
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use futures_util::future::BoxFuture;
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row};
 
 use super::*;
@@ -26,7 +27,7 @@ pub struct Scope {
     /// Read whole-object definitions: views (`pg_get_viewdef`, ~0.1 s per 1,000 views), indexes
     /// and triggers. No check kind evaluates them; `None` when false.
     pub definitions: bool,
-    /// From how many tables holding policies (counted in the database) [`load_consistent_shared`]
+    /// From how many tables holding policies in the scope [`load_consistent_shared`]
     /// has a second connection read the policies ([`SHARE_POLICIES_AT`]; tests lower it).
     pub share_policies_at: usize,
 }
@@ -131,7 +132,7 @@ pub type OpenSecond<'a> = Box<dyn FnOnce() -> BoxFuture<'a, Option<Client>> + Se
 pub const SHARE_POLICIES_AT: usize = 256;
 
 /// [`load_consistent`], and when the scope deparses policy expressions, `second` opens a
-/// connection and the database holds policies on at least `scope.share_policies_at` tables, that
+/// connection and the scope holds policies on at least `scope.share_policies_at` tables, that
 /// connection reads the policies in a transaction importing this one's snapshot
 /// (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`: both see exactly the same catalog) while
 /// this one reads everything else. The policy query does not depend on the others, so the second
@@ -154,18 +155,25 @@ pub async fn load_consistent_shared(
     Ok(snap)
 }
 
-/// The snapshot id `client` exports when the database holds policies on at least `at` tables
-/// (one simple-protocol message: sent ahead of the queries pipelined after it), else `None`.
-async fn export_if_large(client: &Client, at: usize) -> Option<String> {
-    let sql = format!(
-        "select case when (select count(distinct polrelid) from pg_catalog.pg_policy) >= {at} \
-         then pg_catalog.pg_export_snapshot() end"
-    );
-    let exported = client.simple_query(&sql).await.ok()?;
-    exported.iter().find_map(|m| match m {
-        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-        _ => None,
-    })
+/// The snapshot id `client` exports when the scope (its schemas, the relation kinds
+/// `policies.sql` reads) holds policies on at least `at` tables, else `None`. One unnamed
+/// statement with typed parameters: one round trip, sent ahead of the queries pipelined after it.
+async fn export_if_large(client: &Client, at: usize, schemas: &Vec<String>) -> Option<String> {
+    let at = i64::try_from(at).unwrap_or(i64::MAX);
+    let rows = client
+        .query_typed(
+            "select case when (select count(distinct p.polrelid)
+                                 from pg_catalog.pg_policy p
+                                 join pg_catalog.pg_class c on c.oid = p.polrelid
+                                 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                                where n.nspname = any($1)
+                                  and c.relkind in ('r', 'p', 'v', 'm', 'f')) >= $2
+                    then pg_catalog.pg_export_snapshot() end",
+            &[(schemas, Type::TEXT_ARRAY), (&at, Type::INT8)],
+        )
+        .await
+        .ok()?;
+    rows.first()?.get::<_, Option<String>>(0)
 }
 
 /// A second connection inside a REPEATABLE READ READ ONLY transaction that imported the
@@ -195,7 +203,7 @@ async fn read_policies(
 ) -> Result<(Vec<Row>, bool), tokio_postgres::Error> {
     let p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [schemas, &exprs];
     if let Some(open) = second.filter(|_| exprs) {
-        if let Some(id) = export_if_large(client, at).await {
+        if let Some(id) = export_if_large(client, at, schemas).await {
             if let Some(other) = import_snapshot(&id, open).await {
                 if let Ok(rows) = other.query(POLICIES, &p).await {
                     return Ok((rows, true));
