@@ -157,23 +157,49 @@ pub fn parenthesized(sql: &str) -> String {
 /// case ASCII letters, digits and `_`, not starting with a digit, and not a keyword other than an
 /// unreserved one (the scanner knows which words are keywords, and of which kind).
 pub fn bare_identifier(name: &str) -> bool {
-    use pg_query::protobuf::KeywordKind;
     let plain = !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
-    plain
-        && pg_query::scan(name).is_ok_and(|s| match s.tokens.as_slice() {
-            [t] => {
-                t.end as usize == name.len()
-                    && matches!(
-                        KeywordKind::try_from(t.keyword_kind),
-                        Ok(KeywordKind::NoKeyword | KeywordKind::UnreservedKeyword)
-                    )
-            }
-            _ => false,
-        })
+    plain && not_reserved(name)
+}
+
+/// Whether the scanner reads `name` as one identifier or unreserved keyword; kept per thread (a
+/// scan each time was most of writing 4,000 findings' fixes), at most `KEPT` names.
+fn not_reserved(name: &str) -> bool {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const KEPT: usize = 100_000;
+    thread_local! {
+        static SEEN: RefCell<HashMap<String, bool>> = RefCell::new(HashMap::new());
+    }
+    if let Some(known) = SEEN.with(|m| m.borrow().get(name).copied()) {
+        return known;
+    }
+    let answer = scans_as_identifier(name);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= KEPT {
+            m.clear();
+        }
+        m.insert(name.to_string(), answer);
+    });
+    answer
+}
+
+fn scans_as_identifier(name: &str) -> bool {
+    use pg_query::protobuf::KeywordKind;
+    pg_query::scan(name).is_ok_and(|s| match s.tokens.as_slice() {
+        [t] => {
+            t.end as usize == name.len()
+                && matches!(
+                    KeywordKind::try_from(t.keyword_kind),
+                    Ok(KeywordKind::NoKeyword | KeywordKind::UnreservedKeyword)
+                )
+        }
+        _ => false,
+    })
 }
 
 /// A short, stable fingerprint of a function body: SHA-256 over its tokens as PostgreSQL's

@@ -2,6 +2,8 @@
 //! `auth.email()`, `current_setting()`) without wrapping it in `(select ...)`, so it is evaluated
 //! once per row instead of once per statement.
 
+use std::collections::HashMap;
+
 use super::prelude::*;
 
 pub static RULE: Rule = Rule {
@@ -15,21 +17,26 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &RuleCtx) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Per distinct expression, its unwrapped calls and its rewritten text, worked out once (a
+    // parse and two scans): schemas repeat the same few expressions over hundreds of tables.
+    let mut seen: HashMap<&str, Option<(Vec<&'static str>, String)>> = HashMap::new();
     for t in cx.tables() {
         for p in &t.policies {
             let mut calls: Vec<String> = Vec::new();
             let mut clauses: Vec<String> = Vec::new();
             for (clause, e) in [("USING", &p.using), ("WITH CHECK", &p.with_check)] {
                 let Some(e) = e.as_deref() else { continue };
-                let found = policy::unwrapped_calls(e);
-                if found.is_empty() {
+                let Some((found, fixed)) = seen.entry(e).or_insert_with(|| {
+                    let found = policy::unwrapped_calls(e);
+                    (!found.is_empty()).then(|| {
+                        let fixed = expr::parenthesized(&expr::one_line(&policy::wrap_calls(e)));
+                        (found, fixed)
+                    })
+                }) else {
                     continue;
-                }
-                clauses.push(format!(
-                    "{clause} {}",
-                    expr::parenthesized(&expr::one_line(&policy::wrap_calls(e)))
-                ));
-                for c in found {
+                };
+                clauses.push(format!("{clause} {fixed}"));
+                for c in found.iter() {
                     if !calls.iter().any(|x| x == c) {
                         calls.push(c.to_string());
                     }
