@@ -379,24 +379,26 @@ NULLIF(pg_catalog.current_setting('{STEP_SETTING}'), '{}'))::pg_catalog.int4",
             .as_ref()
             .and_then(|p| p.answered_at)
             .map_or(f.sent, |at| at.max(f.sent));
-        let failed = match drain(f.begin).await {
-            (_, Some(e)) => Some(failure(file, &e, None, 0, FailedDuring::Connection)),
-            _ => match drain(f.body).await {
-                (completed, Some(e)) => {
-                    let st = file.parsed().statements.get(completed);
-                    Some(failure(file, &e, st, 0, FailedDuring::Statement))
-                }
-                _ => match drain(f.end).await {
-                    (_, None) => None,
-                    (0, Some(e)) => Some(failure(file, &e, None, 0, FailedDuring::History)),
-                    (1, Some(e)) => {
-                        let mut f = failure(file, &e, None, 0, FailedDuring::Commit);
-                        f.message = "the file ended deskctl's transaction itself: PostgreSQL ran a COMMIT or ROLLBACK inside it (what ran before that is committed); its history row was not written".into();
-                        Some(f)
-                    }
-                    (_, Some(e)) => Some(failure(file, &e, None, 0, FailedDuring::Commit)),
+        // All three answers, in order, whatever they are: the connection then holds nothing
+        // of this file.
+        let (_, begin_err) = drain(f.begin).await;
+        let (completed, body_err) = drain(f.body).await;
+        let (ended, end_err) = drain(f.end).await;
+        let failed = if let Some(e) = begin_err {
+            Some(failure(file, &e, None, 0, FailedDuring::Connection))
+        } else if let Some(e) = body_err {
+            let st = file.parsed().statements.get(completed);
+            Some(failure(file, &e, st, 0, FailedDuring::Statement))
+        } else {
+            end_err.map(|e| match ended {
+                0 => failure(file, &e, None, 0, FailedDuring::History),
+                // The SAVEPOINT after the history row: outside a transaction block.
+                1 => Failure {
+                    message: "the file ended deskctl's transaction itself: PostgreSQL ran a COMMIT or ROLLBACK inside it (what ran before that is committed); its history row was not written".into(),
+                    ..failure(file, &e, None, 0, FailedDuring::History)
                 },
-            },
+                _ => failure(file, &e, None, 0, FailedDuring::Commit),
+            })
         };
         if let Some(fail) = failed {
             self.abandon().await;
