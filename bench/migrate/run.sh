@@ -179,6 +179,12 @@ for r in $(seq 1 "$rounds"); do
     echo "$line"
 done
 
+# Where deskctl's time goes, from one more run with -v (the lint gate is work no other tool does).
+psql_q -d "$url" -c "create database bench_phases"
+PHASES=$(cd "$WORK" && "$DESKCTL" -v migrate --quiet --color never --database-url "$TOOL_URL/bench_phases" \
+    --migrations "$WORK/migrations" 2>&1 >/dev/null | grep '^migrate:' || true)
+psql_q -d "$url" -c "drop database bench_phases"
+
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 # shellcheck disable=SC2086
 pmed=$(median ${WALLS[psql]})
@@ -211,6 +217,7 @@ for tool in "${TOOLS[@]}"; do
     printf '  deskctl faster than %s in %d of %d rounds; median of the per-round ratios deskctl / %s: %.2f\n' \
         "$tool" "$won" "${#mine[@]}" "$tool" "$(median "${ratios[@]}")"
 done
+[ -n "$PHASES" ] && echo "  deskctl's phases, one more run with -v: ${PHASES#migrate: }"
 for s in "${SKIPPED[@]}"; do echo "  (skipped: $s)"; done
 echo "  machine: before $LOAD_BEFORE; after $(bench_load)"
 echo "  goals: deskctl <= 1.0 x psql, and faster than each peer"
