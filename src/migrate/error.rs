@@ -214,11 +214,11 @@ impl fmt::Display for Failure {
             .map(|(v, n)| format!("V{v}__{n}"))
             .chain(self.repeatables_before.iter().cloned())
             .collect();
-        if list.is_empty() {
-            write!(f, "\n  applied before it in this run: none")?;
-        } else {
-            write!(f, "\n  applied before it in this run: {}", list.join(", "))?;
-        }
+        write!(
+            f,
+            "\n  applied before it in this run: {}",
+            applied_list(&list)
+        )?;
         if self.rehearsal {
             write!(f, "\n  the rehearsal was rolled back; nothing changed")?;
         } else {
@@ -297,6 +297,22 @@ impl fmt::Display for SourceProblem {
 }
 
 /// `message (SQLSTATE x)` plus detail and hint of a tokio-postgres error (its Display drops them).
+/// The migrations a run applied before its failure, for a one-screen message: all of them up to
+/// `SHOWN_APPLIED`, else the first and last three and how many in between (JSON lists them all).
+fn applied_list(list: &[String]) -> String {
+    const SHOWN_APPLIED: usize = 8;
+    match list.len() {
+        0 => "none".to_string(),
+        n if n <= SHOWN_APPLIED => list.join(", "),
+        n => format!(
+            "{}, ... {} more ..., {} ({n} in all)",
+            list[..3].join(", "),
+            n - 6,
+            list[n - 3..].join(", ")
+        ),
+    }
+}
+
 pub fn pg_text(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
@@ -406,5 +422,21 @@ impl MigrateError {
             | MigrateError::Refinery(_)
             | MigrateError::RehearsalEscaped { .. } => DATABASE,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::applied_list;
+
+    #[test]
+    fn a_long_applied_list_stays_on_one_line_of_a_screen() {
+        let names = |n: usize| -> Vec<String> { (1..=n).map(|i| format!("V{i}__t{i}")).collect() };
+        assert_eq!(applied_list(&[]), "none");
+        assert_eq!(applied_list(&names(8)), names(8).join(", "));
+        assert_eq!(
+            applied_list(&names(318)),
+            "V1__t1, V2__t2, V3__t3, ... 312 more ..., V316__t316, V317__t317, V318__t318 (318 in all)"
+        );
     }
 }
