@@ -128,8 +128,10 @@ pub enum DriverError {
 pub type Progress<'a> = Option<Box<dyn FnMut(&Done) + Send + 'a>>;
 
 /// At most this many pipelined files are sent and not yet answered: enough to keep the server
-/// busy while the client reads an answer, few enough that progress lines keep up.
-const PIPELINE_DEPTH: usize = 4;
+/// busy across a round trip of ~10 ms (1,000 one-table files through a 10 ms round trip: 3.5 s
+/// with 4, 1.1 s with 16), few enough that progress lines keep up and that a killed run leaves
+/// few files still to be applied by the server.
+const PIPELINE_DEPTH: usize = 16;
 
 /// The session setting each pipelined file sets when it commits, and the next one checks.
 const STEP_SETTING: &str = "deskctl.migrate_step";
