@@ -357,13 +357,9 @@ async fn load_with(
     // once.
     let mut acls: HashMap<Vec<String>, Vec<AclItem>> = HashMap::new();
     let mut acl = |r: &Row| -> Vec<AclItem> {
-        let items: Vec<String> = r.get("acl");
-        if let Some(parsed) = acls.get(&items) {
-            return parsed.clone();
-        }
-        let parsed = parse_acl(&items);
-        acls.insert(items, parsed.clone());
-        parsed
+        acls.entry(r.get("acl"))
+            .or_insert_with_key(|items| parse_acl(items))
+            .clone()
     };
 
     let mut by_oid: HashMap<Oid, usize> = HashMap::with_capacity(relations.len());

@@ -296,7 +296,6 @@ impl fmt::Display for SourceProblem {
     }
 }
 
-/// `message (SQLSTATE x)` plus detail and hint of a tokio-postgres error (its Display drops them).
 /// The migrations a run applied before its failure, for a one-screen message: all of them up to
 /// `SHOWN_APPLIED`, else the first and last three and how many in between (JSON lists them all).
 fn applied_list(list: &[String]) -> String {
@@ -313,6 +312,7 @@ fn applied_list(list: &[String]) -> String {
     }
 }
 
+/// `message (SQLSTATE x)` plus detail and hint of a tokio-postgres error (its Display drops them).
 pub fn pg_text(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {

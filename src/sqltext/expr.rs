@@ -168,24 +168,11 @@ pub fn bare_identifier(name: &str) -> bool {
 /// Whether the scanner reads `name` as one identifier or unreserved keyword; kept per thread (a
 /// scan each time was most of writing 4,000 findings' fixes), at most `KEPT` names.
 fn not_reserved(name: &str) -> bool {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
     const KEPT: usize = 100_000;
     thread_local! {
-        static SEEN: RefCell<HashMap<String, bool>> = RefCell::new(HashMap::new());
+        static SEEN: super::TextMemo<bool> = Default::default();
     }
-    if let Some(known) = SEEN.with(|m| m.borrow().get(name).copied()) {
-        return known;
-    }
-    let answer = scans_as_identifier(name);
-    SEEN.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= KEPT {
-            m.clear();
-        }
-        m.insert(name.to_string(), answer);
-    });
-    answer
+    super::remembered(&SEEN, KEPT, name, scans_as_identifier)
 }
 
 fn scans_as_identifier(name: &str) -> bool {

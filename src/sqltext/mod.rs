@@ -20,6 +20,31 @@ pub use index::created_index;
 pub use kind::{adds_enum_value, and_chain, Kind, TxControl};
 pub use signature::signature;
 
+/// A per-thread memo of answers about texts (see [`remembered`]).
+type TextMemo<T> = std::cell::RefCell<std::collections::HashMap<String, T>>;
+
+/// The answer kept in `memo` for `text`, else `compute(text)`, kept for the next time. Each
+/// thread keeps its own; beyond `cap` texts the memo starts over (bounded memory).
+fn remembered<T: Clone + 'static>(
+    memo: &'static std::thread::LocalKey<TextMemo<T>>,
+    cap: usize,
+    text: &str,
+    compute: impl FnOnce(&str) -> T,
+) -> T {
+    if let Some(kept) = memo.with(|m| m.borrow().get(text).cloned()) {
+        return kept;
+    }
+    let answer = compute(text);
+    memo.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= cap {
+            m.clear();
+        }
+        m.insert(text.to_string(), answer.clone());
+    });
+    answer
+}
+
 /// One top-level statement of a SQL text, as PostgreSQL's parser delimits it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {

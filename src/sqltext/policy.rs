@@ -35,26 +35,14 @@ impl Parsed {
 /// Memoized per thread: every rule reading a policy asks about the same text (diagnose parses
 /// each expression once instead of once per rule, and schemas repeat expressions across tables).
 fn parse(expr: &str) -> Option<std::rc::Rc<Parsed>> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    use std::rc::Rc;
     /// Beyond this many distinct texts the memo starts over (bounded memory).
     const MAX: usize = 50_000;
     thread_local! {
-        static MEMO: RefCell<HashMap<String, Option<Rc<Parsed>>>> = RefCell::new(HashMap::new());
+        static MEMO: super::TextMemo<Option<std::rc::Rc<Parsed>>> = Default::default();
     }
-    if let Some(hit) = MEMO.with(|m| m.borrow().get(expr).cloned()) {
-        return hit;
-    }
-    let parsed = parse_uncached(expr).map(Rc::new);
-    MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= MAX {
-            m.clear();
-        }
-        m.insert(expr.to_string(), parsed.clone());
-    });
-    parsed
+    super::remembered(&MEMO, MAX, expr, |e| {
+        parse_uncached(e).map(std::rc::Rc::new)
+    })
 }
 
 fn parse_uncached(expr: &str) -> Option<Parsed> {
