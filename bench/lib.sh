@@ -7,6 +7,7 @@
 #                           stopped on exit whatever happens
 #   bench_time RUNS CMD...  runs CMD once untimed, then RUNS times; prints "median mean min max" (s)
 #   bench_stats X...        "median mean min max" of numbers
+#   bench_free_port         a TCP port free on 127.0.0.1
 #   bench_peak_rss CMD...   peak resident memory of one run of CMD, in MB (/usr/bin/time -v)
 #   bench_load              "load average a b c, N CPUs" (print it next to every number)
 #   bench_instructions FN CMD...  instructions executed inside functions matching FN (callgrind; "n/a"
@@ -53,6 +54,9 @@ bench_cleanup() {
     exit "$rc"
 }
 
+# A TCP port free on 127.0.0.1 right now.
+bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 # bench_cluster_start [extra postgres -c settings...]
 bench_cluster_start() {
     local sock="$WORK/sock" opts="" s
@@ -62,7 +66,7 @@ bench_cluster_start() {
         AS_PG=(runuser -u postgres --)
         chown postgres: "$WORK" "$sock"
     fi
-    PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    PORT="$(bench_free_port)"
     for s in "$@"; do opts+=" -c $s"; done
     log "initdb + start on 127.0.0.1:$PORT ($WORK)"
     "${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null

@@ -103,7 +103,7 @@ TOOL_URL="$BASE_URL"
 DELAY="${BENCH_DELAY_MS:-}"
 if [ -n "$DELAY" ]; then
     case "$DELAY" in *[!0-9.]* | .* | *. | *.*.*) echo "BENCH_DELAY_MS must be a number of milliseconds" >&2; exit 2 ;; esac
-    pport="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    pport="$(bench_free_port)"
     python3 "$HERE/latency_proxy.py" "$pport" "$PORT" "$DELAY" &
     for _ in $(seq 1 50); do psql -X -q -d "postgres://postgres@127.0.0.1:$pport/postgres" -c 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
     TOOL_URL="postgres://postgres@127.0.0.1:$pport"
