@@ -29,6 +29,8 @@ set -euo pipefail
 n=${1:-1000}
 rounds=${2:-5}
 case "$n$rounds" in '' | *[!0-9]*) echo "usage: $0 [N] [ROUNDS]" >&2; exit 2 ;; esac
+DELAY="${BENCH_DELAY_MS:-}"
+case "$DELAY" in *[!0-9.]* | .* | *. | *.*.*) echo "BENCH_DELAY_MS must be a number of milliseconds" >&2; exit 2 ;; esac
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../lib.sh
 . "$HERE/../lib.sh"
@@ -100,9 +102,7 @@ bench_cluster_start
 url="$BASE_URL/postgres"
 # Where the tools connect: the cluster, or a proxy in front of it (BENCH_DELAY_MS).
 TOOL_URL="$BASE_URL"
-DELAY="${BENCH_DELAY_MS:-}"
 if [ -n "$DELAY" ]; then
-    case "$DELAY" in *[!0-9.]* | .* | *. | *.*.*) echo "BENCH_DELAY_MS must be a number of milliseconds" >&2; exit 2 ;; esac
     pport="$(bench_free_port)"
     python3 "$HERE/latency_proxy.py" "$pport" "$PORT" "$DELAY" &
     for _ in $(seq 1 50); do psql -X -q -d "postgres://postgres@127.0.0.1:$pport/postgres" -c 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
