@@ -8,6 +8,7 @@ pub mod expr;
 pub(crate) mod ffi;
 mod index;
 mod kind;
+mod outline;
 pub mod policy;
 mod signature;
 
@@ -15,6 +16,8 @@ use std::sync::Arc;
 
 use pg_query::protobuf::RawStmt;
 pub use pg_query::NodeEnum;
+
+use outline::Detail;
 
 pub use index::created_index;
 pub use kind::{adds_enum_value, and_chain, Kind, TxControl};
@@ -84,7 +87,7 @@ pub struct SyntaxError {
 /// it, as the server would (the text is parsed again from that point with the new setting).
 /// Empty statements (`;;`) are dropped.
 pub fn parse(sql: &str) -> Result<Vec<Statement>, SyntaxError> {
-    parse_from(sql, 0, true)
+    parse_from(sql, 0, true, Detail::Whole)
 }
 
 /// One parse of a text, shared by everyone who asked for it ([`parse_shared`]).
@@ -128,10 +131,15 @@ pub fn parse_with(
     sql: &str,
     standard_conforming_strings: bool,
 ) -> Result<Vec<Statement>, SyntaxError> {
-    parse_from(sql, 0, standard_conforming_strings)
+    parse_from(sql, 0, standard_conforming_strings, Detail::Whole)
 }
 
-fn parse_from(sql: &str, offset: usize, scs: bool) -> Result<Vec<Statement>, SyntaxError> {
+fn parse_from(
+    sql: &str,
+    offset: usize,
+    scs: bool,
+    detail: Detail,
+) -> Result<Vec<Statement>, SyntaxError> {
     let rest = &sql[offset..];
     if rest.contains('\0') {
         let at = offset + rest.find('\0').unwrap_or(0);
@@ -145,8 +153,8 @@ fn parse_from(sql: &str, offset: usize, scs: bool) -> Result<Vec<Statement>, Syn
     } else {
         pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS
     };
-    let stmts = match pg_query::parse(rest, options) {
-        Ok(p) => p.protobuf.stmts,
+    let stmts = match parse_tree(rest, options, detail) {
+        Ok(stmts) => stmts,
         Err(e) => {
             let message = match e {
                 pg_query::Error::Parse(m) => m,
@@ -156,7 +164,7 @@ fn parse_from(sql: &str, offset: usize, scs: bool) -> Result<Vec<Statement>, Syn
             // A `SET standard_conforming_strings` before the error changes how the rest lexes:
             // parse the text up to the last `;` before the error; if it holds such a switch, the
             // loop below re-parses from there with the new setting.
-            match at.and_then(|at| prefix_before(rest, at, options, scs)) {
+            match at.and_then(|at| prefix_before(rest, at, options, scs, detail)) {
                 Some(prefix) => prefix,
                 _ => {
                     return Err(SyntaxError {
@@ -181,7 +189,7 @@ fn parse_from(sql: &str, offset: usize, scs: bool) -> Result<Vec<Statement>, Syn
             if new_scs != scs {
                 // Everything after this statement lexes differently: parse it again.
                 let next = offset + after_semicolon(rest, end);
-                out.extend(parse_from(sql, next, new_scs)?);
+                out.extend(parse_from(sql, next, new_scs, detail)?);
                 return Ok(out);
             }
         }
@@ -197,6 +205,7 @@ fn prefix_before(
     at: usize,
     options: pg_query::ParserOptions,
     scs: bool,
+    detail: Detail,
 ) -> Option<Vec<RawStmt>> {
     if !text
         .to_ascii_lowercase()
@@ -209,9 +218,19 @@ fn prefix_before(
     // or comment yields a prefix that does not parse, or one without the switch).
     let semis: Vec<usize> = head.match_indices(';').map(|(i, _)| i + 1).collect();
     semis.iter().rev().take(64).find_map(|&semi| {
-        let stmts = pg_query::parse(&text[..semi], options).ok()?.protobuf.stmts;
+        let stmts = parse_tree(&text[..semi], options, detail).ok()?;
         stmts.iter().any(|r| switches(r, scs)).then_some(stmts)
     })
+}
+
+/// libpg_query's statements of `sql`, decoded in the detail asked for.
+fn parse_tree(
+    sql: &str,
+    options: pg_query::ParserOptions,
+    detail: Detail,
+) -> Result<Vec<RawStmt>, pg_query::Error> {
+    let encoded = ffi::parse_encoded(sql, options)?;
+    outline::decode(&encoded, detail).map_err(pg_query::Error::Decode)
 }
 
 /// True when the raw statement sets standard_conforming_strings to something other than `scs`.
@@ -229,13 +248,16 @@ fn switches(raw: &RawStmt, scs: bool) -> bool {
 /// `BEGIN ATOMIC` body is then not kept whole). In the fallback each piece is parsed on its own:
 /// its node is `Some` when that piece parses as exactly one statement, `None` otherwise.
 pub fn split_lenient(sql: &str) -> Vec<Statement> {
-    parse(sql).unwrap_or_else(|_| lenient_pieces(sql))
+    parse(sql).unwrap_or_else(|_| lenient_pieces(sql, Detail::Whole))
 }
 
 /// A text read by PostgreSQL's parser once, for every caller that needs its statements: the
 /// migration files are parsed when they are loaded, and `migrate`'s transaction-control notice,
 /// lint gate and runner all read this instead of parsing the text again (each parse is a
 /// protobuf encode in C and a decode in Rust: most of `migrate`'s own CPU for 1,000 files).
+/// In outline: a `CREATE POLICY`'s `qual` and `with_check` are `None` (no reader of a migration
+/// set looks at them, and they are half of a policy-heavy file's tree); parse the statement's
+/// text with [`parse`] for them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
     /// [`parse`]'s statements when the text parses, else [`split_lenient`]'s pieces. Shared:
@@ -247,13 +269,13 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn new(sql: &str) -> Parsed {
-        match parse(sql) {
+        match parse_from(sql, 0, true, Detail::Outline) {
             Ok(stmts) => Parsed {
                 statements: stmts.into(),
                 error: None,
             },
             Err(e) => Parsed {
-                statements: lenient_pieces(sql).into(),
+                statements: lenient_pieces(sql, Detail::Outline).into(),
                 error: Some(e),
             },
         }
@@ -268,8 +290,8 @@ impl Parsed {
     }
 }
 
-/// [`split_lenient`] of a text [`parse`] rejected.
-fn lenient_pieces(sql: &str) -> Vec<Statement> {
+/// [`split_lenient`] of a text [`parse`] rejected, each piece decoded in `detail`.
+fn lenient_pieces(sql: &str, detail: Detail) -> Vec<Statement> {
     let Ok(pieces) = pg_query::split_with_scanner(sql) else {
         // Not even the lexer accepts it (an unterminated quote or comment): one statement.
         return trimmed(sql, 0, sql.len()).into_iter().collect();
@@ -280,7 +302,7 @@ fn lenient_pieces(sql: &str) -> Vec<Statement> {
         .filter_map(|p| {
             let start = p.as_ptr() as usize - base;
             let mut st = trimmed(sql, start, start + p.len())?;
-            if let Ok(mut one) = parse(st.text(sql)) {
+            if let Ok(mut one) = parse_from(st.text(sql), 0, true, detail) {
                 if one.len() == 1 {
                     st.node = one.pop().and_then(|s| s.node);
                 }
