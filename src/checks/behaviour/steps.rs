@@ -212,7 +212,12 @@ pub async fn send_all(client: &Client, stmts: &[String]) -> Got {
 }
 
 /// Run `fut` within `limits`; on the deadline, send PostgreSQL a cancel request for whatever the
-/// connection is running and return `Err` saying so.
+/// connection is running and return `Err` saying so, once the connection has settled: the cancel
+/// lands on whatever the server runs when it arrives, so what was already sent is let finish
+/// first (the statement that overran ends with the cancel, the rest of the round trip fails
+/// behind it), then one harmless `SELECT 1` takes a cancel still on its way (or fails harmlessly
+/// in the aborted transaction) instead of the next check's first statement. The settling is
+/// bounded by [`SETTLE`].
 pub async fn bounded<T>(
     client: &Client,
     limits: &Limits,
@@ -221,27 +226,36 @@ pub async fn bounded<T>(
     let Some(d) = limits.deadline else {
         return Ok(fut.await);
     };
-    match tokio::time::timeout(d, fut).await {
-        Ok(v) => Ok(v),
-        Err(_) => {
-            let token = client.cancel_token();
-            let cancelled = tokio::time::timeout(
-                Duration::from_secs(5),
-                token.cancel_query(tokio_postgres::NoTls),
-            )
-            .await;
-            let how = match cancelled {
-                Ok(Ok(())) => "a cancel request was sent".to_string(),
-                Ok(Err(e)) => format!("the cancel request failed: {e}"),
-                Err(_) => "the cancel request got no answer".to_string(),
-            };
-            Err(format!(
-                "did not finish within {:.1} s (deskctl's own deadline, which holds even when the server's statement_timeout was switched off); {how}",
-                d.as_secs_f64()
-            ))
-        }
+    let mut fut = std::pin::pin!(fut);
+    if let Ok(v) = tokio::time::timeout(d, fut.as_mut()).await {
+        return Ok(v);
     }
+    let token = client.cancel_token();
+    let cancelled = tokio::time::timeout(
+        Duration::from_secs(5),
+        token.cancel_query(tokio_postgres::NoTls),
+    )
+    .await;
+    let how = match cancelled {
+        Ok(Ok(())) => {
+            let settle = async {
+                fut.as_mut().await;
+                let _ = client.simple_query("SELECT 1").await;
+            };
+            let _ = tokio::time::timeout(SETTLE, settle).await;
+            "a cancel request was sent".to_string()
+        }
+        Ok(Err(e)) => format!("the cancel request failed: {e}"),
+        Err(_) => "the cancel request got no answer".to_string(),
+    };
+    Err(format!(
+        "did not finish within {:.1} s (deskctl's own deadline, which holds even when the server's statement_timeout was switched off); {how}",
+        d.as_secs_f64()
+    ))
 }
+
+/// How long a cancelled round trip may take to settle ([`bounded`]).
+const SETTLE: Duration = Duration::from_secs(5);
 
 const FIX_RLS: &str = "run it as an API role (as = { role = \"authenticated\", claims = { sub = \"...\" } }), or add bypass = true to `as` if bypassing RLS is what it tests";
 
