@@ -212,12 +212,13 @@ pub async fn send_all(client: &Client, stmts: &[String]) -> Got {
 }
 
 /// Run `fut` within `limits`; on the deadline, send PostgreSQL a cancel request for whatever the
-/// connection is running and return `Err` saying so, once the connection has settled: the cancel
-/// lands on whatever the server runs when it arrives, so what was already sent is let finish
-/// first (the statement that overran ends with the cancel, the rest of the round trip fails
-/// behind it), then one harmless `SELECT 1` takes a cancel still on its way (or fails harmlessly
-/// in the aborted transaction) instead of the next check's first statement. The settling is
-/// bounded by [`SETTLE`].
+/// connection is running and return `Err` saying so, once the connection has settled. The
+/// postmaster delivers a cancel as two SIGINTs (to the backend, then to its process group), and
+/// a SIGINT cancels whatever statement runs when it arrives: the second one can land on a later
+/// statement, the next check's. So what was already sent is let finish first (the statement
+/// that overran ends with the cancel, the rest of the round trip fails behind it), then the
+/// backend is left idle for [`CANCEL_GRACE`]: PostgreSQL drops a cancel that reaches an idle
+/// backend. Waiting for the round trip is bounded by [`SETTLE`].
 pub async fn bounded<T>(
     client: &Client,
     limits: &Limits,
@@ -238,11 +239,9 @@ pub async fn bounded<T>(
     .await;
     let how = match cancelled {
         Ok(Ok(())) => {
-            let settle = async {
-                fut.as_mut().await;
-                let _ = client.simple_query("SELECT 1").await;
-            };
-            let _ = tokio::time::timeout(SETTLE, settle).await;
+            if tokio::time::timeout(SETTLE, fut.as_mut()).await.is_ok() {
+                tokio::time::sleep(CANCEL_GRACE).await;
+            }
             "a cancel request was sent".to_string()
         }
         Ok(Err(e)) => format!("the cancel request failed: {e}"),
@@ -254,8 +253,11 @@ pub async fn bounded<T>(
     ))
 }
 
-/// How long a cancelled round trip may take to settle ([`bounded`]).
+/// How long a cancelled round trip may take to finish ([`bounded`]).
 const SETTLE: Duration = Duration::from_secs(5);
+/// How long the backend is left idle after a cancelled round trip, for a late SIGINT of the
+/// cancel to arrive while PostgreSQL ignores it ([`bounded`]).
+const CANCEL_GRACE: Duration = Duration::from_millis(50);
 
 const FIX_RLS: &str = "run it as an API role (as = { role = \"authenticated\", claims = { sub = \"...\" } }), or add bypass = true to `as` if bypassing RLS is what it tests";
 
