@@ -10,6 +10,8 @@
 #   bench_free_port         a TCP port free on 127.0.0.1
 #   bench_peak_rss CMD...   peak resident memory of one run of CMD, in MB (/usr/bin/time -v)
 #   bench_load              "load average a b c, N CPUs" (print it next to every number)
+#   bench_sign_p WON N      two-sided sign-test p-value of winning WON of N paired rounds: how
+#                           often a coin would do at least that lopsided (small: a real difference)
 #   bench_instructions FN CMD...  instructions executed inside functions matching FN (callgrind; "n/a"
 #                           without valgrind): repeatable where wall time on a busy machine is not
 # Timings are wall-clock medians: on a shared machine the mean follows the noise, the median less so.
@@ -126,6 +128,14 @@ bench_instructions() {
     valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" --toggle-collect="$fn" \
         "$@" >/dev/null 2>"$WORK/callgrind.err" || true
     awk '/^summary:/ {print $2; found=1} END {if (!found) print "n/a"}' "$WORK/callgrind.out" 2>/dev/null || echo "n/a"
+}
+
+# sign test: WON of N paired rounds -> two-sided exact binomial p-value (p = 1/2), two decimals
+bench_sign_p() {
+    python3 -c 'import sys, math
+k, n = int(sys.argv[1]), int(sys.argv[2])
+tail = sum(math.comb(n, i) for i in range(min(k, n - k) + 1)) / 2 ** n if n else 1.0
+print(f"{min(1.0, 2 * tail):.2f}")' "$1" "$2"
 }
 
 # ratio A B -> A/B with one decimal

@@ -9,8 +9,9 @@
 # all on the same SQL (each tool's file naming), one transaction per file. ROUNDS rounds (default 5),
 # the tools' order rotating each round. Prints per tool the median wall time, the server CPU it cost
 # (backend time, from the postmaster's reaped-children counters), the tool's own user+sys CPU and its
-# ratio to psql, side by side,
-# and the machine's load. Goal: deskctl <= 1.0 x psql and faster than every peer.
+# ratio to psql, side by side; then, round by round, how often deskctl was faster than each other
+# tool, with a sign test saying whether that count is more than the noise; and the machine's
+# load. Goal: deskctl <= 1.0 x psql and faster than every peer.
 #
 # usage: bench/migrate/run.sh [N] [ROUNDS]
 #
@@ -214,8 +215,11 @@ for tool in "${TOOLS[@]}"; do
     done
     # The ratio within each round, then its median: a paired comparison, which a slow round
     # (the whole machine busier) does not move the way it moves the medians above.
-    printf '  deskctl faster than %s in %d of %d rounds; median of the per-round ratios deskctl / %s: %.2f\n' \
-        "$tool" "$won" "${#mine[@]}" "$tool" "$(median "${ratios[@]}")"
+    # Sign test: how likely so lopsided a count is when neither tool is faster (a coin per round).
+    p=$(bench_sign_p "$won" "${#mine[@]}")
+    if [ "$(echo "$p < 0.05" | bc -l)" = 1 ]; then verdict="a real difference"; else verdict="within the noise"; fi
+    printf '  deskctl faster than %s in %d of %d rounds (sign test p = %s: %s); median of the per-round ratios deskctl / %s: %.2f\n' \
+        "$tool" "$won" "${#mine[@]}" "$p" "$verdict" "$tool" "$(median "${ratios[@]}")"
 done
 [ -n "$PHASES" ] && echo "  deskctl's phases, one more run with -v: ${PHASES#migrate: }"
 for s in "${SKIPPED[@]}"; do echo "  (skipped: $s)"; done
