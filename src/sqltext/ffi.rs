@@ -1,8 +1,8 @@
-//! The three things the `pg_query` crate does not expose: where in the text libpg_query found a
-//! syntax error (`PgQueryError.cursorpos`), the raw text of the PL/pgSQL parse tree (the
-//! crate's JSON decoding fails on libpg_query's malformed output for trigger functions), and the
-//! parse tree still encoded (so that `sqltext::outline` can leave parts of it undecoded). Calls
-//! the library the crate already links. Must not be used for anything else.
+//! The two things the `pg_query` crate does not expose: the parse tree still encoded (so that
+//! `sqltext::outline` can leave parts of it undecoded), with, on a syntax error, where in the text
+//! libpg_query found it (`PgQueryError.cursorpos`); and the raw text of the PL/pgSQL parse tree
+//! (the crate's JSON decoding fails on libpg_query's malformed output for trigger functions).
+//! Calls the library the crate already links. Must not be used for anything else.
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
@@ -15,13 +15,6 @@ struct PgQueryError {
     lineno: c_int,
     cursorpos: c_int,
     context: *mut c_char,
-}
-
-#[repr(C)]
-struct PgQueryParseResult {
-    parse_tree: *mut c_char,
-    stderr_buffer: *mut c_char,
-    error: *mut PgQueryError,
 }
 
 #[repr(C)]
@@ -45,23 +38,33 @@ extern "C" {
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
 }
 
-/// libpg_query's parse of `sql`: the `pg_query.ParseResult` protobuf message as it encodes it, or
-/// its error (what `pg_query::parse` decodes, with the same errors).
-pub fn parse_encoded(
-    sql: &str,
-    options: pg_query::ParserOptions,
-) -> Result<Vec<u8>, pg_query::Error> {
-    let input = CString::new(sql)?;
+/// libpg_query rejected the text: its message and the 1-based character position of the
+/// error, when it reports one.
+#[derive(Debug)]
+pub struct Rejected {
+    pub message: String,
+    pub cursor: Option<usize>,
+}
+
+/// libpg_query's parse of `sql`: the `pg_query.ParseResult` protobuf message as it encodes it
+/// (what `pg_query::parse` decodes), or why it rejected the text.
+pub fn parse_encoded(sql: &str, options: pg_query::ParserOptions) -> Result<Vec<u8>, Rejected> {
+    let input = CString::new(sql).map_err(|e| Rejected {
+        message: pg_query::Error::from(e).to_string(),
+        cursor: None,
+    })?;
     // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the result's
     // buffers are copied out before it is freed, exactly once, with the library's own free.
     unsafe {
         let result = pg_query_parse_protobuf_opts(input.as_ptr(), options.bits());
         let out = if !result.error.is_null() {
-            Err(pg_query::Error::Parse(
-                std::ffi::CStr::from_ptr((*result.error).message)
+            let p = (*result.error).cursorpos;
+            Err(Rejected {
+                message: std::ffi::CStr::from_ptr((*result.error).message)
                     .to_string_lossy()
                     .into_owned(),
-            ))
+                cursor: (p > 0).then_some(p as usize),
+            })
         } else if result.parse_tree.data.is_null() || result.parse_tree.len == 0 {
             Ok(Vec::new())
         } else {
@@ -73,34 +76,6 @@ pub fn parse_encoded(
         };
         pg_query_free_protobuf_parse_result(result);
         out
-    }
-}
-
-extern "C" {
-    fn pg_query_parse_opts(input: *const c_char, parser_options: c_int) -> PgQueryParseResult;
-    fn pg_query_free_parse_result(result: PgQueryParseResult);
-}
-
-/// The 1-based character position of the syntax error in `sql`, if the parser reports one.
-pub fn error_cursor(sql: &str, standard_conforming_strings: bool) -> Option<usize> {
-    let input = CString::new(sql).ok()?;
-    let options = if standard_conforming_strings {
-        pg_query::ParserOptions::DEFAULT
-    } else {
-        pg_query::ParserOptions::DISABLE_STANDARD_CONFORMING_STRINGS
-    };
-    // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the result is
-    // read only before it is freed, exactly once, with the library's own free function.
-    unsafe {
-        let result = pg_query_parse_opts(input.as_ptr(), options.bits());
-        let pos = if result.error.is_null() {
-            None
-        } else {
-            let p = (*result.error).cursorpos;
-            (p > 0).then_some(p as usize)
-        };
-        pg_query_free_parse_result(result);
-        pos
     }
 }
 

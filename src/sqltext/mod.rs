@@ -155,12 +155,8 @@ fn parse_from(
     };
     let stmts = match parse_tree(rest, options, detail) {
         Ok(stmts) => stmts,
-        Err(e) => {
-            let message = match e {
-                pg_query::Error::Parse(m) => m,
-                other => other.to_string(),
-            };
-            let at = ffi::error_cursor(rest, scs).map(|pos| char_pos_to_byte(rest, pos));
+        Err(ffi::Rejected { message, cursor }) => {
+            let at = cursor.map(|pos| char_pos_to_byte(rest, pos));
             // A `SET standard_conforming_strings` before the error changes how the rest lexes:
             // parse the text up to the last `;` before the error; if it holds such a switch, the
             // loop below re-parses from there with the new setting.
@@ -228,9 +224,12 @@ fn parse_tree(
     sql: &str,
     options: pg_query::ParserOptions,
     detail: Detail,
-) -> Result<Vec<RawStmt>, pg_query::Error> {
+) -> Result<Vec<RawStmt>, ffi::Rejected> {
     let encoded = ffi::parse_encoded(sql, options)?;
-    outline::decode(&encoded, detail).map_err(pg_query::Error::Decode)
+    outline::decode(&encoded, detail).map_err(|e| ffi::Rejected {
+        message: pg_query::Error::Decode(e).to_string(),
+        cursor: None,
+    })
 }
 
 /// True when the raw statement sets standard_conforming_strings to something other than `scs`.
