@@ -12,6 +12,11 @@
 #   bench_load              "load average a b c, N CPUs" (print it next to every number)
 #   bench_sign_p WON N      two-sided sign-test p-value of winning WON of N paired rounds: how
 #                           often a coin would do at least that lopsided (small: a real difference)
+#   bench_signed_rank_p "A..." "B..."  two-sided exact Wilcoxon signed-rank p-value of paired
+#                           times A[i] vs B[i] (on log ratios): like the sign test, but a round counts
+#                           by how large its difference was, so it sees a small steady one sooner
+#   bench_verdict P...      "a real difference" when every p-value given is below 0.05, else
+#                           "within the noise"
 #   bench_instructions FN CMD...  instructions executed inside functions matching FN (callgrind; "n/a"
 #                           without valgrind): repeatable where wall time on a busy machine is not
 # Timings are wall-clock medians: on a shared machine the mean follows the noise, the median less so.
@@ -136,6 +141,44 @@ bench_sign_p() {
 k, n = int(sys.argv[1]), int(sys.argv[2])
 tail = sum(math.comb(n, i) for i in range(min(k, n - k) + 1)) / 2 ** n if n else 1.0
 print(f"{min(1.0, 2 * tail):.2f}")' "$1" "$2"
+}
+
+# signed-rank test: two space-separated lists of paired times -> two-sided exact p-value, two
+# decimals. Differences of log times (a ratio, not seconds: a slow round does not weigh more);
+# ties share their rank (doubled, to stay integers); zero differences are dropped.
+bench_signed_rank_p() {
+    python3 -c 'import sys, math
+a = [float(x) for x in sys.argv[1].split()]
+b = [float(x) for x in sys.argv[2].split()]
+d = [math.log(x / y) for x, y in zip(a, b) if x > 0 and y > 0 and x != y]
+if not d:
+    print("1.00"); sys.exit()
+order = sorted(range(len(d)), key=lambda i: abs(d[i]))
+rank = [0] * len(d)
+i = 0
+while i < len(order):
+    j = i
+    while j + 1 < len(order) and abs(d[order[j + 1]]) == abs(d[order[i]]):
+        j += 1
+    for k in range(i, j + 1):
+        rank[order[k]] = i + j + 2
+    i = j + 1
+w = sum(r for r, x in zip(rank, d) if x > 0)
+count = {0: 1}
+for r in rank:
+    nxt = dict(count)
+    for s, c in count.items():
+        nxt[s + r] = nxt.get(s + r, 0) + c
+    count = nxt
+total = 2 ** len(d)
+low = sum(c for s, c in count.items() if s <= w) / total
+high = sum(c for s, c in count.items() if s >= w) / total
+print(f"{min(1.0, 2 * min(low, high)):.2f}")' "$1" "$2"
+}
+
+# bench_verdict P... -> "a real difference" when every p-value is below 0.05, else "within the noise"
+bench_verdict() {
+    python3 -c 'import sys; print("a real difference" if all(float(p) < 0.05 for p in sys.argv[1:]) else "within the noise")' "$@"
 }
 
 # ratio A B -> A/B with one decimal

@@ -27,6 +27,7 @@ step verify bash "$HERE/verify/run.sh" 3
 step scale bash "$HERE/scale/run.sh" 2 4
 step migrate bash "$HERE/migrate/run.sh" 5 1
 step migrate-far env BENCH_DELAY_MS=0.2 bash "$HERE/migrate/run.sh" 5 1
+step migrate-small env BENCH_SHAPE=small bash "$HERE/migrate/run.sh" 5 1
 step scenarios bash "$HERE/scenarios/run.sh" 3 10
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "bench smoke: ${#failed[@]} script(s) broken: ${failed[*]}"

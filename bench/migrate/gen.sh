@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Generate N small migration files (each: one table with RLS enabled and 4 policies) into DIR,
-# in refinery layout V{n}__table_{n}.sql.
-# usage: bench/migrate/gen.sh N DIR
+# Generate N migration files into DIR, in refinery layout V{n}__table_{n}.sql, each creating table
+# public.tNNNN, in one of two shapes:
+#   rls    (default) the table, an index, RLS enabled and 4 policies: ~2 ms of server work per file,
+#          so the server's own time dominates every tool's
+#   small  the table alone (one statement; in schema bench, which the first file creates and no API
+#          exposes, so needs no RLS): little server work, so each tool's own cost per file (round
+#          trips, parsing, bookkeeping) shows
+# usage: bench/migrate/gen.sh N DIR [rls|small]
 set -euo pipefail
-n=${1:?usage: gen.sh N DIR}
-dir=${2:?usage: gen.sh N DIR}
+n=${1:?usage: gen.sh N DIR [rls|small]}
+dir=${2:?usage: gen.sh N DIR [rls|small]}
+shape=${3:-rls}
+case "$shape" in rls | small) ;; *) echo "unknown shape $shape (rls, small)" >&2; exit 2 ;; esac
 mkdir -p "$dir"
 for i in $(seq 1 "$n"); do
   t=$(printf 't%04d' "$i")
+  if [ "$shape" = small ]; then
+    { [ "$i" = 1 ] && echo 'create schema bench;'
+      printf -- '-- bench migration %s: one table\ncreate table bench.%s (id bigint primary key, note text);\n' "$i" "$t"
+    } > "$dir/V${i}__table_${i}.sql"
+    continue
+  fi
   cat > "$dir/V${i}__table_${i}.sql" <<SQL
 -- bench migration $i: one table, RLS on, four policies
 create table public.$t (

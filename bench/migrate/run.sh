@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): apply N generated migrations (default 1000; each a table with RLS and four
-# policies, bench/migrate/gen.sh) to a fresh database with each tool, on one throwaway cluster:
+# policies, or with BENCH_SHAPE=small the table alone: bench/migrate/gen.sh) to a fresh database with
+# each tool, on one throwaway cluster:
 #   deskctl migrate   (release build)
 #   psql              every file in its own transaction, one connection, ON_ERROR_STOP (the floor)
 #   dbmate            npm package `dbmate` (its Go binary)
@@ -10,8 +11,9 @@
 # the tools' order rotating each round. Prints per tool the median wall time, the server CPU it cost
 # (backend time, from the postmaster's reaped-children counters), the tool's own user+sys CPU and its
 # ratio to psql, side by side; then, round by round, how often deskctl was faster than each other
-# tool, with a sign test saying whether that count is more than the noise; and the machine's
-# load. Goal: deskctl <= 1.0 x psql and faster than every peer.
+# tool, with two paired tests saying whether that is more than the noise (a sign test on the count,
+# and a signed-rank test, which also weighs by how much); and the machine's load. Goal: deskctl
+# <= 1.0 x psql and faster than every peer.
 #
 # usage: bench/migrate/run.sh [N] [ROUNDS]
 #
@@ -21,6 +23,8 @@
 # (~/.cargo/bin), their build cached in BENCH_PEERS_DIR/target (minutes each on a small machine;
 # BENCH_INSTALL_JOBS=N caps cargo's parallel jobs on a shared one). A peer that cannot be installed
 # is skipped with a message saying why.
+# BENCH_SHAPE=small: one-statement files, where each tool's own cost per file shows (with the default
+# shape, rls, the server's ~2 ms per file is most of every tool's time).
 # BENCH_INSTALL_PEERS=0 uses only peers already installed; BENCH_PEERS="dbmate sqlx refinery" picks
 # (empty: none). BENCH_DELAY_MS=0.5 puts every tool behind a proxy delaying each direction by that
 # much (bench/migrate/latency_proxy.py): a database across a network, where each round trip a tool
@@ -30,6 +34,8 @@ set -euo pipefail
 n=${1:-1000}
 rounds=${2:-5}
 case "$n$rounds" in '' | *[!0-9]*) echo "usage: $0 [N] [ROUNDS]" >&2; exit 2 ;; esac
+SHAPE="${BENCH_SHAPE:-rls}"
+case "$SHAPE" in rls | small) ;; *) echo "BENCH_SHAPE must be rls or small" >&2; exit 2 ;; esac
 DELAY="${BENCH_DELAY_MS:-}"
 case "$DELAY" in *[!0-9.]* | .* | *. | *.*.*) echo "BENCH_DELAY_MS must be a number of milliseconds" >&2; exit 2 ;; esac
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -88,7 +94,7 @@ for peer in $WANT_PEERS; do
 done
 
 # --- the migrations, in each tool's layout ------------------------------------------------------------------
-bash "$HERE/gen.sh" "$n" "$WORK/migrations"
+bash "$HERE/gen.sh" "$n" "$WORK/migrations" "$SHAPE"
 mkdir -p "$WORK/dbmate" "$WORK/sqlx"
 for i in $(seq 1 "$n"); do
     f="$WORK/migrations/V${i}__table_${i}.sql"
@@ -169,8 +175,11 @@ for r in $(seq 1 "$rounds"); do
         db="bench_${tool}_$r"
         psql_q -d "$url" -c "create database $db"
         read -r w c oc < <(measure "$tool" "$db")
+        got=$(psql -X -At -d "$BASE_URL/$db" -c "select count(*) from pg_tables where tablename like 't%'")
+        [ "$got" = "$n" ] || { echo "$tool: $db has $got tables, expected $n" >&2; exit 1; }
+        want=$((4 * n)); [ "$SHAPE" = small ] && want=0
         got=$(psql -X -At -d "$BASE_URL/$db" -c "select count(*) from pg_policies where tablename like 't%'")
-        [ "$got" = "$((4 * n))" ] || { echo "$tool: $db has $got policies, expected $((4 * n))" >&2; exit 1; }
+        [ "$got" = "$want" ] || { echo "$tool: $db has $got policies, expected $want" >&2; exit 1; }
         hist=$(psql -X -At -d "$BASE_URL/$db" -c "$(history_of "$tool" "$db")")
         [ "$hist" = "$n" ] || { echo "$tool: history has $hist rows, expected $n" >&2; exit 1; }
         WALLS[$tool]+="$w "; CPUS[$tool]+="$c "; OWN[$tool]+="$oc "
@@ -190,7 +199,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 # shellcheck disable=SC2086
 pmed=$(median ${WALLS[psql]})
 echo
-echo "$n migrations, one transaction per file${DELAY:+, through a proxy adding $DELAY ms each way}, median of $rounds rounds ($("$DESKCTL" --version); $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "$n migrations ($SHAPE shape), one transaction per file${DELAY:+, through a proxy adding $DELAY ms each way}, median of $rounds rounds ($("$DESKCTL" --version); $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 printf '  %-9s %10s %10s %10s %14s %11s %10s\n' tool "median s" "best s" "worst s" "server cpu s" "own cpu s" "x psql"
 for tool in "${TOOLS[@]}"; do
     # shellcheck disable=SC2086
@@ -216,10 +225,11 @@ for tool in "${TOOLS[@]}"; do
     # The ratio within each round, then its median: a paired comparison, which a slow round
     # (the whole machine busier) does not move the way it moves the medians above.
     # Sign test: how likely so lopsided a count is when neither tool is faster (a coin per round).
+    # Signed-rank test: the same question weighing each round by how large its difference was.
     p=$(bench_sign_p "$won" "${#mine[@]}")
-    if [ "$(echo "$p < 0.05" | bc -l)" = 1 ]; then verdict="a real difference"; else verdict="within the noise"; fi
-    printf '  deskctl faster than %s in %d of %d rounds (sign test p = %s: %s); median of the per-round ratios deskctl / %s: %.2f\n' \
-        "$tool" "$won" "${#mine[@]}" "$p" "$verdict" "$tool" "$(median "${ratios[@]}")"
+    wp=$(bench_signed_rank_p "${WALLS[deskctl]}" "${WALLS[$tool]}")
+    printf '  deskctl faster than %s in %d of %d rounds (sign test p = %s, signed-rank p = %s: %s); median of the per-round ratios deskctl / %s: %.2f\n' \
+        "$tool" "$won" "${#mine[@]}" "$p" "$wp" "$(bench_verdict "$p" "$wp")" "$tool" "$(median "${ratios[@]}")"
 done
 [ -n "$PHASES" ] && echo "  deskctl's phases, one more run with -v: ${PHASES#migrate: }"
 for s in "${SKIPPED[@]}"; do echo "  (skipped: $s)"; done
