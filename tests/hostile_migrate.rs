@@ -458,3 +458,64 @@ fn statement_splitting_agrees_with_the_server_on_random_texts() {
     }
     assert!(cases >= 50, "only {cases} cases in the time budget");
 }
+
+/// The history table's DDL is sent without waiting for its answer (it is read with that of the
+/// history query after it, in one round trip): a DDL that fails must still stop the run before
+/// any file, say what failed, and leave no lock behind.
+#[test]
+fn a_history_table_the_role_cannot_create_stops_the_run_before_any_file() {
+    let db = TestDb::new();
+    let role = format!("{}_nocreate", db.name);
+    let password = format!("pw-{role}");
+    db.exec(&format!(
+        "create role {role} login password '{password}'; \
+         create table done_by_file (id int); grant all on done_by_file to {role}"
+    ));
+    // The same URL, as that role (no CREATE on the database: the schema `deskctl` cannot be made).
+    let (scheme, rest) = db.url.split_once("://").unwrap();
+    let after_user = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let url = format!("{scheme}://{role}:{password}@{after_user}");
+    let dir = dir_with(&[("V1__fill.sql", "insert into done_by_file values (1);")]);
+    // From the migrations' directory: the repository's deskctl.toml would install the Supabase
+    // preset first, which this role cannot either.
+    let out = deskctl()
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            "--no-lint",
+            "--database-url",
+            &url,
+            "--migrations",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "creating the history table deskctl.refinery_schema_history: permission denied"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        db.scalar("select count(*)::text from done_by_file")
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        db.scalar("select (to_regnamespace('deskctl') is null)::text")
+            .as_deref(),
+        Some("true")
+    );
+    // The session ended: no advisory lock is left held.
+    assert_eq!(
+        db.scalar(
+            "select count(*)::text from pg_locks where locktype = 'advisory' \
+             and database = (select oid from pg_database where datname = current_database())"
+        )
+        .as_deref(),
+        Some("0"),
+        "{text}"
+    );
+}

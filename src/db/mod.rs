@@ -102,19 +102,22 @@ impl Db {
     /// many statements (migrate), where `watch_locks`' single look would come too early.
     pub async fn lock_watch(&self) -> LockWatch {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let pid: Option<i32> = self
+        // Sent now, its answer read by the watcher as soon as it comes: the run does not wait a
+        // round trip for it (the queries after it wait behind it on the connection anyway).
+        let pid = self
             .client
-            .query_one("select pg_catalog.pg_backend_pid() as pid", &[])
-            .await
-            .ok()
-            .map(|r| r.get("pid"));
-        let task = pid.map(|pid| {
+            .simple_query_raw("select pg_catalog.pg_backend_pid()")
+            .await;
+        let task = {
             let (target, every) = (
                 self.target.clone(),
                 (self.lock_timeout / 4).max(Duration::from_millis(50)),
             );
             let seen = seen.clone();
             tokio::spawn(async move {
+                let Some(pid) = first_int(pid).await else {
+                    return;
+                };
                 tokio::time::sleep(every).await;
                 let Ok((client, conn)) = connect_once(&target).await else {
                     return;
@@ -129,8 +132,11 @@ impl Db {
                     }
                 }
             })
-        });
-        LockWatch { seen, task }
+        };
+        LockWatch {
+            seen,
+            task: Some(task),
+        }
     }
 
     /// Opens one more connection to this target with this session's `lock_timeout`, for a
@@ -632,6 +638,46 @@ pub async fn server_major(client: &Client) -> Result<u32, tokio_postgres::Error>
         )
         .await?;
     Ok(row.get::<_, i32>("major").max(0) as u32)
+}
+
+/// The first column of the first row of a simple query's answer, as an integer (`None` on an
+/// error or no row).
+async fn first_int(
+    answer: Result<tokio_postgres::SimpleQueryStream, tokio_postgres::Error>,
+) -> Option<i32> {
+    use futures_util::StreamExt;
+    let mut answer = std::pin::pin!(answer.ok()?);
+    let mut found = None;
+    // Read to the end, so that the connection holds nothing of this answer.
+    while let Some(m) = answer.next().await {
+        match m.ok()? {
+            tokio_postgres::SimpleQueryMessage::Row(r) if found.is_none() => {
+                found = r.get(0).and_then(|v| v.parse().ok());
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// A query's parameters with their types, for [`row_now`] and `Client::query_typed`.
+pub type TypedParams<'a> = &'a [(
+    &'a (dyn tokio_postgres::types::ToSql + Sync),
+    tokio_postgres::types::Type,
+)];
+
+/// The first row of `sql` (`None` when there is none: the queries it serves return one row
+/// whatever the catalog holds, a `SELECT` without `FROM` or one left-joined to a single row), in
+/// one round trip. `query_typed` sends parse, bind and execute at once, where `Client::query`
+/// with a text first waits for the server to prepare it: two round trips, which to a distant
+/// server cost more than the query. deskctl's own catalog queries on the path every `migrate`
+/// takes go this way (or through `query_typed` itself), their parameters typed.
+pub async fn row_now(
+    client: &Client,
+    sql: &str,
+    params: TypedParams<'_>,
+) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
+    Ok(client.query_typed(sql, params).await?.into_iter().next())
 }
 
 /// Quote an identifier for SQL (always quoted: `"name"`, embedded quotes doubled).

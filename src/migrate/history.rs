@@ -8,12 +8,13 @@
 //! writing refinery's own rows is refinery's job, driven by `runner`.
 
 use serde::Serialize;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use super::error::{Drift, MigrateError};
 use super::source::{MigrationFile, Sources};
 use crate::config::HistoryTable;
-use crate::db::quote_ident;
+use crate::db::{quote_ident, row_now};
 
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,7 +35,8 @@ pub const SUPABASE_TABLE: &str = "supabase_migrations.schema_migrations";
 /// is `deskctl.refinery_schema_history`, unless that does not exist and an older unqualified
 /// `refinery_schema_history` is found through the search path (deskctl before 0.2 created it in
 /// `public`): then that one, with a notice saying how to move it. Every caller that needs the
-/// table's identity (history, the lock, refinery) goes through this function.
+/// table's identity (history, the lock, refinery) goes through this function. The table it
+/// returns is settled (`is_default` false): resolving that one again asks the server nothing.
 pub async fn resolve(
     client: &Client,
     table: &HistoryTable,
@@ -42,22 +44,22 @@ pub async fn resolve(
     if !table.is_default {
         return Ok((table.clone(), None));
     }
-    let row = client
-        .query_one(
-            "select pg_catalog.to_regclass($1) is not null as private_exists,
-                    (select n.nspname::text
-                       from pg_catalog.pg_class c
-                       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                      where c.oid = pg_catalog.to_regclass($2)) as legacy_schema",
-            &[&table.qualified(), &table.name],
-        )
-        .await
-        .map_err(|error| MigrateError::Database {
-            what: "looking up the history table".into(),
-            error,
-        })?;
-    let private_exists: bool = row.get("private_exists");
-    let legacy: Option<String> = row.get("legacy_schema");
+    let row = row_now(
+        client,
+        "select pg_catalog.to_regclass($1) is not null as private_exists,
+                (select n.nspname::text
+                   from pg_catalog.pg_class c
+                   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                  where c.oid = pg_catalog.to_regclass($2)) as legacy_schema",
+        &[(&table.qualified(), Type::TEXT), (&table.name, Type::TEXT)],
+    )
+    .await
+    .map_err(|error| MigrateError::Database {
+        what: "looking up the history table".into(),
+        error,
+    })?;
+    let private_exists = row.as_ref().is_some_and(|r| r.get("private_exists"));
+    let legacy: Option<String> = row.and_then(|r| r.get("legacy_schema"));
     match legacy {
         Some(schema) if !private_exists && Some(&schema) != table.schema.as_ref() => {
             let notice = format!(
@@ -77,7 +79,13 @@ to move it out of the API's reach: create schema if not exists {private}; alter 
                 Some(notice),
             ))
         }
-        _ => Ok((table.clone(), None)),
+        _ => Ok((
+            HistoryTable {
+                is_default: false,
+                ..table.clone()
+            },
+            None,
+        )),
     }
 }
 
@@ -105,35 +113,33 @@ impl History {
 /// so case-folded, through the search path when unqualified).
 pub async fn read(client: &Client, table: &HistoryTable) -> Result<History, MigrateError> {
     let (table, _) = resolve(client, table).await?;
-    let table = &table;
-    let supabase = read_supabase(client).await?;
-    let mut h = read_own(client, table).await?;
+    // Both lookups go out together (tokio-postgres pipelines them on the connection): one round
+    // trip, then one for the rows.
+    let (supabase, mut h) = tokio::try_join!(read_supabase(client), read_own(client, &table))?;
     h.supabase = supabase;
     Ok(h)
 }
 
 /// The versions the Supabase CLI recorded, or `None` without its table.
 pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, MigrateError> {
-    let exists: bool = client
-        .query_one(
-            "select pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null as exists",
-            &[],
-        )
-        .await
-        .map_err(|error| MigrateError::Database {
-            what: format!("looking up {SUPABASE_TABLE}"),
-            error,
-        })?
-        .get("exists");
+    let exists = row_now(
+        client,
+        "select pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null as exists",
+        &[],
+    )
+    .await
+    .map_err(|error| MigrateError::Database {
+        what: format!("looking up {SUPABASE_TABLE}"),
+        error,
+    })?
+    .is_some_and(|r| r.get("exists"));
     if !exists {
         return Ok(None);
     }
-    let rows = client
-        .query(
-            "select version::text as version from supabase_migrations.schema_migrations order by version",
-            &[],
-        )
-        .await
+    let rows = client.query_typed("select version::text as version from supabase_migrations.schema_migrations order by version",
+        &[],
+    )
+    .await
         .map_err(|error| MigrateError::Database {
             what: format!("reading {SUPABASE_TABLE}"),
             error,
@@ -148,20 +154,23 @@ async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, Migr
         let what = format!("reading the history table {table}: {what}");
         move |error| MigrateError::Database { what, error }
     };
-    let row = client
-        .query_one(
-            "select n.nspname::text as schema, c.relname::text as name,
-                    (select pg_catalog.format_type(a.atttypid, a.atttypmod)
-                       from pg_catalog.pg_attribute a
-                      where a.attrelid = c.oid and a.attname = 'version' and not a.attisdropped)
-                      as version_type
-               from (select pg_catalog.to_regclass($1) as oid) r
-               left join pg_catalog.pg_class c on c.oid = r.oid
-               left join pg_catalog.pg_namespace n on n.oid = c.relnamespace",
-            &[&table.qualified()],
-        )
-        .await
-        .map_err(db("looking it up"))?;
+    let row = row_now(
+        client,
+        "select n.nspname::text as schema, c.relname::text as name,
+                (select pg_catalog.format_type(a.atttypid, a.atttypmod)
+                   from pg_catalog.pg_attribute a
+                  where a.attrelid = c.oid and a.attname = 'version' and not a.attisdropped)
+                  as version_type
+           from (select pg_catalog.to_regclass($1) as oid) r
+           left join pg_catalog.pg_class c on c.oid = r.oid
+           left join pg_catalog.pg_namespace n on n.oid = c.relnamespace",
+        &[(&table.qualified(), Type::TEXT)],
+    )
+    .await
+    .map_err(db("looking it up"))?;
+    let Some(row) = row else {
+        return Ok(History::default());
+    };
     let (Some(schema), Some(name)) = (
         row.get::<_, Option<String>>("schema"),
         row.get::<_, Option<String>>("name"),
@@ -171,11 +180,11 @@ async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, Migr
     let version_type: Option<String> = row.get("version_type");
     let found = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
     let rows = client
-        .query(
+        .query_typed(
             &format!(
-                "select version::int8 as version, name::text as name, applied_on::text as applied_on, \
-                 checksum::text as checksum from {found} order by version"
-            ),
+            "select version::int8 as version, name::text as name, applied_on::text as applied_on, \
+             checksum::text as checksum from {found} order by version"
+        ),
             &[],
         )
         .await
@@ -297,10 +306,14 @@ pub async fn record_supabase(
             .map(|(_, n)| n.to_string())
             .unwrap_or_else(|| f.name.clone());
         client
-            .execute(
+            .query_typed(
                 "INSERT INTO supabase_migrations.schema_migrations (version, name, statements)
-                 VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
-                &[&f.version_text, &raw_name, &statements],
+             VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+                &[
+                    (&f.version_text, Type::TEXT),
+                    (&raw_name, Type::TEXT),
+                    (&statements, Type::TEXT_ARRAY),
+                ],
             )
             .await
             .map_err(db)?;

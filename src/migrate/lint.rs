@@ -35,9 +35,11 @@ pub async fn pending<'a>(
     sources: &'a Sources,
     table: &HistoryTable,
 ) -> Result<Vec<&'a MigrationFile>, MigrateError> {
-    let hist = history::read(client, table).await?;
     let (resolved, _) = history::resolve(client, table).await?;
-    let reps = repeatable::read(client, &resolved).await?;
+    let (hist, reps) = tokio::try_join!(
+        history::read(client, &resolved),
+        repeatable::read(client, &resolved)
+    )?;
     let mut files = history::compare(sources, &hist).pending;
     files.extend(repeatable::compare(sources, &reps).pending);
     Ok(files)

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use super::error::MigrateError;
@@ -32,17 +33,17 @@ pub const KEY: i64 = i64::from_be_bytes(*b"deskctl\0");
 
 /// The pid of the session holding advisory lock `key` in this database, if any.
 pub async fn holder(client: &Client, key: i64) -> Result<Option<i32>, MigrateError> {
-    let row = client
-        .query_opt(
-            "select pid from pg_catalog.pg_locks
-              where locktype = 'advisory' and granted and objsubid = 1
-                and database = (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database())
-                and classid::int8 = (($1::int8 >> 32) & 4294967295)
-                and objid::int8 = ($1::int8 & 4294967295)
-              limit 1",
-            &[&key],
-        )
-        .await
+    let row = crate::db::row_now(
+        client,
+        "select pid from pg_catalog.pg_locks
+          where locktype = 'advisory' and granted and objsubid = 1
+            and database = (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database())
+            and classid::int8 = (($1::int8 >> 32) & 4294967295)
+            and objid::int8 = ($1::int8 & 4294967295)
+          limit 1",
+        &[(&key, Type::INT8)],
+    )
+    .await
         .map_err(db_err("looking up the migration lock holder"))?;
     Ok(row.map(|r| r.get("pid")))
 }
@@ -58,17 +59,16 @@ pub async fn acquire(
 ) -> Result<MigrationLock, MigrateError> {
     let key = KEY;
     let start = Instant::now();
-    let try_lock = client
-        .prepare("select pg_catalog.pg_try_advisory_lock($1) as got")
-        .await
-        .map_err(db_err("taking the migration lock"))?;
     let mut waited = false;
     loop {
-        let got: bool = client
-            .query_one(&try_lock, &[&key])
-            .await
-            .map_err(db_err("taking the migration lock"))?
-            .get("got");
+        let got = crate::db::row_now(
+            client,
+            "select pg_catalog.pg_try_advisory_lock($1) as got",
+            &[(&key, Type::INT8)],
+        )
+        .await
+        .map_err(db_err("taking the migration lock"))?
+        .is_some_and(|r| r.get("got"));
         if got {
             return Ok(MigrationLock { key });
         }
@@ -90,8 +90,11 @@ pub async fn acquire(
 impl MigrationLock {
     /// Release the lock (errors are ignored: the session's end releases it anyway).
     pub async fn release(self, client: &Client) {
-        let _ = client
-            .query_one("select pg_catalog.pg_advisory_unlock($1)", &[&self.key])
-            .await;
+        let _ = crate::db::row_now(
+            client,
+            "select pg_catalog.pg_advisory_unlock($1)",
+            &[(&self.key, Type::INT8)],
+        )
+        .await;
     }
 }

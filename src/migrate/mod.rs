@@ -222,14 +222,27 @@ pub async fn run_plan_with(
         }
     }
     let mut phases = Phases::start();
-    let (resolved, legacy) = history::resolve(client, table).await?;
-    let table = &resolved;
-    phases.mark("history table");
-    let lock = match plan {
-        Plan::DryRun => None,
-        _ => Some(lock::acquire(client, table, lock_timeout, on_wait).await?),
+    // Asked together, one round trip: the lock is one per database, whichever table it is.
+    let (resolved, lock) = tokio::join!(history::resolve(client, table), async {
+        match plan {
+            Plan::DryRun => Ok(None),
+            _ => lock::acquire(client, table, lock_timeout, on_wait)
+                .await
+                .map(Some),
+        }
+    });
+    let lock = lock?;
+    let (resolved, legacy) = match resolved {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(l) = lock {
+                l.release(client).await;
+            }
+            return Err(e);
+        }
     };
-    phases.mark("lock");
+    let table = &resolved;
+    phases.mark("history table and lock");
     let result = run_locked(
         client,
         sources,
@@ -274,7 +287,11 @@ async fn run_locked(
     rehearsal_preset: Option<(&str, &str)>,
     phases: &mut Phases,
 ) -> Result<RunResult, MigrateError> {
-    let mut hist = history::read(client, table).await?;
+    // Read together: one round trip for both (see `history::read`).
+    let (mut hist, applied_repeatables) = tokio::try_join!(
+        history::read(client, table),
+        repeatable::read(client, table)
+    )?;
     let mut notices = Vec::new();
     // Versions the Supabase CLI applied become deskctl history rows (not for a dry run or a
     // rehearsal, which change nothing: those leave them out of refinery's list below).
@@ -302,7 +319,6 @@ async fn run_locked(
         });
     }
     // Repeatables: a changed one is pending, not drift; a removed one is reported.
-    let applied_repeatables = repeatable::read(client, table).await?;
     let reps = repeatable::compare(sources, &applied_repeatables);
     for r in &reps.removed {
         notices.push(repeatable::removed_notice(table, r));
@@ -461,7 +477,13 @@ alter table {} alter column version type bigint",
         .run_async(&mut driver)
         .await
         .map(|_| ())
-        .map_err(|e| MigrateError::Refinery(refinery_text(&e)));
+        .map_err(|e| match driver.table_error.take() {
+            Some(error) => MigrateError::Database {
+                what: format!("creating the history table {table}"),
+                error,
+            },
+            None => MigrateError::Refinery(refinery_text(&e)),
+        });
     // The answers of the files still in flight, before anything else is sent.
     let mut res = driver.finish(res).await;
     // Then the repeatables, in name order, through the same driver, under the same lock.
@@ -571,8 +593,10 @@ pub async fn read_only_session(client: &Client) -> Result<(), MigrateError> {
 /// running a long statement (and holding the lock) until the statement ends. PostgreSQL 14+;
 /// older servers ignore it.
 pub(crate) async fn configure_session(client: &Client) {
+    // Sent, not waited for (the next query waits behind it on the connection anyway): its
+    // answer matters to no one, an error included (a server before 14 lacks the setting).
     let _ = client
-        .batch_execute("set client_connection_check_interval = 1000")
+        .simple_query_raw("set client_connection_check_interval = 1000")
         .await;
 }
 

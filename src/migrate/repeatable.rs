@@ -62,28 +62,26 @@ pub async fn read(
         let what = format!("reading the repeatable migrations' history {t}: {what}");
         move |error| MigrateError::Database { what, error }
     };
-    let exists: bool = client
-        .query_one(
-            "select pg_catalog.to_regclass($1) is not null as exists",
-            &[&t],
-        )
-        .await
-        .map_err(db("looking it up"))?
-        .get("exists");
+    let exists = crate::db::row_now(
+        client,
+        "select pg_catalog.to_regclass($1) is not null as exists",
+        &[(&t, tokio_postgres::types::Type::TEXT)],
+    )
+    .await
+    .map_err(db("looking it up"))?
+    .is_some_and(|r| r.get("exists"));
     if !exists {
         return Ok(Vec::new());
     }
-    let rows = client
-        .query(
-            &format!(
-                "select name, checksum,
-                        pg_catalog.to_char(applied_on at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as applied_on,
-                        runs
-                   from {t} order by name"
-            ),
-            &[],
-        )
-        .await
+    let rows = client.query_typed(&format!(
+            "select name, checksum,
+                    pg_catalog.to_char(applied_on at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as applied_on,
+                    runs
+               from {t} order by name"
+        ),
+        &[],
+    )
+    .await
         .map_err(db("selecting its rows"))?;
     rows.iter()
         .map(|r| {

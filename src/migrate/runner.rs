@@ -166,6 +166,11 @@ pub struct Driver<'a> {
     server_version: Option<i32>,
     pipeline: Option<Pipeline>,
     in_flight: VecDeque<InFlight<'a>>,
+    /// refinery's history table DDL, sent but not answered yet: its answer is read with that of
+    /// the history query refinery sends next, so that both take one round trip.
+    table_ddl: Option<Result<SimpleQueryStream, tokio_postgres::Error>>,
+    /// Why that DDL failed (the run stops there; the caller reports this error).
+    pub table_error: Option<tokio_postgres::Error>,
 }
 
 impl<'a> Driver<'a> {
@@ -187,6 +192,8 @@ impl<'a> Driver<'a> {
             server_version: None,
             pipeline: None,
             in_flight: VecDeque::new(),
+            table_ddl: None,
+            table_error: None,
         }
     }
 
@@ -959,8 +966,9 @@ impl AsyncTransaction for Driver<'_> {
         let queries: Vec<&str> = queries.collect();
         self.calls += 1;
         if self.calls == 1 {
-            // refinery first asserts the history table exists.
-            self.client.batch_execute(&queries.join("\n")).await?;
+            // refinery first asserts the history table exists, then always reads it (`query`),
+            // where this answer is read.
+            self.table_ddl = Some(self.client.simple_query_raw(&queries.join("\n")).await);
             return Ok(queries.len());
         }
         match self.mode {
@@ -982,7 +990,21 @@ impl AsyncTransaction for Driver<'_> {
 
 impl AsyncQuery<Vec<refinery_core::Migration>> for Driver<'_> {
     async fn query(&mut self, query: &str) -> Result<Vec<refinery_core::Migration>, Self::Error> {
-        let rows = self.client.query(query, &[]).await?;
+        let ddl = self.table_ddl.take();
+        let (ddl_error, rows) = tokio::join!(
+            async {
+                match ddl {
+                    Some(d) => drain(d).await.1,
+                    None => None,
+                }
+            },
+            self.client.query_typed(query, &[])
+        );
+        if let Some(e) = ddl_error {
+            self.table_error = Some(e);
+            return Err(DriverError::Failed);
+        }
+        let rows = rows?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             // refinery's own query: `SELECT version, name, applied_on, checksum FROM ...`.
