@@ -44,7 +44,7 @@ pub async fn holder(client: &Client, key: i64) -> Result<Option<i32>, MigrateErr
         &[(&key, Type::INT8)],
     )
     .await
-        .map_err(db_err("looking up the migration lock holder"))?;
+    .map_err(db_err("looking up the migration lock holder"))?;
     Ok(row.map(|r| r.get("pid")))
 }
 
