@@ -136,10 +136,12 @@ pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, Migra
     if !exists {
         return Ok(None);
     }
-    let rows = client.query_typed("select version::text as version from supabase_migrations.schema_migrations order by version",
-        &[],
-    )
-    .await
+    let rows = client
+        .query_typed(
+            "select version::text as version from supabase_migrations.schema_migrations order by version",
+            &[],
+        )
+        .await
         .map_err(|error| MigrateError::Database {
             what: format!("reading {SUPABASE_TABLE}"),
             error,
@@ -182,9 +184,9 @@ async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, Migr
     let rows = client
         .query_typed(
             &format!(
-            "select version::int8 as version, name::text as name, applied_on::text as applied_on, \
-             checksum::text as checksum from {found} order by version"
-        ),
+                "select version::int8 as version, name::text as name, applied_on::text as applied_on, \
+                 checksum::text as checksum from {found} order by version"
+            ),
             &[],
         )
         .await
@@ -308,7 +310,7 @@ pub async fn record_supabase(
         client
             .query_typed(
                 "INSERT INTO supabase_migrations.schema_migrations (version, name, statements)
-             VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+                 VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
                 &[
                     (&f.version_text, Type::TEXT),
                     (&raw_name, Type::TEXT),

@@ -73,15 +73,17 @@ pub async fn read(
     if !exists {
         return Ok(Vec::new());
     }
-    let rows = client.query_typed(&format!(
-            "select name, checksum,
-                    pg_catalog.to_char(applied_on at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as applied_on,
-                    runs
-               from {t} order by name"
-        ),
-        &[],
-    )
-    .await
+    let rows = client
+        .query_typed(
+            &format!(
+                "select name, checksum,
+                        pg_catalog.to_char(applied_on at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as applied_on,
+                        runs
+                   from {t} order by name"
+            ),
+            &[],
+        )
+        .await
         .map_err(db("selecting its rows"))?;
     rows.iter()
         .map(|r| {
