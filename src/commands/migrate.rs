@@ -412,11 +412,11 @@ pub async fn status(cfg: &RunConfig, o: StatusOptions) -> anyhow::Result<ExitCod
         .map(|(t, _)| t)
         .unwrap_or_else(|_| o.history.clone());
     let table = resolved.to_string();
-    let hist = history::read(&db.client, &o.history).await;
-    let applied_repeatables = match &hist {
-        Ok(_) => repeatable::read(&db.client, &resolved).await,
-        Err(_) => Ok(Vec::new()),
-    };
+    // Read together (one round trip, as in `migrate`); a settled table is not resolved again.
+    let (hist, applied_repeatables) = tokio::join!(
+        history::read(&db.client, &resolved),
+        repeatable::read(&db.client, &resolved)
+    );
     let target = db.display.clone();
     db.close().await;
     let hist = hist?;
