@@ -24,6 +24,17 @@ fn run(db: &TestDb, dir: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `migrate` of these (file name, text) files: its exit code and output.
+fn migrate_files(db: &TestDb, files: &[(String, String)]) -> (Option<i32>, String) {
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(f, b)| (f.as_str(), b.as_str()))
+        .collect();
+    let dir = dir_with(&refs);
+    let out = run(db, dir.path(), &[]);
+    (out.status.code(), output_text(&out))
+}
+
 /// Everything a migration could leave behind in this database: schemas, relations, routines,
 /// extensions (names, sorted).
 fn state(db: &TestDb) -> Vec<String> {
@@ -124,8 +135,9 @@ fn rehearse_never_commits_whatever_the_file_hides() {
 /// `migrate` sends plain files ahead of the answers to earlier ones (runner's pipeline): a file
 /// that fails must stop every file sent behind it, whatever way it fails, including the ways that
 /// leave the session outside a transaction block (a deferred constraint failing at COMMIT; a
-/// COMMIT inside the file that only the server sees, with or without an error after it). Files 3
-/// to 8 are plain tables, sent before file 2's answer is read.
+/// COMMIT inside the file that only the server sees, with or without an error after it), and
+/// name where it failed in the file. Files 3 to 8 are plain tables, sent before file 2's answer
+/// is read.
 #[test]
 fn a_failed_file_stops_every_file_pipelined_behind_it() {
     // (name, file 2, text the failure shows, whether file 2's table is left committed)
@@ -152,6 +164,21 @@ fn a_failed_file_stops_every_file_pipelined_behind_it() {
             "ended deskctl's transaction itself",
             true,
         ),
+        // The reverse: deskctl's parser sees one string (`'a\'; select '`), the server an
+        // unterminated one, and refuses the whole file before running any of it. Its position
+        // still names the file's line and column, past the check deskctl sends before the file.
+        (
+            "server_syntax",
+            "create table t2 (id int);\nset standard_conforming_strings = off;\nselect 'a\\'; select ';",
+            "V2__server_syntax.sql:3:21: unterminated quoted string",
+            false,
+        ),
+        (
+            "position",
+            "create table t2 (id int);\n  select nocol from t2;",
+            "V2__position.sql:2:10: column \"nocol\" does not exist",
+            false,
+        ),
     ];
     for (name, body, says, leaves_t2) in cases {
         let db = TestDb::new();
@@ -168,14 +195,8 @@ fn a_failed_file_stops_every_file_pipelined_behind_it() {
                 format!("create table t{v} (id int);"),
             ));
         }
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(f, b)| (f.as_str(), b.as_str()))
-            .collect();
-        let dir = dir_with(&refs);
-        let out = run(&db, dir.path(), &[]);
-        let text = output_text(&out);
-        assert_eq!(out.status.code(), Some(3), "{name}: {text}");
+        let (code, text) = migrate_files(&db, &files);
+        assert_eq!(code, Some(3), "{name}: {text}");
         assert!(text.contains(&format!("V2__{name}")), "{name}: {text}");
         assert!(text.contains(says), "{name}: {text}");
         let history =
@@ -186,6 +207,55 @@ fn a_failed_file_stops_every_file_pipelined_behind_it() {
         );
         let want = if *leaves_t2 { "t1 t2" } else { "t1" };
         assert_eq!(tables[0][0].as_deref(), Some(want), "{name}: {text}");
+    }
+}
+
+/// A pipelined file runs inside a savepoint of a transaction the previous file opened: a file
+/// that sets its own transaction's characteristics (which must come first in a transaction and
+/// outside any savepoint) between plain ones is run alone, and gets them.
+#[test]
+fn a_file_setting_its_transaction_characteristics_runs_alone_with_them() {
+    let db = TestDb::new();
+    let mut files = vec![(
+        "V1__first.sql".to_string(),
+        "create table t1 (id int);".to_string(),
+    )];
+    let sets = [
+        (
+            2,
+            "set transaction_isolation = 'serializable'",
+            "serializable",
+        ),
+        (
+            3,
+            "set transaction isolation level repeatable read",
+            "repeatable read",
+        ),
+        (
+            4,
+            "SET LOCAL transaction_deferrable TO on",
+            "read committed",
+        ),
+    ];
+    for (v, set, _) in sets {
+        files.push((
+            format!("V{v}__set_{v}.sql"),
+            format!("{set};\ncreate table iso_{v} as select pg_catalog.current_setting('transaction_isolation') as iso;"),
+        ));
+    }
+    files.push((
+        "V5__last.sql".to_string(),
+        "create table t5 (id int);".to_string(),
+    ));
+    let (code, text) = migrate_files(&db, &files);
+    assert_eq!(code, Some(0), "{text}");
+    let history = db.query(
+        "select string_agg(version::text, ' ' order by version) from deskctl.refinery_schema_history",
+    );
+    assert_eq!(history[0][0].as_deref(), Some("1 2 3 4 5"), "{text}");
+    for (v, _, iso) in sets {
+        let got = db.query(&format!("select iso from iso_{v}"));
+        assert_eq!(got[0][0].as_deref(), Some(iso), "file {v}: {text}");
     }
 }
 

@@ -441,7 +441,7 @@ fn repair_refuses_while_a_migration_holds_the_lock() {
     let mut child = spawn_migrate(&db, dir.path());
     // Wait until the migration is running (its sleep is visible).
     db.wait_sessions(
-        "query like 'select pg_sleep(3)%'",
+        "query like '%select pg_sleep(3)%'",
         1,
         "migration never started",
     );
@@ -1009,7 +1009,7 @@ fn repeatables_run_under_the_migration_lock_and_honour_no_transaction() {
         .unwrap();
     // Wait until the first run is inside the repeatable (its sleep is visible).
     db.wait_sessions(
-        "query like 'select pg_sleep(5)%'",
+        "query like '%select pg_sleep(5)%'",
         1,
         "the repeatable never started",
     );

@@ -133,24 +133,27 @@ pub type Progress<'a> = Option<Box<dyn FnMut(&Done) + Send + 'a>>;
 /// few files still to be applied by the server.
 const PIPELINE_DEPTH: usize = 16;
 
-/// The session setting each pipelined file sets when it commits, and the next one checks.
-const STEP_SETTING: &str = "deskctl.migrate_step";
+/// The check a pipelined file's query starts with: `SAVEPOINT` fails outside a transaction block
+/// (a block only the previous file's successful `COMMIT` opens), and the rest of that query is
+/// then skipped. ASCII: PostgreSQL's error positions in the file count from just after it.
+const STEP_CHECK: &str = "SAVEPOINT deskctl_step;\n";
 
 /// A pipelined file: sent, its answers not read yet.
 struct InFlight<'a> {
     file: &'a MigrationFile,
     sent: Instant,
-    /// The value this file's transaction gives `STEP_SETTING` when it commits.
-    marker: String,
-    begin: Result<SimpleQueryStream, tokio_postgres::Error>,
+    /// `BEGIN`, sent only before a file no pipelined file precedes.
+    begin: Option<Result<SimpleQueryStream, tokio_postgres::Error>>,
     body: Result<SimpleQueryStream, tokio_postgres::Error>,
     end: Result<SimpleQueryStream, tokio_postgres::Error>,
 }
 
-/// A pipelining driver's state: this run's marker prefix and count, when the last answer came.
+/// A pipelining driver's state: whether the last query sent ends in an open transaction block
+/// (every pipelined file's last query ends with `BEGIN` for the next one), and when the last
+/// answer came.
+#[derive(Default)]
 struct Pipeline {
-    nonce: String,
-    sent: u64,
+    open: bool,
     answered_at: Option<Instant>,
 }
 
@@ -166,6 +169,8 @@ pub struct Driver<'a> {
     server_version: Option<i32>,
     pipeline: Option<Pipeline>,
     in_flight: VecDeque<InFlight<'a>>,
+    /// The `COMMIT` ending the last pipelined file's block, sent and not answered yet.
+    closing: Option<Result<SimpleQueryStream, tokio_postgres::Error>>,
     /// refinery's history table DDL, sent but not answered yet: its answer is read with that of
     /// the history query refinery sends next, so that both take one round trip.
     table_ddl: Option<Result<SimpleQueryStream, tokio_postgres::Error>>,
@@ -192,6 +197,7 @@ impl<'a> Driver<'a> {
             server_version: None,
             pipeline: None,
             in_flight: VecDeque::new(),
+            closing: None,
             table_ddl: None,
             table_error: None,
         }
@@ -200,11 +206,7 @@ impl<'a> Driver<'a> {
     /// This driver sends plain transactional files ahead of the answers to earlier ones (see
     /// `send_pipelined`). The caller must then call [`Driver::finish`] after the last file.
     pub fn pipelined(mut self) -> Driver<'a> {
-        self.pipeline = Some(Pipeline {
-            nonce: nonce(),
-            sent: 0,
-            answered_at: None,
-        });
+        self.pipeline = Some(Pipeline::default());
         self
     }
 
@@ -216,7 +218,7 @@ impl<'a> Driver<'a> {
         res: Result<(), super::MigrateError>,
     ) -> Result<(), super::MigrateError> {
         if res.is_err() {
-            if !self.in_flight.is_empty() {
+            if !self.in_flight.is_empty() || self.pipeline.as_ref().is_some_and(|p| p.open) {
                 self.abandon().await;
             }
             return res;
@@ -314,20 +316,20 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// Send a plain file (see `pipelinable`) without waiting for its answers: three queries,
-    /// after at most `PIPELINE_DEPTH - 1` files still unanswered.
+    /// Send a plain file (see `pipelinable`) without waiting for its answers, after at most
+    /// `PIPELINE_DEPTH - 1` files still unanswered: two queries (three for a file no pipelined
+    /// file precedes, which sends `BEGIN` first).
     ///
-    /// 1. `BEGIN`, and when a file before it is unanswered, a check that that file committed: its
-    ///    COMMIT set `STEP_SETTING` to its marker (a setting a failed transaction does not keep).
-    ///    Otherwise the check fails, which aborts this transaction: nothing of this file runs.
-    ///    A failure that leaves the session in an aborted transaction stops every later query by
-    ///    itself; the check covers failures that leave none open (a deferred constraint failing
-    ///    at COMMIT, a COMMIT inside the file followed by an error).
-    /// 2. The file, alone.
-    /// 3. The history row, then `SAVEPOINT` (an error outside a transaction block: if the file
-    ///    ended deskctl's transaction itself, the row is not written), the marker, `COMMIT`.
+    /// 1. `STEP_CHECK`, then the file. The transaction block this runs in is the one the
+    ///    previous file's last query opened after its `COMMIT` succeeded. When that `COMMIT`
+    ///    failed (a deferred constraint), the rest of that query, its `BEGIN`, was skipped: the
+    ///    `SAVEPOINT` then fails outside a transaction block and nothing of this file runs. A
+    ///    failure that leaves the transaction aborted stops every later query by itself.
+    /// 2. `SAVEPOINT` again (it fails outside a transaction block: if the file ended deskctl's
+    ///    transaction itself, the history row is not written), the history row, `COMMIT`, and
+    ///    `BEGIN` for the next file.
     ///
-    /// The answers are read in order by `settle_oldest`.
+    /// The answers are read in order by `settle_oldest`; `settle_all` ends the last block.
     async fn send_pipelined(
         &mut self,
         file: &'a MigrationFile,
@@ -339,28 +341,20 @@ impl<'a> Driver<'a> {
         let Some(p) = self.pipeline.as_mut() else {
             return Err(DriverError::Internal("pipelining is off".into()));
         };
-        p.sent += 1;
-        // Hex and digits only: safe to paste.
-        let marker = format!("{}-{}", p.nonce, p.sent);
-        let begin = match self.in_flight.back() {
-            // A value other than the marker (a missing one is an error of its own) turns into
-            // text that is not a number: the cast fails, with this text in its message.
-            Some(prev) => format!(
-                "BEGIN; SELECT ('deskctl: the migration before this one did not commit: ' || \
-NULLIF(pg_catalog.current_setting('{STEP_SETTING}'), '{}'))::pg_catalog.int4",
-                prev.marker
-            ),
-            None => "BEGIN".to_string(),
+        let begin = match std::mem::replace(&mut p.open, true) {
+            true => None,
+            false => Some(self.client.simple_query_raw("BEGIN").await),
         };
-        let end =
-            format!("{record};\nSAVEPOINT deskctl_step;\nSET {STEP_SETTING} = '{marker}';\nCOMMIT");
-        let begin = self.client.simple_query_raw(&begin).await;
-        let body = self.client.simple_query_raw(file.body()).await;
+        let text = file.body();
+        let mut body = String::with_capacity(STEP_CHECK.len() + text.len());
+        body.push_str(STEP_CHECK);
+        body.push_str(text);
+        let body = self.client.simple_query_raw(&body).await;
+        let end = format!("SAVEPOINT deskctl_step;\n{record};\nCOMMIT;\nBEGIN");
         let end = self.client.simple_query_raw(&end).await;
         self.in_flight.push_back(InFlight {
             file,
             sent: Instant::now(),
-            marker,
             begin,
             body,
             end,
@@ -368,12 +362,24 @@ NULLIF(pg_catalog.current_setting('{STEP_SETTING}'), '{}'))::pg_catalog.int4",
         Ok(())
     }
 
-    /// Read the answers of every pipelined file still in flight, in order.
+    /// Read the answers of every pipelined file still in flight, in order, and end the
+    /// transaction block the last one opened (its `COMMIT` goes out before those answers are
+    /// read: no round trip of its own).
     async fn settle_all(&mut self) -> Result<(), DriverError> {
+        if let Some(p) = self.pipeline.as_mut().filter(|p| p.open) {
+            p.open = false;
+            self.closing = Some(self.client.simple_query_raw("COMMIT").await);
+        }
         while !self.in_flight.is_empty() {
             self.settle_oldest().await?;
         }
-        Ok(())
+        match self.closing.take() {
+            Some(c) => match drain(c).await {
+                (_, Some(e)) => Err(DriverError::Db(e)),
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        }
     }
 
     /// Read the answers of the oldest pipelined file: record it, or on failure read (and
@@ -388,26 +394,58 @@ NULLIF(pg_catalog.current_setting('{STEP_SETTING}'), '{}'))::pg_catalog.int4",
             .as_ref()
             .and_then(|p| p.answered_at)
             .map_or(f.sent, |at| at.max(f.sent));
-        // All three answers, in order, whatever they are: the connection then holds nothing
-        // of this file.
-        let (_, begin_err) = drain(f.begin).await;
+        // All answers, in order, whatever they are: the connection then holds nothing of this
+        // file.
+        let begin_err = match f.begin {
+            Some(b) => drain(b).await.1,
+            None => None,
+        };
         let (completed, body_err) = drain(f.body).await;
         let (ended, end_err) = drain(f.end).await;
+        let statements = &file.parsed().statements;
         let failed = if let Some(e) = begin_err {
             Some(failure(file, &e, None, 0, FailedDuring::Connection))
         } else if let Some(e) = body_err {
-            let st = file.parsed().statements.get(completed);
-            Some(failure(file, &e, st, 0, FailedDuring::Statement))
-        } else {
-            end_err.map(|e| match ended {
-                0 => failure(file, &e, None, 0, FailedDuring::History),
-                // The SAVEPOINT after the history row: outside a transaction block.
-                1 => Failure {
+            let positioned = e.as_db_error().and_then(|d| d.position()).is_some();
+            Some(match completed {
+                0 if e.as_db_error().is_none() => {
+                    failure(file, &e, None, 0, FailedDuring::Connection)
+                }
+                // Not even the check ran, and the error has no position: the check failed.
+                0 if !positioned => Failure {
+                    message: format!(
+                        "its transaction was not open, so nothing of it ran: the migration before it did not commit ({})",
+                        super::error::pg_text(&e)
+                    ),
+                    ..failure(file, &e, None, 0, FailedDuring::Connection)
+                },
+                // Statement n of the file failed, or (0) PostgreSQL's parser refused the query
+                // before running any of it: the position names the statement.
+                n => {
+                    let st = n.checked_sub(1).and_then(|i| statements.get(i));
+                    failure_in_query(file, &e, st, 0, STEP_CHECK.len(), FailedDuring::Statement)
+                }
+            })
+        } else if let Some(e) = end_err {
+            match ended {
+                // The SAVEPOINT: outside a transaction block.
+                0 => Some(Failure {
                     message: "the file ended deskctl's transaction itself: PostgreSQL ran a COMMIT or ROLLBACK inside it (what ran before that is committed); its history row was not written".into(),
                     ..failure(file, &e, None, 0, FailedDuring::History)
-                },
-                _ => failure(file, &e, None, 0, FailedDuring::Commit),
-            })
+                }),
+                1 => Some(failure(file, &e, None, 0, FailedDuring::History)),
+                2 => Some(failure(file, &e, None, 0, FailedDuring::Commit)),
+                // Committed with its history row; the next file's BEGIN failed (the next
+                // file's check reports it).
+                _ => {
+                    if let Some(p) = self.pipeline.as_mut() {
+                        p.open = false;
+                    }
+                    None
+                }
+            }
+        } else {
+            None
         };
         if let Some(fail) = failed {
             self.abandon().await;
@@ -422,13 +460,23 @@ NULLIF(pg_catalog.current_setting('{STEP_SETTING}'), '{}'))::pg_catalog.int4",
     }
 
     /// After a failure: read the answers of the files still in flight (errors: the failure left
-    /// the transaction aborted, or the check in their `BEGIN` stopped them), then roll back the
-    /// transaction left open, if any (outside one, ROLLBACK only warns).
+    /// the transaction aborted, or their check stopped them) and of the block's `COMMIT` if it
+    /// was sent, then roll back the transaction left open, if any (outside one, ROLLBACK only
+    /// warns).
     async fn abandon(&mut self) {
         for f in std::mem::take(&mut self.in_flight) {
-            for s in [f.begin, f.body, f.end] {
+            if let Some(b) = f.begin {
+                let _ = drain(b).await;
+            }
+            for s in [f.body, f.end] {
                 let _ = drain(s).await;
             }
+        }
+        if let Some(c) = self.closing.take() {
+            let _ = drain(c).await;
+        }
+        if let Some(p) = self.pipeline.as_mut() {
+            p.open = false;
         }
         let _ = self.client.batch_execute("ROLLBACK").await;
     }
@@ -709,22 +757,11 @@ fn pipelinable(file: &MigrationFile) -> bool {
         && parsed.error.is_none()
         && parsed.statements.iter().all(|st| match st.kind() {
             Kind::TransactionControl(_) | Kind::NoTransaction(_) => false,
-            Kind::Set { name, .. } if name == "transaction" => false,
+            // SET TRANSACTION and the settings it stands for (transaction_isolation, ...): first
+            // in their transaction, and never in a subtransaction (a pipelined file runs in one).
+            Kind::Set { name, .. } if name.starts_with("transaction") => false,
             _ => !st.node.as_ref().is_some_and(sqltext::adds_enum_value),
         })
-}
-
-/// 16 hex digits, new for each pipelining driver: a marker from an earlier run on the same
-/// session never matches.
-fn nonce() -> String {
-    let mut bytes = [0u8; 8];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        bytes = (t ^ u64::from(std::process::id())).to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The version in refinery's `INSERT INTO t (version, ...) VALUES (v, ...)`.
@@ -863,6 +900,20 @@ pub(super) fn failure(
     sent_at: usize,
     phase: FailedDuring,
 ) -> Failure {
+    failure_in_query(file, e, statement, sent_at, 0, phase)
+}
+
+/// [`failure`] of a file whose query started with `prefix` characters (ASCII) of deskctl's own
+/// before the text sent from `sent_at`.
+fn failure_in_query(
+    file: &MigrationFile,
+    e: &tokio_postgres::Error,
+    statement: Option<&Statement>,
+    sent_at: usize,
+    prefix: usize,
+    phase: FailedDuring,
+) -> Failure {
+    let mut statement = statement;
     let body = file.body();
     let mut f = blank_failure(file, phase);
     match e.as_db_error() {
@@ -876,7 +927,17 @@ pub(super) fn failure(
                 let mut at = statement.map(|s| s.start);
                 if let Some(ErrorPosition::Original(p)) = db.position() {
                     let sent = &body[sent_at..];
-                    at = Some(sent_at + sqltext::char_pos_to_byte(sent, *p as usize));
+                    let p = (*p as usize).saturating_sub(prefix);
+                    let byte = sent_at + sqltext::char_pos_to_byte(sent, p);
+                    // PostgreSQL's parser refuses a whole query before running any of it: then
+                    // the position, not the count of statements that ran, names the statement.
+                    statement = file
+                        .parsed()
+                        .statements
+                        .iter()
+                        .find(|s| byte <= s.end)
+                        .or(statement);
+                    at = Some(byte);
                     let (l, c) = sqltext::line_col(body, at.unwrap_or(0));
                     f.line = Some(l);
                     f.column = Some(c);
@@ -1072,6 +1133,9 @@ mod tests {
             ("V7__isolation.sql", "set transaction isolation level serializable;\nselect 1;", false),
             ("V8__marked.sql", "-- deskctl:no-transaction\ncreate table d (x int);", false),
             ("V9__syntax.sql", "create tabel e (x int);", false),
+            ("V10__read_only.sql", "set local transaction_read_only = on;\nselect 1;", false),
+            ("V11__deferrable.sql", "SET transaction_deferrable TO on;", false),
+            ("V12__default.sql", "set default_transaction_isolation = 'serializable';", true),
         ];
         let (_d, s) = super::super::source::testing::sources(
             &files.iter().map(|&(n, b, _)| (n, b)).collect::<Vec<_>>(),
