@@ -285,42 +285,52 @@ pub async fn record_supabase(
         what: format!("recording applied migrations in {SUPABASE_TABLE}"),
         error,
     };
-    client
-        .batch_execute(
+    let rows: Vec<(&MigrationFile, String, Vec<String>)> = files
+        .iter()
+        .map(|f| {
+            let body = f.body();
+            let statements = match f.parsed().strict() {
+                Ok(sts) => sts.iter().map(|s| s.text(body).to_string()).collect(),
+                Err(_) => vec![body.to_string()],
+            };
+            let raw_name = f
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(super::source::supabase_match)
+                .map(|(_, n)| n.to_string())
+                .unwrap_or_else(|| f.name.clone());
+            (*f, raw_name, statements)
+        })
+        .collect();
+    // The DDL, then one INSERT per file, each in its own transaction as before, sent together:
+    // one round trip, not one per file.
+    let (ddl, inserts) = futures_util::join!(
+        client.batch_execute(
             "CREATE SCHEMA IF NOT EXISTS supabase_migrations;
              CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);
              ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS statements text[];
              ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS name text",
-        )
-        .await
-        .map_err(db)?;
-    for f in files {
-        let body = f.body();
-        let statements: Vec<String> = match f.parsed().strict() {
-            Ok(sts) => sts.iter().map(|s| s.text(body).to_string()).collect(),
-            Err(_) => vec![body.to_string()],
-        };
-        let raw_name = f
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(super::source::supabase_match)
-            .map(|(_, n)| n.to_string())
-            .unwrap_or_else(|| f.name.clone());
-        client
-            .query_typed(
-                "INSERT INTO supabase_migrations.schema_migrations (version, name, statements)
-                 VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
-                &[
-                    (&f.version_text, Type::TEXT),
-                    (&raw_name, Type::TEXT),
-                    (&statements, Type::TEXT_ARRAY),
-                ],
-            )
-            .await
-            .map_err(db)?;
-    }
-    Ok(())
+        ),
+        futures_util::future::join_all(rows.iter().map(|(f, raw_name, statements)| async move {
+            client
+                .query_typed(
+                    "INSERT INTO supabase_migrations.schema_migrations (version, name, statements)
+                     VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+                    &[
+                        (&f.version_text, Type::TEXT),
+                        (raw_name, Type::TEXT),
+                        (statements, Type::TEXT_ARRAY),
+                    ],
+                )
+                .await
+        }))
+    );
+    ddl.map_err(db)?;
+    inserts
+        .into_iter()
+        .find_map(Result::err)
+        .map_or(Ok(()), |e| Err(db(e)))
 }
 
 /// The state of one version, for `status` and for the plan.
