@@ -29,6 +29,8 @@
 # (empty: none). BENCH_DELAY_MS=0.5 puts every tool behind a proxy delaying each direction by that
 # much (bench/migrate/latency_proxy.py): a database across a network, where each round trip a tool
 # waits for costs it 2 x the delay (psql waits once per statement: give it few rounds).
+# DESKCTL_BASE=/path/to/an/older/deskctl adds that build as tool "base", measured in the same rounds
+# and compared round by round like a peer: an A/B of a change.
 # Plus bench/lib.sh's DESKCTL, DESKCTL_SKIP_BUILD, PGBIN, KEEP_DIR, BENCH_TMP.
 set -euo pipefail
 n=${1:-1000}
@@ -38,6 +40,8 @@ SHAPE="${BENCH_SHAPE:-rls}"
 case "$SHAPE" in rls | small) ;; *) echo "BENCH_SHAPE must be rls or small" >&2; exit 2 ;; esac
 DELAY="${BENCH_DELAY_MS:-}"
 case "$DELAY" in *[!0-9.]* | .* | *. | *.*.*) echo "BENCH_DELAY_MS must be a number of milliseconds" >&2; exit 2 ;; esac
+BASE_BIN="${DESKCTL_BASE:-}"
+[ -z "$BASE_BIN" ] || [ -x "$BASE_BIN" ] || { echo "DESKCTL_BASE=$BASE_BIN is not an executable file" >&2; exit 2; }
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../lib.sh
 . "$HERE/../lib.sh"
@@ -130,7 +134,8 @@ own() {
 }
 # From the work directory: run from the repository, deskctl would read its deskctl.toml (preset =
 # "supabase") and install the Supabase preset before the migrations, work no peer does.
-run_deskctl() { (cd "$WORK" && own "$DESKCTL" migrate --quiet --color never --database-url "$TOOL_URL/$1" --migrations "$WORK/migrations" >/dev/null); }
+run_deskctl() { (cd "$WORK" && own "${2:-$DESKCTL}" migrate --quiet --color never --database-url "$TOOL_URL/$1" --migrations "$WORK/migrations" >/dev/null); }
+run_base() { run_deskctl "$1" "$BASE_BIN"; }
 run_psql() { own psql -X -q -v ON_ERROR_STOP=1 -d "$TOOL_URL/$1" -f "$WORK/all.sql" >/dev/null; }
 run_dbmate() { own "${PEER_BIN[dbmate]}" --url "$TOOL_URL/$1?sslmode=disable" --migrations-dir "$WORK/dbmate" --no-dump-schema migrate >/dev/null; }
 run_sqlx() { own "${PEER_BIN[sqlx]}" migrate run --source "$WORK/sqlx" --database-url "$TOOL_URL/$1?sslmode=disable" >/dev/null; }
@@ -142,7 +147,7 @@ run_refinery() {
 history_of() {
     case "$1" in
         # deskctl keeps refinery's table in its own schema (an older public one still works)
-        deskctl | refinery) echo "select count(*) from $(psql -X -At -d "$BASE_URL/$2" -c "select coalesce(to_regclass('deskctl.refinery_schema_history'), to_regclass('refinery_schema_history'))")" ;;
+        deskctl | base | refinery) echo "select count(*) from $(psql -X -At -d "$BASE_URL/$2" -c "select coalesce(to_regclass('deskctl.refinery_schema_history'), to_regclass('refinery_schema_history'))")" ;;
         dbmate) echo "select count(*) from schema_migrations" ;;
         sqlx) echo "select count(*) from _sqlx_migrations" ;;
         *) echo "select $n" ;;
@@ -163,6 +168,7 @@ measure() {
     echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l) $oc"
 }
 TOOLS=(deskctl psql)
+[ -n "$BASE_BIN" ] && TOOLS+=(base)
 for peer in dbmate sqlx refinery; do [ -n "${PEER_BIN[$peer]:-}" ] && TOOLS+=("$peer"); done
 declare -A WALLS=() CPUS=() OWN=()
 LOAD_BEFORE="$(bench_load)"
