@@ -473,17 +473,28 @@ alter table {} alter column version type bigint",
         .set_target(rtarget);
     refinery_runner.set_migration_table_name(table.qualified());
     let mut driver = runner::Driver::new(client, &sources.files, mode, progress).pipelined();
-    let res = refinery_runner
-        .run_async(&mut driver)
-        .await
-        .map(|_| ())
-        .map_err(|e| match driver.table_error.take() {
-            Some(error) => MigrateError::Database {
-                what: format!("creating the history table {table}"),
-                error,
-            },
-            None => MigrateError::Refinery(refinery_text(&e)),
-        });
+    // Nothing to apply to a history table that exists (the usual run of a deploy): refinery would
+    // only ask the server again for that table and the history just read (a round trip).
+    let nothing = mode == runner::Mode::Apply
+        && hist.found.is_some()
+        && reps_pending.is_empty()
+        && pending
+            .iter()
+            .all(|f| skip_for_refinery.contains(&f.version));
+    let res = match nothing {
+        true => Ok(()),
+        false => refinery_runner
+            .run_async(&mut driver)
+            .await
+            .map(|_| ())
+            .map_err(|e| match driver.table_error.take() {
+                Some(error) => MigrateError::Database {
+                    what: format!("creating the history table {table}"),
+                    error,
+                },
+                None => MigrateError::Refinery(refinery_text(&e)),
+            }),
+    };
     // The answers of the files still in flight, before anything else is sent.
     let mut res = driver.finish(res).await;
     // Then the repeatables, in name order, through the same driver, under the same lock.
