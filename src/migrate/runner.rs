@@ -411,10 +411,12 @@ impl<'a> Driver<'a> {
                 0 if e.as_db_error().is_none() => {
                     failure(file, &e, None, 0, FailedDuring::Connection)
                 }
-                // Not even the check ran, and the error has no position: the check failed.
+                // Not even the check ran, and the error has no position: the check failed (a
+                // failed COMMIT before it is reported for its own file first, so here the BEGIN
+                // after a committed file failed).
                 0 if !positioned => Failure {
                     message: format!(
-                        "its transaction was not open, so nothing of it ran: the migration before it did not commit ({})",
+                        "deskctl's transaction for it was not open, so nothing of it ran ({})",
                         super::error::pg_text(&e)
                     ),
                     ..failure(file, &e, None, 0, FailedDuring::Connection)
