@@ -400,6 +400,12 @@ pub enum MigrateError {
 }
 
 impl MigrateError {
+    /// What `map_err` takes for a query that failed while deskctl was doing `what`.
+    pub fn db(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
+        let what = what.into();
+        move |error| MigrateError::Database { what, error }
+    }
+
     /// 2 for bad input (files, names, drift between files and history), 3 for database trouble.
     pub fn exit_code(&self) -> u8 {
         use crate::exit::{DATABASE, INPUT};

@@ -128,10 +128,7 @@ pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, Migra
         &[],
     )
     .await
-    .map_err(|error| MigrateError::Database {
-        what: format!("looking up {SUPABASE_TABLE}"),
-        error,
-    })?
+    .map_err(MigrateError::db(format!("looking up {SUPABASE_TABLE}")))?
     .is_some_and(|r| r.get("exists"));
     if !exists {
         return Ok(None);
@@ -142,20 +139,14 @@ pub async fn read_supabase(client: &Client) -> Result<Option<Vec<String>>, Migra
             &[],
         )
         .await
-        .map_err(|error| MigrateError::Database {
-            what: format!("reading {SUPABASE_TABLE}"),
-            error,
-        })?;
+        .map_err(MigrateError::db(format!("reading {SUPABASE_TABLE}")))?;
     let mut versions: Vec<String> = rows.iter().map(|r| r.get("version")).collect();
     versions.sort();
     Ok(Some(versions))
 }
 
 async fn read_own(client: &Client, table: &HistoryTable) -> Result<History, MigrateError> {
-    let db = |what: &str| {
-        let what = format!("reading the history table {table}: {what}");
-        move |error| MigrateError::Database { what, error }
-    };
+    let db = |what: &str| MigrateError::db(format!("reading the history table {table}: {what}"));
     let row = row_now(
         client,
         "select n.nspname::text as schema, c.relname::text as name,
@@ -281,10 +272,7 @@ pub async fn record_supabase(
     if files.is_empty() {
         return Ok(());
     }
-    let db = |error| MigrateError::Database {
-        what: format!("recording applied migrations in {SUPABASE_TABLE}"),
-        error,
-    };
+    let what = format!("recording applied migrations in {SUPABASE_TABLE}");
     let rows: Vec<(&MigrationFile, String, Vec<String>)> = files
         .iter()
         .map(|f| {
@@ -326,11 +314,11 @@ pub async fn record_supabase(
                 .await
         }))
     );
-    ddl.map_err(db)?;
+    ddl.map_err(MigrateError::db(what.as_str()))?;
     inserts
         .into_iter()
         .find_map(Result::err)
-        .map_or(Ok(()), |e| Err(db(e)))
+        .map_or(Ok(()), |e| Err(MigrateError::db(what)(e)))
 }
 
 /// The state of one version, for `status` and for the plan.

@@ -19,11 +19,6 @@ pub struct MigrationLock {
     pub key: i64,
 }
 
-fn db_err(what: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
-    let what = what.to_string();
-    move |error| MigrateError::Database { what, error }
-}
-
 /// The lock key: one lock per database, whatever the history table is called. Advisory locks
 /// are scoped to the current database by the server, so a constant key cannot be spelled two
 /// ways (`refinery_schema_history`, `public.refinery_schema_history`, quoted, another
@@ -44,7 +39,7 @@ pub async fn holder(client: &Client, key: i64) -> Result<Option<i32>, MigrateErr
         &[(&key, Type::INT8)],
     )
     .await
-    .map_err(db_err("looking up the migration lock holder"))?;
+    .map_err(MigrateError::db("looking up the migration lock holder"))?;
     Ok(row.map(|r| r.get("pid")))
 }
 
@@ -67,7 +62,7 @@ pub async fn acquire(
             &[(&key, Type::INT8)],
         )
         .await
-        .map_err(db_err("taking the migration lock"))?
+        .map_err(MigrateError::db("taking the migration lock"))?
         .is_some_and(|r| r.get("got"));
         if got {
             return Ok(MigrationLock { key });

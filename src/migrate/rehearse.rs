@@ -231,10 +231,7 @@ async fn run_in_transaction(
     preset: Option<(&str, &str)>,
     progress: &mut Progress<'_>,
 ) -> Result<Rehearsal, MigrateError> {
-    let db = |what: &str| {
-        let what = what.to_string();
-        move |error| MigrateError::Database { what, error }
-    };
+    let db = |what: &str| MigrateError::db(what.to_string());
     let xid = txid(client)
         .await
         .map_err(db("reading the rehearsal's transaction id"))?;

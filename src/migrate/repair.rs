@@ -44,11 +44,6 @@ pub struct RepairChange {
     pub text: String,
 }
 
-fn db_err(what: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError {
-    let what = what.to_string();
-    move |error| MigrateError::Database { what, error }
-}
-
 /// Insert one audit row (inside the caller's transaction).
 pub async fn log(
     client: &Client,
@@ -65,7 +60,7 @@ pub async fn log(
             &[&c.action, &c.version, &c.name, &c.checksum_before, &c.checksum_after, &note],
         )
         .await
-        .map_err(db_err("writing the audit row"))?;
+        .map_err(MigrateError::db("writing the audit row"))?;
     Ok(())
 }
 
@@ -170,15 +165,15 @@ pub(crate) async fn apply(
     client
         .batch_execute(&runner::history_table_ddl(&t))
         .await
-        .map_err(db_err("creating the history table"))?;
+        .map_err(MigrateError::db("creating the history table"))?;
     client
         .batch_execute(&log_table_ddl(table))
         .await
-        .map_err(db_err("creating the log table"))?;
+        .map_err(MigrateError::db("creating the log table"))?;
     client
         .batch_execute("BEGIN")
         .await
-        .map_err(db_err("starting the repair"))?;
+        .map_err(MigrateError::db("starting the repair"))?;
     let res = async {
         for c in changes {
             match c.action {
@@ -190,13 +185,13 @@ pub(crate) async fn apply(
                             &[&c.version, &c.name, &applied_on, &c.checksum_after],
                         )
                         .await
-                        .map_err(db_err("inserting the history row"))?;
+                        .map_err(MigrateError::db("inserting the history row"))?;
                 }
                 "repair-reverted" => {
                     client
                         .execute(&format!("delete from {t} where version = $1"), &[&c.version])
                         .await
-                        .map_err(db_err("deleting the history row"))?;
+                        .map_err(MigrateError::db("deleting the history row"))?;
                 }
                 _ => {
                     client
@@ -205,7 +200,7 @@ pub(crate) async fn apply(
                             &[&c.version, &c.checksum_after, &c.name],
                         )
                         .await
-                        .map_err(db_err("updating the history row"))?;
+                        .map_err(MigrateError::db("updating the history row"))?;
                 }
             }
             log(client, table, c, note).await?;
@@ -217,7 +212,7 @@ pub(crate) async fn apply(
         Ok(()) => client
             .batch_execute("COMMIT")
             .await
-            .map_err(db_err("committing the repair")),
+            .map_err(MigrateError::db("committing the repair")),
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
             Err(e)

@@ -59,8 +59,9 @@ pub async fn read(
 ) -> Result<Vec<AppliedRepeatable>, MigrateError> {
     let t = table(history);
     let db = |what: &str| {
-        let what = format!("reading the repeatable migrations' history {t}: {what}");
-        move |error| MigrateError::Database { what, error }
+        MigrateError::db(format!(
+            "reading the repeatable migrations' history {t}: {what}"
+        ))
     };
     let exists = crate::db::row_now(
         client,
